@@ -1,0 +1,57 @@
+"""The `flowengine` command line: a thin click layer over the public API.
+
+Each command group lives in its own module and is registered here. Errors are mapped to
+exit codes in one place (`main`): a `FlowengineError` prints its message on stderr and
+exits with its `exit_code`; nothing prints a traceback unless `--debug` is given.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..errors import FlowengineError
+
+
+@click.group()
+@click.option("--debug", is_flag=True, help="Show Python tracebacks for errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """flowengine: run petition and complaint procedures defined in YAML."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def _register() -> None:
+    """Import the command modules; each adds its commands to `cli`."""
+    from importlib import import_module
+
+    for name in ("calendar_cmd",):
+        try:
+            import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:  # a command module not written yet
+            if exc.name != f"{__name__}.{name}":
+                raise
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the console script."""
+    _register()
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        cli.main(args=argv, prog_name="flowengine", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
+    except FlowengineError as exc:
+        if debug:
+            raise
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    sys.exit(0)

@@ -1,0 +1,274 @@
+"""The process definition as frozen data: what the YAML says, checked, nothing more.
+
+A `ProcessDef` is shared by every case of its version and never changes after loading;
+compiling it for execution is a separate step (`engine.compiler`). Every node keeps the
+`Location` it came from so later checks and runtime errors can still point at the YAML.
+Names ending in `Def` are definitions; runtime records (Case, Deadline …) live in `engine`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal, Mapping
+
+from ..errors import Location
+
+FieldType = Literal[
+    "string", "text", "enum", "money", "integer", "boolean", "date", "datetime", "list"
+]
+FIELD_TYPES: tuple[str, ...] = FieldType.__args__  # type: ignore[attr-defined]
+
+DurationUnit = Literal["minutes", "hours", "days", "working_days"]
+DEADLINE_EVENTS = ("warning", "overdue", "expired", "extension", "paused", "resumed")
+
+_DURATION_RE = re.compile(
+    r"^\s*(\d+)\s*(minute|minutes|hour|hours|day|days|working day|working days|"
+    r"workday|workdays)\s*$"
+)
+_UNITS = {
+    "minute": "minutes", "minutes": "minutes", "hour": "hours", "hours": "hours",
+    "day": "days", "days": "days", "working day": "working_days",
+    "working days": "working_days", "workday": "working_days", "workdays": "working_days",
+}
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A length such as `60 days`, `7 working days`, `2 hours`."""
+
+    amount: int
+    unit: DurationUnit
+
+    @classmethod
+    def parse(cls, text: object) -> "Duration":
+        """Parse `N minutes|hours|days|working days`; raises ValueError with the accepted form."""
+        m = _DURATION_RE.match(str(text)) if isinstance(text, (str, int)) else None
+        if not m:
+            raise ValueError(
+                f"'{text}' is not a duration; write N minutes, N hours, N days or N working days"
+            )
+        return cls(int(m.group(1)), _UNITS[m.group(2)])  # type: ignore[arg-type]
+
+    def __str__(self) -> str:
+        unit = self.unit.replace("_", " ")
+        return f"{self.amount} {unit[:-1] if self.amount == 1 else unit}"
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    """A typed case data field. `required` means required when the case starts."""
+
+    name: str
+    type: FieldType
+    location: Location
+    title: str = ""
+    required: bool = False
+    default: Any = None
+    values: tuple[str, ...] = ()  # enum members
+    minimum: Decimal | None = None  # money / integer
+    maximum: Decimal | None = None
+    max_length: int | None = None  # string / text
+    items: FieldType | None = None  # list item type
+    min_items: int | None = None
+
+
+@dataclass(frozen=True)
+class StateDef:
+    name: str
+    location: Location
+    title: str = ""
+    initial: bool = False
+    final: bool = False
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """Fields that must hold a non-empty value, optionally only when `when` is true."""
+
+    fields: tuple[str, ...]
+    location: Location
+    when: str | None = None
+
+
+@dataclass(frozen=True)
+class GuardDef:
+    """A boolean expression over case data, actor and clock; `message` explains a refusal."""
+
+    expr: str
+    location: Location
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class TransitionDef:
+    """One `transitions:` entry. `dest` None and `route` None = a self-trigger (stays put)."""
+
+    trigger: str
+    sources: tuple[str, ...]  # "*" expanded to every non-final state by the loader
+    location: Location
+    dest: str | None = None
+    route: str | None = None  # decision table choosing the dest
+    roles: tuple[str, ...] = ()  # empty: any role may fire it
+    requires: tuple[Requirement, ...] = ()
+    guards: tuple[GuardDef, ...] = ()
+    set: Mapping[str, Any] = field(default_factory=dict)  # literal values
+    compute: Mapping[str, str] = field(default_factory=dict)  # field -> expression
+    clear: tuple[str, ...] = ()
+    signs: bool = False  # record the actor's signature (see has_signed())
+    title: str = ""
+
+    @property
+    def internal(self) -> bool:
+        return self.dest is None and self.route is None
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    """A row of a decision table: a numeric range over the input and/or an expression."""
+
+    dest: str
+    location: Location
+    over: Decimal | None = None  # >   (超过)
+    at_least: Decimal | None = None  # >=  (以上)
+    under: Decimal | None = None  # <   (不满)
+    at_most: Decimal | None = None  # <=  (以下/以内)
+    when: str | None = None
+
+
+@dataclass(frozen=True)
+class DecisionTable:
+    """Routing by the first matching row; no matching row is a clear rejection."""
+
+    name: str
+    rows: tuple[DecisionRow, ...]
+    location: Location
+    input: str | None = None  # the field the numeric ranges compare
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """When a deadline starts or stops: case start, some triggers, entering/leaving states."""
+
+    location: Location
+    started: bool = False
+    triggers: tuple[str, ...] = ()
+    enter: tuple[str, ...] = ()
+    leave: tuple[str, ...] = ()
+
+    def is_empty(self) -> bool:
+        return not (self.started or self.triggers or self.enter or self.leave)
+
+
+@dataclass(frozen=True)
+class ExtensionDef:
+    """How a deadline may be extended: by which self-trigger, how far in total, by whom."""
+
+    trigger: str
+    location: Location
+    max_total: Duration | None = None
+    max_count: int | None = None
+    days_field: str = "days"  # how much; absent -> what is left of max_total
+    reason_field: str | None = "reason"  # required when set
+
+
+@dataclass(frozen=True)
+class DueFieldDef:
+    """Take the due date from a data field (e.g. `assigned_due`) when `when` holds."""
+
+    field: str
+    location: Location
+    when: str | None = None
+
+
+@dataclass(frozen=True)
+class OverdueDef:
+    """What happens at the due instant: mark the case overdue, and maybe fire a trigger."""
+
+    location: Location
+    mark: bool = True
+    fire: str | None = None  # a timeout action: the deadline becomes `expired`
+
+
+@dataclass(frozen=True)
+class DeadlineDef:
+    name: str
+    start: Anchor
+    stop: Anchor
+    location: Location
+    title: str = ""
+    length: Duration | None = None
+    due_field: DueFieldDef | None = None
+    unless: str | None = None  # expression: the deadline does not run when true at start
+    roll_forward: bool = True  # day periods: a last day that is a rest day rolls forward
+    pause_in: tuple[str, ...] = ()
+    warn: Duration | None = None  # how long before due to warn
+    extension: ExtensionDef | None = None
+    on_overdue: OverdueDef | None = None
+
+
+@dataclass(frozen=True)
+class NotifyOn:
+    """The event a notification answers: case start, triggers, states, or deadline events."""
+
+    location: Location
+    started: bool = False
+    triggers: tuple[str, ...] = ()
+    enter: tuple[str, ...] = ()
+    deadlines: tuple[str, ...] = ()  # "*" = any deadline
+    deadline_event: str | None = None  # one of DEADLINE_EVENTS
+
+
+@dataclass(frozen=True)
+class NotificationDef:
+    name: str
+    on: NotifyOn
+    location: Location
+    to: tuple[str, ...] = ()  # petitioner | owner | supervisor | a role | field:NAME
+    channel: str | None = None
+    message: Mapping[str, str] = field(default_factory=dict)  # language -> template
+
+
+@dataclass(frozen=True)
+class StartDef:
+    """What starting a case requires (besides fields marked `required`)."""
+
+    location: Location
+    roles: tuple[str, ...] = ()
+    requires: tuple[Requirement, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProcessDef:
+    """A loaded, checked process definition. `digest` is the SHA-256 of the file's bytes."""
+
+    id: str
+    version: str
+    title: str
+    timezone: str
+    location: Location
+    digest: str
+    fields: Mapping[str, FieldDef]
+    states: Mapping[str, StateDef]
+    transitions: tuple[TransitionDef, ...]
+    start: StartDef
+    decisions: Mapping[str, DecisionTable] = field(default_factory=dict)
+    deadlines: Mapping[str, DeadlineDef] = field(default_factory=dict)
+    notifications: Mapping[str, NotificationDef] = field(default_factory=dict)
+    roles: tuple[str, ...] = ()
+    calendars: tuple[str, ...] = ()  # calendar files, resolved to absolute paths
+    duplicate_key: tuple[str, ...] = ()
+    source_text: str = ""  # the YAML as loaded, kept so a pinned version can be replayed
+
+    @property
+    def initial_state(self) -> str:
+        return next(s.name for s in self.states.values() if s.initial)
+
+    @property
+    def final_states(self) -> frozenset[str]:
+        return frozenset(s.name for s in self.states.values() if s.final)
+
+    @property
+    def triggers(self) -> frozenset[str]:
+        return frozenset(t.trigger for t in self.transitions)
