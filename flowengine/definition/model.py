@@ -72,6 +72,11 @@ class FieldDef:
     max_length: int | None = None  # string / text
     items: FieldType | None = None  # list item type
     min_items: int | None = None
+    locs: Mapping[str, Location] = field(default_factory=dict, compare=False, repr=False)
+
+    def at(self, key: str) -> Location:
+        """Where `key` (e.g. "dest", "source[1]", "start.trigger") stands in the YAML."""
+        return self.locs.get(key, self.location)
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,11 @@ class TransitionDef:
     clear: tuple[str, ...] = ()
     signs: bool = False  # record the actor's signature (see has_signed())
     title: str = ""
+    locs: Mapping[str, Location] = field(default_factory=dict, compare=False, repr=False)
+
+    def at(self, key: str) -> Location:
+        """Where `key` (e.g. "dest", "source[1]", "start.trigger") stands in the YAML."""
+        return self.locs.get(key, self.location)
 
     @property
     def internal(self) -> bool:
@@ -135,6 +145,11 @@ class DecisionRow:
     under: Decimal | None = None  # <   (不满)
     at_most: Decimal | None = None  # <=  (以下/以内)
     when: str | None = None
+    locs: Mapping[str, Location] = field(default_factory=dict, compare=False, repr=False)
+
+    def at(self, key: str) -> Location:
+        """Where `key` (e.g. "dest", "source[1]", "start.trigger") stands in the YAML."""
+        return self.locs.get(key, self.location)
 
 
 @dataclass(frozen=True)
@@ -145,6 +160,11 @@ class DecisionTable:
     rows: tuple[DecisionRow, ...]
     location: Location
     input: str | None = None  # the field the numeric ranges compare
+    locs: Mapping[str, Location] = field(default_factory=dict, compare=False, repr=False)
+
+    def at(self, key: str) -> Location:
+        """Where `key` (e.g. "dest", "source[1]", "start.trigger") stands in the YAML."""
+        return self.locs.get(key, self.location)
 
 
 @dataclass(frozen=True)
@@ -206,6 +226,11 @@ class DeadlineDef:
     warn: Duration | None = None  # how long before due to warn
     extension: ExtensionDef | None = None
     on_overdue: OverdueDef | None = None
+    locs: Mapping[str, Location] = field(default_factory=dict, compare=False, repr=False)
+
+    def at(self, key: str) -> Location:
+        """Where `key` (e.g. "dest", "source[1]", "start.trigger") stands in the YAML."""
+        return self.locs.get(key, self.location)
 
 
 @dataclass(frozen=True)
@@ -228,6 +253,11 @@ class NotificationDef:
     to: tuple[str, ...] = ()  # petitioner | owner | supervisor | a role | field:NAME
     channel: str | None = None
     message: Mapping[str, str] = field(default_factory=dict)  # language -> template
+    locs: Mapping[str, Location] = field(default_factory=dict, compare=False, repr=False)
+
+    def at(self, key: str) -> Location:
+        """Where `key` (e.g. "dest", "source[1]", "start.trigger") stands in the YAML."""
+        return self.locs.get(key, self.location)
 
 
 @dataclass(frozen=True)
@@ -237,6 +267,11 @@ class StartDef:
     location: Location
     roles: tuple[str, ...] = ()
     requires: tuple[Requirement, ...] = ()
+    locs: Mapping[str, Location] = field(default_factory=dict, compare=False, repr=False)
+
+    def at(self, key: str) -> Location:
+        """Where `key` (e.g. "dest", "source[1]", "start.trigger") stands in the YAML."""
+        return self.locs.get(key, self.location)
 
 
 @dataclass(frozen=True)
@@ -260,6 +295,11 @@ class ProcessDef:
     calendars: tuple[str, ...] = ()  # calendar files, resolved to absolute paths
     duplicate_key: tuple[str, ...] = ()
     source_text: str = ""  # the YAML as loaded, kept so a pinned version can be replayed
+    locs: Mapping[str, Location] = field(default_factory=dict, compare=False, repr=False)
+
+    def at(self, key: str) -> Location:
+        """Where `key` (e.g. "dest", "source[1]", "start.trigger") stands in the YAML."""
+        return self.locs.get(key, self.location)
 
     @property
     def initial_state(self) -> str:
