@@ -1,0 +1,168 @@
+"""The named functions a guard may call, and the environment they read.
+
+Guards cannot reach Python: the only callables an expression can name are the entries of
+`FUNCTIONS` below, each a plain function of `(env, *values)`. Everything a function needs
+from outside the case data comes through `EvalEnv` — the instant of the fire (`now`, from
+the engine's clock, never the wall clock), the process time zone, the working-day
+calendar and the roles that have signed — so evaluation is deterministic and replays give
+the same answer. A function signals a bad argument by raising `ExprEvalError`; the call
+site in `parser.py` prefixes the call's source text so the message names the field.
+
+`pure` functions depend on their arguments only; the compiler folds a call to one whose
+arguments are all literals (so `date('2024-02-30')` is refused when the YAML is loaded).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, tzinfo
+from types import MappingProxyType
+from typing import Any, Protocol
+
+from ..clock import DEFAULT_TZ
+from .parser import ExprEvalError, describe
+
+MAX_ARGS = 16
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class EvalEnv(Protocol):
+    """What an expression may read while it is evaluated."""
+
+    data: Mapping[str, Any]  # a declared field with no value is absent -> None
+    actor: Any  # has .name and .role, or is None
+    now: datetime  # tz-aware instant of the fire, from the engine's clock
+    tz: tzinfo  # the process's time zone, for "today"
+    calendar: Any  # is_workday, add_working_days, working_days_between, next_workday
+    signatures: Sequence[str]  # roles that have signed so far
+
+
+@dataclass
+class SimpleEnv:
+    """A plain `EvalEnv`: the engine builds one per fire, tests build them by hand.
+
+    `now` is required on purpose: a default would have to come from the wall clock.
+    """
+
+    now: datetime
+    data: Mapping[str, Any] = field(default_factory=dict)
+    actor: Any = None
+    tz: tzinfo = DEFAULT_TZ
+    calendar: Any = None
+    signatures: Sequence[str] = ()
+
+    def __post_init__(self) -> None:
+        if self.now.tzinfo is None or self.now.utcoffset() is None:
+            raise ValueError("SimpleEnv.now must be timezone-aware (take it from a Clock)")
+
+
+@dataclass(frozen=True)
+class Function:
+    """A function guards may call: `impl(env, *args)` with min_args..max_args values."""
+
+    name: str
+    min_args: int
+    max_args: int
+    impl: Callable[..., Any]
+    doc: str
+    pure: bool = False  # result depends on the arguments only: folded when they are literals
+
+
+def _has_signed(env: EvalEnv, role: Any) -> bool:
+    if not isinstance(role, str):
+        raise ExprEvalError(f"the role must be text, got {describe(role)}")
+    return role in env.signatures
+
+
+def _today(env: EvalEnv) -> date:
+    return env.now.astimezone(env.tz).date()
+
+
+def _now(env: EvalEnv) -> datetime:
+    return env.now
+
+
+def local_date(value: Any, tz: tzinfo) -> date:
+    """A date, an aware datetime (converted to `tz`) or ISO text, as a local date."""
+    if isinstance(value, str):
+        value = _parse_iso(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ExprEvalError(f"{value.isoformat()} has no time zone; cannot find its date")
+        return value.astimezone(tz).date()
+    if isinstance(value, date):
+        return value
+    raise ExprEvalError(f"expected a date or datetime, got {describe(value)}")
+
+
+def _parse_iso(text: str) -> date | datetime:
+    try:
+        if _ISO_DATE.fullmatch(text):
+            return date.fromisoformat(text)
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise ExprEvalError(f"'{text}' is not an ISO date (YYYY-MM-DD)") from None
+
+
+def _days_since(env: EvalEnv, value: Any) -> int:
+    return (_today(env) - local_date(value, env.tz)).days
+
+
+def _working_days_since(env: EvalEnv, value: Any) -> int:
+    if env.calendar is None:
+        raise ExprEvalError("no working-day calendar is configured for this process")
+    start = local_date(value, env.tz)
+    return int(env.calendar.working_days_between(start, _today(env)))
+
+
+def _len(env: EvalEnv | None, value: Any) -> int:
+    if isinstance(value, (str, list, tuple)):
+        return len(value)
+    raise ExprEvalError(f"expected text or a list, got {describe(value)}")
+
+
+def _coalesce(env: EvalEnv | None, *values: Any) -> Any:
+    return next((v for v in values if v is not None), None)
+
+
+def _is_set(env: EvalEnv | None, value: Any) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return value.strip() != ""
+    if isinstance(value, (list, tuple)):
+        return len(value) > 0
+    return True
+
+
+def _date(env: EvalEnv | None, text: Any) -> date:
+    if not isinstance(text, str) or not _ISO_DATE.fullmatch(text):
+        raise ExprEvalError(f"expected an ISO date 'YYYY-MM-DD', got {describe(text)}")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ExprEvalError(f"'{text}' is not a calendar date") from None
+
+
+_ALL = (
+    Function("has_signed", 1, 1, _has_signed,
+             "true when someone with that role has signed: has_signed('principal')"),
+    Function("today", 0, 0, _today, "the local date of the fire, in the process time zone"),
+    Function("now", 0, 0, _now, "the instant of the fire (time-zone aware)"),
+    Function("days_since", 1, 1, _days_since,
+             "calendar days from a date to today: days_since(replied_on) <= 30"),
+    Function("working_days_since", 1, 1, _working_days_since,
+             "working days in (date, today]: working_days_since(received_on) <= 7"),
+    Function("len", 1, 1, _len, "length of a text or a list: len(resolution_team) > 0",
+             pure=True),
+    Function("coalesce", 1, MAX_ARGS, _coalesce,
+             "the first argument that is set: coalesce(served_on, replied_on)", pure=True),
+    Function("is_set", 1, 1, _is_set,
+             "not null, not blank text, not an empty list: is_set(contact)", pure=True),
+    Function("date", 1, 1, _date, "an ISO date literal: received_on >= date('2024-01-01')",
+             pure=True),
+)
+
+FUNCTIONS: Mapping[str, Function] = MappingProxyType({f.name: f for f in _ALL})

@@ -1,0 +1,690 @@
+"""Guards and computed values: Python expression syntax, checked once, run as closures.
+
+Why this shape:
+
+- The text is parsed with `ast.parse(mode="eval")` and every node is checked against an
+  allowlist when the process is loaded, so a bad or hostile guard is a validation error
+  with a column, never a surprise while a case is running.
+- The checked tree is compiled into nested Python closures, one per node. Evaluating a
+  guard is a handful of function calls: no `eval`/`compile` of the source, and no walk
+  over the AST on every call.
+- Nothing in an expression can name a Python object. Names are case fields (read from
+  `env.data`), `actor.name` / `actor.role`, and the functions of `functions.FUNCTIONS`.
+  There are no subscripts, no other attributes, no loops and no `**`; text length, node
+  count, nesting depth, literal sizes and concatenation results are capped. So an
+  expression cannot reach Python internals, import, open files, or run for long.
+- Numbers are `decimal.Decimal` built from their source text and arithmetic uses a fixed
+  34-digit context, so money is exact (`0.1 + 0.2 == 0.3`) whatever the thread's decimal
+  context is.
+
+Errors::
+
+    ValueError
+    ├── ExprError       compile time: message, col (1-based, in the expression text), hint
+    └── ExprEvalError   run time: a field not set, a wrong type, division by zero
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+import warnings
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import (
+    ROUND_HALF_EVEN,
+    Context,
+    Decimal,
+    DecimalException,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
+)
+from typing import TYPE_CHECKING, Any
+
+from ..errors import did_you_mean
+
+if TYPE_CHECKING:
+    from .functions import EvalEnv, Function
+
+MAX_TEXT = 2000  # characters in one expression
+MAX_NODES = 1000  # AST nodes, operators included
+MAX_DEPTH = 50  # nesting of sub-expressions
+MAX_STRING_LITERAL = 500  # characters in one quoted text
+MAX_NUMBER_LITERAL = 40  # characters in one number as written
+MAX_RESULT_LEN = 100_000  # characters/items a + concatenation may produce
+
+_CTX = Context(
+    prec=34, rounding=ROUND_HALF_EVEN, Emin=-999_999, Emax=999_999,
+    traps=[InvalidOperation, DivisionByZero, Overflow], flags=[],
+)
+_LITERAL_NAMES: Mapping[str, Any] = {"true": True, "false": False, "null": None}
+_ACTOR_ATTRS = ("name", "role")
+
+_Fn = Callable[[Any], Any]  # takes an EvalEnv (None while folding literals)
+_Test = Callable[[Any, Any], bool]
+
+
+class ExprError(ValueError):
+    """An expression was refused at load time; `col` is 1-based within the text."""
+
+    def __init__(self, message: str, col: int = 1, hint: str = "") -> None:
+        super().__init__(message, col, hint)
+        self.message = message
+        self.col = col
+        self.hint = hint
+
+    def __str__(self) -> str:
+        text = f"column {self.col}: {self.message}"
+        return f"{text}; {self.hint}" if self.hint else text
+
+
+class ExprEvalError(ValueError):
+    """An expression could not be evaluated; the message names the field or value."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class Expr:
+    """A checked, compiled expression. `names` are the case fields it reads."""
+
+    text: str
+    names: frozenset[str]
+    functions: frozenset[str]
+    _run: _Fn = field(repr=False, compare=False)
+
+    def evaluate(self, env: EvalEnv) -> Any:
+        """The value of the expression; raises ExprEvalError when it has none."""
+        try:
+            return self._run(env)
+        except ExprEvalError:
+            raise
+        except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as exc:
+            # A safety net: every anticipated problem raises ExprEvalError itself, with
+            # `from None`; the property tests look for this `__cause__` to find gaps.
+            raise ExprEvalError(f"'{self.text}' could not be evaluated: {exc}") from exc
+
+
+def compile_expr(
+    text: str,
+    names: Collection[str],
+    functions: Mapping[str, Function] | None = None,
+) -> Expr:
+    """Check `text` against the allowlist and compile it; raises ExprError.
+
+    `names` are the variables allowed (the process's fields; the engine adds `state`);
+    `actor` is always allowed. `functions` defaults to `functions.FUNCTIONS`.
+    """
+    if functions is None:
+        from .functions import FUNCTIONS  # imported here: functions.py imports this module
+
+        functions = FUNCTIONS
+    if not isinstance(text, str):
+        raise ExprError(f"an expression must be text, not {type(text).__name__}", 1,
+                        "quote it in the YAML")
+    if len(text) > MAX_TEXT:
+        raise ExprError(f"the expression is {len(text)} characters long; the limit is "
+                        f"{MAX_TEXT}", MAX_TEXT + 1, "split it, or use a decision table")
+    source = _Source(text)
+    tree = source.parse()
+    _check_size(tree, source)
+    compiler = _Compiler(source, frozenset(names), functions)
+    run = compiler.compile(tree.body)
+    return Expr(text, frozenset(compiler.used_names), frozenset(compiler.used_functions), run)
+
+
+class _Source:
+    """The expression text and the mapping from AST positions to 1-based columns."""
+
+    def __init__(self, text: str) -> None:
+        stripped = text.lstrip()
+        self.lead = len(text) - len(stripped)
+        # "\r\n" -> " \n" and "\r" -> "\n" keep every character offset unchanged.
+        self.text = stripped.replace("\r\n", " \n").replace("\r", "\n")
+        self.starts = [0]
+        for line in self.text.split("\n")[:-1]:
+            self.starts.append(self.starts[-1] + len(line) + 1)
+
+    def parse(self) -> ast.Expression:
+        if not self.text.strip():
+            raise ExprError("the expression is empty", 1)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return ast.parse(self.text, mode="eval")
+        except SyntaxError as exc:
+            raise self._syntax_error(exc) from None
+        except (ValueError, MemoryError, RecursionError):
+            raise ExprError("the expression cannot be parsed (too complex or has "
+                            "characters Python does not accept)", 1) from None
+
+    def _syntax_error(self, exc: SyntaxError) -> ExprError:
+        line = exc.lineno or 1
+        col = self.lead + self.starts[min(line, len(self.starts)) - 1] + (exc.offset or 1)
+        col = max(1, min(col, self.lead + len(self.text) + 1))
+        hint = "write one expression, e.g. claim_amount > 30000"
+        if "nested" in exc.msg:
+            hint = "split it into simpler conditions"
+        elif "\n" in self.text and "(" not in self.text:
+            hint = "an expression over several lines must be wrapped in ( )"
+        return ExprError(f"not a valid expression: {exc.msg}", col, hint)
+
+    def col(self, node: ast.AST) -> int:
+        """1-based character column of `node` (AST offsets count UTF-8 bytes)."""
+        lineno = getattr(node, "lineno", 1)
+        line = self.text.split("\n")[lineno - 1]
+        prefix = line.encode("utf-8", "surrogatepass")[: getattr(node, "col_offset", 0)]
+        chars = len(prefix.decode("utf-8", "ignore"))
+        return self.lead + self.starts[lineno - 1] + chars + 1
+
+    def segment(self, node: ast.AST) -> str:
+        return ast.get_source_segment(self.text, node) or type(node).__name__
+
+    def operator_col(self, node: ast.BinOp, symbol: str) -> int:
+        """Column of the operator between the operands of `node`, for clearer errors."""
+        left_end = self.col(node.left) + len(self.segment(node.left)) - self.lead - 1
+        found = self.text.find(symbol, left_end)
+        return self.lead + found + 1 if found >= 0 else self.col(node)
+
+
+def _check_size(tree: ast.Expression, source: _Source) -> None:
+    """Refuse huge or deeply nested trees before the (recursive) compiler sees them."""
+    stack: list[tuple[ast.AST, int, ast.AST]] = [(tree.body, 1, tree.body)]
+    count = 0
+    while stack:
+        node, depth, anchor = stack.pop()
+        anchor = node if hasattr(node, "lineno") else anchor
+        count += 1
+        if depth > MAX_DEPTH:
+            raise ExprError(f"the expression is nested more than {MAX_DEPTH} levels deep",
+                            source.col(anchor), "split it into simpler conditions")
+        if count > MAX_NODES:
+            raise ExprError(f"the expression has more than {MAX_NODES} parts",
+                            source.col(anchor), "split it, or use a decision table")
+        stack.extend((child, depth + 1, anchor) for child in ast.iter_child_nodes(node))
+
+
+_FORBIDDEN: Mapping[type, str] = {
+    ast.Lambda: "lambda functions are not allowed",
+    ast.ListComp: "comprehensions are not allowed",
+    ast.SetComp: "comprehensions are not allowed",
+    ast.DictComp: "comprehensions are not allowed",
+    ast.GeneratorExp: "generator expressions are not allowed",
+    ast.Subscript: "indexing and slicing (x[...]) are not allowed",
+    ast.Slice: "indexing and slicing (x[...]) are not allowed",
+    ast.JoinedStr: "f-strings are not allowed; join text with +",
+    ast.FormattedValue: "f-strings are not allowed; join text with +",
+    ast.NamedExpr: "assignment (:=) is not allowed",
+    ast.Dict: "dictionaries ({key: value}) are not allowed",
+    ast.Set: "sets ({a, b}) are not allowed; use a list [a, b]",
+    ast.Starred: "unpacking with * is not allowed",
+    ast.Await: "await is not allowed",
+    ast.Yield: "yield is not allowed",
+    ast.YieldFrom: "yield is not allowed",
+}
+_FORBIDDEN_BINOPS: Mapping[type, tuple[str, str]] = {
+    ast.Pow: ("**", "'**' is not allowed (it can build huge numbers); write the value out"),
+    ast.FloorDiv: ("//", "'//' is not allowed; use /"),
+    ast.MatMult: ("@", "'@' is not allowed"),
+    ast.LShift: ("<<", "bit shifts are not allowed"),
+    ast.RShift: (">>", "bit shifts are not allowed"),
+    ast.BitOr: ("|", "'|' is not allowed; use or"),
+    ast.BitAnd: ("&", "'&' is not allowed; use and"),
+    ast.BitXor: ("^", "'^' is not allowed"),
+}
+_ARITH: Mapping[type, tuple[str, Callable[[Decimal, Decimal], Decimal]]] = {
+    ast.Add: ("+", _CTX.add),
+    ast.Sub: ("-", _CTX.subtract),
+    ast.Mult: ("*", _CTX.multiply),
+    ast.Div: ("/", _CTX.divide),
+    ast.Mod: ("%", _CTX.remainder),
+}
+_ORDER: Mapping[type, tuple[str, Callable[[Any, Any], bool]]] = {
+    ast.Lt: ("<", operator.lt),
+    ast.LtE: ("<=", operator.le),
+    ast.Gt: (">", operator.gt),
+    ast.GtE: (">=", operator.ge),
+}
+_FAST_ORDER = frozenset({Decimal, int, str, date})
+
+
+class _Compiler:
+    """Turns a checked AST into closures; records the names and functions used."""
+
+    def __init__(self, source: _Source, names: frozenset[str],
+                 functions: Mapping[str, Function]) -> None:
+        self.source = source
+        self.names = names
+        self.functions = functions
+        self.used_names: set[str] = set()
+        self.used_functions: set[str] = set()
+        self.consts: dict[_Fn, Any] = {}  # closures of literals, for folding
+        self.dispatch: Mapping[type, Callable[[Any], _Fn]] = {
+            ast.Constant: self.constant, ast.Name: self.name,
+            ast.Attribute: self.attribute, ast.UnaryOp: self.unary, ast.BinOp: self.binop,
+            ast.BoolOp: self.boolop, ast.Compare: self.compare, ast.IfExp: self.ifexp,
+            ast.List: self.sequence, ast.Tuple: self.sequence, ast.Call: self.call,
+        }
+
+    def compile(self, node: ast.expr) -> _Fn:
+        method = self.dispatch.get(type(node))
+        if method is None:
+            message = _FORBIDDEN.get(type(node), f"{type(node).__name__} is not allowed")
+            raise self.error(message, node)
+        return method(node)
+
+    def error(self, message: str, node: ast.AST, hint: str = "") -> ExprError:
+        return ExprError(message, self.source.col(node), hint)
+
+    def const(self, value: Any) -> _Fn:
+        if isinstance(value, list):
+            frozen = tuple(value)
+
+            def fn(env: Any) -> Any:
+                return list(frozen)  # a fresh list: callers may keep or change it
+        else:
+
+            def fn(env: Any) -> Any:
+                return value
+
+        self.consts[fn] = value
+        return fn
+
+    def fold(self, fn: _Fn, children: Sequence[_Fn], node: ast.AST) -> _Fn:
+        """Evaluate now when every child is a literal: errors then surface at load."""
+        if not all(child in self.consts for child in children):
+            return fn
+        try:
+            return self.const(fn(None))
+        except ExprEvalError as exc:
+            raise self.error(exc.message, node) from None
+        except Exception as exc:  # noqa: BLE001 - a pure function misbehaved on literals
+            raise self.error(f"cannot be computed: {exc}", node) from None
+
+    # -- leaves -------------------------------------------------------------------
+
+    def constant(self, node: ast.Constant) -> _Fn:
+        value = node.value
+        if value is None or isinstance(value, bool):
+            return self.const(value)
+        if isinstance(value, str):
+            if len(value) > MAX_STRING_LITERAL:
+                raise self.error(f"text literals are limited to {MAX_STRING_LITERAL} "
+                                 "characters", node)
+            return self.const(value)
+        if isinstance(value, (int, float)):
+            return self.const(self.number(node))
+        kind = {bytes: "byte strings (b'...')", complex: "complex numbers"}.get(
+            type(value), repr(value))
+        raise self.error(f"{kind} are not allowed", node)
+
+    def number(self, node: ast.Constant) -> Decimal:
+        """A Decimal from the number as written, so 0.01 is exactly one cent."""
+        written = self.source.segment(node)
+        if written[:2].lower() in ("0x", "0o", "0b"):
+            raise self.error("write numbers in decimal digits", node)
+        if len(written) > MAX_NUMBER_LITERAL:
+            raise self.error(f"numbers are limited to {MAX_NUMBER_LITERAL} characters", node)
+        value = Decimal(written)
+        if len(value.as_tuple().digits) > _CTX.prec or abs(value.adjusted()) > 100:
+            raise self.error(f"the number {written} is too large or too precise", node)
+        return value
+
+    def name(self, node: ast.Name) -> _Fn:
+        name = node.id
+        if name in _LITERAL_NAMES:
+            return self.const(_LITERAL_NAMES[name])
+        if name.startswith("__"):
+            raise self.error(f"names starting with '__' are not allowed ('{name}')", node)
+        if name == "actor":
+            raise self.error("use actor.name or actor.role", node)
+        if name in self.names:
+            self.used_names.add(name)
+            return _load_field(name)
+        if name in self.functions:
+            raise self.error(f"'{name}' is a function; call it: {name}(...)", node)
+        known = self.names | self.functions.keys() | {"actor"}
+        raise self.error(f"unknown name '{name}': not a field of this process", node,
+                         did_you_mean(name, known))
+
+    def attribute(self, node: ast.Attribute) -> _Fn:
+        base = node.value
+        if not (isinstance(base, ast.Name) and base.id == "actor"):
+            raise self.error("attributes are only allowed on actor (actor.name, "
+                             f"actor.role), not '.{node.attr}'", node)
+        if node.attr not in _ACTOR_ATTRS:
+            raise self.error(f"actor has no attribute '{node.attr}'; use actor.name or "
+                             "actor.role", node, did_you_mean(node.attr, _ACTOR_ATTRS))
+        return _load_actor(node.attr)
+
+    # -- operators ----------------------------------------------------------------
+
+    def unary(self, node: ast.UnaryOp) -> _Fn:
+        operand = self.compile(node.operand)
+        if isinstance(node.op, ast.Not):
+            return self.fold(lambda env: not operand(env), [operand], node)
+        if isinstance(node.op, ast.Invert):
+            raise self.error("'~' is not allowed; use not", node)
+        text = self.source.segment(node.operand)
+        symbol, op = ("-", _CTX.minus) if isinstance(node.op, ast.USub) else ("+", _CTX.plus)
+        return self.fold(
+            lambda env: _decimal_op(symbol, op, _as_number(operand(env), text, symbol)),
+            [operand], node)
+
+    def binop(self, node: ast.BinOp) -> _Fn:
+        if type(node.op) in _FORBIDDEN_BINOPS:
+            symbol, message = _FORBIDDEN_BINOPS[type(node.op)]
+            raise ExprError(message, self.source.operator_col(node, symbol))
+        symbol, op = _ARITH[type(node.op)]
+        left, right = self.compile(node.left), self.compile(node.right)
+        texts = (self.source.segment(node.left), self.source.segment(node.right))
+        return self.fold(_arith(symbol, op, left, right, texts), [left, right], node)
+
+    def boolop(self, node: ast.BoolOp) -> _Fn:
+        parts = [self.compile(value) for value in node.values]
+        fn = _all_of(parts) if isinstance(node.op, ast.And) else _any_of(parts)
+        return self.fold(fn, parts, node)
+
+    def ifexp(self, node: ast.IfExp) -> _Fn:
+        test, body, orelse = (self.compile(n) for n in (node.test, node.body, node.orelse))
+        return self.fold(lambda env: body(env) if test(env) else orelse(env),
+                         [test, body, orelse], node)
+
+    def sequence(self, node: ast.List | ast.Tuple) -> _Fn:
+        items = [self.compile(element) for element in node.elts]
+        if isinstance(node, ast.Tuple):
+            return self.fold(lambda env: tuple(item(env) for item in items), items, node)
+        return self.fold(lambda env: [item(env) for item in items], items, node)
+
+    def compare(self, node: ast.Compare) -> _Fn:
+        operands = [self.compile(n) for n in (node.left, *node.comparators)]
+        texts = [self.source.segment(n) for n in (node.left, *node.comparators)]
+        tests = [self.comparison(op, texts[i], texts[i + 1], node)
+                 for i, op in enumerate(node.ops)]
+        if len(tests) == 1:
+            fn = self.single_compare(node.ops[0], tests[0], operands)
+        else:
+            fn = _chain(operands, tests)
+        return self.fold(fn, operands, node)
+
+    def comparison(self, op: ast.cmpop, left: str, right: str, node: ast.AST) -> _Test:
+        if isinstance(op, ast.Eq):
+            return operator.eq
+        if isinstance(op, ast.NotEq):
+            return operator.ne
+        if type(op) in _ORDER:
+            return _ordered(*_ORDER[type(op)], left, right)
+        if isinstance(op, (ast.In, ast.NotIn)):
+            return _contains(left, right, negate=isinstance(op, ast.NotIn))
+        raise self.error("'is' is not allowed; use == or != (for example x == null)", node)
+
+    def single_compare(self, op: ast.cmpop, test: _Test, operands: list[_Fn]) -> _Fn:
+        """The common `x == 'a'` / `x in [...]` shapes, without the chain loop."""
+        left, right = operands
+        if right in self.consts and isinstance(op, (ast.In, ast.NotIn)):
+            choices = self.consts[right]
+            if isinstance(choices, (list, tuple)):
+                items = tuple(choices)
+                if isinstance(op, ast.In):
+                    return lambda env: left(env) in items
+                return lambda env: left(env) not in items
+        if right in self.consts:
+            value = self.consts[right]
+            return lambda env: test(left(env), value)
+        return lambda env: test(left(env), right(env))
+
+    def call(self, node: ast.Call) -> _Fn:
+        spec = self.function(node)
+        if len(node.args) < spec.min_args or len(node.args) > spec.max_args:
+            raise self.error(f"{spec.name}() takes {_arity(spec)}, got {len(node.args)}", node)
+        args = [self.compile(arg) for arg in node.args]
+        self.used_functions.add(spec.name)
+        fn = _call(spec, args, self.source.segment(node))
+        return self.fold(fn, args, node) if spec.pure else fn
+
+    def function(self, node: ast.Call) -> Function:
+        """The registered function `node` calls, or an ExprError saying why not."""
+        func = node.func
+        if not isinstance(func, ast.Name):
+            raise self.error("only the named functions can be called "
+                             f"({', '.join(sorted(self.functions))})", node)
+        if node.keywords:
+            raise self.error("keyword arguments are not allowed; pass arguments in order",
+                             node.keywords[0])
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                raise self.error("unpacking with * is not allowed", arg)
+        spec = self.functions.get(func.id)
+        if spec is not None:
+            return spec
+        if func.id in self.names:
+            raise self.error(f"'{func.id}' is a field, not a function", node)
+        hint = did_you_mean(func.id, self.functions) or (
+            "functions: " + ", ".join(sorted(self.functions)))
+        raise self.error(f"unknown function '{func.id}'", node, hint)
+
+
+# -- run-time pieces: small closures built once per node ------------------------------
+
+
+def _load_field(name: str) -> _Fn:
+    def load(env: EvalEnv) -> Any:
+        return env.data.get(name)
+
+    return load
+
+
+def _load_actor(attr: str) -> _Fn:
+    def load(env: EvalEnv) -> Any:
+        actor = env.actor
+        return None if actor is None else getattr(actor, attr, None)
+
+    return load
+
+
+def _all_of(parts: list[_Fn]) -> _Fn:
+    if len(parts) == 2:
+        first, second = parts
+        return lambda env: first(env) and second(env)
+
+    def run(env: Any) -> Any:
+        value: Any = True
+        for part in parts:
+            value = part(env)
+            if not value:
+                return value
+        return value
+
+    return run
+
+
+def _any_of(parts: list[_Fn]) -> _Fn:
+    if len(parts) == 2:
+        first, second = parts
+        return lambda env: first(env) or second(env)
+
+    def run(env: Any) -> Any:
+        value: Any = False
+        for part in parts:
+            value = part(env)
+            if value:
+                return value
+        return value
+
+    return run
+
+
+def _chain(operands: list[_Fn], tests: list[_Test]) -> _Fn:
+    """`a < b <= c`: each operand evaluated once, stopping at the first false link."""
+    first, rest = operands[0], list(zip(tests, operands[1:], strict=True))
+
+    def run(env: Any) -> bool:
+        left = first(env)
+        for test, operand in rest:
+            right = operand(env)
+            if not test(left, right):
+                return False
+            left = right
+        return True
+
+    return run
+
+
+def _order_kind(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, Decimal, float)):
+        return "number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, datetime):
+        return "datetime"
+    return "date" if isinstance(value, date) else None
+
+
+def _ordered(symbol: str, op: Callable[[Any, Any], bool], left: str, right: str) -> _Test:
+    def test(a: Any, b: Any) -> bool:
+        try:
+            if type(a) is type(b) and type(a) in _FAST_ORDER:
+                return op(a, b)
+            kind = _order_kind(a)
+            if a is None or b is None or kind is None or kind != _order_kind(b):
+                raise _order_error(a, b, left, right, symbol)
+            return op(a, b)
+        except (TypeError, ArithmeticError):
+            raise ExprEvalError(f"cannot compare {left} ({describe(a)}) with {right} "
+                                f"({describe(b)}) using '{symbol}'") from None
+
+    return test
+
+
+def _order_error(a: Any, b: Any, left: str, right: str, symbol: str) -> ExprEvalError:
+    if a is None:
+        return ExprEvalError(f"{left} is not set (it is compared with {right})")
+    if b is None:
+        return ExprEvalError(f"{right} is not set (it is compared with {left})")
+    return ExprEvalError(f"cannot compare {left} ({describe(a)}) with {right} "
+                         f"({describe(b)}) using '{symbol}'")
+
+
+def _contains(left: str, right: str, negate: bool) -> _Test:
+    def test(a: Any, b: Any) -> bool:
+        if isinstance(b, (list, tuple)):
+            return (a in b) != negate
+        if isinstance(b, str):
+            if isinstance(a, str):
+                return (a in b) != negate
+            raise ExprEvalError(f"'in' on text needs text on the left, but {left} is "
+                                f"{describe(a)}")
+        if b is None:
+            raise ExprEvalError(f"{right} is not set (needed for 'in')")
+        raise ExprEvalError(f"'in' needs a list or text on the right, but {right} is "
+                            f"{describe(b)}")
+
+    return test
+
+
+def _as_number(value: Any, text: str, symbol: str) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if value is None:
+        raise ExprEvalError(f"{text} is not set (needed for '{symbol}')")
+    raise ExprEvalError(f"'{symbol}' needs numbers, but {text} is {describe(value)}")
+
+
+def _decimal_op(symbol: str, op: Callable[..., Decimal], *values: Decimal) -> Decimal:
+    """Run a Decimal context operation, turning its signals into ExprEvalError."""
+    try:
+        return op(*values)
+    except DecimalException as exc:
+        if isinstance(exc, ZeroDivisionError):
+            raise ExprEvalError(f"division by zero in '{symbol}'") from None
+        what = "too large" if isinstance(exc, Overflow) else "not a number"
+        raise ExprEvalError(f"the result of '{symbol}' is {what}") from None
+
+
+def _arith(symbol: str, op: Callable[[Decimal, Decimal], Decimal],
+           left: _Fn, right: _Fn, texts: tuple[str, str]) -> _Fn:
+    ltext, rtext = texts
+
+    def run(env: Any) -> Any:
+        a, b = left(env), right(env)
+        if symbol == "+" and type(a) is type(b) and isinstance(a, (str, list, tuple)):
+            return _concat(a, b)
+        x, y = _as_number(a, ltext, symbol), _as_number(b, rtext, symbol)
+        if symbol in "/%" and y == 0:
+            raise ExprEvalError(f"division by zero: {rtext} is 0 in {ltext} {symbol} {rtext}")
+        return _decimal_op(symbol, op, x, y)
+
+    return run
+
+
+def _concat(a: Any, b: Any) -> Any:
+    if len(a) + len(b) > MAX_RESULT_LEN:
+        raise ExprEvalError(f"the result of '+' would be longer than {MAX_RESULT_LEN}")
+    return a + b
+
+
+def _call(spec: Function, args: list[_Fn], text: str) -> _Fn:
+    """A call closure; the usual one-argument case skips building an argument list."""
+    impl = spec.impl
+
+    def failed(exc: ExprEvalError) -> ExprEvalError:
+        return ExprEvalError(f"{text}: {exc.message}")
+
+    if len(args) == 1:
+        (arg,) = args
+
+        def run_one(env: Any) -> Any:
+            value = arg(env)
+            try:
+                return impl(env, value)
+            except ExprEvalError as exc:
+                raise failed(exc) from None
+
+        return run_one
+
+    def run(env: Any) -> Any:
+        values = [arg(env) for arg in args]
+        try:
+            return impl(env, *values)
+        except ExprEvalError as exc:
+            raise failed(exc) from None
+
+    return run
+
+
+def _arity(spec: Function) -> str:
+    if spec.min_args == spec.max_args:
+        return f"{spec.min_args} argument{'s' * (spec.min_args != 1)}"
+    return f"{spec.min_args} to {spec.max_args} arguments"
+
+
+def describe(value: Any) -> str:
+    """A short description of a value for error messages."""
+    if value is None:
+        return "not set"
+    if isinstance(value, bool):
+        return f"the yes/no value {str(value).lower()}"
+    if isinstance(value, (int, Decimal, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the text '{value if len(value) <= 40 else value[:37] + '...'}'"
+    if isinstance(value, datetime):
+        return f"the datetime {value.isoformat()}"
+    if isinstance(value, date):
+        return f"the date {value.isoformat()}"
+    if isinstance(value, (list, tuple)):
+        return f"a list of {len(value)}"
+    return f"a value of type {type(value).__name__}"
