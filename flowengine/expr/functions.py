@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from types import MappingProxyType
 from typing import Any, Protocol
 
@@ -26,6 +26,7 @@ from .parser import ExprEvalError, describe
 
 MAX_ARGS = 16
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_PERIOD = re.compile(r"\s*(\d{1,4})\s*(days?|working[ _]days?|workdays?)\s*")
 
 
 class EvalEnv(Protocol):
@@ -68,6 +69,9 @@ class Function:
     impl: Callable[..., Any]
     doc: str
     pure: bool = False  # result depends on the arguments only: folded when they are literals
+    # Called at load time as check_literal(index, value) for each literal argument; raises
+    # ExprEvalError to refuse it (so within(x, '30 dayz') fails validation, not a case).
+    check_literal: Callable[[int, Any], None] | None = None
 
 
 def _has_signed(env: EvalEnv, role: Any) -> bool:
@@ -111,10 +115,46 @@ def _days_since(env: EvalEnv, value: Any) -> int:
 
 
 def _working_days_since(env: EvalEnv, value: Any) -> int:
+    start = local_date(value, env.tz)
+    return int(_calendar(env).working_days_between(start, _today(env)))
+
+
+def _calendar(env: EvalEnv) -> Any:
     if env.calendar is None:
         raise ExprEvalError("no working-day calendar is configured for this process")
-    start = local_date(value, env.tz)
-    return int(env.calendar.working_days_between(start, _today(env)))
+    return env.calendar
+
+
+def _period(text: Any) -> tuple[int, bool]:
+    """'30 days' -> (30, False); '7 working days' -> (7, True)."""
+    match = _PERIOD.fullmatch(text) if isinstance(text, str) else None
+    if match is None:
+        raise ExprEvalError(f"expected a period such as '30 days' or '7 working days', "
+                            f"got {describe(text)}")
+    return int(match.group(1)), not match.group(2).startswith("day")
+
+
+def _check_within(index: int, value: Any) -> None:
+    if index == 1:
+        _period(value)
+
+
+def _within(env: EvalEnv, start: Any, period: Any) -> bool:
+    """Whether today is on or before the last day of `period` counted from `start`.
+
+    The start day is not counted. A day period whose last day is a rest day ends on the
+    next working day; a working-day period ends on its N-th working day after the start.
+    """
+    amount, working = _period(period)
+    first = local_date(start, env.tz)
+    calendar = _calendar(env)
+    if working:
+        last = calendar.add_working_days(first, amount)
+    else:
+        last = first + timedelta(days=amount)
+        if not calendar.is_workday(last):
+            last = calendar.next_workday(last)
+    return _today(env) <= last
 
 
 def _len(env: EvalEnv | None, value: Any) -> int:
@@ -155,6 +195,9 @@ _ALL = (
              "calendar days from a date to today: days_since(replied_on) <= 30"),
     Function("working_days_since", 1, 1, _working_days_since,
              "working days in (date, today]: working_days_since(received_on) <= 7"),
+    Function("within", 2, 2, _within,
+             "today is within a period from a date: within(replied_on, '30 days')",
+             check_literal=_check_within),
     Function("len", 1, 1, _len, "length of a text or a list: len(resolution_team) > 0",
              pure=True),
     Function("coalesce", 1, MAX_ARGS, _coalesce,

@@ -445,9 +445,20 @@ class _Compiler:
         if len(node.args) < spec.min_args or len(node.args) > spec.max_args:
             raise self.error(f"{spec.name}() takes {_arity(spec)}, got {len(node.args)}", node)
         args = [self.compile(arg) for arg in node.args]
+        self.check_literals(spec, args, node.args)
         self.used_functions.add(spec.name)
         fn = _call(spec, args, self.source.segment(node))
         return self.fold(fn, args, node) if spec.pure else fn
+
+    def check_literals(self, spec: Function, args: list[_Fn], nodes: list[ast.expr]) -> None:
+        if spec.check_literal is None:
+            return
+        for index, (arg, node) in enumerate(zip(args, nodes, strict=True)):
+            if arg in self.consts:
+                try:
+                    spec.check_literal(index, self.consts[arg])
+                except ExprEvalError as exc:
+                    raise self.error(f"{spec.name}(): {exc.message}", node) from None
 
     def function(self, node: ast.Call) -> Function:
         """The registered function `node` calls, or an ExprError saying why not."""
