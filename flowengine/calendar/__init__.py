@@ -1,0 +1,32 @@
+"""Business calendar and statutory periods: which days are worked, and when a period ends.
+
+`build_calendar(files)` gives the national calendar (chinese-calendar data, 2004–2026)
+with the integrator's calendar files layered on; `due_date` / `explain_due` apply the
+period rules of domain.md Part A. A question about a year no layer covers raises
+`flowengine.errors.CalendarYearMissing`: deadlines are never computed from a guess.
+See docs/calendar.md.
+"""
+
+from __future__ import annotations
+
+from .base import Calendar, TableCalendar, YearDays
+from .layers import CalendarLayer, LayeredCalendar, build_calendar, load_calendar_file
+from .national import NationalCalendar, national_calendar
+from .periods import DueExplanation, due_date, end_of_day, explain_due, local_date
+
+__all__ = [
+    "Calendar",
+    "CalendarLayer",
+    "DueExplanation",
+    "LayeredCalendar",
+    "NationalCalendar",
+    "TableCalendar",
+    "YearDays",
+    "build_calendar",
+    "due_date",
+    "end_of_day",
+    "explain_due",
+    "load_calendar_file",
+    "local_date",
+    "national_calendar",
+]
