@@ -1,0 +1,114 @@
+"""Runtime records: `Actor`, `Deadline`, `Case`. Plain data, no SQL, no clock.
+
+A `Case` is the projection of its events (see `fold.apply`); the engine never edits one in
+place outside the fold, so replaying the events always rebuilds the same case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+
+ACTIVE = ("open", "overdue", "paused")  # deadline statuses that still run or wait
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who fires a trigger: a person's name and the role they act in."""
+
+    name: str
+    role: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "role": self.role}
+
+
+SYSTEM = Actor("system", "system")  # timers and automatic triggers
+
+
+@dataclass
+class Deadline:
+    """One run of a deadline of a case (a deadline that starts again gets a new round)."""
+
+    name: str
+    status: str  # open | met | overdue | expired | cancelled | paused
+    started_at: datetime
+    start_date: date | None  # local date the period counts from (None for hour periods)
+    due: datetime | None  # the instant it falls due (None while paused)
+    due_date: date | None  # local date of the last day
+    unit: str  # days | working_days | minutes | hours | field
+    amount: int
+    round: int = 1
+    extended: int = 0  # total extension, in `unit`
+    extensions: int = 0
+    pauses: list[tuple[date, date]] = field(default_factory=list)
+    paused_on: date | None = None
+    warn_at: datetime | None = None
+    warned: bool = False
+    late: bool = False  # met after it fell due
+    marked: bool = True  # an overdue deadline marks the case overdue (on_overdue.mark)
+    stopped_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    def next_timer(self) -> datetime | None:
+        """The next instant a timer must look at this deadline, if any."""
+        if self.status != "open" or self.due is None:
+            return None
+        if self.warn_at is not None and not self.warned and self.warn_at < self.due:
+            return self.warn_at
+        return self.due
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "status": self.status, "round": self.round,
+            "started_at": self.started_at.isoformat(),
+            "due": self.due.isoformat() if self.due else None,
+            "due_date": self.due_date.isoformat() if self.due_date else None,
+            "unit": self.unit, "amount": self.amount, "extended": self.extended,
+            "extensions": self.extensions, "late": self.late,
+            "stopped_at": self.stopped_at.isoformat() if self.stopped_at else None,
+        }
+
+
+@dataclass
+class Case:
+    """A running instance of a process, pinned to the definition version (`digest`)."""
+
+    id: str
+    process_id: str
+    digest: str
+    state: str
+    data: dict[str, Any]
+    deadlines: dict[str, Deadline] = field(default_factory=dict)
+    seq: int = 0
+    last_hash: str = ""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    owner: Actor | None = None  # the first receiver (首问负责): whoever started the case
+    duplicate_of: str | None = None
+
+    @property
+    def overdue(self) -> bool:
+        """Some deadline has passed and is still open (督办 applies)."""
+        return any(d.status == "overdue" and d.marked for d in self.deadlines.values())
+
+    @property
+    def late(self) -> bool:
+        """Some deadline was missed, whether or not the case has caught up since."""
+        return any(d.late or d.status in ("overdue", "expired") for d in self.deadlines.values())
+
+    def next_timer(self) -> datetime | None:
+        instants = [t for d in self.deadlines.values() if (t := d.next_timer()) is not None]
+        return min(instants) if instants else None
+
+    def copy(self) -> "Case":
+        """A copy safe to change: data, deadlines and pause lists are not shared."""
+        return replace(
+            self,
+            data=dict(self.data),
+            deadlines={k: replace(d, pauses=list(d.pauses)) for k, d in self.deadlines.items()},
+        )

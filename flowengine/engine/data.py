@@ -1,0 +1,182 @@
+"""Case data values: coerce input (JSON, YAML, `--set k=v` strings) to the declared types.
+
+One function serves input checking and replay: `coerce` is idempotent, so a typed value
+passes through unchanged and its stored JSON form (strings for money and dates) comes back
+as the same typed value. Money is `Decimal`, never float.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Mapping
+
+from ..definition.model import FieldDef
+
+SIGNATURES = "signatures"  # built-in list field written by `signs: true` transitions
+
+
+class DataError(ValueError):
+    """A value does not fit its field; the message names the field and the expected form."""
+
+
+def _money(f: FieldDef, v: Any) -> Decimal:
+    if isinstance(v, bool):
+        raise DataError(f"{f.name} must be an amount of money, not {v!r}")
+    if isinstance(v, Decimal):
+        result = v
+    else:
+        try:
+            result = Decimal(str(v).strip().replace(",", ""))
+        except InvalidOperation:
+            raise DataError(f"{f.name} must be an amount such as 30000.00, not {v!r}") from None
+    if not result.is_finite():
+        raise DataError(f"{f.name} must be a finite amount")
+    if result.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise DataError(f"{f.name} has more than 2 decimal places (fen): {v!r}")
+    return result
+
+
+def _integer(f: FieldDef, v: Any) -> int:
+    if isinstance(v, bool):
+        raise DataError(f"{f.name} must be a whole number, not {v!r}")
+    if isinstance(v, int):
+        return v
+    try:
+        d = Decimal(str(v).strip())
+    except InvalidOperation:
+        raise DataError(f"{f.name} must be a whole number, not {v!r}") from None
+    if d != d.to_integral_value():
+        raise DataError(f"{f.name} must be a whole number, not {v!r}")
+    return int(d)
+
+
+def _boolean(f: FieldDef, v: Any) -> bool:
+    if isinstance(v, bool):
+        return v
+    text = str(v).strip().lower()
+    if text in ("true", "yes", "1"):
+        return True
+    if text in ("false", "no", "0"):
+        return False
+    raise DataError(f"{f.name} must be true or false, not {v!r}")
+
+
+def _date(f: FieldDef, v: Any) -> date:
+    if isinstance(v, datetime):
+        raise DataError(f"{f.name} must be a date (YYYY-MM-DD), not a date and time")
+    if isinstance(v, date):
+        return v
+    try:
+        return date.fromisoformat(str(v).strip())
+    except ValueError:
+        raise DataError(f"{f.name} must be a date such as 2026-03-02, not {v!r}") from None
+
+
+def _datetime(f: FieldDef, v: Any) -> datetime:
+    if isinstance(v, datetime):
+        value = v
+    else:
+        try:
+            value = datetime.fromisoformat(str(v).strip())
+        except ValueError:
+            raise DataError(f"{f.name} must be a date and time (ISO 8601), not {v!r}") from None
+    if value.tzinfo is None:
+        raise DataError(f"{f.name} needs a time zone offset, e.g. 2026-03-02T09:00:00+08:00")
+    return value
+
+
+def _text(f: FieldDef, v: Any) -> str:
+    if isinstance(v, (dict, list)):
+        raise DataError(f"{f.name} must be text, not {type(v).__name__}")
+    text = v if isinstance(v, str) else str(v)
+    if f.max_length is not None and len(text) > f.max_length:
+        raise DataError(f"{f.name} is longer than {f.max_length} characters")
+    return text
+
+
+def _enum(f: FieldDef, v: Any) -> str:
+    if v not in f.values:
+        from ..errors import did_you_mean
+
+        hint = did_you_mean(str(v), f.values) or f"one of {', '.join(f.values)}"
+        raise DataError(f"{f.name} cannot be {v!r}; {hint}")
+    return str(v)
+
+
+def _scalar(f: FieldDef, kind: str, v: Any) -> Any:
+    if kind == "money":
+        return _money(f, v)
+    if kind == "integer":
+        return _integer(f, v)
+    if kind == "boolean":
+        return _boolean(f, v)
+    if kind == "date":
+        return _date(f, v)
+    if kind == "datetime":
+        return _datetime(f, v)
+    if kind == "enum":
+        return _enum(f, v)
+    return _text(f, v)
+
+
+def _bounds(f: FieldDef, value: Any) -> None:
+    if f.minimum is not None and value < f.minimum:
+        raise DataError(f"{f.name} must be at least {f.minimum}, not {value}")
+    if f.maximum is not None and value > f.maximum:
+        raise DataError(f"{f.name} must be at most {f.maximum}, not {value}")
+
+
+def coerce(f: FieldDef, value: Any) -> Any:
+    """The typed value for field `f`; None stays None (a cleared field)."""
+    if value is None:
+        return None
+    if f.type == "list":
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, (list, tuple)):
+            raise DataError(f"{f.name} must be a list")
+        item_kind = f.items or "string"
+        items = [v if isinstance(v, dict) else _scalar(f, item_kind, v) for v in value]
+        if f.min_items is not None and len(items) < f.min_items:
+            raise DataError(f"{f.name} needs at least {f.min_items} item(s)")
+        return items
+    result = _scalar(f, f.type, value)
+    if f.type in ("money", "integer"):
+        _bounds(f, result)
+    return result
+
+
+SIGNATURES_FIELD = FieldDef(name=SIGNATURES, type="list", location=None)  # type: ignore[arg-type]
+
+
+def coerce_all(fields: Mapping[str, FieldDef], data: Mapping[str, Any]) -> dict[str, Any]:
+    """Coerce every value; unknown names and bad values raise `DataError`."""
+    out: dict[str, Any] = {}
+    for name, value in data.items():
+        f = fields.get(name) or (SIGNATURES_FIELD if name == SIGNATURES else None)
+        if f is None:
+            from ..errors import did_you_mean
+
+            hint = did_you_mean(name, fields) or "declare it under 'fields:' in the process YAML"
+            raise DataError(f"unknown field '{name}'; {hint}")
+        out[name] = coerce(f, value)
+    return out
+
+
+def is_missing(value: Any) -> bool:
+    """A required field is missing when unset, empty text or an empty list."""
+    return value is None or value == "" or value == []
+
+
+def to_json(value: Any) -> Any:
+    """The JSON form of a typed value (the inverse of `coerce`)."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [to_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_json(v) for k, v in value.items()}
+    return value

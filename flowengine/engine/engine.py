@@ -1,0 +1,195 @@
+"""`Engine`: the embedding API. Each call is one unit of work: load the case, decide
+(planner), fold, store atomically, then tell the plugins.
+
+Time comes only from the clock the host passes (or `at=`); the engine never reads the wall
+clock itself. Before a fire, the case's timers due by then run first, so a deadline that ran
+out before the fire is recorded before it, and events stay in time order.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from ..clock import Clock, SystemClock
+from ..definition.model import ProcessDef
+from ..errors import CaseNotFound, ClockError, ConcurrentUpdate, DefinitionError
+from ..store.base import CaseQuery, Store
+from .case import Actor, Case
+from .compiler import CompiledProcess
+from .data import DataError, coerce_all
+from .events import Event
+from .fold import apply, new_case
+from .planner import plan_fire, plan_start, plan_timers
+from .registry import Registry
+
+UNKNOWN_ACTOR = Actor("unknown", None)
+Listener = Callable[[Sequence[Event], Case], None]
+
+
+class Engine:
+    """Runs cases of YAML-defined processes.
+
+    `db`: None for an in-memory store, a database URL (`sqlite:///cases.db`,
+    `postgresql+psycopg://…`) or an SQLAlchemy Engine; or pass a ready `store`.
+    `processes`: files or folders of process YAML. `clock`: anything with `now()`.
+    `plugins`: plugin objects (see docs/plugins.md).
+    """
+
+    def __init__(self, db: Any = None, *, processes: Iterable[str | os.PathLike[str]] = (),
+                 clock: Clock | None = None, plugins: Iterable[Any] = (),
+                 store: Store | None = None) -> None:
+        self.clock: Clock = clock or SystemClock()
+        self.store: Store = store if store is not None else _open_store(db)
+        self.registry = Registry()
+        self._listeners: list[Listener] = []
+        self.plugins = _plugin_manager(self, list(plugins))
+        for path in processes:
+            self.load(path)
+
+    # ------------------------------------------------------------------ definitions
+    def load(self, path: str | os.PathLike[str]) -> list[ProcessDef]:
+        """Load a process file or folder; new cases of these ids use these versions."""
+        loaded = self.registry.add_path(path)
+        for p in loaded:
+            self.store.save_definition(p.digest, p.id, p.version, p.source_text)
+        return loaded
+
+    def process(self, process_id: str) -> ProcessDef:
+        return self.registry.latest(process_id).process
+
+    def compiled(self, case: Case) -> CompiledProcess:
+        """The definition version `case` is pinned to (loaded from the store if needed)."""
+        cp = self.registry.pinned(case.digest)
+        if cp is not None:
+            return cp
+        text = self.store.definition_text(case.digest)
+        if text is None:
+            raise DefinitionError([])
+        self.registry.add_text(text, f"<{case.process_id}@{case.digest[:12]}>")
+        found = self.registry.pinned(case.digest)
+        assert found is not None
+        return found
+
+    # ------------------------------------------------------------------ commands
+    def start(self, process_id: str, data: Mapping[str, Any] | None = None, *,
+              actor: Actor | None = None, at: datetime | None = None) -> Case:
+        """Start a case of the newest loaded version of `process_id`."""
+        cp = self.registry.latest(process_id)
+        at = self._instant(at, None)
+        actor = actor or UNKNOWN_ACTOR
+        case_id = self.store.new_case_id(process_id)
+        duplicate = self._duplicate_of(cp, data or {})
+        event = plan_start(cp, case_id, data or {}, actor, at, duplicate)
+        case = apply(cp.process, new_case(cp.process, event), event)
+        self._commit(cp, case, [event], 0)
+        return case
+
+    def fire(self, case_id: str, trigger: str, data: Mapping[str, Any] | None = None, *,
+             actor: Actor | None = None, at: datetime | None = None) -> Case:
+        """Fire `trigger` on a case; a refused trigger raises `TriggerRejected`, changing nothing."""
+        case = self.case(case_id)
+        at = self._instant(at, case)
+        cp = self.compiled(case)
+        events, current = plan_timers(cp, case, at)
+        event = plan_fire(cp, current, trigger, data or {}, actor or UNKNOWN_ACTOR, at)
+        after = apply(cp.process, current.copy(), event)
+        self._commit(cp, after, [*events, event], case.seq)
+        return after
+
+    def tick(self, now: datetime | None = None) -> list[Event]:
+        """Run every timer due at or before `now`; idempotent (a second tick does nothing)."""
+        now = self._instant(now, None)
+        fired: list[Event] = []
+        seen: set[str] = set()
+        while True:
+            batch = [cid for cid in self.store.due_cases(now) if cid not in seen]
+            if not batch:
+                return fired
+            for case_id in batch:
+                seen.add(case_id)
+                fired += self._tick_case(case_id, now)
+
+    def _tick_case(self, case_id: str, now: datetime) -> list[Event]:
+        case = self.store.load_case(case_id)
+        if case is None:
+            return []
+        cp = self.compiled(case)
+        events, after = plan_timers(cp, case, now)
+        if not events:
+            return []
+        try:
+            self._commit(cp, after, events, case.seq)
+        except ConcurrentUpdate:
+            return []  # another worker got there first; its events stand
+        return events
+
+    # ------------------------------------------------------------------ queries
+    def case(self, case_id: str) -> Case:
+        case = self.store.load_case(case_id)
+        if case is None:
+            raise CaseNotFound(case_id)
+        return case
+
+    def cases(self, process: str | None = None, state: str | None = None,
+              overdue: bool | None = None, limit: int | None = None) -> list[Case]:
+        return self.store.cases(CaseQuery(process, state, overdue, limit))
+
+    def history(self, case_id: str) -> list[Event]:
+        events = list(self.store.events(case_id))
+        if not events:
+            raise CaseNotFound(case_id)
+        return events
+
+    def subscribe(self, listener: Listener) -> None:
+        """Call `listener(events, case)` after each commit (simulation and tests use it)."""
+        self._listeners.append(listener)
+
+    # ------------------------------------------------------------------ internals
+    def _instant(self, at: datetime | None, case: Case | None) -> datetime:
+        at = at if at is not None else self.clock.now()
+        if at.tzinfo is None or at.utcoffset() is None:
+            raise ClockError(f"the instant {at.isoformat()} has no time zone offset")
+        if case is not None and case.updated_at is not None and at < case.updated_at:
+            raise ClockError(
+                f"case {case.id}: {at.isoformat()} is earlier than its last event "
+                f"({case.updated_at.isoformat()}); events are recorded in time order")
+        return at
+
+    def _duplicate_of(self, cp: CompiledProcess, data: Mapping[str, Any]) -> str | None:
+        keys = cp.process.duplicate_key
+        if not keys or any(data.get(k) in (None, "") for k in keys):
+            return None
+        try:
+            key = coerce_all(cp.process.fields, {k: data[k] for k in keys})
+        except DataError:
+            return None  # plan_start reports the bad value
+        return self.store.find_open_duplicate(cp.process.id, key)
+
+    def _commit(self, cp: CompiledProcess, case: Case, events: list[Event], expected: int) -> None:
+        final = case.state in cp.process.final_states
+        self.store.append(case, events, expected, final=final)  # type: ignore[call-arg]
+        for listener in self._listeners:
+            listener(events, case)
+        if self.plugins is not None:
+            self.plugins.after_commit(cp, events, case)
+
+
+def _open_store(db: Any) -> Store:
+    if db is None:
+        from ..store.memory import MemoryStore
+
+        return MemoryStore()
+    from ..store.sql import SqlStore  # the durable store (issue 4)
+
+    return SqlStore(db)
+
+
+def _plugin_manager(engine: Engine, plugins: list[Any]) -> Any:
+    """The plugin dispatcher, when the plugins package is present."""
+    try:
+        from ..plugins.manager import PluginDispatch
+    except ImportError:
+        return None
+    return PluginDispatch(engine, plugins)

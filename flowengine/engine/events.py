@@ -1,0 +1,94 @@
+"""Events: the append-only history of a case, and their canonical form for the hash chain.
+
+Every start, fire and timer firing is one `Event`. Its `data` holds the values it set
+(None = cleared), `effects` the deadline changes it made (each a small dict with an `op`),
+and `notifications` the notices it asked for. The canonical serialisation (sorted keys,
+no spaces, UTF-8, decimals and dates as strings) is what the SHA-256 chain covers, so the
+same event always hashes the same on SQLite, PostgreSQL or in memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Mapping
+
+from .case import Actor
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class Event:
+    case_id: str
+    seq: int  # 1, 2, 3 … per case, no gaps
+    at: datetime
+    type: str  # started | fired | timer
+    actor: Actor
+    process_id: str
+    digest: str  # the definition version the case is pinned to
+    trigger: str | None = None
+    source: str | None = None
+    dest: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+    effects: tuple[Mapping[str, Any], ...] = ()
+    notifications: tuple[Mapping[str, Any], ...] = ()
+    prev_hash: str = GENESIS
+    hash: str = ""
+
+    def body(self) -> dict[str, Any]:
+        """Everything the hash covers (all but `hash` itself)."""
+        return {
+            "case_id": self.case_id, "seq": self.seq, "at": self.at.isoformat(),
+            "type": self.type, "actor": self.actor.as_dict(), "process_id": self.process_id,
+            "digest": self.digest, "trigger": self.trigger, "source": self.source,
+            "dest": self.dest, "data": dict(self.data), "effects": list(self.effects),
+            "notifications": list(self.notifications), "prev_hash": self.prev_hash,
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.body(), "hash": self.hash}
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, (tuple, set, frozenset)):
+        return list(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def canonical(obj: Any) -> str:
+    """The one JSON text of `obj` that hashing and storage agree on."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      default=_default)
+
+
+def chain_hash(body: Mapping[str, Any]) -> str:
+    """SHA-256 over the canonical body (which includes the previous event's hash)."""
+    return hashlib.sha256(canonical(body).encode("utf-8")).hexdigest()
+
+
+def seal(event: Event) -> Event:
+    """The event with its `hash` filled in."""
+    from dataclasses import replace
+
+    return replace(event, hash=chain_hash(event.body()))
+
+
+def event_from_dict(d: Mapping[str, Any]) -> Event:
+    """Rebuild an event from its stored JSON form (values stay in JSON form)."""
+    actor = d.get("actor") or {}
+    return Event(
+        case_id=d["case_id"], seq=int(d["seq"]), at=datetime.fromisoformat(d["at"]),
+        type=d["type"], actor=Actor(actor.get("name", ""), actor.get("role")),
+        process_id=d["process_id"], digest=d["digest"], trigger=d.get("trigger"),
+        source=d.get("source"), dest=d.get("dest"), data=dict(d.get("data") or {}),
+        effects=tuple(d.get("effects") or ()), notifications=tuple(d.get("notifications") or ()),
+        prev_hash=d.get("prev_hash", GENESIS), hash=d.get("hash", ""),
+    )

@@ -1,0 +1,144 @@
+"""`apply(case, event)`: the one place a case changes. The engine and replay both use it.
+
+The engine decides what happens (`planner`), writes it down as an event, and folds the
+event into the case here; replay folds the stored events with the same function, so a
+replayed case equals the live one by construction. Nothing here reads a clock or a calendar:
+every computed value (due dates, new state) is already in the event.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Callable, Mapping
+
+from ..definition.model import ProcessDef
+from .case import Actor, Case, Deadline
+from .data import SIGNATURES, SIGNATURES_FIELD, coerce
+from .events import Event
+
+
+def new_case(process: ProcessDef, event: Event) -> Case:
+    """The empty case a `started` event is folded into."""
+    return Case(id=event.case_id, process_id=process.id, digest=event.digest,
+                state=process.initial_state, data={})
+
+
+def apply(process: ProcessDef, case: Case, event: Event) -> Case:
+    """Fold `event` into `case` (changed in place and returned)."""
+    if event.type == "started":
+        case.created_at = event.at
+        case.owner = event.actor
+        case.duplicate_of = event.data.get("duplicate_of") if event.data else None
+    if event.dest is not None:
+        case.state = event.dest
+    _apply_data(process, case, event.data)
+    for effect in event.effects:
+        _EFFECTS[effect["op"]](case, effect, event.at)
+    case.seq = event.seq
+    case.last_hash = event.hash
+    case.updated_at = event.at
+    return case
+
+
+def _apply_data(process: ProcessDef, case: Case, changes: Mapping[str, Any]) -> None:
+    for name, value in changes.items():
+        if name == "duplicate_of":
+            continue
+        if value is None:
+            case.data.pop(name, None)
+            continue
+        f = process.fields.get(name) or (SIGNATURES_FIELD if name == SIGNATURES else None)
+        case.data[name] = coerce(f, value) if f is not None else value
+
+
+def _instant(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value)
+
+
+def _date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
+
+
+def _set_due(d: Deadline, e: Mapping[str, Any]) -> None:
+    d.due = _instant(e.get("due"))
+    d.due_date = _date(e.get("due_date"))
+    d.warn_at = _instant(e.get("warn_at"))
+
+
+def _started(case: Case, e: Mapping[str, Any], at: datetime) -> None:
+    old = case.deadlines.get(e["deadline"])
+    d = Deadline(name=e["deadline"], status="open", started_at=at,
+                 start_date=_date(e.get("start_date")), due=None, due_date=None,
+                 unit=e["unit"], amount=int(e["amount"]), round=(old.round + 1) if old else 1)
+    _set_due(d, e)
+    case.deadlines[d.name] = d
+
+
+def _stopped(status: str) -> Callable[[Case, Mapping[str, Any], datetime], None]:
+    def fold(case: Case, e: Mapping[str, Any], at: datetime) -> None:
+        d = case.deadlines[e["deadline"]]
+        d.status = status
+        d.stopped_at = at
+        d.late = bool(e.get("late", False))
+
+    return fold
+
+
+def _extended(case: Case, e: Mapping[str, Any], at: datetime) -> None:
+    d = case.deadlines[e["deadline"]]
+    d.extended += int(e["days"])
+    d.extensions += 1
+    _set_due(d, e)
+
+
+def _paused(case: Case, e: Mapping[str, Any], at: datetime) -> None:
+    d = case.deadlines[e["deadline"]]
+    d.status = "paused"
+    d.paused_on = _date(e["on"])
+    d.due = None
+    d.warn_at = None
+
+
+def _resumed(case: Case, e: Mapping[str, Any], at: datetime) -> None:
+    d = case.deadlines[e["deadline"]]
+    start, end = _date(e["pause"][0]), _date(e["pause"][1])
+    assert start is not None and end is not None
+    d.pauses.append((start, end))
+    d.paused_on = None
+    d.status = e.get("status", "open")
+    _set_due(d, e)
+
+
+def _warned(case: Case, e: Mapping[str, Any], at: datetime) -> None:
+    case.deadlines[e["deadline"]].warned = True
+
+
+def _overdue(case: Case, e: Mapping[str, Any], at: datetime) -> None:
+    d = case.deadlines[e["deadline"]]
+    d.status = "overdue"
+    d.marked = bool(e.get("mark", True))
+
+
+def _expired(case: Case, e: Mapping[str, Any], at: datetime) -> None:
+    d = case.deadlines[e["deadline"]]
+    d.status = "expired"
+    d.stopped_at = at
+
+
+_EFFECTS: dict[str, Callable[[Case, Mapping[str, Any], datetime], None]] = {
+    "started": _started,
+    "met": _stopped("met"),
+    "cancelled": _stopped("cancelled"),
+    "extended": _extended,
+    "paused": _paused,
+    "resumed": _resumed,
+    "warned": _warned,
+    "overdue": _overdue,
+    "expired": _expired,
+}
+
+__all__ = ["apply", "new_case", "Actor"]

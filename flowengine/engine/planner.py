@@ -1,0 +1,292 @@
+"""Decide what a start, a fire or a timer does, and write it down as sealed events.
+
+The planner never changes the case it is given: it returns events; the engine folds them
+(`fold.apply`) and stores them in one transaction. A refused trigger raises
+`TriggerRejected` listing every check that failed and what would make it pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Mapping
+
+from transitions.core import MachineError
+
+from ..definition.model import DecisionRow, DecisionTable, Requirement, TransitionDef
+from ..errors import InvalidData, Rejection, TriggerRejected, did_you_mean
+from ..expr import ExprEvalError
+from ..expr.functions import SimpleEnv
+from .case import SYSTEM, Actor, Case
+from .compiler import CompiledProcess, Cursor
+from .data import SIGNATURES, DataError, coerce_all, is_missing, to_json
+from .deadlines import Step, extension_effects, step_effects, timer_effect
+from .events import Event, seal
+from .fold import apply
+from .notify import notifications_for
+
+
+def _env(cp: CompiledProcess, state: str, data: Mapping[str, Any], actor: Actor | None,
+         now: datetime) -> SimpleEnv:
+    variables = dict(data)
+    variables["state"] = state
+    signatures = [s.get("role") for s in data.get(SIGNATURES) or () if isinstance(s, dict)]
+    return SimpleEnv(data=variables, actor=actor, now=now, tz=cp.tz, calendar=cp.calendar,
+                     signatures=signatures)
+
+
+def _coerce(cp: CompiledProcess, case_id: str, trigger: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        return coerce_all(cp.process.fields, data)
+    except DataError as exc:
+        raise InvalidData(f"case {case_id}: '{trigger}': {exc}") from None
+
+
+def _missing(cp: CompiledProcess, reqs: tuple[Requirement, ...], env: SimpleEnv) -> list[str]:
+    missing: list[str] = []
+    for r in reqs:
+        if r.when is not None and not _truth(cp, r.when, env):
+            continue
+        missing += [f for f in r.fields if is_missing(env.data.get(f)) and f not in missing]
+    return missing
+
+
+def _truth(cp: CompiledProcess, text: str, env: SimpleEnv) -> bool:
+    try:
+        return bool(cp.expr(text).evaluate(env))
+    except ExprEvalError:
+        return False
+
+
+@dataclass
+class FirePlan:
+    """One attempt to fire: the conditions `transitions` calls report back here."""
+
+    cp: CompiledProcess
+    case: Case
+    trigger: str
+    env: SimpleEnv
+    actor: Actor
+    auto: bool = False  # fired by a timer: role checks do not apply
+    reasons: list[Rejection] = field(default_factory=list)
+    checked: dict[int, bool] = field(default_factory=dict)
+    routed: set[int] = field(default_factory=set)
+    chosen: TransitionDef | None = None
+    dest: str | None = None
+    ext_effects: list[dict[str, Any]] = field(default_factory=list)
+
+    def check(self, t: TransitionDef) -> bool:
+        """Role, required data, guards and extension limits of candidate `t`."""
+        key = id(t)
+        if key in self.checked:
+            return self.checked[key]
+        reasons = self._role(t) + self._required(t) + self._guards(t) + self._extension()
+        self.reasons += reasons
+        self.checked[key] = not reasons
+        return not reasons
+
+    def _role(self, t: TransitionDef) -> list[Rejection]:
+        if not t.roles or self.auto or self.actor.role in t.roles:
+            return []
+        return [Rejection("role", f"needs the role {' or '.join(t.roles)} "
+                          f"(the actor's role is {self.actor.role or 'not given'})")]
+
+    def _required(self, t: TransitionDef) -> list[Rejection]:
+        missing = _missing(self.cp, t.requires, self.env)
+        if not missing:
+            return []
+        given = " ".join(f"--set {m}=…" for m in missing)
+        return [Rejection("required", f"missing data: {', '.join(missing)} (give {given})")]
+
+    def _guards(self, t: TransitionDef) -> list[Rejection]:
+        out = []
+        for g in t.guards:
+            try:
+                ok = bool(self.cp.expr(g.expr).evaluate(self.env))
+            except ExprEvalError as exc:
+                out.append(Rejection("guard", f"{g.message or g.expr} ({exc})"))
+                continue
+            if not ok:
+                out.append(Rejection("guard", g.message or f"guard is false: {g.expr}"))
+        return out
+
+    def _extension(self) -> list[Rejection]:
+        if self.trigger not in self.cp.extensions:
+            return []
+        effects, reasons = extension_effects(self.cp, self.case, self.trigger, self.env.data,
+                                             self.env.now)
+        self.ext_effects = effects
+        return reasons
+
+    def route_row(self, t: TransitionDef, table: DecisionTable, row: DecisionRow) -> bool:
+        self.routed.add(id(t))
+        try:
+            return self.cp.row_matches(table, row, self.env)
+        except ExprEvalError:
+            return False
+
+    def choose(self, t: TransitionDef, dest: str | None) -> None:
+        self.chosen, self.dest = t, dest
+
+    def route_failures(self) -> list[Rejection]:
+        out = []
+        for t in self.cp.process.transitions:
+            if id(t) in self.routed and self.checked.get(id(t)) and t.route:
+                table = self.cp.process.decisions[t.route]
+                value = self.env.data.get(table.input) if table.input else None
+                shown = f"{table.input} = {value}" if table.input else "the case data"
+                out.append(Rejection("route", f"no row of decision table '{t.route}' matches "
+                                     f"{shown}; first match wins, so add a row or correct the data"))
+        return out
+
+
+def plan_fire(cp: CompiledProcess, case: Case, trigger: str, data: Mapping[str, Any],
+              actor: Actor, at: datetime, *, auto: bool = False) -> Event:
+    """The sealed event of firing `trigger`, or `TriggerRejected` (nothing changes)."""
+    given = _coerce(cp, case.id, trigger, data)
+    merged = {**case.data, **given}
+    plan = FirePlan(cp, case, trigger, _env(cp, case.state, merged, actor, at), actor, auto)
+    _dispatch(plan)
+    t, dest = plan.chosen, plan.dest
+    assert t is not None
+    changes = dict(given)
+    changes.update(_effects_on_data(cp, t, plan.env, actor, at, merged))
+    new_state = case.state if dest is None else dest
+    after = case.copy()
+    after.data.update({k: v for k, v in changes.items() if v is not None})
+    for k in [k for k, v in changes.items() if v is None]:
+        after.data.pop(k, None)
+    env = _env(cp, new_state, after.data, actor, at)
+    step = Step(at=at, trigger=trigger, source=case.state, dest=new_state)
+    effects = plan.ext_effects + step_effects(cp, case, step, env)
+    after.state = new_state
+    _fold_effects(cp, after, effects, at)
+    notes = notifications_for(cp, after, at=at, actor=actor, trigger=trigger,
+                              entered=step.entered, effects=effects)
+    return _event(cp, case, "fired", at, actor, trigger=trigger, source=case.state,
+                  dest=new_state, data=changes, effects=effects, notes=notes)
+
+
+def _dispatch(plan: FirePlan) -> None:
+    cp, case, trigger = plan.cp, plan.case, plan.trigger
+    event = cp.machine.events.get(trigger)
+    if event is None:
+        hint = did_you_mean(trigger, cp.process.triggers)
+        raise TriggerRejected(case.id, trigger, case.state, [Rejection(
+            "state", f"'{cp.process.id}' has no trigger '{trigger}'" + (f"; {hint}" if hint else ""))])
+    try:
+        ok = event.trigger(Cursor(case.state), plan=plan)
+    except MachineError:
+        allowed = sorted({t.trigger for t in cp.process.transitions if case.state in t.sources})
+        raise TriggerRejected(case.id, trigger, case.state, [Rejection(
+            "state", f"not allowed in state '{case.state}'; allowed here: "
+            f"{', '.join(allowed) or 'nothing (final state)'}")]) from None
+    if not ok:
+        raise TriggerRejected(case.id, trigger, case.state, plan.reasons + plan.route_failures())
+
+
+def _effects_on_data(cp: CompiledProcess, t: TransitionDef, env: SimpleEnv, actor: Actor,
+                     at: datetime, merged: Mapping[str, Any]) -> dict[str, Any]:
+    changes: dict[str, Any] = dict(t.set)
+    for name, text in t.compute.items():
+        try:
+            changes[name] = cp.expr(text).evaluate(env)
+        except ExprEvalError as exc:
+            raise InvalidData(f"'{t.trigger}': cannot compute {name}: {exc}") from None
+    for name in t.clear:
+        changes[name] = None
+    if t.signs:
+        signed = list(merged.get(SIGNATURES) or [])
+        signed.append({"name": actor.name, "role": actor.role, "at": at.isoformat()})
+        changes[SIGNATURES] = signed
+    return _coerce(cp, "", t.trigger, {k: v for k, v in changes.items() if v is not None}) | {
+        k: None for k, v in changes.items() if v is None}
+
+
+def plan_start(cp: CompiledProcess, case_id: str, data: Mapping[str, Any], actor: Actor,
+               at: datetime, duplicate_of: str | None = None) -> Event:
+    """The sealed `started` event of a new case, or `TriggerRejected` / `InvalidData`."""
+    p = cp.process
+    given = _coerce(cp, case_id, "start", data)
+    full = {n: f.default for n, f in p.fields.items() if f.default is not None}
+    full.update(given)
+    full = _coerce(cp, case_id, "start", full)
+    env = _env(cp, p.initial_state, full, actor, at)
+    reasons = []
+    if p.start.roles and actor.role not in p.start.roles:
+        reasons.append(Rejection("role", f"starting a case needs the role "
+                                 f"{' or '.join(p.start.roles)} (the actor's role is "
+                                 f"{actor.role or 'not given'})"))
+    required = (Requirement(tuple(n for n, f in p.fields.items() if f.required), p.location),)
+    missing = _missing(cp, required + p.start.requires, env)
+    if missing:
+        reasons.append(Rejection("required", f"missing data: {', '.join(missing)}"))
+    if reasons:
+        raise TriggerRejected(case_id, "start", p.initial_state, reasons)
+    changes = dict(full)
+    if duplicate_of:
+        changes["duplicate_of"] = duplicate_of
+    blank = Case(id=case_id, process_id=p.id, digest=p.digest, state=p.initial_state, data=full)
+    step = Step(at=at, started=True, dest=p.initial_state)
+    effects = step_effects(cp, blank, step, env)
+    _fold_effects(cp, blank, effects, at)
+    notes = notifications_for(cp, blank, at=at, actor=actor, started=True,
+                              entered=p.initial_state, effects=effects)
+    empty = Case(id=case_id, process_id=p.id, digest=p.digest, state=p.initial_state, data={})
+    return _event(cp, empty, "started", at, actor, dest=p.initial_state, data=changes,
+                  effects=effects, notes=notes)
+
+
+def plan_timers(cp: CompiledProcess, case: Case, until: datetime) -> tuple[list[Event], Case]:
+    """Every timer of `case` due at or before `until`, in time order, each folded in turn.
+
+    Returns the events and the case after them. An expiry whose trigger fires by itself adds
+    the automatic fire as a second event at the same instant (actor `system`)."""
+    events: list[Event] = []
+    current = case
+    while (when := current.next_timer()) is not None and when <= until:
+        due = [d for d in current.deadlines.values() if d.next_timer() == when]
+        effects = [timer_effect(cp, d, when) for d in sorted(due, key=lambda d: d.name)]
+        auto = [e["fire"] for e in effects if e.get("fire")]
+        after = current.copy()
+        _fold_effects(cp, after, effects, when)
+        notes = notifications_for(cp, after, at=when, actor=SYSTEM, effects=effects)
+        event = _event(cp, current, "timer", when, SYSTEM, data={}, effects=effects, notes=notes)
+        events.append(event)
+        current = apply(cp.process, current.copy(), event)
+        for trigger in auto:
+            try:
+                fired = plan_fire(cp, current, trigger, {}, SYSTEM, when, auto=True)
+            except TriggerRejected:
+                continue  # the state moved on; the expiry itself is recorded
+            events.append(fired)
+            current = apply(cp.process, current.copy(), fired)
+    return events, current
+
+
+def _fold_effects(cp: CompiledProcess, case: Case, effects: list[dict[str, Any]], at: datetime) -> None:
+    """Fold deadline effects into a scratch case so notifications can read the new dues."""
+    scratch = Event(case_id=case.id, seq=case.seq, at=at, type="timer", actor=SYSTEM,
+                    process_id=case.process_id, digest=case.digest, effects=tuple(effects),
+                    hash=case.last_hash)
+    apply(cp.process, case, scratch)
+
+
+def _event(cp: CompiledProcess, before: Case, kind: str, at: datetime, actor: Actor, *,
+           trigger: str | None = None, source: str | None = None, dest: str | None = None,
+           data: Mapping[str, Any], effects: list[dict[str, Any]],
+           notes: list[dict[str, Any]]) -> Event:
+    seq = before.seq + 1
+    for i, note in enumerate(notes):
+        note["id"] = f"{before.id}:{seq}:{i}"
+    event = Event(
+        case_id=before.id, seq=seq, at=at, type=kind, actor=actor, process_id=cp.process.id,
+        digest=cp.process.digest, trigger=trigger, source=source, dest=dest,
+        data={k: to_json(v) for k, v in data.items()},
+        effects=tuple({k: to_json(v) for k, v in e.items()} for e in effects),
+        notifications=tuple(notes), prev_hash=before.last_hash or "0" * 64,
+    )
+    return seal(event)
+
+
+__all__ = ["plan_start", "plan_fire", "plan_timers"]

@@ -1,0 +1,67 @@
+"""Process definitions known to an engine: by id (the newest loaded) and by digest (pinned).
+
+A case is pinned to the digest of the definition it started with; editing a YAML file and
+loading it again makes new cases use the new version while running cases keep theirs. The
+compiled form (Machine, expressions, calendar) is built once per digest and shared.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable
+
+from ..calendar import build_calendar
+from ..definition.loader import load_process, validate_text
+from ..definition.model import ProcessDef
+from ..errors import DefinitionError, ProcessNotFound
+from .compiler import CompiledProcess
+
+
+class Registry:
+    def __init__(self) -> None:
+        self._by_id: dict[str, ProcessDef] = {}
+        self._by_digest: dict[str, CompiledProcess] = {}
+        self._folders: list[Path] = []
+
+    def add_path(self, path: str | os.PathLike[str]) -> list[ProcessDef]:
+        """Load a file, or every *.yaml / *.yml file of a folder (a folder is remembered)."""
+        p = Path(path)
+        if p.is_dir():
+            self._folders.append(p)
+            files = sorted([*p.glob("*.yaml"), *p.glob("*.yml")])
+            return [self.add_file(f) for f in files]
+        return [self.add_file(p)]
+
+    def add_file(self, path: str | os.PathLike[str]) -> ProcessDef:
+        process = load_process(path)
+        return self.add(process)
+
+    def add(self, process: ProcessDef) -> ProcessDef:
+        self._by_id[process.id] = process
+        if process.digest not in self._by_digest:
+            self._by_digest[process.digest] = CompiledProcess(
+                process, build_calendar(process.calendars))
+        return process
+
+    def add_text(self, text: str, file: str) -> ProcessDef:
+        """Load a pinned version from its stored text (for replaying old cases)."""
+        process, problems = validate_text(text, file)
+        if process is None or any(p.severity == "error" for p in problems):
+            raise DefinitionError(problems)
+        if process.digest not in self._by_digest:
+            self._by_digest[process.digest] = CompiledProcess(
+                process, build_calendar(process.calendars))
+        return process
+
+    def latest(self, process_id: str) -> CompiledProcess:
+        process = self._by_id.get(process_id)
+        if process is None:
+            raise ProcessNotFound(process_id, self._by_id)
+        return self._by_digest[process.digest]
+
+    def pinned(self, digest: str) -> CompiledProcess | None:
+        return self._by_digest.get(digest)
+
+    def ids(self) -> Iterable[str]:
+        return self._by_id.keys()

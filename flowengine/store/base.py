@@ -1,0 +1,53 @@
+"""The `Store` protocol: where cases, events, timers and pinned definitions live.
+
+The engine sees storage only through this protocol. `append` is the one write a fire makes:
+the events, the new projection, the case's next timer and its outbox rows commit together
+or not at all, and it fails with `ConcurrentUpdate` when another writer appended first
+(optimistic concurrency on the per-case sequence number).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterator, Protocol, Sequence
+
+from ..engine.case import Case
+from ..engine.events import Event
+
+
+@dataclass(frozen=True)
+class CaseQuery:
+    process_id: str | None = None
+    state: str | None = None
+    overdue: bool | None = None
+    limit: int | None = None
+
+
+class Store(Protocol):
+    def new_case_id(self, process_id: str) -> str:
+        """A fresh, unique case id."""
+
+    def save_definition(self, digest: str, process_id: str, version: str, text: str) -> None:
+        """Keep a definition version (idempotent by digest) so its cases can be replayed."""
+
+    def definition_text(self, digest: str) -> str | None:
+        """The YAML text of a pinned definition version, if stored."""
+
+    def append(self, case: Case, events: Sequence[Event], expected_seq: int) -> None:
+        """Atomically add `events` and replace the projection with `case`."""
+
+    def load_case(self, case_id: str) -> Case | None: ...
+
+    def events(self, case_id: str) -> Iterator[Event]: ...
+
+    def all_events(self) -> Iterator[Event]:
+        """Every event, case by case and in sequence (streamed; bounded memory)."""
+
+    def cases(self, query: CaseQuery) -> list[Case]: ...
+
+    def due_cases(self, now: datetime, limit: int = 1000) -> list[str]:
+        """Ids of cases whose next timer is at or before `now`, earliest first."""
+
+    def find_open_duplicate(self, process_id: str, key: dict[str, object]) -> str | None:
+        """The id of an open (not final) case of the process with the same duplicate key."""

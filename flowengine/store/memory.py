@@ -1,0 +1,78 @@
+"""`MemoryStore`: the in-memory `Store` used by simulations, tests and embedding hosts that
+need no durability. Same semantics as the SQL store (sequence check, copies in and out)."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime
+from typing import Iterator, Sequence
+
+from ..engine.case import Case
+from ..engine.events import Event
+from ..errors import ConcurrentUpdate
+from .base import CaseQuery
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self._cases: dict[str, Case] = {}
+        self._events: dict[str, list[Event]] = {}
+        self._definitions: dict[str, str] = {}
+        self._final: dict[str, bool] = {}
+        self._ids = itertools.count(1)
+
+    def new_case_id(self, process_id: str) -> str:
+        return f"C{next(self._ids):06d}"
+
+    def save_definition(self, digest: str, process_id: str, version: str, text: str) -> None:
+        self._definitions.setdefault(digest, text)
+
+    def definition_text(self, digest: str) -> str | None:
+        return self._definitions.get(digest)
+
+    def append(self, case: Case, events: Sequence[Event], expected_seq: int,
+               final: bool = False) -> None:
+        stored = self._cases.get(case.id)
+        current = stored.seq if stored is not None else 0
+        if current != expected_seq:
+            raise ConcurrentUpdate(case.id, current + 1)
+        self._events.setdefault(case.id, []).extend(events)
+        self._cases[case.id] = case.copy()
+        self._final[case.id] = final
+
+    def load_case(self, case_id: str) -> Case | None:
+        case = self._cases.get(case_id)
+        return case.copy() if case is not None else None
+
+    def events(self, case_id: str) -> Iterator[Event]:
+        return iter(list(self._events.get(case_id, ())))
+
+    def all_events(self) -> Iterator[Event]:
+        for case_id in list(self._events):
+            yield from self._events[case_id]
+
+    def cases(self, query: CaseQuery) -> list[Case]:
+        out = []
+        for case in self._cases.values():
+            if query.process_id and case.process_id != query.process_id:
+                continue
+            if query.state and case.state != query.state:
+                continue
+            if query.overdue is not None and case.overdue != query.overdue:
+                continue
+            out.append(case.copy())
+            if query.limit and len(out) >= query.limit:
+                break
+        return out
+
+    def due_cases(self, now: datetime, limit: int = 1000) -> list[str]:
+        due = [(t, cid) for cid, c in self._cases.items() if (t := c.next_timer()) and t <= now]
+        return [cid for _, cid in sorted(due)[:limit]]
+
+    def find_open_duplicate(self, process_id: str, key: dict[str, object]) -> str | None:
+        for cid, case in self._cases.items():
+            if case.process_id != process_id or self._final.get(cid):
+                continue
+            if all(case.data.get(k) == v for k, v in key.items()):
+                return cid
+        return None
