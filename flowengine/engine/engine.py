@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from ..clock import Clock, SystemClock
 from ..definition.model import ProcessDef
-from ..errors import CaseNotFound, ClockError, ConcurrentUpdate, DefinitionError
+from ..errors import CaseNotFound, ClockError, ConcurrentUpdate, DefinitionError, TriggerRejected
 from ..store.base import CaseQuery, Store
 from .case import Actor, Case
 from .compiler import CompiledProcess
@@ -93,7 +93,12 @@ class Engine:
         at = self._instant(at, case)
         cp = self.compiled(case)
         events, current = plan_timers(cp, case, at)
-        event = plan_fire(cp, current, trigger, data or {}, actor or UNKNOWN_ACTOR, at)
+        try:
+            event = plan_fire(cp, current, trigger, data or {}, actor or UNKNOWN_ACTOR, at)
+        except TriggerRejected as exc:
+            if self.plugins is not None:
+                self.plugins.rejected(current, exc, actor or UNKNOWN_ACTOR, at)
+            raise
         after = apply(cp.process, current.copy(), event)
         self._commit(cp, after, [*events, event], case.seq)
         return after
@@ -169,7 +174,8 @@ class Engine:
 
     def _commit(self, cp: CompiledProcess, case: Case, events: list[Event], expected: int) -> None:
         final = case.state in cp.process.final_states
-        self.store.append(case, events, expected, final=final)  # type: ignore[call-arg]
+        outbox = self.plugins.outbox_rows(events) if self.plugins is not None else []
+        self.store.append(case, events, expected, final=final, outbox=outbox)
         for listener in self._listeners:
             listener(events, case)
         if self.plugins is not None:

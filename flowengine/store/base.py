@@ -8,9 +8,9 @@ or not at all, and it fails with `ConcurrentUpdate` when another writer appended
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterator, Protocol, Sequence
+from typing import Any, Iterator, Protocol, Sequence
 
 from ..engine.case import Case
 from ..engine.events import Event
@@ -24,6 +24,23 @@ class CaseQuery:
     limit: int | None = None
 
 
+@dataclass
+class OutboxRow:
+    """One notification to deliver through one channel; `id` is its idempotency key."""
+
+    id: str  # "<case>:<seq>:<index>:<channel>"
+    case_id: str
+    seq: int
+    channel: str
+    created_at: datetime
+    payload: dict[str, Any] = field(default_factory=dict)  # the notification record
+    status: str = "pending"  # pending | delivered | dead
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+    delivered_at: datetime | None = None
+
+
 class Store(Protocol):
     def new_case_id(self, process_id: str) -> str:
         """A fresh, unique case id."""
@@ -34,8 +51,11 @@ class Store(Protocol):
     def definition_text(self, digest: str) -> str | None:
         """The YAML text of a pinned definition version, if stored."""
 
-    def append(self, case: Case, events: Sequence[Event], expected_seq: int) -> None:
-        """Atomically add `events` and replace the projection with `case`."""
+    def append(self, case: Case, events: Sequence[Event], expected_seq: int,
+               final: bool = False, outbox: Sequence[OutboxRow] = ()) -> None:
+        """Atomically add `events`, replace the projection with `case` (`final`: it is in a
+        final state) and add the `outbox` rows; `ConcurrentUpdate` if the case's last
+        sequence number is not `expected_seq`."""
 
     def load_case(self, case_id: str) -> Case | None: ...
 
@@ -51,3 +71,16 @@ class Store(Protocol):
 
     def find_open_duplicate(self, process_id: str, key: dict[str, object]) -> str | None:
         """The id of an open (not final) case of the process with the same duplicate key."""
+
+    def due_outbox(self, now: datetime, limit: int = 100) -> list[OutboxRow]:
+        """Pending rows whose next attempt is due, oldest first."""
+
+    def record_delivery(self, row_id: str, *, at: datetime, ok: bool, error: str | None = None,
+                        next_attempt_at: datetime | None = None, dead: bool = False) -> None:
+        """Write the outcome of one delivery attempt (attempts + 1)."""
+
+    def outbox(self, status: str | None = None, case_id: str | None = None) -> list[OutboxRow]:
+        """Outbox rows, optionally by status and case, oldest first."""
+
+    def retry_outbox(self, row_id: str | None, now: datetime) -> int:
+        """Make dead rows (one, or all when None) pending again; returns how many."""

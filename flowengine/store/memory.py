@@ -4,13 +4,14 @@ need no durability. Same semantics as the SQL store (sequence check, copies in a
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import datetime
 from typing import Iterator, Sequence
 
 from ..engine.case import Case
 from ..engine.events import Event
 from ..errors import ConcurrentUpdate
-from .base import CaseQuery
+from .base import CaseQuery, OutboxRow
 
 
 class MemoryStore:
@@ -20,6 +21,7 @@ class MemoryStore:
         self._definitions: dict[str, str] = {}
         self._final: dict[str, bool] = {}
         self._ids = itertools.count(1)
+        self._outbox: dict[str, OutboxRow] = {}
 
     def new_case_id(self, process_id: str) -> str:
         return f"C{next(self._ids):06d}"
@@ -31,7 +33,7 @@ class MemoryStore:
         return self._definitions.get(digest)
 
     def append(self, case: Case, events: Sequence[Event], expected_seq: int,
-               final: bool = False) -> None:
+               final: bool = False, outbox: Sequence[OutboxRow] = ()) -> None:
         stored = self._cases.get(case.id)
         current = stored.seq if stored is not None else 0
         if current != expected_seq:
@@ -39,6 +41,8 @@ class MemoryStore:
         self._events.setdefault(case.id, []).extend(events)
         self._cases[case.id] = case.copy()
         self._final[case.id] = final
+        for row in outbox:
+            self._outbox.setdefault(row.id, replace(row))
 
     def load_case(self, case_id: str) -> Case | None:
         case = self._cases.get(case_id)
@@ -76,3 +80,32 @@ class MemoryStore:
             if all(case.data.get(k) == v for k, v in key.items()):
                 return cid
         return None
+
+    def due_outbox(self, now: datetime, limit: int = 100) -> list[OutboxRow]:
+        rows = [r for r in self._outbox.values() if r.status == "pending"
+                and (r.next_attempt_at or r.created_at) <= now]
+        rows.sort(key=lambda r: (r.next_attempt_at or r.created_at, r.id))
+        return [replace(r) for r in rows[:limit]]
+
+    def record_delivery(self, row_id: str, *, at: datetime, ok: bool, error: str | None = None,
+                        next_attempt_at: datetime | None = None, dead: bool = False) -> None:
+        row = self._outbox[row_id]
+        row.attempts += 1
+        if ok:
+            row.status, row.delivered_at, row.last_error = "delivered", at, None
+        else:
+            row.status = "dead" if dead else "pending"
+            row.last_error, row.next_attempt_at = error, next_attempt_at
+
+    def outbox(self, status: str | None = None, case_id: str | None = None) -> list[OutboxRow]:
+        rows = [replace(r) for r in self._outbox.values()
+                if (status is None or r.status == status)
+                and (case_id is None or r.case_id == case_id)]
+        return sorted(rows, key=lambda r: (r.created_at, r.id))
+
+    def retry_outbox(self, row_id: str | None, now: datetime) -> int:
+        rows = [r for r in self._outbox.values() if r.status == "dead"
+                and (row_id is None or r.id == row_id)]
+        for r in rows:
+            r.status, r.attempts, r.next_attempt_at = "pending", 0, now
+        return len(rows)
