@@ -8,6 +8,9 @@ calendar and the roles that have signed — so evaluation is deterministic and r
 the same answer. A function signals a bad argument by raising `ExprEvalError`; the call
 site in `parser.py` prefixes the call's source text so the message names the field.
 
+`ExprEvalError` is defined here, not in `parser.py`, so that the imports point one way
+(parser -> functions); `parser` re-exports it, and `flowengine.expr` exports both.
+
 `pure` functions depend on their arguments only; the compiler folds a call to one whose
 arguments are all literals (so `date('2024-02-30')` is refused when the YAML is loaded).
 """
@@ -18,15 +21,26 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Protocol
 
 from ..clock import DEFAULT_TZ
-from .parser import ExprEvalError, describe
 
 MAX_ARGS = 16
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _PERIOD = re.compile(r"\s*(\d{1,4})\s*(days?|working[ _]days?|workdays?)\s*")
+
+
+class ExprEvalError(ValueError):
+    """An expression could not be evaluated; the message names the field or value."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class EvalEnv(Protocol):
@@ -184,6 +198,25 @@ def _date(env: EvalEnv | None, text: Any) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise ExprEvalError(f"'{text}' is not a calendar date") from None
+
+
+def describe(value: Any) -> str:
+    """A short description of a value for error messages."""
+    if value is None:
+        return "not set"
+    if isinstance(value, bool):
+        return f"the yes/no value {str(value).lower()}"
+    if isinstance(value, (int, Decimal, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the text '{value if len(value) <= 40 else value[:37] + '...'}'"
+    if isinstance(value, datetime):
+        return f"the datetime {value.isoformat()}"
+    if isinstance(value, date):
+        return f"the date {value.isoformat()}"
+    if isinstance(value, (list, tuple)):
+        return f"a list of {len(value)}"
+    return f"a value of type {type(value).__name__}"
 
 
 _ALL = (

@@ -44,9 +44,12 @@ from decimal import (
 from typing import TYPE_CHECKING, Any
 
 from ..errors import did_you_mean
+from .functions import FUNCTIONS, ExprEvalError, Function, describe
 
 if TYPE_CHECKING:
-    from .functions import EvalEnv, Function
+    from .functions import EvalEnv
+
+__all__ = ["Expr", "ExprError", "ExprEvalError", "compile_expr", "describe"]
 
 MAX_TEXT = 2000  # characters in one expression
 MAX_NODES = 1000  # AST nodes, operators included
@@ -78,17 +81,6 @@ class ExprError(ValueError):
     def __str__(self) -> str:
         text = f"column {self.col}: {self.message}"
         return f"{text}; {self.hint}" if self.hint else text
-
-
-class ExprEvalError(ValueError):
-    """An expression could not be evaluated; the message names the field or value."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
 
 
 @dataclass(frozen=True)
@@ -123,8 +115,6 @@ def compile_expr(
     `actor` is always allowed. `functions` defaults to `functions.FUNCTIONS`.
     """
     if functions is None:
-        from .functions import FUNCTIONS  # imported here: functions.py imports this module
-
         functions = FUNCTIONS
     if not isinstance(text, str):
         raise ExprError(f"an expression must be text, not {type(text).__name__}", 1,
@@ -155,6 +145,9 @@ class _Source:
     def parse(self) -> ast.Expression:
         if not self.text.strip():
             raise ExprError("the expression is empty", 1)
+        if "\x00" in self.text:
+            raise ExprError("the expression contains a NUL character",
+                            self.lead + self.text.index("\x00") + 1)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -680,22 +673,3 @@ def _arity(spec: Function) -> str:
     if spec.min_args == spec.max_args:
         return f"{spec.min_args} argument{'s' * (spec.min_args != 1)}"
     return f"{spec.min_args} to {spec.max_args} arguments"
-
-
-def describe(value: Any) -> str:
-    """A short description of a value for error messages."""
-    if value is None:
-        return "not set"
-    if isinstance(value, bool):
-        return f"the yes/no value {str(value).lower()}"
-    if isinstance(value, (int, Decimal, float)):
-        return f"the number {value}"
-    if isinstance(value, str):
-        return f"the text '{value if len(value) <= 40 else value[:37] + '...'}'"
-    if isinstance(value, datetime):
-        return f"the datetime {value.isoformat()}"
-    if isinstance(value, date):
-        return f"the date {value.isoformat()}"
-    if isinstance(value, (list, tuple)):
-        return f"a list of {len(value)}"
-    return f"a value of type {type(value).__name__}"
