@@ -1,0 +1,43 @@
+"""flowengine: run petition and complaint procedures defined in YAML.
+
+The public API is what this module exports; everything else may change between releases.
+
+    from flowengine import Engine, Actor, SimulatedClock
+    engine = Engine(db="sqlite:///cases.db", processes=["processes/"])
+    case = engine.start("standard_case", {"petitioner": "张三", "subject": "…"},
+                        actor=Actor("王芳", "clerk"))
+    engine.fire(case.id, "accept", actor=Actor("王芳", "clerk"))
+"""
+
+from __future__ import annotations
+
+from .clock import Clock, SimulatedClock, SystemClock
+from .definition.loader import load_process, validate_file
+from .definition.model import ProcessDef
+from .engine.case import SYSTEM, Actor, Case, Deadline
+from .engine.engine import Engine
+from .engine.events import Event
+from .errors import (
+    CalendarYearMissing,
+    CaseNotFound,
+    ChainBroken,
+    ClockError,
+    ConcurrentUpdate,
+    DefinitionError,
+    FlowengineError,
+    IntegrityError,
+    InvalidData,
+    Problem,
+    ProcessNotFound,
+    ReplayMismatch,
+    TriggerRejected,
+)
+from .simulate import ScenarioResult, run_scenario
+
+__all__ = [
+    "Actor", "CalendarYearMissing", "Case", "CaseNotFound", "ChainBroken", "Clock", "ClockError",
+    "ConcurrentUpdate", "Deadline", "DefinitionError", "Engine", "Event", "FlowengineError",
+    "IntegrityError", "InvalidData", "Problem", "ProcessDef", "ProcessNotFound", "ReplayMismatch",
+    "SYSTEM", "ScenarioResult", "SimulatedClock", "SystemClock", "TriggerRejected",
+    "load_process", "run_scenario", "validate_file",
+]
