@@ -664,11 +664,13 @@ def _range_text(lo: Decimal, hi: Decimal, name: str) -> str:
 
 def row_condition(row: DecisionRow, name: str) -> str:
     """A row's range as people read it: `30000 < claim_amount < 200000` (for diagrams)."""
-    left = f"{_fmt(row.over)} < " if row.over is not None else (
+    low = f"{_fmt(row.over)} < " if row.over is not None else (
         f"{_fmt(row.at_least)} <= " if row.at_least is not None else "")
-    right = f" < {_fmt(row.under)}" if row.under is not None else (
+    high = f" < {_fmt(row.under)}" if row.under is not None else (
         f" <= {_fmt(row.at_most)}" if row.at_most is not None else "")
-    text = f"{left}{name}{right}" if left or right else ""
+    if low and not high:  # one bound reads better with the name first
+        low, high = "", f" {'>' if row.over is not None else '>='} {low.split()[0]}"
+    text = f"{low}{name}{high}" if low or high else ""
     if row.when:
         text = f"{text} and {row.when}" if text else row.when
     return text
