@@ -63,6 +63,7 @@ _CTX = Context(
     traps=[InvalidOperation, DivisionByZero, Overflow], flags=[],
 )
 _LITERAL_NAMES: Mapping[str, Any] = {"true": True, "false": False, "null": None}
+_LITERAL_NULLS = ("null", "None")
 _ACTOR_ATTRS = ("name", "role")
 
 _Fn = Callable[[Any], Any]  # takes an EvalEnv (None while folding literals)
@@ -570,6 +571,8 @@ def _ordered(symbol: str, op: Callable[[Any, Any], bool], left: str, right: str)
 
 
 def _order_error(a: Any, b: Any, left: str, right: str, symbol: str) -> ExprEvalError:
+    if (a is None and left in _LITERAL_NULLS) or (b is None and right in _LITERAL_NULLS):
+        return ExprEvalError(f"null cannot be compared with '{symbol}'; use == or !=")
     if a is None:
         return ExprEvalError(f"{left} is not set (it is compared with {right})")
     if b is None:
@@ -614,8 +617,8 @@ def _decimal_op(symbol: str, op: Callable[..., Decimal], *values: Decimal) -> De
     except DecimalException as exc:
         if isinstance(exc, ZeroDivisionError):
             raise ExprEvalError(f"division by zero in '{symbol}'") from None
-        what = "too large" if isinstance(exc, Overflow) else "not a number"
-        raise ExprEvalError(f"the result of '{symbol}' is {what}") from None
+        what = "is too large" if isinstance(exc, Overflow) else "cannot be computed exactly"
+        raise ExprEvalError(f"the result of '{symbol}' {what}") from None
 
 
 def _arith(symbol: str, op: Callable[[Decimal, Decimal], Decimal],

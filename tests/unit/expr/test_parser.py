@@ -97,6 +97,11 @@ def test_arithmetic(text: str, value: Decimal) -> None:
     assert run(text, {"claim_amount": Decimal("30000"), "count": 3}) == value
 
 
+def test_remainder_keeps_the_sign_of_the_left_operand_as_documented() -> None:
+    assert run("-7 % 3") == Decimal(-1)
+    assert run("7 % -3") == Decimal(1)
+
+
 def test_text_and_lists_concatenate() -> None:
     assert run("subject + '（续）'", {"subject": "工资"}) == "工资（续）"
     assert run("resolution_team + ['王']", {"resolution_team": ["张"]}) == ["张", "王"]
