@@ -7,7 +7,7 @@ by hand, and replay gives the same answer every time. A test greps the package t
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
@@ -25,7 +25,7 @@ class SystemClock:
     """The wall clock, in UTC. Used by the CLI and by hosts that pass no clock."""
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class SimulatedClock:

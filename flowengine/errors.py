@@ -25,9 +25,10 @@ reports every problem at once; `DefinitionError` wraps them when loading must st
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from difflib import get_close_matches
-from typing import ClassVar, Iterable, Literal
+from typing import ClassVar, Literal
 
 Severity = Literal["error", "warning"]
 

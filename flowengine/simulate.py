@@ -11,9 +11,10 @@ failure of the scenario, not an exception: the run goes on and reports every fai
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from .clock import SimulatedClock, parse_instant
 from .definition.model import Duration

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any
 
 from ..errors import DefinitionError, Location, Problem
 from . import checks
 from .model import (
     Anchor,
+    DeadlineDef,
     DecisionRow,
     DecisionTable,
-    DeadlineDef,
     DueFieldDef,
     Duration,
     ExtensionDef,

@@ -9,9 +9,10 @@ Names ending in `Def` are definitions; runtime records (Case, Deadline …) live
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 from ..errors import Location
 
@@ -42,7 +43,7 @@ class Duration:
     unit: DurationUnit
 
     @classmethod
-    def parse(cls, text: object) -> "Duration":
+    def parse(cls, text: object) -> Duration:
         """Parse `N minutes|hours|days|working days`; raises ValueError with the accepted form."""
         m = _DURATION_RE.match(str(text)) if isinstance(text, (str, int)) else None
         if not m:

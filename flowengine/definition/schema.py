@@ -10,9 +10,10 @@ FE105 bad duration, FE106 not an allowed value, FE107 empty, FE108 other structu
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Iterable
+from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match

@@ -6,7 +6,7 @@ place outside the fold, so replaying the events always rebuilds the same case.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -62,6 +62,12 @@ class Deadline:
             return self.warn_at
         return self.due
 
+    def copy(self) -> Deadline:
+        new = object.__new__(Deadline)
+        new.__dict__.update(self.__dict__)
+        new.pauses = list(self.pauses)
+        return new
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "name": self.name, "status": self.status, "round": self.round,
@@ -105,10 +111,13 @@ class Case:
         instants = [t for d in self.deadlines.values() if (t := d.next_timer()) is not None]
         return min(instants) if instants else None
 
-    def copy(self) -> "Case":
-        """A copy safe to change: data, deadlines and pause lists are not shared."""
-        return replace(
-            self,
-            data=dict(self.data),
-            deadlines={k: replace(d, pauses=list(d.pauses)) for k, d in self.deadlines.items()},
-        )
+    def copy(self) -> Case:
+        """A copy safe to change: data, deadlines and pause lists are not shared.
+
+        Written out by hand: `dataclasses.replace` costs ~15 µs here and this runs on every
+        fire (measured in bench/bench_inmem.py)."""
+        new = object.__new__(Case)
+        new.__dict__.update(self.__dict__)
+        new.data = dict(self.data)
+        new.deadlines = {k: d.copy() for k, d in self.deadlines.items()}
+        return new

@@ -11,14 +11,15 @@ check failed and what would make it pass.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from transitions import Machine
 
-from ..definition.model import DecisionRow, DecisionTable, DeadlineDef, ProcessDef, TransitionDef
+from ..definition.model import DeadlineDef, DecisionRow, DecisionTable, ProcessDef, TransitionDef
 from ..expr import Expr, compile_expr
 
 
@@ -37,10 +38,12 @@ class CompiledProcess:
     machine: Machine = field(init=False)
     exprs: dict[str, Expr] = field(init=False, default_factory=dict)
     extensions: dict[str, list[DeadlineDef]] = field(init=False, default_factory=dict)
+    final_states: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
         p = self.process
         self.tz = ZoneInfo(p.timezone)
+        self.final_states = p.final_states
         self._names = frozenset(p.fields) | {"state", "signatures"}
         self.machine = Machine(
             model=None, states=list(p.states), initial=p.initial_state,

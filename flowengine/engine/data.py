@@ -7,9 +7,10 @@ as the same typed value. Money is `Decimal`, never float.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Mapping
+from typing import Any
 
 from ..definition.model import FieldDef
 

@@ -17,9 +17,10 @@ Rules (documented in docs/deadlines.md):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Mapping
+from typing import Any
 
 from ..calendar.periods import due_date, end_of_day, local_date
 from ..definition.model import DeadlineDef, Duration
@@ -63,7 +64,7 @@ def _matches(anchor: Any, step: Step) -> bool:
 def step_effects(cp: CompiledProcess, case: Case, step: Step, env: Any) -> list[Effect]:
     """Deadline effects of a start or fire whose data is already merged into `env`."""
     effects: list[Effect] = []
-    final = step.entered in cp.process.final_states
+    final = step.entered in cp.final_states
     for d in cp.process.deadlines.values():
         running = case.deadlines.get(d.name)
         active = running is not None and running.active

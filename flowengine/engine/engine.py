@@ -9,8 +9,9 @@ out before the fire is recorded before it, and events stay in time order.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from ..clock import Clock, SystemClock
 from ..definition.model import ProcessDef
@@ -20,7 +21,6 @@ from .case import Actor, Case
 from .compiler import CompiledProcess
 from .data import DataError, coerce_all
 from .events import Event
-from .fold import apply, new_case
 from .planner import plan_fire, plan_start, plan_timers
 from .registry import Registry
 
@@ -81,8 +81,7 @@ class Engine:
         actor = actor or UNKNOWN_ACTOR
         case_id = self.store.new_case_id(process_id)
         duplicate = self._duplicate_of(cp, data or {})
-        event = plan_start(cp, case_id, data or {}, actor, at, duplicate)
-        case = apply(cp.process, new_case(cp.process, event), event)
+        event, case = plan_start(cp, case_id, data or {}, actor, at, duplicate)
         self._commit(cp, case, [event], 0)
         return case
 
@@ -94,12 +93,11 @@ class Engine:
         cp = self.compiled(case)
         events, current = plan_timers(cp, case, at)
         try:
-            event = plan_fire(cp, current, trigger, data or {}, actor or UNKNOWN_ACTOR, at)
+            event, after = plan_fire(cp, current, trigger, data or {}, actor or UNKNOWN_ACTOR, at)
         except TriggerRejected as exc:
             if self.plugins is not None:
                 self.plugins.rejected(current, exc, actor or UNKNOWN_ACTOR, at)
             raise
-        after = apply(cp.process, current.copy(), event)
         self._commit(cp, after, [*events, event], case.seq)
         return after
 
@@ -173,7 +171,7 @@ class Engine:
         return self.store.find_open_duplicate(cp.process.id, key)
 
     def _commit(self, cp: CompiledProcess, case: Case, events: list[Event], expected: int) -> None:
-        final = case.state in cp.process.final_states
+        final = case.state in cp.final_states
         outbox = self.plugins.outbox_rows(events) if self.plugins is not None else []
         self.store.append(case, events, expected, final=final, outbox=outbox)
         for listener in self._listeners:

@@ -8,8 +8,9 @@ every computed value (due dates, new state) is already in the event.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from ..definition.model import ProcessDef
 from .case import Actor, Case, Deadline

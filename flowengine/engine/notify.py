@@ -11,8 +11,9 @@ record never depends on the YAML remembering it.
 from __future__ import annotations
 
 import string
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from ..definition.model import NotificationDef
 from .case import Actor, Case
@@ -65,19 +66,16 @@ def notifications_for(cp: CompiledProcess, case: Case, *, at: datetime, actor: A
                       entered: str | None = None,
                       effects: Iterable[Mapping[str, Any]] = ()) -> list[dict[str, Any]]:
     """The notifications one step asks for; `case` is the case after the step."""
-    out: list[dict[str, Any]] = []
+    matched = [n for n in cp.process.notifications.values() if n.on.deadline_event is None and (
+        (n.on.started and started) or (trigger is not None and trigger in n.on.triggers)
+        or (entered is not None and entered in n.on.enter))]
+    deadline_effects = [e for e in effects if e["op"] in OP_EVENT]
+    if not matched and not deadline_effects:
+        return []  # the common case: no template values to compute
     base = _values(cp, case, at, actor, trigger)
-    for n in cp.process.notifications.values():
-        on = n.on
-        if on.deadline_event is None and (
-            (on.started and started) or (trigger is not None and trigger in on.triggers)
-            or (entered is not None and entered in on.enter)
-        ):
-            out.append(_record(n.name, n.name, n.to, n.channel, n.message, base))
-    for effect in effects:
-        kind = OP_EVENT.get(effect["op"])
-        if kind is None:
-            continue
+    out = [_record(n.name, n.name, n.to, n.channel, n.message, base) for n in matched]
+    for effect in deadline_effects:
+        kind = OP_EVENT[effect["op"]]
         values = {**base, **_deadline_values(cp, case, effect)}
         declared = [n for n in cp.process.notifications.values() if _answers(n, kind, effect)]
         for n in declared:

@@ -7,9 +7,10 @@ The planner never changes the case it is given: it returns events; the engine fo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from transitions.core import MachineError
 
@@ -21,8 +22,8 @@ from .case import SYSTEM, Actor, Case
 from .compiler import CompiledProcess, Cursor
 from .data import SIGNATURES, DataError, coerce_all, is_missing, to_json
 from .deadlines import Step, extension_effects, step_effects, timer_effect
-from .events import Event, seal
-from .fold import apply
+from .events import GENESIS, Event, seal_new
+from .fold import apply, new_case
 from .notify import notifications_for
 
 
@@ -141,30 +142,38 @@ class FirePlan:
 
 
 def plan_fire(cp: CompiledProcess, case: Case, trigger: str, data: Mapping[str, Any],
-              actor: Actor, at: datetime, *, auto: bool = False) -> Event:
-    """The sealed event of firing `trigger`, or `TriggerRejected` (nothing changes)."""
-    given = _coerce(cp, case.id, trigger, data)
-    merged = {**case.data, **given}
+              actor: Actor, at: datetime, *, auto: bool = False) -> tuple[Event, Case]:
+    """The sealed event of firing `trigger` and the case after it, or `TriggerRejected`
+    (nothing changes: `case` is never modified)."""
+    given = _coerce(cp, case.id, trigger, data) if data else {}
+    merged = {**case.data, **given} if given else case.data
     plan = FirePlan(cp, case, trigger, _env(cp, case.state, merged, actor, at), actor, auto)
     _dispatch(plan)
     t, dest = plan.chosen, plan.dest
     assert t is not None
     changes = dict(given)
-    changes.update(_effects_on_data(cp, t, plan.env, actor, at, merged))
+    if t.set or t.compute or t.clear or t.signs:
+        changes.update(_effects_on_data(cp, t, plan.env, actor, at, merged))
     new_state = case.state if dest is None else dest
-    after = case.copy()
-    after.data.update({k: v for k, v in changes.items() if v is not None})
-    for k in [k for k, v in changes.items() if v is None]:
-        after.data.pop(k, None)
-    env = _env(cp, new_state, after.data, actor, at)
     step = Step(at=at, trigger=trigger, source=case.state, dest=new_state)
-    effects = plan.ext_effects + step_effects(cp, case, step, env)
-    after.state = new_state
-    _fold_effects(cp, after, effects, at)
+    effects = plan.ext_effects
+    if cp.process.deadlines:
+        env = plan.env if not changes else _env(cp, new_state, _changed(case.data, changes),
+                                                actor, at)
+        effects = effects + step_effects(cp, case, step, env)
+    event = _event(cp, case, "fired", at, actor, trigger=trigger, source=case.state,
+                   dest=new_state, data=changes, effects=effects)
+    after = apply(cp.process, case.copy(), event)
     notes = notifications_for(cp, after, at=at, actor=actor, trigger=trigger,
                               entered=step.entered, effects=effects)
-    return _event(cp, case, "fired", at, actor, trigger=trigger, source=case.state,
-                  dest=new_state, data=changes, effects=effects, notes=notes)
+    return _sealed(event, after, notes), after
+
+
+def _changed(data: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    out = {**data, **changes}
+    for k in [k for k, v in changes.items() if v is None]:
+        out.pop(k, None)
+    return out
 
 
 def _dispatch(plan: FirePlan) -> None:
@@ -204,8 +213,9 @@ def _effects_on_data(cp: CompiledProcess, t: TransitionDef, env: SimpleEnv, acto
 
 
 def plan_start(cp: CompiledProcess, case_id: str, data: Mapping[str, Any], actor: Actor,
-               at: datetime, duplicate_of: str | None = None) -> Event:
-    """The sealed `started` event of a new case, or `TriggerRejected` / `InvalidData`."""
+               at: datetime, duplicate_of: str | None = None) -> tuple[Event, Case]:
+    """The sealed `started` event of a new case and the case, or `TriggerRejected` /
+    `InvalidData`."""
     p = cp.process
     given = _coerce(cp, case_id, "start", data)
     full = {n: f.default for n, f in p.fields.items() if f.default is not None}
@@ -226,15 +236,15 @@ def plan_start(cp: CompiledProcess, case_id: str, data: Mapping[str, Any], actor
     changes = dict(full)
     if duplicate_of:
         changes["duplicate_of"] = duplicate_of
-    blank = Case(id=case_id, process_id=p.id, digest=p.digest, state=p.initial_state, data=full)
-    step = Step(at=at, started=True, dest=p.initial_state)
-    effects = step_effects(cp, blank, step, env)
-    _fold_effects(cp, blank, effects, at)
-    notes = notifications_for(cp, blank, at=at, actor=actor, started=True,
-                              entered=p.initial_state, effects=effects)
     empty = Case(id=case_id, process_id=p.id, digest=p.digest, state=p.initial_state, data={})
-    return _event(cp, empty, "started", at, actor, dest=p.initial_state, data=changes,
-                  effects=effects, notes=notes)
+    step = Step(at=at, started=True, dest=p.initial_state)
+    effects = step_effects(cp, empty, step, env)
+    event = _event(cp, empty, "started", at, actor, dest=p.initial_state, data=changes,
+                   effects=effects)
+    after = apply(p, new_case(p, event), event)
+    notes = notifications_for(cp, after, at=at, actor=actor, started=True,
+                              entered=p.initial_state, effects=effects)
+    return _sealed(event, after, notes), after
 
 
 def plan_timers(cp: CompiledProcess, case: Case, until: datetime) -> tuple[list[Event], Case]:
@@ -247,46 +257,41 @@ def plan_timers(cp: CompiledProcess, case: Case, until: datetime) -> tuple[list[
     while (when := current.next_timer()) is not None and when <= until:
         due = [d for d in current.deadlines.values() if d.next_timer() == when]
         effects = [timer_effect(cp, d, when) for d in sorted(due, key=lambda d: d.name)]
-        auto = [e["fire"] for e in effects if e.get("fire")]
-        after = current.copy()
-        _fold_effects(cp, after, effects, when)
-        notes = notifications_for(cp, after, at=when, actor=SYSTEM, effects=effects)
-        event = _event(cp, current, "timer", when, SYSTEM, data={}, effects=effects, notes=notes)
-        events.append(event)
+        event = _event(cp, current, "timer", when, SYSTEM, data={}, effects=effects)
         current = apply(cp.process, current.copy(), event)
-        for trigger in auto:
+        notes = notifications_for(cp, current, at=when, actor=SYSTEM, effects=effects)
+        events.append(_sealed(event, current, notes))
+        for trigger in [e["fire"] for e in effects if e.get("fire")]:
             try:
-                fired = plan_fire(cp, current, trigger, {}, SYSTEM, when, auto=True)
+                fired, current = plan_fire(cp, current, trigger, {}, SYSTEM, when, auto=True)
             except TriggerRejected:
                 continue  # the state moved on; the expiry itself is recorded
             events.append(fired)
-            current = apply(cp.process, current.copy(), fired)
     return events, current
-
-
-def _fold_effects(cp: CompiledProcess, case: Case, effects: list[dict[str, Any]], at: datetime) -> None:
-    """Fold deadline effects into a scratch case so notifications can read the new dues."""
-    scratch = Event(case_id=case.id, seq=case.seq, at=at, type="timer", actor=SYSTEM,
-                    process_id=case.process_id, digest=case.digest, effects=tuple(effects),
-                    hash=case.last_hash)
-    apply(cp.process, case, scratch)
 
 
 def _event(cp: CompiledProcess, before: Case, kind: str, at: datetime, actor: Actor, *,
            trigger: str | None = None, source: str | None = None, dest: str | None = None,
-           data: Mapping[str, Any], effects: list[dict[str, Any]],
-           notes: list[dict[str, Any]]) -> Event:
-    seq = before.seq + 1
-    for i, note in enumerate(notes):
-        note["id"] = f"{before.id}:{seq}:{i}"
-    event = Event(
-        case_id=before.id, seq=seq, at=at, type=kind, actor=actor, process_id=cp.process.id,
-        digest=cp.process.digest, trigger=trigger, source=source, dest=dest,
-        data={k: to_json(v) for k, v in data.items()},
+           data: Mapping[str, Any], effects: list[dict[str, Any]]) -> Event:
+    """The next event of `before`, not yet sealed (notifications come after the fold)."""
+    return Event(
+        case_id=before.id, seq=before.seq + 1, at=at, type=kind, actor=actor,
+        process_id=cp.process.id, digest=cp.process.digest, trigger=trigger, source=source,
+        dest=dest, data={k: to_json(v) for k, v in data.items()} if data else {},
         effects=tuple({k: to_json(v) for k, v in e.items()} for e in effects),
-        notifications=tuple(notes), prev_hash=before.last_hash or "0" * 64,
+        prev_hash=before.last_hash or GENESIS,
     )
-    return seal(event)
+
+
+def _sealed(event: Event, after: Case, notes: list[dict[str, Any]]) -> Event:
+    """Attach the notifications (they do not change the fold), seal, and record the hash on
+    the case the event was folded into."""
+    for i, note in enumerate(notes):
+        note["id"] = f"{event.case_id}:{event.seq}:{i}"
+    object.__setattr__(event, "notifications", tuple(notes))
+    seal_new(event)
+    after.last_hash = event.hash
+    return event
 
 
 __all__ = ["plan_start", "plan_fire", "plan_timers"]

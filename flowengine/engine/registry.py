@@ -8,8 +8,8 @@ compiled form (Machine, expressions, calendar) is built once per digest and shar
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from ..calendar import build_calendar
 from ..definition.loader import load_process, validate_text

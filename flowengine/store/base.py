@@ -8,9 +8,10 @@ or not at all, and it fails with `ConcurrentUpdate` when another writer appended
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterator, Protocol, Sequence
+from typing import Any, Protocol
 
 from ..engine.case import Case
 from ..engine.events import Event

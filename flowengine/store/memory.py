@@ -4,9 +4,9 @@ need no durability. Same semantics as the SQL store (sequence check, copies in a
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Iterator, Sequence
 
 from ..engine.case import Case
 from ..engine.events import Event
