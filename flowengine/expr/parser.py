@@ -71,13 +71,19 @@ _Test = Callable[[Any, Any], bool]
 
 
 class ExprError(ValueError):
-    """An expression was refused at load time; `col` is 1-based within the text."""
+    """An expression was refused at load time; `col` is 1-based within the text.
 
-    def __init__(self, message: str, col: int = 1, hint: str = "") -> None:
+    `kind` sorts the refusal for the validator's problem codes without parsing the
+    message: "syntax", "forbidden", "unknown-name", "unknown-function", "limit", "invalid".
+    """
+
+    def __init__(self, message: str, col: int = 1, hint: str = "",
+                 kind: str = "forbidden") -> None:
         super().__init__(message, col, hint)
         self.message = message
         self.col = col
         self.hint = hint
+        self.kind = kind
 
     def __str__(self) -> str:
         text = f"column {self.col}: {self.message}"
@@ -119,10 +125,11 @@ def compile_expr(
         functions = FUNCTIONS
     if not isinstance(text, str):
         raise ExprError(f"an expression must be text, not {type(text).__name__}", 1,
-                        "quote it in the YAML")
+                        "quote it in the YAML", kind="syntax")
     if len(text) > MAX_TEXT:
         raise ExprError(f"the expression is {len(text)} characters long; the limit is "
-                        f"{MAX_TEXT}", MAX_TEXT + 1, "split it, or use a decision table")
+                        f"{MAX_TEXT}", MAX_TEXT + 1, "split it, or use a decision table",
+                        kind="limit")
     source = _Source(text)
     tree = source.parse()
     _check_size(tree, source)
@@ -145,10 +152,10 @@ class _Source:
 
     def parse(self) -> ast.Expression:
         if not self.text.strip():
-            raise ExprError("the expression is empty", 1)
+            raise ExprError("the expression is empty", 1, kind="syntax")
         if "\x00" in self.text:
             raise ExprError("the expression contains a NUL character",
-                            self.lead + self.text.index("\x00") + 1)
+                            self.lead + self.text.index("\x00") + 1, kind="syntax")
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -157,7 +164,7 @@ class _Source:
             raise self._syntax_error(exc) from None
         except (ValueError, MemoryError, RecursionError):
             raise ExprError("the expression cannot be parsed (too complex or has "
-                            "characters Python does not accept)", 1) from None
+                            "characters Python does not accept)", 1, kind="syntax") from None
 
     def _syntax_error(self, exc: SyntaxError) -> ExprError:
         line = exc.lineno or 1
@@ -168,7 +175,7 @@ class _Source:
             hint = "split it into simpler conditions"
         elif "\n" in self.text and "(" not in self.text:
             hint = "an expression over several lines must be wrapped in ( )"
-        return ExprError(f"not a valid expression: {exc.msg}", col, hint)
+        return ExprError(f"not a valid expression: {exc.msg}", col, hint, kind="syntax")
 
     def col(self, node: ast.AST) -> int:
         """1-based character column of `node` (AST offsets count UTF-8 bytes)."""
@@ -198,10 +205,10 @@ def _check_size(tree: ast.Expression, source: _Source) -> None:
         count += 1
         if depth > MAX_DEPTH:
             raise ExprError(f"the expression is nested more than {MAX_DEPTH} levels deep",
-                            source.col(anchor), "split it into simpler conditions")
+                            source.col(anchor), "split it into simpler conditions", kind="limit")
         if count > MAX_NODES:
             raise ExprError(f"the expression has more than {MAX_NODES} parts",
-                            source.col(anchor), "split it, or use a decision table")
+                            source.col(anchor), "split it, or use a decision table", kind="limit")
         stack.extend((child, depth + 1, anchor) for child in ast.iter_child_nodes(node))
 
 
@@ -274,8 +281,9 @@ class _Compiler:
             raise self.error(message, node)
         return method(node)
 
-    def error(self, message: str, node: ast.AST, hint: str = "") -> ExprError:
-        return ExprError(message, self.source.col(node), hint)
+    def error(self, message: str, node: ast.AST, hint: str = "",
+              kind: str = "forbidden") -> ExprError:
+        return ExprError(message, self.source.col(node), hint, kind)
 
     def const(self, value: Any) -> _Fn:
         if isinstance(value, list):
@@ -298,9 +306,9 @@ class _Compiler:
         try:
             return self.const(fn(None))
         except ExprEvalError as exc:
-            raise self.error(exc.message, node) from None
+            raise self.error(exc.message, node, kind="invalid") from None
         except Exception as exc:  # noqa: BLE001 - a pure function misbehaved on literals
-            raise self.error(f"cannot be computed: {exc}", node) from None
+            raise self.error(f"cannot be computed: {exc}", node, kind="invalid") from None
 
     # -- leaves -------------------------------------------------------------------
 
@@ -311,7 +319,7 @@ class _Compiler:
         if isinstance(value, str):
             if len(value) > MAX_STRING_LITERAL:
                 raise self.error(f"text literals are limited to {MAX_STRING_LITERAL} "
-                                 "characters", node)
+                                 "characters", node, kind="limit")
             return self.const(value)
         if isinstance(value, (int, float)):
             return self.const(self.number(node))
@@ -323,12 +331,14 @@ class _Compiler:
         """A Decimal from the number as written, so 0.01 is exactly one cent."""
         written = self.source.segment(node)
         if written[:2].lower() in ("0x", "0o", "0b"):
-            raise self.error("write numbers in decimal digits", node)
+            raise self.error("write numbers in decimal digits", node, kind="invalid")
         if len(written) > MAX_NUMBER_LITERAL:
-            raise self.error(f"numbers are limited to {MAX_NUMBER_LITERAL} characters", node)
+            raise self.error(f"numbers are limited to {MAX_NUMBER_LITERAL} characters", node,
+                             kind="limit")
         value = Decimal(written)
         if len(value.as_tuple().digits) > _CTX.prec or abs(value.adjusted()) > 100:
-            raise self.error(f"the number {written} is too large or too precise", node)
+            raise self.error(f"the number {written} is too large or too precise", node,
+                             kind="limit")
         return value
 
     def name(self, node: ast.Name) -> _Fn:
@@ -343,10 +353,11 @@ class _Compiler:
             self.used_names.add(name)
             return _load_field(name)
         if name in self.functions:
-            raise self.error(f"'{name}' is a function; call it: {name}(...)", node)
+            raise self.error(f"'{name}' is a function; call it: {name}(...)", node,
+                             kind="invalid")
         known = self.names | self.functions.keys() | {"actor"}
         raise self.error(f"unknown name '{name}': not a field of this process", node,
-                         did_you_mean(name, known))
+                         did_you_mean(name, known), kind="unknown-name")
 
     def attribute(self, node: ast.Attribute) -> _Fn:
         base = node.value
@@ -437,7 +448,8 @@ class _Compiler:
     def call(self, node: ast.Call) -> _Fn:
         spec = self.function(node)
         if len(node.args) < spec.min_args or len(node.args) > spec.max_args:
-            raise self.error(f"{spec.name}() takes {_arity(spec)}, got {len(node.args)}", node)
+            raise self.error(f"{spec.name}() takes {_arity(spec)}, got {len(node.args)}", node,
+                             kind="invalid")
         args = [self.compile(arg) for arg in node.args]
         self.check_literals(spec, args, node.args)
         self.used_functions.add(spec.name)
@@ -452,7 +464,8 @@ class _Compiler:
                 try:
                     spec.check_literal(index, self.consts[arg])
                 except ExprEvalError as exc:
-                    raise self.error(f"{spec.name}(): {exc.message}", node) from None
+                    raise self.error(f"{spec.name}(): {exc.message}", node,
+                                     kind="invalid") from None
 
     def function(self, node: ast.Call) -> Function:
         """The registered function `node` calls, or an ExprError saying why not."""
@@ -470,10 +483,10 @@ class _Compiler:
         if spec is not None:
             return spec
         if func.id in self.names:
-            raise self.error(f"'{func.id}' is a field, not a function", node)
+            raise self.error(f"'{func.id}' is a field, not a function", node, kind="invalid")
         hint = did_you_mean(func.id, self.functions) or (
             "functions: " + ", ".join(sorted(self.functions)))
-        raise self.error(f"unknown function '{func.id}'", node, hint)
+        raise self.error(f"unknown function '{func.id}'", node, hint, kind="unknown-function")
 
 
 # -- run-time pieces: small closures built once per node ------------------------------

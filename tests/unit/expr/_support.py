@@ -34,14 +34,15 @@ class WeekendCalendar:
         return day.weekday() < 5
 
     def next_workday(self, day: date) -> date:
-        day += timedelta(days=1)
+        """The first working day on or after `day` (as flowengine.calendar defines it)."""
         while not self.is_workday(day):
             day += timedelta(days=1)
         return day
 
     def add_working_days(self, day: date, n: int) -> date:
+        """The n-th working day strictly after `day`; `day` itself when n == 0."""
         for _ in range(n):
-            day = self.next_workday(day)
+            day = self.next_workday(day + timedelta(days=1))
         return day
 
     def working_days_between(self, a: date, b: date) -> int:

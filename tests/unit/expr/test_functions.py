@@ -80,6 +80,7 @@ def test_days_since_errors(value: Any, fragment: str) -> None:
     (date(2024, 2, 23), 5),  # a Friday a week earlier: Mon-Fri counted
     (date(2024, 2, 24), 5),  # from a Saturday
     (date(2024, 2, 20), 8),
+    (date(2024, 3, 4), 0),  # in the future: nothing has passed
 ])
 def test_working_days_since(received: date, count: int) -> None:
     assert run("working_days_since(received_on)", {"received_on": received}) == count

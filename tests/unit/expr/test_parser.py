@@ -370,3 +370,22 @@ def test_a_typical_guard_evaluates_in_microseconds() -> None:
     e = env({"importance": "ordinary"}, signatures=["office_director", "deputy_leader"])
     per_call = min(timeit.repeat(lambda: expr.evaluate(e), number=2000, repeat=3)) / 2000
     assert per_call < 50e-6
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("claim_amout > 1", "unknown-name"),
+    ("has_sigend('x')", "unknown-function"),
+    ("open('/etc/passwd')", "unknown-function"),
+    ("claim_amount >", "syntax"),
+    ("", "syntax"),
+    ("actor.__class__", "forbidden"),
+    ("[x for x in resolution_team]", "forbidden"),
+    ("2 ** 3", "forbidden"),
+    ("-" * 100 + "1", "limit"),
+    ("x" * 2001, "limit"),
+    ("date('2024-02-30')", "invalid"),
+    ("has_signed()", "invalid"),
+    ("claim_amount()", "invalid"),
+])
+def test_each_refusal_has_a_kind_for_the_validator(text: str, kind: str) -> None:
+    assert compile_error(text).kind == kind
