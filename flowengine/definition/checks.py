@@ -114,6 +114,10 @@ def _unknown_hint(name: str, known: Iterable[str], where: str) -> str:
     return f"declare it under '{where}:'"
 
 
+def _a(word: str) -> str:
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
+
+
 def _fmt(value: Decimal) -> str:
     """A number as written by people: 30000, 0.01, never 3E+4."""
     if value.is_infinite():
@@ -177,7 +181,7 @@ def _initial_and_final(ctx: _Ctx) -> None:
                 hint="a process has exactly one initial state; remove initial: true here")
     if not p.final_states:
         ctx.add("FE203", "no final state: no case could ever finish", p.at("states"),
-                hint="mark the end states with final: true (e.g. archived)")
+                hint="mark the end states with final: true, e.g. archived: {final: true}")
     for t in p.transitions:
         for name, loc in _items(t, "source", t.sources):
             if name in p.final_states:
@@ -189,8 +193,8 @@ def _initial_and_final(ctx: _Ctx) -> None:
 def _reachability(ctx: _Ctx) -> None:
     """FE204 unreachable states (error), FE205 states that cannot finish (warning)."""
     p = ctx.process
-    if not any(s.initial for s in p.states.values()):
-        return
+    if not any(s.initial for s in p.states.values()) or _broken_arrows(p):
+        return  # FE201/FE202/FE207 already: reachability would only repeat them
     seen = graph.reachable(p)
     finishing = graph.can_finish(p) if p.final_states else set(p.states)
     for name in p.states:
@@ -202,6 +206,16 @@ def _reachability(ctx: _Ctx) -> None:
             ctx.add("FE205", f"a case in '{name}' can never reach a final state", loc,
                     "warning", hint="add a transition from it towards a final state, "
                     "or mark it final: true")
+
+
+def _broken_arrows(p: ProcessDef) -> bool:
+    """Whether some transition or table row points at a state or table that does not exist."""
+    dests = [t.dest for t in p.transitions if t.dest is not None]
+    dests += [row.dest for table in p.decisions.values() for row in table.rows]
+    sources = [s for t in p.transitions for s in t.sources]
+    routes = [t.route for t in p.transitions if t.route is not None]
+    return (any(name not in p.states for name in dests + sources)
+            or any(name not in p.decisions for name in routes))
 
 
 # ----------------------------------------------------------------------------- transitions
@@ -222,8 +236,8 @@ def _transitions(ctx: _Ctx) -> None:
                         f"transition: the one at line {earlier.location.line} has the same "
                         "trigger and source and nothing that can refuse it, so it always "
                         "fires first", later.at("trigger"),
-                        hint="give the first one a guard (or roles/requires that this one "
-                        "also has), or merge the two")
+                        hint="give the first one a guard, or roles/requires that this one "
+                        "also has, or merge the two")
                 break
     if p.roles:
         _roles(ctx)
@@ -322,7 +336,7 @@ def _field_type(ctx: _Ctx, name: str, types: tuple[str, ...], loc: Location,
     if f is not None and f.type not in types:
         ctx.add("FE224", f"field '{name}' is {f.type}, but {use} must be "
                 f"{' or '.join(types)}", loc,
-                hint=f"point it at a {' or '.join(types)} field, or change the field's type")
+                hint=f"point it at {_a(' or '.join(types))} field, or change the field's type")
 
 
 # ----------------------------------------------------------------------------- values
@@ -433,7 +447,7 @@ def _field_defs(ctx: _Ctx) -> None:
                     hint="list them: values: [a, b]")
         if f.type == "list" and f.items is None:
             ctx.add("FE216", f"list field '{f.name}' does not say what its items are", where,
-                    hint="add items: string (or text, money, integer, boolean, date, datetime)")
+                    hint="add items: string, or text, money, integer, boolean, date, datetime")
         if f.minimum is not None and f.maximum is not None and f.minimum > f.maximum:
             ctx.add("FE216", f"field '{f.name}': min {_fmt(f.minimum)} is greater than max "
                     f"{_fmt(f.maximum)}", f.at("min"), hint="swap them")
@@ -506,7 +520,7 @@ def _deadlines(ctx: _Ctx) -> None:
         if d.on_overdue is None:
             ctx.add("FE401", f"deadline '{d.name}' has no on_overdue: nothing happens when it "
                     "passes", key, "warning",
-                    hint="add on_overdue: {mark: true} (and fire: <trigger> for a timeout)")
+                    hint="add on_overdue: {mark: true}, and fire: <trigger> for a timeout")
 
 
 def _durations(ctx: _Ctx, d: DeadlineDef) -> None:
@@ -540,8 +554,8 @@ def _decisions(ctx: _Ctx) -> None:
         for i, row in enumerate(table.rows, 1):
             if not _has_range(row) and not row.when:
                 ctx.add("FE208", f"row {i} of decision '{table.name}' has no condition",
-                        row.location, hint="give it a range (over, at_least, under, at_most) "
-                        "or a when: expression")
+                        row.location, hint="give it a range with over, at_least, under or "
+                        "at_most, or a when: expression")
         if not ranged:
             continue
         if table.input is None:
@@ -649,7 +663,7 @@ def _gap(ctx: _Ctx, table: DecisionTable, name: str, lo: Decimal, hi: Decimal,
          loc: Location) -> None:
     ctx.add("FE208", f"decision '{table.name}' has no row for {_range_text(lo, hi, name)}: "
             "routing such a case is refused", loc, "warning",
-            hint="add a row, or widen a neighbour (over/at_least/under/at_most)")
+            hint="add a row, or widen a neighbour's over/at_least/under/at_most")
 
 
 def _range_text(lo: Decimal, hi: Decimal, name: str) -> str:
@@ -768,7 +782,7 @@ def scalar_location(lines: list[str], loc: Location, value: str, offset: int) ->
     Exact for plain and quoted scalars on one line and for simple block scalars (`|`,
     `>-`); anything the mapping cannot confirm against the text falls back to `loc`.
     """
-    if offset <= 0 or not 1 <= loc.line <= len(lines) or loc.col < 1:
+    if offset < 0 or not 1 <= loc.line <= len(lines) or loc.col < 1:
         return loc
     raw = lines[loc.line - 1][loc.col - 1:]
     if raw[:1] in ("'", '"'):
@@ -909,8 +923,8 @@ def _template(ctx: _Ctx, template: str, loc: Location, owner: str) -> None:
         where = scalar_location(ctx.lines, loc, template, offset)
         if why:
             ctx.add("FE218", f"message of {owner}: {why}", where,
-                    hint="write {field} with a declared field or a built-in "
-                    f"({', '.join(TEMPLATE_BUILTINS)})")
+                    hint="write {field} with a declared field or a built-in: "
+                    f"{', '.join(TEMPLATE_BUILTINS)}")
         elif name not in known:
             ctx.add("FE218", f"message of {owner} uses unknown placeholder '{{{name}}}'",
                     where, hint=did_you_mean(name, known) or
@@ -938,10 +952,13 @@ def _environment(ctx: _Ctx) -> None:
         ctx.add("FE220", f"unknown time zone '{p.timezone}'", p.at("timezone"),
                 hint=did_you_mean(p.timezone, _zones()) or
                 "use an IANA name such as Asia/Shanghai")
+    base = os.path.dirname(os.path.abspath(ctx.file))
     for i, path in enumerate(p.calendars):
         if not os.path.isfile(path):
-            ctx.add("FE221", f"calendar file '{path}' does not exist", p.at(f"calendars[{i}]"),
-                    hint="calendar paths are relative to the process file")
+            written = os.path.relpath(path, base)
+            ctx.add("FE221", f"calendar file '{written}' does not exist",
+                    p.at(f"calendars[{i}]"), hint="calendar paths are relative to the process "
+                    "file; add the file or fix the path")
 
 
 # ----------------------------------------------------------------------------- lint
