@@ -16,6 +16,7 @@ from typing import Any
 from ..clock import Clock, SystemClock
 from ..definition.model import ProcessDef
 from ..errors import CaseNotFound, ClockError, ConcurrentUpdate, DefinitionError, TriggerRejected
+from ..plugins.manager import PluginDispatch
 from ..store.base import CaseQuery, Store
 from .case import Actor, Case
 from .compiler import CompiledProcess
@@ -44,7 +45,7 @@ class Engine:
         self.store: Store = store if store is not None else _open_store(db)
         self.registry = Registry()
         self._listeners: list[Listener] = []
-        self.plugins = _plugin_manager(self, list(plugins))
+        self.plugins = PluginDispatch(self, list(plugins))
         for path in processes:
             self.load(path)
 
@@ -189,11 +190,3 @@ def _open_store(db: Any) -> Store:
 
     return SqlStore(db)
 
-
-def _plugin_manager(engine: Engine, plugins: list[Any]) -> Any:
-    """The plugin dispatcher, when the plugins package is present."""
-    try:
-        from ..plugins.manager import PluginDispatch
-    except ImportError:
-        return None
-    return PluginDispatch(engine, plugins)

@@ -1,0 +1,290 @@
+"""The plugin manager and the dispatcher the engine talks to.
+
+`get_plugin_manager` is the one function that builds a manager (pluggy's eggsample
+`host.py`): the hook specifications, then every plugin of the `flowengine.plugins`
+entry-point group (the shipped console, jsonl, smtp, webhook and metrics plugins are found
+this way too, exactly like third-party ones), then the objects the host passed.
+
+`PluginDispatch` is what `Engine` holds. Its contract with the engine:
+
+- `outbox_rows(events)` before the store's atomic append: the outbox rows commit with the
+  events that asked for them (see `flowengine.plugins.outbox`);
+- `after_commit(cp, events, case)` after the commit: observer hooks, then (when configured)
+  immediate delivery;
+- `rejected(case, exc, actor, at)` when a trigger is refused.
+
+Observer hooks are called one implementation at a time, so a plugin that raises never
+stops the others nor reaches the engine: the error is logged on the `flowengine.plugins`
+logger and kept in `errors`. Hook wrappers are not supported on these hooks.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata as md
+import inspect
+import logging
+import os
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+from ..engine.case import Actor, Case
+from ..engine.events import Event
+from ..errors import TriggerRejected
+from ..store.base import OutboxRow
+from . import ENTRY_POINT_GROUP, PROJECT, hookspecs
+from .notification import DeliveryError, Notification
+from .settings import Settings
+
+if TYPE_CHECKING:
+    from ..engine.compiler import CompiledProcess
+    from ..engine.engine import Engine
+    from .outbox import DeliveryReport
+
+log = logging.getLogger("flowengine.plugins")
+
+AUTOLOAD_OFF_ENV = "FLOWENGINE_DISABLE_PLUGIN_AUTOLOAD"  # like PYTEST_DISABLE_PLUGIN_AUTOLOAD
+MAX_ERRORS = 1000
+
+DEADLINE_HOOKS = {
+    "warned": "flowengine_deadline_warning", "overdue": "flowengine_deadline_overdue",
+    "expired": "flowengine_deadline_expired", "extended": "flowengine_deadline_extended",
+    "paused": "flowengine_deadline_paused", "resumed": "flowengine_deadline_resumed",
+}
+
+
+@dataclass(frozen=True)
+class PluginError:
+    """One failure of a plugin: which plugin, in which hook, on which case and event."""
+
+    plugin: str
+    hook: str
+    error: str
+    case_id: str | None = None
+    seq: int | None = None
+
+    def __str__(self) -> str:
+        where = f" (case {self.case_id}, event {self.seq})" if self.case_id else ""
+        return f"plugin {self.plugin} failed in {self.hook}{where}: {self.error}"
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """What `flowengine plugins` shows: a loaded plugin, where it came from, what it does."""
+
+    name: str
+    source: str
+    hooks: tuple[str, ...]
+    channels: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "source": self.source, "hooks": list(self.hooks),
+                "channels": list(self.channels)}
+
+
+# ---------------------------------------------------------------------------- the manager
+def get_plugin_manager(plugins: Iterable[object] = (), *, autoload: bool | None = None,
+                       errors: deque[PluginError] | None = None) -> pluggy.PluginManager:
+    """Hook specs + entry-point plugins (unless `autoload` is False or
+    `FLOWENGINE_DISABLE_PLUGIN_AUTOLOAD` is set) + `plugins`, in that order."""
+    pm = pluggy.PluginManager(PROJECT)
+    pm.add_hookspecs(hookspecs)
+    if autoload is None:
+        autoload = not os.environ.get(AUTOLOAD_OFF_ENV)
+    if autoload:
+        for ep in entry_points():
+            _register_entry_point(pm, ep, errors)
+    for obj in plugins:
+        pm.register(obj, name=_free_name(pm, obj))
+    return pm
+
+
+@functools.lru_cache(maxsize=1)
+def entry_points() -> tuple[md.EntryPoint, ...]:
+    """The `flowengine.plugins` entry points, one per name (scanned once per process)."""
+    seen: dict[str, md.EntryPoint] = {}
+    for ep in md.entry_points(group=ENTRY_POINT_GROUP):
+        seen.setdefault(ep.name, ep)
+    return tuple(seen.values())
+
+
+def _register_entry_point(pm: pluggy.PluginManager, ep: md.EntryPoint,
+                          errors: deque[PluginError] | None) -> None:
+    """Load and register one entry point; a broken one is logged and skipped."""
+    try:
+        pm.register(ep.load(), name=ep.name)
+    except Exception as exc:  # a broken third-party plugin must not stop the engine
+        error = PluginError(ep.name, "load", f"{type(exc).__name__}: {exc}")
+        log.warning("%s (entry point %s)", error, ep.value)
+        if errors is not None:
+            errors.append(error)
+
+
+def _free_name(pm: pluggy.PluginManager, obj: object) -> str:
+    """A readable registration name: the module name, or module.Class (#2, #3 … if taken)."""
+    base = obj.__name__ if inspect.ismodule(obj) else \
+        f"{type(obj).__module__}.{type(obj).__qualname__}"
+    name, n = base, 1
+    while pm.has_plugin(name):
+        n += 1
+        name = f"{base}#{n}"
+    return name
+
+
+def describe(pm: pluggy.PluginManager, channels: Mapping[str, Sequence[str]]) -> list[PluginInfo]:
+    """Every registered plugin with its origin, its hooks and the channels it serves."""
+    eps = {ep.name: ep for ep in entry_points()}
+    out = []
+    for name, plugin in pm.list_name_plugin():
+        if plugin is None:
+            continue
+        hooks = tuple(sorted(c.name for c in pm.get_hookcallers(plugin) or ()))
+        out.append(PluginInfo(name, _source(name, plugin, eps), hooks, tuple(channels.get(name, ()))))
+    return out
+
+
+def _source(name: str, plugin: object, eps: Mapping[str, md.EntryPoint]) -> str:
+    ep = eps.get(name)
+    if ep is not None:
+        dist = f" ({ep.dist.name} {ep.dist.version})" if ep.dist is not None else ""
+        return f"entry point {ENTRY_POINT_GROUP}: {ep.name} = {ep.value}{dist}"
+    target = plugin if inspect.ismodule(plugin) else type(plugin)
+    try:
+        where = inspect.getsourcefile(target) or "?"  # type: ignore[arg-type]
+    except (TypeError, OSError):  # built-in types, objects made in a REPL
+        where = "?"
+    return f"passed by the host (Engine(plugins=…) or --plugin): {where}"
+
+
+# ---------------------------------------------------------------------------- the dispatcher
+class PluginDispatch:
+    """The engine's side of the plugins: outbox rows, observer hooks, rejections, delivery.
+
+    `plugins` are registered after the entry-point plugins; a `Settings` object among them
+    configures delivery instead of the settings file.
+    """
+
+    def __init__(self, engine: Engine | None, plugins: Sequence[object] = (), *,
+                 autoload: bool | None = None) -> None:
+        self.engine = engine
+        self.errors: deque[PluginError] = deque(maxlen=MAX_ERRORS)
+        given = [p for p in plugins if isinstance(p, Settings)]
+        objects = [p for p in plugins if not isinstance(p, Settings)]
+        self.pm = get_plugin_manager(objects, autoload=autoload, errors=self.errors)
+        self.inflight: dict[str, Any] = {}  # outbox row id -> a delivery still running
+        self.settings = Settings()
+        self.configure(given[-1] if given else Settings.load())
+
+    # ------------------------------------------------------------------ set-up
+    def configure(self, settings: Settings) -> None:
+        """Adopt `settings` and pass them to every plugin's `flowengine_configure`."""
+        self.settings = settings
+        self._each("flowengine_configure", {"settings": settings})
+
+    def channels(self) -> dict[str, list[str]]:
+        """Plugin name -> the channels it serves now."""
+        out: dict[str, list[str]] = {}
+        for impl, names in self._each("flowengine_channels", {}):
+            out.setdefault(impl.plugin_name, []).extend(names or ())
+        return out
+
+    def default_channels(self) -> list[str]:
+        """The channels a notification that names none is written out for."""
+        served = list(dict.fromkeys(c for names in self.channels().values() for c in names))
+        wanted = self.settings.delivery.default_channels
+        return served if wanted is None else [c for c in wanted if c in served]
+
+    def describe(self) -> list[PluginInfo]:
+        return describe(self.pm, self.channels())
+
+    # ------------------------------------------------------------------ engine contract
+    def outbox_rows(self, events: Sequence[Event]) -> list[OutboxRow]:
+        """The outbox rows of `events`, to commit in the same append."""
+        from .outbox import rows_for
+
+        return rows_for(events, self.default_channels())
+
+    def after_commit(self, cp: CompiledProcess, events: Sequence[Event], case: Case) -> None:
+        """Tell the observers, then deliver at once if `[delivery] immediate` is set."""
+        final = set(cp.process.final_states)
+        for event in events:
+            self._observe(event, case, final)
+        if self.settings.delivery.immediate and self.engine is not None:
+            from .outbox import deliver_new
+
+            deliver_new(self.engine.store, self, events, self.engine.clock.now())
+
+    def rejected(self, case: Case, exc: TriggerRejected, actor: Actor, at: datetime) -> None:
+        kwargs = {"case": case, "trigger": exc.trigger, "reasons": list(exc.reasons),
+                  "actor": actor, "at": at}
+        self._each("flowengine_trigger_rejected", kwargs, case.id)
+
+    def deliver_due(self, now: datetime | None = None) -> DeliveryReport:
+        """Deliver every outbox row due by `now` (default: the engine clock's now)."""
+        from .outbox import deliver_due
+
+        assert self.engine is not None, "deliver_due needs the engine's store and clock"
+        return deliver_due(self.engine.store, self, now or self.engine.clock.now())
+
+    # ------------------------------------------------------------------ delivery
+    def call_deliver(self, notification: Notification) -> Any:
+        """Ask the plugins serving `notification.channel`, in hook order, until one accepts.
+
+        Exceptions propagate (the outbox turns them into retries or dead letters)."""
+        serving = {name for name, chans in self.channels().items() if notification.channel in chans}
+        for impl in self._impls("flowengine_deliver"):
+            if impl.plugin_name not in serving:
+                continue
+            result = impl.function(*_args(impl, {"notification": notification}))
+            if result is not None:
+                return result
+        raise DeliveryError(f"no plugin serves the channel '{notification.channel}'")
+
+    # ------------------------------------------------------------------ internals
+    def _observe(self, event: Event, case: Case, final: set[str]) -> None:
+        ids = (case.id, event.seq)
+        base = {"case": case, "event": event}
+        if event.type == "started":
+            self._each("flowengine_case_started", base, *ids)
+        elif event.type == "fired":
+            self._each("flowengine_transition_applied", base, *ids)
+        for effect in event.effects:
+            hook = DEADLINE_HOOKS.get(effect.get("op", ""))
+            if hook is not None:
+                extra = {"deadline": effect.get("deadline"), "days": effect.get("days"),
+                         "reason": effect.get("reason")}
+                self._each(hook, {**base, **extra}, *ids)
+        if event.dest in final and event.source not in final and event.type != "timer":
+            self._each("flowengine_case_closed", base, *ids)
+
+    def _impls(self, hook: str) -> list[pluggy.HookImpl]:
+        """The non-wrapper implementations of `hook`, in pluggy's call order."""
+        impls = getattr(self.pm.hook, hook).get_hookimpls()
+        return [i for i in reversed(impls) if not (i.wrapper or i.hookwrapper)]
+
+    def _each(self, hook: str, kwargs: Mapping[str, Any], case_id: str | None = None,
+              seq: int | None = None) -> list[tuple[pluggy.HookImpl, Any]]:
+        """Call every implementation of `hook` on its own; record the ones that raise."""
+        results = []
+        for impl in self._impls(hook):
+            try:
+                results.append((impl, impl.function(*_args(impl, kwargs))))
+            except Exception as exc:
+                self._record(PluginError(impl.plugin_name, hook, f"{type(exc).__name__}: {exc}",
+                                         case_id, seq))
+        return results
+
+    def _record(self, error: PluginError) -> None:
+        """Keep the error and log it: one line at WARNING, the traceback at DEBUG."""
+        self.errors.append(error)
+        log.warning("%s", error)
+        log.debug("traceback of the failure above", exc_info=True)
+
+
+def _args(impl: pluggy.HookImpl, kwargs: Mapping[str, Any]) -> list[Any]:
+    return [kwargs.get(name) for name in impl.argnames]
