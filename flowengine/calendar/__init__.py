@@ -9,12 +9,14 @@ See docs/calendar.md.
 
 from __future__ import annotations
 
-from .base import Calendar, TableCalendar, YearDays
+from .base import MAX_YEAR, MIN_YEAR, Calendar, TableCalendar, YearDays, dates_of_year, weekday_name
 from .layers import CalendarLayer, LayeredCalendar, build_calendar, load_calendar_file
 from .national import NationalCalendar, national_calendar
 from .periods import DueExplanation, due_date, end_of_day, explain_due, local_date
 
 __all__ = [
+    "MAX_YEAR",
+    "MIN_YEAR",
     "Calendar",
     "CalendarLayer",
     "DueExplanation",
@@ -23,10 +25,12 @@ __all__ = [
     "TableCalendar",
     "YearDays",
     "build_calendar",
+    "dates_of_year",
     "due_date",
     "end_of_day",
     "explain_due",
     "load_calendar_file",
     "local_date",
     "national_calendar",
+    "weekday_name",
 ]

@@ -177,12 +177,12 @@ class _Reader:
             if "from" in entry or "to" in entry:
                 self.problem(entry.loc, "write either 'date' or 'from'/'to', not both")
                 return []
-            one = self.date(entry, "date")
+            one = self.day(entry, "date")
             return [one] if one else []
         if "from" not in entry or "to" not in entry:
             self.problem(entry.loc, "an entry needs 'date', or both 'from' and 'to'")
             return []
-        start, end = self.date(entry, "from"), self.date(entry, "to")
+        start, end = self.day(entry, "from"), self.day(entry, "to")
         if start is None or end is None:
             return []
         if end < start or (end - start).days >= _MAX_RANGE_DAYS:
@@ -191,7 +191,7 @@ class _Reader:
             return []
         return [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
-    def date(self, entry: MarkedMap, key: str) -> date | None:
+    def day(self, entry: MarkedMap, key: str) -> date | None:
         value = entry[key]
         if isinstance(value, str):
             try:

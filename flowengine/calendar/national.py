@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from datetime import date
 from functools import cache
 
-from chinese_calendar import constants as _cc
+from chinese_calendar import constants as _cc  # type: ignore[import-untyped]
 
 from .base import TableCalendar, YearDays
 

@@ -17,33 +17,31 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import click
 
 from ..calendar import (
+    MAX_YEAR,
+    MIN_YEAR,
     Calendar,
     LayeredCalendar,
     TableCalendar,
     build_calendar,
+    dates_of_year,
     end_of_day,
     explain_due,
+    weekday_name,
 )
-from ..calendar.base import MAX_YEAR, MIN_YEAR, dates_of_year, weekday_name
 from ..clock import DEFAULT_TZ
 from ..definition.model import Duration
 from ..errors import CalendarYearMissing
 from . import cli
 
 
-class _DateType(click.ParamType):
-    name = "DATE"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
-        if isinstance(value, date):
-            return value
-        try:
-            return date.fromisoformat(str(value).strip())
-        except ValueError:
-            self.fail(f"'{value}' is not a date; write YYYY-MM-DD", param, ctx)
+def _date(ctx: click.Context, param: click.Parameter, value: str) -> date:
+    """Click callback: an ISO date, or a usage error (exit 2) saying how to write one."""
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not a date; write YYYY-MM-DD") from None
 
 
-DATE = _DateType()
 YEAR = click.IntRange(MIN_YEAR, MAX_YEAR)
 
 
@@ -70,7 +68,7 @@ def calendar_group() -> None:
 
 
 @calendar_group.command("is-workday")
-@click.argument("day", metavar="DATE", type=DATE)
+@click.argument("day", metavar="DATE", callback=_date)
 @_common
 def is_workday_cmd(day: date, files: tuple[str, ...], as_json: bool) -> None:
     """Whether DATE is a working day, and what it is (exit 0 either way)."""
@@ -83,7 +81,7 @@ def is_workday_cmd(day: date, files: tuple[str, ...], as_json: bool) -> None:
 
 
 @calendar_group.command("add")
-@click.argument("start", metavar="DATE", type=DATE)
+@click.argument("start", metavar="DATE", callback=_date)
 @click.argument("duration", metavar='"N days"|"N working days"')
 @click.option("--no-roll", is_flag=True, help="Do not roll a day period off a rest day.")
 @click.option("--pause", "pauses", multiple=True, metavar="FROM..TO",
