@@ -75,3 +75,12 @@ def test_shipped_process_validates_without_errors(path: Path) -> None:
 
 def test_the_three_procedures_are_shipped() -> None:
     assert [p.stem for p in SHIPPED] == ["five_step", "medical_dispute", "standard_case"]
+
+
+def test_examples_quoted_in_the_docs_are_real_output() -> None:
+    docs = (ROOT / "docs" / "validation.md").read_text("utf-8")
+    quoted = re.findall(r"^(\d\d_\w+)\.yaml:\d+:\d+: .*$", docs, re.MULTILINE)
+    assert quoted
+    for match in re.finditer(r"^(\d\d_\w+)\.yaml:\d+:\d+: .*$", docs, re.MULTILINE):
+        expected = (BAD / f"{match.group(1)}.expected").read_text("utf-8").splitlines()
+        assert match.group(0) in expected
