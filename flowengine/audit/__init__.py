@@ -1,0 +1,24 @@
+"""Auditing a case history: the hash chain, replay on the pinned definition, `audit verify`
+over a whole store, export, and the KPI report.
+
+    chain.py     one case's chain, event by event (first broken event and why)
+    replay.py    rebuild a case from its events; compare with the stored projection
+    verify.py    every case of a store, streaming
+    timeline.py  what each event did, in words
+    export.py    a history as JSON or CSV
+    report.py    结案率 / 按期办结率 / 满意率 / 立案率 and friends
+"""
+
+from __future__ import annotations
+
+from .chain import ChainCursor, ChainFault, check_chain, require_chain
+from .export import export_text
+from .replay import Mismatch, PinnedDefinitionMissing, Replayer, ReplayResult, compare, replay
+from .report import Rate, Report, build_report, report
+from .verify import CaseProblem, VerifyReport, verify_store
+
+__all__ = [
+    "CaseProblem", "ChainCursor", "ChainFault", "Mismatch", "PinnedDefinitionMissing", "Rate",
+    "Replayer", "ReplayResult", "Report", "VerifyReport", "build_report", "check_chain",
+    "compare", "export_text", "replay", "report", "require_chain", "verify_store",
+]

@@ -1,0 +1,272 @@
+"""Rebuild a case from its events alone, on the definition version it is pinned to, and
+compare the result with the stored projection.
+
+Why this can be trusted: the engine changes a case only through `engine.fold.apply`, and
+replay folds the stored events with that same function, on the definition loaded by the
+digest each case started with (never the newest YAML on disk). So a replayed case differs
+from the stored one only if the events, the projection or the definition text were changed
+behind the engine's back; the hash chain (chain.py) says which event, the comparison says
+which field.
+
+`until` rebuilds the case as it stood at that instant (every event at or before it); the
+whole chain is still checked, but the projection is compared only when nothing was left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import Any, Protocol
+
+from ..definition.model import ProcessDef
+from ..engine.case import Case, Deadline
+from ..engine.data import to_json
+from ..engine.events import Event
+from ..engine.fold import apply, new_case
+from ..engine.registry import Registry
+from ..errors import CaseNotFound, IntegrityError, ReplayMismatch
+from ..store.base import Store
+from .chain import ChainCursor, ChainFault
+from .timeline import TimelineEntry, deadlines_summary, entry
+
+CASE_FIELDS = ("process_id", "digest", "state", "seq", "last_hash", "duplicate_of",
+               "created_at", "updated_at")
+DEADLINE_FIELDS = tuple(f.name for f in fields(Deadline))
+
+
+class PinnedDefinitionMissing(IntegrityError):
+    """The events name a definition version the store does not hold (exit 1)."""
+
+    def __init__(self, case_id: str, digest: str):
+        self.case_id = case_id
+        self.digest = digest
+        super().__init__(f"case {case_id}: its definition version {digest[:12]}… is not "
+                         f"stored, so the case cannot be replayed")
+
+
+class HasStore(Protocol):
+    store: Store
+    registry: Registry
+
+
+class PinnedDefinitions:
+    """Definition versions by digest: compiled ones from the registry, others from the text
+    the store kept when the version was first used (as `Engine.compiled` does)."""
+
+    def __init__(self, store: Store, registry: Registry | None = None) -> None:
+        self.store = store
+        self.registry = registry if registry is not None else Registry()
+        self._cache: dict[str, ProcessDef] = {}
+
+    def get(self, digest: str, case_id: str) -> ProcessDef:
+        found = self._cache.get(digest)
+        if found is None:
+            found = self._cache[digest] = self._load(digest, case_id)
+        return found
+
+    def _load(self, digest: str, case_id: str) -> ProcessDef:
+        compiled = self.registry.pinned(digest)
+        if compiled is not None:
+            return compiled.process
+        text = self.store.definition_text(digest)
+        if text is None:
+            raise PinnedDefinitionMissing(case_id, digest)
+        return self.registry.add_text(text, f"<pinned {digest[:12]}>")
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """One field where the stored projection and the replay disagree."""
+
+    field: str  # "state", "data.result", "deadlines.handling.due"
+    stored: Any
+    replayed: Any
+
+    def error(self, case_id: str) -> ReplayMismatch:
+        return ReplayMismatch(case_id, self.field, jsonable(self.stored), jsonable(self.replayed))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"field": self.field, "stored": jsonable(self.stored),
+                "replayed": jsonable(self.replayed)}
+
+
+def jsonable(value: Any) -> Any:
+    """A value as JSON shows it (dates and decimals as text), for messages and --json."""
+    if isinstance(value, Deadline):
+        return value.as_dict()
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return to_json(value)
+
+
+class CaseFolder:
+    """Chain check plus fold for one case, fed one event at a time (bounded memory)."""
+
+    def __init__(self, case_id: str, definitions: PinnedDefinitions,
+                 until: datetime | None = None, timeline: bool = False) -> None:
+        self.case_id = case_id
+        self.definitions = definitions
+        self.until = until
+        self.chain = ChainCursor(case_id)
+        self.case: Case | None = None
+        self.process: ProcessDef | None = None
+        self.fold_fault: ChainFault | None = None
+        self.folded = 0
+        self.left_out = 0
+        self.timeline: list[TimelineEntry] | None = [] if timeline else None
+
+    def feed(self, event: Event, content_hash: str | None = None) -> None:
+        self.chain.feed(event, content_hash)
+        if self.until is not None and event.at > self.until:
+            self.left_out += 1
+            return
+        if self.fold_fault is None:
+            self._fold(event)
+        if self.timeline is not None:
+            self.timeline.append(entry(event))
+
+    def _fold(self, event: Event) -> None:
+        try:
+            if self.case is None:
+                if event.type != "started":
+                    raise ValueError("the case's first stored event is not its start")
+                self.process = self.definitions.get(event.digest, self.case_id)
+                self.case = new_case(self.process, event)
+            assert self.process is not None
+            apply(self.process, self.case, event)
+            self.folded += 1
+        except PinnedDefinitionMissing:
+            raise
+        except Exception as exc:  # a tampered event can break the fold in any way
+            self.fold_fault = ChainFault(self.case_id, event.seq, f"cannot be folded: {exc}")
+
+    def fault(self, stored_seq: int | None = None) -> ChainFault | None:
+        """The first fault by sequence number: a broken link or an event that does not fold."""
+        found = [f for f in (self.chain.finish(stored_seq), self.fold_fault) if f is not None]
+        return min(found, key=lambda f: f.seq) if found else None
+
+
+def compare(stored: Case, replayed: Case) -> list[Mismatch]:
+    """Every field where the stored projection differs from the replayed case."""
+    out = [Mismatch(name, getattr(stored, name), getattr(replayed, name))
+           for name in CASE_FIELDS if getattr(stored, name) != getattr(replayed, name)]
+    if stored.owner != replayed.owner:
+        out.append(Mismatch("owner", stored.owner, replayed.owner))
+    out += _compare_maps("data", stored.data, replayed.data)
+    for name in sorted(set(stored.deadlines) | set(replayed.deadlines)):
+        out += _compare_deadline(name, stored.deadlines.get(name), replayed.deadlines.get(name))
+    return out
+
+
+def _same(a: Any, b: Any) -> bool:
+    return bool(a == b) or to_json(a) == to_json(b)
+
+
+def _compare_maps(prefix: str, stored: Mapping[str, Any],
+                  replayed: Mapping[str, Any]) -> list[Mismatch]:
+    return [Mismatch(f"{prefix}.{k}", stored.get(k), replayed.get(k))
+            for k in sorted(set(stored) | set(replayed))
+            if k not in stored or k not in replayed or not _same(stored[k], replayed[k])]
+
+
+def _compare_deadline(name: str, stored: Deadline | None,
+                      replayed: Deadline | None) -> list[Mismatch]:
+    if stored is None or replayed is None:
+        return [Mismatch(f"deadlines.{name}", stored, replayed)]
+    return [Mismatch(f"deadlines.{name}.{attr}", getattr(stored, attr), getattr(replayed, attr))
+            for attr in DEADLINE_FIELDS
+            if not _same(getattr(stored, attr), getattr(replayed, attr))]
+
+
+@dataclass
+class ReplayResult:
+    """A case rebuilt from its events: the case, its timeline, and what did not verify."""
+
+    case_id: str
+    case: Case | None  # the replayed case (as of `until`), None if not even the start folds
+    stored: Case | None  # the stored projection
+    timeline: list[TimelineEntry]
+    until: datetime | None
+    events: int  # every stored event of the case
+    folded: int  # the events at or before `until` that were folded
+    fault: ChainFault | None = None
+    mismatches: list[Mismatch] = field(default_factory=list)
+    compared: bool = False  # whether the projection was compared (not when `until` cut)
+
+    @property
+    def ok(self) -> bool:
+        return self.fault is None and not self.mismatches
+
+    def raise_for_problems(self) -> None:
+        """`ChainBroken` or `ReplayMismatch` (both exit 1) for the first problem found."""
+        if self.fault is not None:
+            raise self.fault.error()
+        if self.mismatches:
+            raise self.mismatches[0].error(self.case_id)
+
+    def problems(self) -> list[str]:
+        out = [str(self.fault)] if self.fault is not None else []
+        out += [str(m.error(self.case_id)) for m in self.mismatches]
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        case = self.case
+        return {
+            "case": self.case_id, "ok": self.ok,
+            "until": self.until.isoformat() if self.until else None,
+            "events": self.events, "folded": self.folded, "compared": self.compared,
+            "state": case.state if case else None,
+            "data": to_json(case.data) if case else None,
+            "deadlines": [d.as_dict() for d in case.deadlines.values()] if case else [],
+            "deadline_outcomes": deadlines_summary(case) if case else [],
+            "timeline": [t.as_dict() for t in self.timeline],
+            "fault": self.fault.as_dict() if self.fault else None,
+            "mismatches": [m.as_dict() for m in self.mismatches],
+        }
+
+
+class Replayer:
+    """Replays cases of one store; definitions are cached by digest across cases."""
+
+    def __init__(self, store: Store, registry: Registry | None = None) -> None:
+        self.store = store
+        self.definitions = PinnedDefinitions(store, registry)
+
+    def replay(self, case_id: str, until: datetime | None = None) -> ReplayResult:
+        stored = self.store.load_case(case_id)
+        events = self.store.events(case_id)
+        return self.replay_events(case_id, events, stored, until)
+
+    def replay_events(self, case_id: str, events: Iterable[Event], stored: Case | None,
+                      until: datetime | None = None) -> ReplayResult:
+        folder = CaseFolder(case_id, self.definitions, until, timeline=True)
+        for event in events:
+            folder.feed(event)
+        if folder.chain.count == 0 and stored is None:
+            raise CaseNotFound(case_id)
+        result = ReplayResult(
+            case_id=case_id, case=folder.case, stored=stored, timeline=folder.timeline or [],
+            until=until, events=folder.chain.count, folded=folder.folded,
+            fault=folder.fault(stored.seq if stored is not None else None))
+        if stored is not None and folder.case is not None and folder.left_out == 0:
+            result.compared = True
+            result.mismatches = compare(stored, folder.case)
+        elif stored is None:
+            result.mismatches = [Mismatch("case", None, "a case with events but no record")]
+        return result
+
+
+def replay(source: HasStore, case_id: str, until: datetime | None = None, *,
+           strict: bool = True) -> ReplayResult:
+    """Rebuild `case_id` from its events on `source` (an `Engine`, or anything with a `store`
+    and a `registry`). `strict`: raise `ChainBroken` / `ReplayMismatch` (exit 1) instead of
+    returning a result with problems."""
+    result = Replayer(source.store, source.registry).replay(case_id, until)
+    if strict:
+        result.raise_for_problems()
+    return result
+
+
+__all__ = ["CaseFolder", "Mismatch", "PinnedDefinitionMissing", "PinnedDefinitions",
+           "ReplayResult", "Replayer", "compare", "jsonable", "replay"]
