@@ -147,11 +147,11 @@ def attempt(store: Store, dispatch: PluginDispatch, row: OutboxRow, now: datetim
     if running is not None and not running.done.is_set():
         return "busy"
     dispatch.inflight.pop(row.id, None)
+    if row.case_id not in cases:  # a store failure is not the channel's: it propagates
+        cases[row.case_id] = store.load_case(row.case_id)
     try:
-        if row.case_id not in cases:
-            cases[row.case_id] = store.load_case(row.case_id)
         note = build_notification(row, cases[row.case_id], dispatch.settings.recipients)
-    except Exception as exc:  # a bad payload must not stop the other rows
+    except Exception as exc:  # a malformed payload must not stop the other rows
         return _failed(store, policy, row, now, exc)
     flight = _launch(dispatch, note)
     if not flight.done.wait(policy.timeout):
