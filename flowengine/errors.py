@@ -12,7 +12,7 @@ maps `exit_code` to the process exit status, so no command prints a traceback::
     ├── ProcessNotFound(process_id)
     ├── CaseNotFound(case_id)
     ├── TriggerRejected(case, trigger)     wrong role / missing data / guard false / wrong state
-    ├── InvalidData(case, field)           a value does not fit its declared type
+    │   └── InvalidData                    a value does not fit its declared type
     ├── ClockError                         an instant earlier than the case's last event
     ├── ConcurrentUpdate(case_id, seq)     another writer appended first; retry
     └── IntegrityError                     exit 1: the thing checked is not fine
@@ -154,8 +154,12 @@ class TriggerRejected(FlowengineError):
         super().__init__(f"case {case_id}: '{trigger}' rejected in state '{state}': {text}")
 
 
-class InvalidData(FlowengineError):
-    """A data value does not fit its field's declared type or constraints."""
+class InvalidData(TriggerRejected):
+    """A data value does not fit its field's declared type or constraints (a refusal like
+    any other: catching `TriggerRejected` catches it too)."""
+
+    def __init__(self, case_id: str, trigger: str, state: str, message: str):
+        super().__init__(case_id, trigger, state, [Rejection("data", message)])
 
 
 class ClockError(FlowengineError):

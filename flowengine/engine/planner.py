@@ -36,11 +36,13 @@ def _env(cp: CompiledProcess, state: str, data: Mapping[str, Any], actor: Actor 
                      signatures=signatures)
 
 
-def _coerce(cp: CompiledProcess, case_id: str, trigger: str, data: Mapping[str, Any]) -> dict[str, Any]:
+def _coerce(cp: CompiledProcess, case: Case | str, trigger: str,
+            data: Mapping[str, Any]) -> dict[str, Any]:
     try:
         return coerce_all(cp.process.fields, data)
     except DataError as exc:
-        raise InvalidData(f"case {case_id}: '{trigger}': {exc}") from None
+        case_id, state = (case, cp.process.initial_state) if isinstance(case, str) else (case.id, case.state)
+        raise InvalidData(case_id, trigger, state, str(exc)) from None
 
 
 def _missing(cp: CompiledProcess, reqs: tuple[Requirement, ...], env: SimpleEnv) -> list[str]:
@@ -145,7 +147,7 @@ def plan_fire(cp: CompiledProcess, case: Case, trigger: str, data: Mapping[str, 
               actor: Actor, at: datetime, *, auto: bool = False) -> tuple[Event, Case]:
     """The sealed event of firing `trigger` and the case after it, or `TriggerRejected`
     (nothing changes: `case` is never modified)."""
-    given = _coerce(cp, case.id, trigger, data) if data else {}
+    given = _coerce(cp, case, trigger, data) if data else {}
     merged = {**case.data, **given} if given else case.data
     plan = FirePlan(cp, case, trigger, _env(cp, case.state, merged, actor, at), actor, auto)
     _dispatch(plan)
@@ -153,7 +155,7 @@ def plan_fire(cp: CompiledProcess, case: Case, trigger: str, data: Mapping[str, 
     assert t is not None
     changes = dict(given)
     if t.set or t.compute or t.clear or t.signs:
-        changes.update(_effects_on_data(cp, t, plan.env, actor, at, merged))
+        changes.update(_effects_on_data(cp, case, t, plan.env, actor, at, merged))
     new_state = case.state if dest is None else dest
     step = Step(at=at, trigger=trigger, source=case.state, dest=new_state)
     effects = plan.ext_effects
@@ -194,21 +196,21 @@ def _dispatch(plan: FirePlan) -> None:
         raise TriggerRejected(case.id, trigger, case.state, plan.reasons + plan.route_failures())
 
 
-def _effects_on_data(cp: CompiledProcess, t: TransitionDef, env: SimpleEnv, actor: Actor,
+def _effects_on_data(cp: CompiledProcess, case: Case, t: TransitionDef, env: SimpleEnv, actor: Actor,
                      at: datetime, merged: Mapping[str, Any]) -> dict[str, Any]:
     changes: dict[str, Any] = dict(t.set)
     for name, text in t.compute.items():
         try:
             changes[name] = cp.expr(text).evaluate(env)
         except ExprEvalError as exc:
-            raise InvalidData(f"'{t.trigger}': cannot compute {name}: {exc}") from None
+            raise InvalidData(case.id, t.trigger, case.state, f"cannot compute {name}: {exc}") from None
     for name in t.clear:
         changes[name] = None
     if t.signs:
         signed = list(merged.get(SIGNATURES) or [])
         signed.append({"name": actor.name, "role": actor.role, "at": at.isoformat()})
         changes[SIGNATURES] = signed
-    return _coerce(cp, "", t.trigger, {k: v for k, v in changes.items() if v is not None}) | {
+    return _coerce(cp, case, t.trigger, {k: v for k, v in changes.items() if v is not None}) | {
         k: None for k, v in changes.items() if v is None}
 
 
