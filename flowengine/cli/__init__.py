@@ -27,7 +27,8 @@ def _register() -> None:
     """Import the command modules; each adds its commands to `cli`."""
     from importlib import import_module
 
-    for name in ("calendar_cmd", "simulate_cmd", "validate_cmd", "graph_cmd"):
+    for name in ("calendar_cmd", "simulate_cmd", "validate_cmd", "graph_cmd",
+                 "case_cmd", "ops_cmd", "plugins_cmd"):
         try:
             import_module(f"{__name__}.{name}")
         except ModuleNotFoundError as exc:  # a command module not written yet

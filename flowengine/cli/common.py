@@ -1,0 +1,206 @@
+"""Options the case and operations commands share, and the one function that builds an
+`Engine` from them.
+
+Why one place: every command must read `--db`, `--processes` and `--plugin` the same way
+(with the same environment variables and defaults, spec/cli.md), parse `--at` the same way
+(no offset = Asia/Shanghai) and turn `--data`/`--set` into one mapping. Problems with an
+option are click usage errors (exit 2), never tracebacks.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import json
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..clock import parse_instant
+from ..engine.case import Actor
+from ..engine.engine import Engine
+from ..store.base import Store
+
+DEFAULT_DB = "sqlite:///flowengine.db"
+DEFAULT_PROCESSES = "processes"
+
+F = Callable[..., Any]
+
+
+class InstantType(click.ParamType):
+    """ISO 8601; without an offset the time is Asia/Shanghai local time."""
+
+    name = "TIME"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            return parse_instant(str(value))
+        except ValueError:
+            self.fail(f"'{value}' is not a time; write ISO 8601 such as 2026-03-02T09:00 "
+                      f"(Asia/Shanghai) or 2026-03-02T01:00:00+00:00", param, ctx)
+
+
+INSTANT = InstantType()
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """Where the cases live, which process folders and plugins to load."""
+
+    db: str
+    processes: tuple[str, ...]
+    plugins: tuple[str, ...]
+
+
+def engine_options(func: F) -> F:
+    """Add --db, --processes, --plugin; the command receives them as `spec: EngineSpec`."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, db: str, processes: tuple[str, ...], plugins: tuple[str, ...],
+                **kwargs: Any) -> Any:
+        return func(*args, spec=EngineSpec(db, processes, plugins), **kwargs)
+
+    wrapper = click.option(
+        "--plugin", "plugins", multiple=True, metavar="MODULE:OBJECT",
+        help="A plugin object to load, e.g. mypkg.notify:plugin (repeatable).")(wrapper)
+    wrapper = click.option(
+        "--processes", "processes", multiple=True, envvar="FLOWENGINE_PROCESSES",
+        type=click.Path(exists=True), metavar="DIR",
+        help="Folder (or file) of process YAML (repeatable; env FLOWENGINE_PROCESSES, "
+             f"separated by '{os.pathsep}'; default ./{DEFAULT_PROCESSES}).")(wrapper)
+    return click.option(
+        "--db", "db", envvar="FLOWENGINE_DB", default=DEFAULT_DB, show_default=True,
+        metavar="URL", help="Database URL (env FLOWENGINE_DB).")(wrapper)
+
+
+def json_option(func: F) -> F:
+    return click.option("--json", "as_json", is_flag=True,
+                        help="Print exactly one JSON document on stdout.")(func)
+
+
+def actor_options(func: F) -> F:
+    """Add --actor/--role; the command receives `actor: Actor | None`."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, actor_name: str | None, role: str | None, **kwargs: Any) -> Any:
+        actor = Actor(actor_name or "unknown", role) if (actor_name or role) else None
+        return func(*args, actor=actor, **kwargs)
+
+    wrapper = click.option("--role", "role", envvar="FLOWENGINE_ROLE", metavar="ROLE",
+                           help="The role the actor acts in (env FLOWENGINE_ROLE).")(wrapper)
+    return click.option("--actor", "actor_name", envvar="FLOWENGINE_ACTOR", metavar="NAME",
+                        help="Who does it (env FLOWENGINE_ACTOR).")(wrapper)
+
+
+def at_option(func: F) -> F:
+    return click.option("--at", "at", type=INSTANT, default=None,
+                        help="When it happened (ISO 8601; no offset = Asia/Shanghai); "
+                             "default now. Never earlier than the case's last event.")(func)
+
+
+def data_options(func: F) -> F:
+    """Add --data JSON and --set k=v; the command receives the merged `data` mapping."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, data_json: str | None, sets: tuple[str, ...], **kwargs: Any) -> Any:
+        return func(*args, data=merge_data(data_json, sets), **kwargs)
+
+    wrapper = click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE",
+                           help="Set one field (repeatable; wins over --data).")(wrapper)
+    return click.option("--data", "data_json", metavar="JSON",
+                        help='Field values as a JSON object, e.g. \'{"petitioner": "张三"}\'.'
+                        )(wrapper)
+
+
+def merge_data(data_json: str | None, sets: Sequence[str]) -> dict[str, Any]:
+    """--data first, then each --set on top; values are typed by the process's fields."""
+    data: dict[str, Any] = {}
+    if data_json:
+        try:
+            loaded = json.loads(data_json)
+        except json.JSONDecodeError as exc:
+            raise click.BadParameter(f"not JSON ({exc.msg} at column {exc.colno})",
+                                     param_hint="--data") from None
+        if not isinstance(loaded, dict):
+            raise click.BadParameter("must be a JSON object {...}", param_hint="--data")
+        data.update(loaded)
+    for item in sets:
+        name, eq, value = item.partition("=")
+        if not eq or not name.strip():
+            raise click.BadParameter(f"'{item}' is not FIELD=VALUE", param_hint="--set")
+        data[name.strip()] = value
+    return data
+
+
+def resolve_plugin(ref: str) -> Any:
+    """`package.module:object.attr` -> the object (importlib), or a usage error."""
+    module_name, colon, attr = ref.partition(":")
+    if not colon or not module_name or not attr:
+        raise click.BadParameter(f"'{ref}' is not MODULE:OBJECT", param_hint="--plugin")
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise click.BadParameter(f"cannot import '{module_name}': {exc}",
+                                 param_hint="--plugin") from None
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise click.BadParameter(f"'{module_name}' has no '{attr}'",
+                                     param_hint="--plugin") from None
+    return obj
+
+
+def open_store(url: str) -> Store:
+    """The durable store for `url`; a bad URL or an unopenable database is a usage error."""
+    try:
+        from ..store.sql import SqlStore
+    except ImportError as exc:  # pragma: no cover - the SQL store ships with flowengine
+        raise click.UsageError(f"the SQL store is not available: {exc}") from None
+    try:
+        store: Store = SqlStore(url)
+    except Exception as exc:  # SQLAlchemy's errors (bad URL, unreachable server, …)
+        raise click.BadParameter(f"cannot open {url}: {_first_line(exc)}",
+                                 param_hint="--db") from None
+    return store
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def process_folders(spec: EngineSpec) -> list[str]:
+    if spec.processes:
+        return list(spec.processes)
+    return [DEFAULT_PROCESSES] if Path(DEFAULT_PROCESSES).is_dir() else []
+
+
+def open_engine(spec: EngineSpec, *, load_processes: bool = True) -> Engine:
+    """The engine the command works on. Audit commands pass `load_processes=False`: they
+    use only the definition versions pinned in the database, and write nothing."""
+    plugins = [resolve_plugin(ref) for ref in spec.plugins]
+    folders = process_folders(spec) if load_processes else []
+    return Engine(store=open_store(spec.db), processes=folders, plugins=plugins)
+
+
+def emit(as_json: bool, doc: Any, lines: Sequence[str]) -> None:
+    """One JSON document, or plain lines."""
+    if as_json:
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2, default=str))
+        return
+    for line in lines:
+        click.echo(line)
+
+
+__all__ = ["DEFAULT_DB", "EngineSpec", "INSTANT", "actor_options", "at_option", "data_options",
+           "emit", "engine_options", "json_option", "merge_data", "open_engine", "open_store",
+           "resolve_plugin"]

@@ -1,0 +1,178 @@
+"""Tamper tests: change the database with plain SQL (sqlite3, no flowengine code) and check
+that `flowengine audit verify` exits 1 naming the case and the event each time, and that
+`flowengine replay` of that case exits 1 too. An untouched copy exits 0."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from flowengine import Actor, Engine
+from flowengine.store.sql import SqlStore
+
+from .conftest import PROCESSES, Cli
+
+CLERK = Actor("王芳", "clerk")
+STEPS = [("accept", {}, "clerk"), ("investigate", {}, "clerk"),
+         ("assign", {"department": "城管局", "handler": "刘洋"}, "clerk"),  # seq 4
+         ("draft_reply", {"findings": "属实", "proposed_result": "supported"}, "clerk"),
+         ("sign_off", {}, "office_director"), ("sign_off", {}, "deputy_leader"),
+         ("issue_reply", {"reply_text": "已整改"}, "clerk")]
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    """Three cases of eight events each, in a SQLite file closed cleanly (WAL checkpointed)."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    path = tmp_path_factory.mktemp("pristine") / "cases.db"
+    store = SqlStore(f"sqlite:///{path}")
+    engine = Engine(store=store, processes=[PROCESSES])
+    t = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    ids = []
+    for who in ("甲", "乙", "丙"):
+        case = engine.start("standard_case", {"petitioner": who, "subject": "噪音"},
+                            actor=CLERK, at=t)
+        for i, (trigger, data, role) in enumerate(STEPS):
+            engine.fire(case.id, trigger, data, actor=Actor("王芳", role),
+                        at=t + timedelta(days=i + 1))
+        ids.append(case.id)
+    store.close()
+    return path, ids
+
+
+@pytest.fixture
+def copy(pristine: tuple[Path, list[str]], cli: Cli) -> tuple[Cli, list[str]]:
+    shutil.copy(pristine[0], cli.db)
+    return cli, pristine[1]
+
+
+def _sql(db: Path, *statements: tuple[str, tuple[object, ...]]) -> None:
+    con = sqlite3.connect(db)
+    with con:
+        for text, params in statements:
+            assert con.execute(text, params).rowcount == 1, text
+    con.close()
+
+
+def _broken(cli: Cli) -> list[tuple[str, int]]:
+    r = cli("audit", "verify", "--json")
+    assert r.code == 1, r
+    doc = r.json()
+    assert doc["ok"] is False
+    text = cli("audit", "verify")
+    assert text.code == 1
+    for b in doc["broken"]:
+        assert f"BROKEN case {b['case']}: event {b['seq']}: " in text.stdout
+    return [(b["case"], b["seq"]) for b in doc["broken"]]
+
+
+def _replay_fails(cli: Cli, case_id: str, seq: int) -> None:
+    r = cli("replay", case_id)
+    assert r.code == 1
+    assert f"case {case_id}" in r.stderr and "Traceback" not in r.stderr
+    if seq:
+        assert f"event {seq}" in r.stderr
+
+
+def test_untouched_database_verifies(copy: tuple[Cli, list[str]]) -> None:
+    cli, ids = copy
+    r = cli("audit", "verify", "--json")
+    assert r.code == 0 and r.json()["ok"] and r.json()["events"] == 24
+    for case_id in ids:
+        assert cli("replay", case_id).code == 0
+
+
+def test_changed_data_value_in_an_event_body(copy: tuple[Cli, list[str]]) -> None:
+    cli, ids = copy
+    _sql(cli.db, ("UPDATE events SET body = replace(body, '城管局', '公安局') "
+                  "WHERE case_id = ? AND seq = 4", (ids[1],)))
+    assert _broken(cli) == [(ids[1], 4)]
+    _replay_fails(cli, ids[1], 4)
+
+
+def test_deleted_event(copy: tuple[Cli, list[str]]) -> None:
+    cli, ids = copy
+    _sql(cli.db, ("DELETE FROM events WHERE case_id = ? AND seq = 5", (ids[0],)))
+    assert _broken(cli) == [(ids[0], 5)]
+    _replay_fails(cli, ids[0], 5)
+
+
+def test_deleted_last_event(copy: tuple[Cli, list[str]]) -> None:
+    cli, ids = copy
+    _sql(cli.db, ("DELETE FROM events WHERE case_id = ? AND seq = 8", (ids[2],)))
+    assert _broken(cli) == [(ids[2], 8)]
+
+
+def test_reordered_events(copy: tuple[Cli, list[str]]) -> None:
+    cli, ids = copy
+    q = "UPDATE events SET seq = ? WHERE case_id = ? AND seq = ?"
+    _sql(cli.db, (q, (-1, ids[2], 3)), (q, (3, ids[2], 4)), (q, (4, ids[2], -1)))
+    assert _broken(cli) == [(ids[2], 3)]
+    _replay_fails(cli, ids[2], 3)
+
+
+def test_reordered_rows_by_swapping_bodies(copy: tuple[Cli, list[str]]) -> None:
+    """Swap the whole rows' content (body and hash) between seq 6 and 7."""
+    cli, ids = copy
+    con = sqlite3.connect(cli.db)
+    rows = dict(con.execute("SELECT seq, body || char(0) || hash FROM events "
+                            "WHERE case_id = ? AND seq IN (6, 7)", (ids[0],)).fetchall())
+    con.close()
+    q = "UPDATE events SET body = ?, hash = ? WHERE case_id = ? AND seq = ?"
+    b6, h6 = rows[6].split("\0")
+    b7, h7 = rows[7].split("\0")
+    _sql(cli.db, (q, (b7, h7, ids[0], 6)), (q, (b6, h6, ids[0], 7)))
+    assert _broken(cli) == [(ids[0], 6)]
+
+
+def test_changed_stored_hash(copy: tuple[Cli, list[str]]) -> None:
+    cli, ids = copy
+    _sql(cli.db, ("UPDATE events SET hash = ? WHERE case_id = ? AND seq = 6",
+                  ("ab" * 32, ids[1])))
+    assert _broken(cli) == [(ids[1], 6)]
+    _replay_fails(cli, ids[1], 6)
+
+
+def test_resealed_forgery_breaks_the_next_link(copy: tuple[Cli, list[str]]) -> None:
+    """A forger who rewrites an event and recomputes its hash is caught one event later."""
+    cli, ids = copy
+    con = sqlite3.connect(cli.db)
+    (body,) = con.execute("SELECT body FROM events WHERE case_id = ? AND seq = 4",
+                          (ids[0],)).fetchone()
+    con.close()
+    doc = json.loads(body)
+    doc["data"]["department"] = "公安局"
+    forged = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    digest = hashlib.sha256(forged.encode()).hexdigest()
+    _sql(cli.db, ("UPDATE events SET body = ?, hash = ? WHERE case_id = ? AND seq = 4",
+                  (forged, digest, ids[0])))
+    assert _broken(cli) == [(ids[0], 5)]
+
+
+@pytest.mark.parametrize("column,value", [
+    ("state", "closed"),
+    ("data", '{"petitioner":"甲"}'),
+    ("deadlines", "[]"),
+    ("seq", 7),
+])
+def test_edited_projection(copy: tuple[Cli, list[str]], column: str, value: object) -> None:
+    cli, ids = copy
+    _sql(cli.db, (f"UPDATE cases SET {column} = ? WHERE id = ?", (value, ids[1])))
+    broken = _broken(cli)
+    assert [case for case, _ in broken] == [ids[1]]
+    assert broken[0][1] in (7, 8)
+    _replay_fails(cli, ids[1], 0)
+
+
+def test_every_broken_case_is_named(copy: tuple[Cli, list[str]]) -> None:
+    cli, ids = copy
+    _sql(cli.db, ("DELETE FROM events WHERE case_id = ? AND seq = 2", (ids[0],)),
+         ("UPDATE cases SET state = 'archived' WHERE id = ?", (ids[2],)))
+    assert sorted(_broken(cli)) == sorted([(ids[0], 2), (ids[2], 8)])
