@@ -1,0 +1,31 @@
+"""The metrics observer counts from the hooks and renders Prometheus' text format."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from plugin_support import CLERK, accepted_case, extend, make_engine, settings
+
+from flowengine import TriggerRejected
+from flowengine.plugins.metrics import Metrics
+
+
+def test_fires_rejections_and_overdue_are_counted() -> None:
+    metrics = Metrics()
+    engine, clock = make_engine(metrics, settings())
+    case = accepted_case(engine)
+    extend(engine, case.id)
+    with pytest.raises(TriggerRejected):
+        engine.fire(case.id, "archive", actor=CLERK)
+    clock.advance(timedelta(days=120))
+    engine.tick()
+    p = {"process": "standard_case"}
+    assert metrics.value("flowengine_cases_started_total", **p) == 1
+    assert metrics.value("flowengine_fires_total", trigger="accept", **p) == 1
+    assert metrics.value("flowengine_fires_total", trigger="extend", **p) == 1
+    assert metrics.value("flowengine_rejections_total", trigger="archive", **p) == 1
+    assert metrics.value("flowengine_deadlines_overdue_total", deadline="handling", **p) == 1
+    assert metrics.value("flowengine_deadlines_extended_total", deadline="handling", **p) == 1
+    text = metrics.exposition().decode()
+    assert 'flowengine_fires_total{process="standard_case",trigger="accept"} 1.0' in text

@@ -1,0 +1,191 @@
+"""The plugin manager: hook specs, entry-point discovery (the shipped plugins and a fake
+third-party distribution), objects from the host, and the dispatcher's isolation of each
+hook call (a raising plugin is recorded and logged, never reaches the engine)."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from plugin_support import (
+    CLERK,
+    LEADER,
+    PETITION,
+    RecordingChannel,
+    accepted_case,
+    extend,
+    make_engine,
+    settings,
+)
+
+from flowengine import TriggerRejected
+from flowengine.plugins import hookimpl, hookspecs
+from flowengine.plugins.manager import PluginDispatch, entry_points, get_plugin_manager
+
+SHIPPED = {"console", "jsonl", "smtp", "webhook", "metrics"}
+
+
+class Observer:
+    """Records every observer hook as (hook, case id, extra)."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str, object]] = []
+
+    @hookimpl
+    def flowengine_case_started(self, case, event):  # type: ignore[no-untyped-def]
+        self.seen.append(("started", case.id, event.seq))
+
+    @hookimpl
+    def flowengine_transition_applied(self, case, event):  # type: ignore[no-untyped-def]
+        self.seen.append(("fired", case.id, event.trigger))
+
+    @hookimpl
+    def flowengine_trigger_rejected(self, case, trigger, reasons):  # type: ignore[no-untyped-def]
+        self.seen.append(("rejected", case.id, (trigger, reasons[0].check)))
+
+    @hookimpl
+    def flowengine_deadline_extended(self, deadline, days, reason):  # type: ignore[no-untyped-def]
+        self.seen.append(("extended", deadline, (days, reason)))
+
+    @hookimpl
+    def flowengine_deadline_warning(self, deadline):  # type: ignore[no-untyped-def]
+        self.seen.append(("warning", deadline, None))
+
+    @hookimpl
+    def flowengine_deadline_overdue(self, case, deadline):  # type: ignore[no-untyped-def]
+        self.seen.append(("overdue", deadline, case.overdue))
+
+    @hookimpl
+    def flowengine_case_closed(self, case, event):  # type: ignore[no-untyped-def]
+        self.seen.append(("closed", case.id, event.dest))
+
+
+class RaisesEverywhere:
+    """A plugin that raises in every hook there is."""
+
+    def __init__(self) -> None:
+        for name in _hook_names():
+            setattr(self, name, hookimpl(specname=name)(_boom()))
+
+
+def _boom() -> object:
+    """A fresh function each time (the marker is set on the function object)."""
+
+    def boom() -> None:
+        raise RuntimeError("plugin bug")
+
+    return boom
+
+
+def _hook_names() -> list[str]:
+    return [n for n, f in inspect.getmembers(hookspecs, inspect.isfunction)
+            if n.startswith("flowengine_")]
+
+
+def test_every_hook_is_documented() -> None:
+    names = _hook_names()
+    assert {"flowengine_case_started", "flowengine_deliver", "flowengine_case_closed",
+            "flowengine_deadline_resumed", "flowengine_trigger_rejected"} <= set(names)
+    assert all(inspect.getdoc(getattr(hookspecs, n)) for n in names)
+
+
+def test_shipped_plugins_load_through_the_entry_point_group() -> None:
+    if not SHIPPED <= {ep.name for ep in entry_points()}:
+        pytest.skip("flowengine is not installed (pip install -e .)")
+    pm = get_plugin_manager(autoload=True)
+    assert SHIPPED <= {name for name, _ in pm.list_name_plugin()}
+
+
+def test_autoload_can_be_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLOWENGINE_DISABLE_PLUGIN_AUTOLOAD", "1")
+    channel = RecordingChannel()
+    pm = get_plugin_manager([channel])
+    assert [p for _, p in pm.list_name_plugin()] == [channel]
+
+
+def test_a_third_party_distribution_is_found_and_a_broken_one_is_skipped(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "fe_fake_plugin.py").write_text(
+        "from flowengine.plugins import hookimpl\n"
+        "@hookimpl\ndef flowengine_channels():\n    return ['fake']\n", encoding="utf-8")
+    (tmp_path / "fe_broken_plugin.py").write_text("raise ImportError('half installed')\n")
+    info = tmp_path / "fe_fake-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fe-fake\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(
+        "[flowengine.plugins]\nfake = fe_fake_plugin\nbroken = fe_broken_plugin\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    entry_points.cache_clear()
+    try:
+        dispatch = PluginDispatch(None, [], autoload=True)
+        info_by_name = {i.name: i for i in dispatch.describe()}
+    finally:
+        entry_points.cache_clear()
+        sys.modules.pop("fe_fake_plugin", None)
+    assert "fe-fake 1.0" in info_by_name["fake"].source
+    assert info_by_name["fake"].channels == ("fake",)
+    assert "broken" not in info_by_name
+    assert [(e.plugin, e.hook) for e in dispatch.errors] == [("broken", "load")]
+
+
+def test_host_objects_are_named_and_described() -> None:
+    a, b = RecordingChannel("a"), RecordingChannel("b")
+    dispatch = PluginDispatch(None, [a, b, settings()], autoload=False)
+    infos = dispatch.describe()
+    assert [i.name.rsplit(".", 1)[-1] for i in infos] == ["RecordingChannel", "RecordingChannel#2"]
+    assert "passed by the host" in infos[0].source and "plugin_support.py" in infos[0].source
+    assert dispatch.channels() == {infos[0].name: ["a"], infos[1].name: ["b"]}
+
+
+def test_observers_see_each_event_after_commit() -> None:
+    observer = Observer()
+    engine, clock = make_engine(observer, settings())
+    case = accepted_case(engine)
+    extend(engine, case.id)
+    with pytest.raises(TriggerRejected):
+        engine.fire(case.id, "archive", actor=CLERK)
+    clock.advance(timedelta(days=120))
+    engine.tick()
+    other = engine.start("standard_case", {**PETITION, "subject": "另一件事"}, actor=CLERK)
+    engine.fire(other.id, "redirect", {"redirect_to": "市卫健委"}, actor=CLERK)
+    kinds = [s[0] for s in observer.seen]
+    assert kinds[:4] == ["started", "fired", "fired", "extended"]
+    assert observer.seen[3] == ("extended", "handling", (30, "需要补充调查"))
+    assert ("rejected", case.id, ("archive", "state")) in observer.seen
+    assert ("warning", "handling", None) in observer.seen
+    assert ("overdue", "handling", True) in observer.seen
+    assert observer.seen[-1] == ("closed", other.id, "redirected")
+
+
+def test_a_plugin_raising_in_every_hook_changes_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    observer, channel = Observer(), RecordingChannel()
+    caplog.set_level(logging.WARNING, logger="flowengine.plugins")
+    engine, clock = make_engine(RaisesEverywhere(), observer, channel, settings())
+    case = accepted_case(engine)
+    extend(engine, case.id)
+    with pytest.raises(TriggerRejected):
+        engine.fire(case.id, "archive", actor=LEADER)
+    clock.advance(timedelta(days=120))
+    engine.tick()
+    engine.plugins.deliver_due()
+    assert [e.seq for e in engine.history(case.id)] == [1, 2, 3, 4, 5]
+    assert engine.case(case.id).overdue
+    assert len(observer.seen) >= 6  # the other plugins were still called
+    assert {n.id for n in channel.delivered} == {r.id for r in engine.store.outbox()}
+    hooks = {e.hook for e in engine.plugins.errors}
+    assert {"flowengine_configure", "flowengine_case_started", "flowengine_transition_applied",
+            "flowengine_trigger_rejected", "flowengine_deadline_extended",
+            "flowengine_deadline_overdue", "flowengine_channels"} <= hooks
+    assert all(e.plugin.endswith("RaisesEverywhere") for e in engine.plugins.errors)
+    assert "RuntimeError: plugin bug" in caplog.text and f"case {case.id}" in caplog.text
+
+
+def test_a_settings_object_among_the_plugins_configures_and_is_not_registered() -> None:
+    ours = settings(max_attempts=3)
+    engine, _ = make_engine(ours)
+    assert engine.plugins.settings is ours
+    assert all(p is not ours for _, p in engine.plugins.pm.list_name_plugin())
