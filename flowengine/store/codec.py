@@ -1,0 +1,181 @@
+"""Case ↔ row encoding for the SQL store: typed values survive the round trip exactly.
+
+The store does not know process definitions, so it cannot re-coerce `case.data` through the
+declared field types on load. Instead the projection's JSON keeps a small type tag on the
+values JSON has no type for:
+
+    Decimal("30000.01")            -> {"$dec": "30000.01"}
+    date(2026, 1, 1)               -> {"$date": "2026-01-01"}
+    datetime(…, tzinfo=+08:00)     -> {"$dt": "2026-01-01T09:00:00+08:00"}
+    a dict whose only key starts with "$" (user data that looks like a tag)
+                                   -> {"$map": [[key, value]]}
+
+so `load_case` hands back `Decimal`, `date` and `datetime` values (offset included), not their
+JSON strings. Deadlines are encoded field by field (their types are fixed by `Deadline`).
+Events are not encoded here: their stored body is `canonical(event.body())`, byte for byte.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from ..engine.case import Actor, Case, Deadline
+
+_TAGS = ("$dec", "$date", "$dt", "$map")
+
+
+def _tag(value: Any) -> Any:
+    """`json.dumps(default=…)`: called only for values JSON cannot write."""
+    if isinstance(value, Decimal):
+        return {"$dec": str(value)}
+    if isinstance(value, datetime):
+        return {"$dt": value.isoformat()}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, (tuple, set, frozenset)):
+        return list(value)
+    raise TypeError(f"cannot store a {type(value).__name__} in case data")
+
+
+def _escape(value: Any) -> Any:
+    """Wrap user dicts that would read back as a tag (walks only lists and dicts)."""
+    if isinstance(value, dict):
+        inner = {k: _escape(v) for k, v in value.items()}
+        if len(inner) == 1 and next(iter(inner)).startswith("$"):
+            return {"$map": [list(item) for item in inner.items()]}  # not a dict: no untag
+        return inner
+    if isinstance(value, (list, tuple)):
+        return [_escape(v) for v in value]
+    return value
+
+
+def _untag(obj: dict[str, Any]) -> Any:
+    """`json.loads(object_hook=…)`: turn tags back into typed values."""
+    if len(obj) != 1:
+        return obj
+    key = next(iter(obj))
+    if key not in _TAGS:
+        return obj
+    value = obj[key]
+    if key == "$dec":
+        return Decimal(value)
+    if key == "$date":
+        return date.fromisoformat(value)
+    if key == "$dt":
+        return datetime.fromisoformat(value)
+    return dict(value)  # "$map": [[key, value]], the value already decoded
+
+
+def dump_data(data: Mapping[str, Any]) -> str:
+    """Case data as tagged JSON text (sorted keys, so equal data gives equal text)."""
+    if any(isinstance(v, (dict, list, tuple)) for v in data.values()):
+        data = {k: _escape(v) for k, v in data.items()}
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      default=_tag)
+
+
+def load_data(text: str) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads(text, object_hook=_untag)
+    return result
+
+
+# ---------------------------------------------------------------------------- deadlines
+_INSTANTS = ("started_at", "due", "warn_at", "stopped_at")
+_DATES = ("start_date", "due_date", "paused_on")
+
+
+def _deadline_doc(d: Deadline) -> dict[str, Any]:
+    doc = dict(d.__dict__)
+    for name in _INSTANTS + _DATES:
+        value = doc[name]
+        doc[name] = value.isoformat() if value is not None else None
+    doc["pauses"] = [[a.isoformat(), b.isoformat()] for a, b in d.pauses]
+    return doc
+
+
+def _deadline(doc: dict[str, Any]) -> Deadline:
+    for name in _INSTANTS:
+        value = doc[name]
+        doc[name] = datetime.fromisoformat(value) if value is not None else None
+    for name in _DATES:
+        value = doc[name]
+        doc[name] = date.fromisoformat(value) if value is not None else None
+    doc["pauses"] = [(date.fromisoformat(a), date.fromisoformat(b)) for a, b in doc["pauses"]]
+    return Deadline(**doc)
+
+
+def dump_deadlines(deadlines: Mapping[str, Deadline]) -> str:
+    docs = [_deadline_doc(d) for d in deadlines.values()]
+    return json.dumps(docs, separators=(",", ":"), ensure_ascii=False)
+
+
+def load_deadlines(text: str) -> dict[str, Deadline]:
+    return {d.name: d for d in map(_deadline, json.loads(text))}
+
+
+# ---------------------------------------------------------------------------- instants
+def utc(value: datetime | None) -> datetime | None:
+    """An aware instant in UTC (the form every instant column holds)."""
+    return value.astimezone(UTC) if value is not None else None
+
+
+def instant_text(value: datetime) -> str:
+    """Fixed-width UTC text, so SQLite's text order is time order."""
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+# ---------------------------------------------------------------------------- duplicates
+def _normal(value: Any) -> Any:
+    """Equal values (as `==` sees them) get equal text: 35000 = 35000.00, offsets folded."""
+    if isinstance(value, Decimal):
+        return value.normalize()
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    if isinstance(value, list):
+        return [_normal(v) for v in value]
+    return value
+
+
+def dup_key(process_id: str, fields: Sequence[str], data: Mapping[str, Any]) -> str | None:
+    """The hash of the duplicate-key values, or None when one is missing (as the engine
+    only looks for duplicates when every key field is given)."""
+    if not fields:
+        return None
+    values = {name: data.get(name) for name in fields}
+    if any(v is None or v == "" for v in values.values()):
+        return None
+    text = dump_data({"$p": process_id, **{k: _normal(v) for k, v in values.items()}})
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# ---------------------------------------------------------------------------- cases
+def case_values(case: Case, final: bool, dup_fields: Sequence[str] = ()) -> dict[str, Any]:
+    """The `cases` row of a case; `dup_fields`: its definition's duplicate key."""
+    owner = case.owner
+    return {
+        "id": case.id, "process_id": case.process_id, "digest": case.digest,
+        "state": case.state, "data": dump_data(case.data),
+        "deadlines": dump_deadlines(case.deadlines), "seq": case.seq,
+        "last_hash": case.last_hash, "overdue": case.overdue, "late": case.late,
+        "final": final, "duplicate_of": case.duplicate_of,
+        "dup_key": dup_key(case.process_id, dup_fields, case.data),
+        "owner": owner.name if owner else None, "owner_role": owner.role if owner else None,
+        "created_at": case.created_at, "updated_at": case.updated_at,
+        "next_timer_at": case.next_timer(), "claimed_until": None,
+    }
+
+
+def case_from_row(row: Any) -> Case:
+    """Rebuild the `Case` from a `cases` row (a mapping or a Row with these names)."""
+    owner = Actor(row.owner, row.owner_role) if row.owner is not None else None
+    return Case(
+        id=row.id, process_id=row.process_id, digest=row.digest, state=row.state,
+        data=load_data(row.data), deadlines=load_deadlines(row.deadlines), seq=row.seq,
+        last_hash=row.last_hash, created_at=row.created_at, updated_at=row.updated_at,
+        owner=owner, duplicate_of=row.duplicate_of,
+    )

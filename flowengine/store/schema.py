@@ -1,0 +1,155 @@
+"""The SQL store's tables (SQLAlchemy Core), shared by `SqlStore` and the migration tests.
+
+The first Alembic revision (`migrations/versions/0001_initial.py`) creates exactly these
+tables with its own frozen copy of the DDL; a test compares the two so they cannot drift.
+
+- `definitions`: every process definition version a case was started on, by content digest.
+- `cases`: the projection queries and timers read (state, data, deadlines, flags, the next
+  timer instant). `next_timer_at` is indexed: a tick is one index range scan. `dup_key` is
+  a hash of the values of the definition's `duplicate_key` fields (indexed among open
+  cases), so finding a duplicate petition is one index probe.
+- `events`: the append-only history; `body` is `canonical(event.body())` byte for byte, so
+  the hash chain can be checked against exactly what was hashed. UNIQUE(case_id, seq) is the
+  last line of defence of optimistic concurrency.
+- `outbox`: notifications to deliver, written in the same transaction as their events;
+  `id` is the idempotency key, `due_at` (next attempt, or creation) is indexed with status.
+
+Instants are stored in UTC: `timestamp with time zone` on PostgreSQL; on SQLite fixed-width
+ISO text (`2026-03-02T01:00:00.000000+00:00`), whose text order is time order.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+
+class Instant(TypeDecorator[datetime]):
+    """A timezone-aware instant; always handed back in UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(32))
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"instant {value.isoformat()} has no time zone offset")
+        value = value.astimezone(UTC)
+        return value.isoformat(timespec="microseconds") if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return datetime.fromisoformat(value)
+        return value.astimezone(UTC)  # type: ignore[no-any-return]
+
+
+def _id() -> String:
+    return String(64)
+
+
+metadata = MetaData()
+
+definitions = Table(
+    "definitions", metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("process_id", String(200), nullable=False),
+    Column("version", String(100), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("duplicate_key", Text, nullable=True),  # JSON list of field names, if declared
+    Column("loaded_at", Instant, nullable=False, server_default=func.current_timestamp()),
+)
+
+cases = Table(
+    "cases", metadata,
+    Column("id", _id(), primary_key=True),
+    Column("process_id", String(200), nullable=False),
+    Column("digest", String(64), ForeignKey("definitions.digest"), nullable=False),
+    Column("state", String(200), nullable=False),
+    Column("data", Text, nullable=False),  # tagged JSON (codec.dump_data)
+    Column("deadlines", Text, nullable=False),  # JSON list of deadline documents
+    Column("seq", Integer, nullable=False),
+    Column("last_hash", String(64), nullable=False),
+    Column("overdue", Boolean, nullable=False),
+    Column("late", Boolean, nullable=False),
+    Column("final", Boolean, nullable=False),
+    Column("duplicate_of", _id(), nullable=True),
+    Column("dup_key", String(64), nullable=True),  # hash of the duplicate-key values
+    Column("owner", Text, nullable=True),
+    Column("owner_role", String(200), nullable=True),
+    Column("created_at", Instant, nullable=True),
+    Column("updated_at", Instant, nullable=True),
+    Column("next_timer_at", Instant, nullable=True),
+    Column("claimed_until", Instant, nullable=True),  # a worker's lease on the due timer
+    Index("ix_cases_next_timer_at", "next_timer_at"),
+    Index("ix_cases_process_state", "process_id", "state"),
+    Index("ix_cases_open_dup", "dup_key",
+          sqlite_where=text("final = 0"), postgresql_where=text("NOT final")),
+    Index("ix_cases_overdue", "overdue",
+          sqlite_where=text("overdue = 1"), postgresql_where=text("overdue")),
+)
+
+events = Table(
+    "events", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("case_id", _id(), ForeignKey("cases.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("at", Instant, nullable=False),
+    Column("type", String(20), nullable=False),
+    Column("trigger", String(200), nullable=True),
+    Column("source", String(200), nullable=True),
+    Column("dest", String(200), nullable=True),
+    Column("actor_name", Text, nullable=False),
+    Column("actor_role", String(200), nullable=True),
+    Column("process_id", String(200), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("body", Text, nullable=False),  # canonical(event.body()), exactly what was hashed
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("case_id", "seq", name="uq_events_case_seq"),
+)
+
+outbox = Table(
+    "outbox", metadata,
+    Column("id", String(300), primary_key=True),  # "<case>:<seq>:<index>:<channel>"
+    Column("case_id", _id(), ForeignKey("cases.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("channel", String(200), nullable=False),
+    Column("created_at", Instant, nullable=False),
+    Column("payload", Text, nullable=False),  # canonical JSON of the notification record
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", Instant, nullable=True),
+    Column("due_at", Instant, nullable=False),  # next_attempt_at, or created_at, or a lease
+    Column("last_error", Text, nullable=True),
+    Column("delivered_at", Instant, nullable=True),
+    Index("ix_outbox_status_due", "status", "due_at"),
+    Index("ix_outbox_case", "case_id"),
+)

@@ -1,0 +1,435 @@
+"""`SqlStore`: the durable `Store` on SQLite (default) or PostgreSQL, SQLAlchemy 2 Core.
+
+One `append` is one transaction: the projection row is written first with the optimistic
+check (`UPDATE … WHERE id = :id AND seq = :expected`, or an INSERT for a new case), then the
+events, then the outbox rows (`ON CONFLICT DO NOTHING` on the idempotency key). If another
+writer got there first the UPDATE matches no row (or a unique key fires), the transaction
+rolls back and `ConcurrentUpdate` is raised; nothing else is ever written to `events`.
+
+SQLite: a file in WAL mode, `synchronous=FULL` (every commit reaches the disk) unless the URL
+says `?synchronous=normal` (survives a process crash, may lose the last commits in a power
+cut), foreign keys on, a busy timeout, and `BEGIN IMMEDIATE` for writes so two writers queue
+on the lock instead of failing half-way. PostgreSQL: READ COMMITTED; the seq check holds
+because a concurrent UPDATE of the same row re-reads it. Timers: `due_cases` claims due cases
+for a short lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL) so several workers share the work;
+exactly-once firing does not depend on the lease but on the seq check. See docs/storage.md.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from base64 import b32encode
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    URL,
+    Connection,
+    Engine,
+    Insert,
+    Select,
+    bindparam,
+    cast,
+    event,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy import create_engine as sa_create_engine
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import StaticPool
+
+from ..definition.yaml_loader import YamlError, load_yaml
+from ..engine.case import Case
+from ..engine.events import Event, canonical, event_from_dict
+from ..errors import ConcurrentUpdate
+from . import migrations
+from .base import CaseQuery, OutboxRow
+from .codec import case_from_row, case_values, dup_key, load_data
+from .schema import cases, definitions, events, outbox
+
+SYNCHRONOUS = ("full", "normal", "extra")
+_CASE_COLUMNS = [c for c in cases.c if c.name != "claimed_until"]
+
+
+class SqlStore:
+    """The `Store` protocol on a database URL or a host's SQLAlchemy `Engine`.
+
+    `synchronous` (SQLite only): "full" (default), "normal" or "extra"; a URL query
+    `?synchronous=normal` sets it too. `claim_seconds`: how long a worker's claim on a due
+    timer or outbox row keeps other workers away (a crashed worker's claims run out).
+    `busy_timeout_ms` (SQLite): how long a writer waits for the lock before failing.
+    """
+
+    def __init__(self, db: str | URL | Engine, *, synchronous: str | None = None,
+                 claim_seconds: float = 300, busy_timeout_ms: int = 30_000) -> None:
+        self._owned = not isinstance(db, Engine)
+        self.engine = db if isinstance(db, Engine) else _create_engine(
+            db, synchronous, busy_timeout_ms)
+        if self.engine.dialect.name == "sqlite":
+            _configure_sqlite(self.engine, synchronous or _url_synchronous(db) or "full",
+                              busy_timeout_ms)
+        self.url = self.engine.url.render_as_string(hide_password=True)
+        self._pg = self.engine.dialect.name == "postgresql"
+        self._insert = postgresql.insert if self._pg else sqlite.insert
+        self._claim = timedelta(seconds=claim_seconds)
+        self._reader = self.engine.execution_options(flowengine_begin="NONE")
+        self._writer = self.engine.execution_options(flowengine_begin="IMMEDIATE")
+        self._stmts = _Statements(self._insert)
+        self._dup_by_digest: dict[str, tuple[str, ...]] = {}
+        migrations.prepare(self.engine, self.url)
+
+    # ------------------------------------------------------------------ lifecycle
+    def close(self) -> None:
+        """Release the connections (the engine itself when the store created it)."""
+        if self._owned:
+            self.engine.dispose()
+
+    dispose = close
+
+    def __enter__(self) -> SqlStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ definitions
+    def new_case_id(self, process_id: str) -> str:
+        """`C` + 16 base32 characters of a random UUID (76 random bits): unique across
+        processes and machines without a round trip; a collision would surface as
+        `ConcurrentUpdate` on the primary key, never as two cases sharing an id."""
+        return "C" + b32encode(uuid.uuid4().bytes).decode("ascii")[:16].lower()
+
+    def save_definition(self, digest: str, process_id: str, version: str, text: str) -> None:
+        keys = _declared_key(text)
+        row = {"digest": digest, "process_id": process_id, "version": version, "text": text,
+               "duplicate_key": json.dumps(keys) if keys else None}
+        with self._writer.begin() as conn:
+            conn.execute(self._stmts.save_definition, row)
+
+    def definition_text(self, digest: str) -> str | None:
+        stmt = select(definitions.c.text).where(definitions.c.digest == digest)
+        with self._reader.connect() as conn:
+            return conn.execute(stmt).scalar()
+
+    # ------------------------------------------------------------------ the one write
+    def append(self, case: Case, events: Sequence[Event], expected_seq: int,
+               final: bool = False, outbox: Sequence[OutboxRow] = ()) -> None:
+        _check_sequence(case, events, expected_seq)
+        row = case_values(case, final, self._dup_fields(case.digest))
+        try:
+            with self._writer.begin() as conn:
+                self._write_projection(conn, row, expected_seq)
+                if events:
+                    conn.execute(self._stmts.insert_event, [_event_row(e) for e in events])
+                if outbox:
+                    conn.execute(self._stmts.insert_outbox, [_outbox_row(r) for r in outbox])
+        except IntegrityError:
+            current = self._stored_seq(case.id)
+            if current is None:
+                raise  # not a lost race: e.g. the pinned definition was never saved
+            raise ConcurrentUpdate(case.id, current + 1) from None
+
+    def _write_projection(self, conn: Connection, row: dict[str, Any], expected: int) -> None:
+        if expected == 0:
+            conn.execute(self._stmts.insert_case, row)
+            return
+        params = {k: v for k, v in row.items() if k != "id"}
+        params.update(k_id=row["id"], k_seq=expected)
+        if conn.execute(self._stmts.update_case, params).rowcount != 1:
+            current = conn.execute(self._stmts.seq_of, {"k_id": row["id"]}).scalar()
+            raise ConcurrentUpdate(row["id"], (current or 0) + 1)  # rolls the append back
+
+    def _stored_seq(self, case_id: str) -> int | None:
+        with self._reader.connect() as conn:
+            return conn.execute(self._stmts.seq_of, {"k_id": case_id}).scalar()
+
+    # ------------------------------------------------------------------ reads
+    def load_case(self, case_id: str) -> Case | None:
+        with self._reader.connect() as conn:
+            row = conn.execute(self._stmts.load_case, {"k_id": case_id}).first()
+        return case_from_row(row) if row is not None else None
+
+    def events(self, case_id: str) -> Iterator[Event]:
+        stmt = _event_select().where(events.c.case_id == case_id).order_by(events.c.seq)
+        with self._reader.connect() as conn:
+            rows = conn.execute(stmt).all()
+        return iter([_event(body, h) for body, h in rows])
+
+    def all_events(self, batch: int = 2000) -> Iterator[Event]:
+        """Every event, case by case in sequence, streamed `batch` rows at a time (a
+        server-side cursor on PostgreSQL), so memory stays flat on millions of events."""
+        stmt = _event_select().order_by(events.c.case_id, events.c.seq)
+        with self.engine.connect() as conn:
+            result = conn.execution_options(yield_per=batch).execute(stmt)
+            for body, h in result:
+                yield _event(body, h)
+
+    def cases(self, query: CaseQuery) -> list[Case]:
+        stmt = select(*_CASE_COLUMNS).order_by(cases.c.created_at, cases.c.id)
+        if query.process_id:
+            stmt = stmt.where(cases.c.process_id == query.process_id)
+        if query.state:
+            stmt = stmt.where(cases.c.state == query.state)
+        if query.overdue is not None:
+            stmt = stmt.where(cases.c.overdue == query.overdue)
+        if query.limit:
+            stmt = stmt.limit(query.limit)
+        with self._reader.connect() as conn:
+            return [case_from_row(r) for r in conn.execute(stmt)]
+
+    def find_open_duplicate(self, process_id: str, key: dict[str, object]) -> str | None:
+        """The oldest open case of the process whose data has the same key values.
+
+        When `key` is a duplicate key some version of the process declares (the engine's
+        case), one probe of the `dup_key` index finds the candidates; any other key is
+        narrowed in SQL on the JSON data (a scan of the process's open cases). Candidates
+        are then compared exactly on the typed data, as the memory store does."""
+        stmt = (select(cases.c.id, cases.c.data)
+                .where(cases.c.process_id == process_id, not_(cases.c.final))
+                .order_by(cases.c.created_at, cases.c.id))
+        fields = tuple(sorted(key))
+        if fields in self._declared_keys(process_id):
+            stmt = stmt.where(cases.c.dup_key == dup_key(process_id, fields, key))
+        else:
+            stmt = self._narrow(stmt, {k: v for k, v in key.items()
+                                       if isinstance(v, (str, int, bool))})
+        with self._reader.connect() as conn:
+            for case_id, data in conn.execute(stmt):
+                typed = load_data(data)
+                if all(typed.get(k) == v for k, v in key.items()):
+                    return str(case_id)
+        return None
+
+    def _dup_fields(self, digest: str) -> tuple[str, ...]:
+        """The duplicate key the definition version declares (cached per digest)."""
+        fields = self._dup_by_digest.get(digest)
+        if fields is None:
+            stmt = select(definitions.c.duplicate_key).where(definitions.c.digest == digest)
+            with self._reader.connect() as conn:
+                fields = _key_fields(conn.execute(stmt).scalar())
+            self._dup_by_digest[digest] = fields
+        return fields
+
+    def _declared_keys(self, process_id: str) -> set[tuple[str, ...]]:
+        stmt = select(definitions.c.duplicate_key).where(definitions.c.process_id == process_id)
+        with self._reader.connect() as conn:
+            return {_key_fields(k) for k in conn.execute(stmt).scalars()}
+
+    def _narrow(self, stmt: Select[Any], plain: dict[str, Any]) -> Select[Any]:
+        if not plain:
+            return stmt
+        if self._pg:
+            doc = json.dumps(plain, ensure_ascii=False)
+            return stmt.where(cast(cases.c.data, postgresql.JSONB).op("@>")(
+                cast(literal(doc), postgresql.JSONB)))
+        for name, value in plain.items():
+            stmt = stmt.where(func.json_extract(cases.c.data, f'$."{name}"') == value)
+        return stmt
+
+    # ------------------------------------------------------------------ timers
+    def due_cases(self, now: datetime, limit: int = 1000) -> list[str]:
+        """Due, unclaimed cases, earliest first, claimed until `now + claim_seconds`.
+
+        The first query is a read on the `next_timer_at` index; a tick with nothing due
+        stops there (no write, no case loaded). Due cases are then claimed in one UPDATE
+        (`FOR UPDATE SKIP LOCKED` on PostgreSQL: workers skip each other's rows)."""
+        due = self._stmts.due_cases.limit(limit)
+        with self._reader.connect() as conn:
+            if conn.execute(due, {"now": now}).first() is None:
+                return []
+        if self._pg:
+            due = due.with_for_update(skip_locked=True)
+        claim = (update(cases).where(cases.c.id.in_(due.scalar_subquery()))
+                 .values(claimed_until=bindparam("until"))
+                 .returning(cases.c.id, cases.c.next_timer_at))
+        with self._writer.begin() as conn:
+            rows = conn.execute(claim, {"now": now, "until": now + self._claim}).all()
+        return [case_id for case_id, _ in sorted(rows, key=lambda r: (r[1], r[0]))]
+
+    # ------------------------------------------------------------------ outbox
+    def due_outbox(self, now: datetime, limit: int = 100) -> list[OutboxRow]:
+        """Pending rows due by `now`, oldest first, claimed for `claim_seconds` (their
+        `due_at` moves to the end of the claim until `record_delivery` settles them)."""
+        due = (select(outbox.c.id).where(outbox.c.status == "pending",
+                                         outbox.c.due_at <= bindparam("now"))
+               .order_by(outbox.c.due_at, outbox.c.id).limit(limit))
+        with self._reader.connect() as conn:
+            if conn.execute(due, {"now": now}).first() is None:
+                return []
+        if self._pg:
+            due = due.with_for_update(skip_locked=True)
+        claim = (update(outbox).where(outbox.c.id.in_(due.scalar_subquery()))
+                 .values(due_at=bindparam("until")).returning(*_OUTBOX_COLUMNS))
+        with self._writer.begin() as conn:
+            rows = [_outbox_from(r) for r in conn.execute(
+                claim, {"now": now, "until": now + self._claim})]
+        return sorted(rows, key=lambda r: (r.next_attempt_at or r.created_at, r.id))
+
+    def record_delivery(self, row_id: str, *, at: datetime, ok: bool, error: str | None = None,
+                        next_attempt_at: datetime | None = None, dead: bool = False) -> None:
+        values: dict[str, Any] = {"attempts": outbox.c.attempts + 1}
+        if ok:
+            values.update(status="delivered", delivered_at=at, last_error=None)
+        else:
+            values.update(status="dead" if dead else "pending", last_error=error,
+                          next_attempt_at=next_attempt_at,
+                          due_at=next_attempt_at if next_attempt_at else outbox.c.created_at)
+        with self._writer.begin() as conn:
+            conn.execute(update(outbox).where(outbox.c.id == row_id).values(**values))
+
+    def outbox(self, status: str | None = None, case_id: str | None = None) -> list[OutboxRow]:
+        stmt = select(*_OUTBOX_COLUMNS).order_by(outbox.c.created_at, outbox.c.id)
+        if status is not None:
+            stmt = stmt.where(outbox.c.status == status)
+        if case_id is not None:
+            stmt = stmt.where(outbox.c.case_id == case_id)
+        with self._reader.connect() as conn:
+            return [_outbox_from(r) for r in conn.execute(stmt)]
+
+    def retry_outbox(self, row_id: str | None, now: datetime) -> int:
+        stmt = (update(outbox).where(outbox.c.status == "dead")
+                .values(status="pending", attempts=0, next_attempt_at=now, due_at=now))
+        if row_id is not None:
+            stmt = stmt.where(outbox.c.id == row_id)
+        with self._writer.begin() as conn:
+            return conn.execute(stmt).rowcount
+
+
+# ---------------------------------------------------------------------- statements
+class _Statements:
+    """The hot-path statements, built once per store (SQLAlchemy caches their SQL)."""
+
+    def __init__(self, insert: Any) -> None:
+        self.insert_case = cases.insert()
+        # SET takes every other key of the parameters (the `cases` row minus its id)
+        self.update_case = update(cases).where(cases.c.id == bindparam("k_id"),
+                                               cases.c.seq == bindparam("k_seq"))
+        self.seq_of = select(cases.c.seq).where(cases.c.id == bindparam("k_id"))
+        self.load_case = select(*_CASE_COLUMNS).where(cases.c.id == bindparam("k_id"))
+        self.insert_event = events.insert()
+        self.insert_outbox: Insert = insert(outbox).on_conflict_do_nothing(
+            index_elements=["id"])
+        self.save_definition: Insert = insert(definitions).on_conflict_do_nothing(
+            index_elements=["digest"])
+        self.due_cases = (select(cases.c.id)
+                          .where(cases.c.next_timer_at <= bindparam("now"),
+                                 or_(cases.c.claimed_until.is_(None),
+                                     cases.c.claimed_until <= bindparam("now")))
+                          .order_by(cases.c.next_timer_at))
+
+
+def _declared_key(text: str) -> list[str]:
+    """The `duplicate_key` a definition's YAML declares (read once, when it is saved)."""
+    try:
+        doc = load_yaml(text)
+    except YamlError:
+        return []
+    keys = doc.get("duplicate_key") if isinstance(doc, dict) else None
+    if isinstance(keys, str):
+        keys = [keys]
+    return sorted(str(k) for k in keys or ())
+
+
+def _key_fields(stored: str | None) -> tuple[str, ...]:
+    return tuple(sorted(json.loads(stored))) if stored else ()
+
+
+def _check_sequence(case: Case, evs: Sequence[Event], expected: int) -> None:
+    """Refuse a malformed append (an engine bug), which the database could not see."""
+    seqs = [e.seq for e in evs]
+    if seqs != list(range(expected + 1, expected + 1 + len(evs))):
+        raise ValueError(f"case {case.id}: events {seqs} do not follow seq {expected}")
+    if any(e.case_id != case.id for e in evs) or case.seq != expected + len(evs):
+        raise ValueError(f"case {case.id}: the projection (seq {case.seq}) does not match "
+                         f"the events appended after seq {expected}")
+
+
+def _event_row(e: Event) -> dict[str, Any]:
+    return {
+        "case_id": e.case_id, "seq": e.seq, "at": e.at, "type": e.type, "trigger": e.trigger,
+        "source": e.source, "dest": e.dest, "actor_name": e.actor.name,
+        "actor_role": e.actor.role, "process_id": e.process_id, "digest": e.digest,
+        "body": canonical(e.body()), "prev_hash": e.prev_hash, "hash": e.hash,
+    }
+
+
+def _event_select() -> Select[tuple[str, str]]:
+    return select(events.c.body, events.c.hash)
+
+
+def _event(body: str, hash_: str) -> Event:
+    doc = json.loads(body)
+    doc["hash"] = hash_
+    return event_from_dict(doc)
+
+
+_OUTBOX_COLUMNS = [c for c in outbox.c if c.name != "due_at"]
+
+
+def _outbox_row(r: OutboxRow) -> dict[str, Any]:
+    return {
+        "id": r.id, "case_id": r.case_id, "seq": r.seq, "channel": r.channel,
+        "created_at": r.created_at, "payload": canonical(r.payload), "status": r.status,
+        "attempts": r.attempts, "next_attempt_at": r.next_attempt_at,
+        "due_at": r.next_attempt_at or r.created_at, "last_error": r.last_error,
+        "delivered_at": r.delivered_at,
+    }
+
+
+def _outbox_from(row: Any) -> OutboxRow:
+    fields = dict(row._mapping)
+    fields["payload"] = json.loads(fields["payload"])
+    return OutboxRow(**fields)
+
+
+# ---------------------------------------------------------------------- connections
+def _url_synchronous(db: str | URL | Engine) -> str | None:
+    if isinstance(db, Engine):
+        return None
+    value = make_url(db).query.get("synchronous")
+    return str(value) if value is not None else None
+
+
+def _create_engine(db: str | URL, synchronous: str | None, busy_ms: int) -> Engine:
+    url = make_url(db)
+    if url.get_backend_name() != "sqlite":
+        return sa_create_engine(url, pool_pre_ping=True)
+    url = url.difference_update_query(["synchronous"])
+    if url.database in (None, "", ":memory:"):
+        return sa_create_engine(url, poolclass=StaticPool,
+                                connect_args={"check_same_thread": False})
+    return sa_create_engine(url, connect_args={"timeout": busy_ms / 1000})
+
+
+def _configure_sqlite(engine: Engine, synchronous: str, busy_ms: int) -> None:
+    """Per connection: WAL, the chosen synchronous level, foreign keys, busy timeout; and
+    explicit BEGINs (pysqlite's implicit ones start too late to be safe)."""
+    level = synchronous.lower()
+    if level not in SYNCHRONOUS:
+        raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}, not {level!r}")
+    memory = engine.url.database in (None, "", ":memory:")
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        if not memory:
+            cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA synchronous={level.upper()}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get("flowengine_begin", "DEFERRED")
+        if mode != "NONE":  # NONE: one-statement reads, atomic by themselves
+            conn.exec_driver_sql(f"BEGIN {mode}")
