@@ -252,7 +252,19 @@ def _shadows(first: TransitionDef, second: TransitionDef) -> bool:
     needed = {f for r in first.requires for f in r.fields}
     if not needed <= {f for r in second.requires if not r.when for f in r.fields}:
         return False
+    if not _records(second) <= _records(first):
+        return False  # data only the second records makes the first refuse the fire
     return not first.roles or bool(second.roles) and set(second.roles) <= set(first.roles)
+
+
+def _accepts(t: TransitionDef) -> tuple[str, ...]:
+    """The optional data a fire of `t` may record (`accepts:`)."""
+    return tuple(getattr(t, "accepts", ()))
+
+
+def _records(t: TransitionDef) -> set[str]:
+    """Every field a fire of `t` may be given: its requires and its accepts."""
+    return {f for r in t.requires for f in r.fields} | set(_accepts(t))
 
 
 def _roles(ctx: _Ctx) -> None:
@@ -282,6 +294,8 @@ def _field_refs(ctx: _Ctx) -> None:
             _field_ref(ctx, name, t.at(f"compute.{name}:key"), f"compute of {owner}")
         for name, loc in _items(t, "clear", t.clear):
             _field_ref(ctx, name, loc, f"clear of {owner}")
+        for name, loc in _items(t, "accepts", _accepts(t)):
+            _field_ref(ctx, name, loc, f"accepts of {owner}")
     _requirement_refs(ctx, p.start, p.start.requires, "start")
     for name, loc in _items(p, "duplicate_key", p.duplicate_key):
         _field_ref(ctx, name, loc, "duplicate_key")
@@ -1057,7 +1071,7 @@ def used_fields(process: ProcessDef) -> set[str]:
     used: set[str] = set(process.duplicate_key)
     for t in process.transitions:
         used |= {f for r in t.requires for f in r.fields}
-        used |= set(t.set) | set(t.compute) | set(t.clear)
+        used |= set(t.set) | set(t.compute) | set(t.clear) | set(_accepts(t))
     used |= {f for r in process.start.requires for f in r.fields}
     for text, _, _ in expressions(process):
         used |= set(_IDENT.findall(text))
@@ -1075,7 +1089,7 @@ def used_fields(process: ProcessDef) -> set[str]:
 
 
 def _unused_fields(ctx: _Ctx) -> None:
-    """FE404: a declared field nothing reads or writes, and not asked for at start."""
+    """FE404: a declared field nothing reads, writes or accepts, and not asked for at start."""
     p = ctx.process
     used = used_fields(p)
     for f in ctx.fields.values():
@@ -1083,7 +1097,8 @@ def _unused_fields(ctx: _Ctx) -> None:
             ctx.add("FE404", f"field '{f.name}' is never used: no transition, requirement, "
                     "expression, message or deadline mentions it",
                     _loc(p, f"fields.{f.name}:key", f"fields.{f.name}"), "warning",
-                    hint="require it where it is collected (requires: [...]), or remove it")
+                    hint="name it in the requires or accepts of the trigger that records it, "
+                    "or remove it")
 
 
 _CHECKS: tuple[Callable[[_Ctx], None], ...] = (

@@ -59,7 +59,10 @@ def _table(rows: str, field: str = "amount") -> list[str]:
     ("{roles: [clerk, boss]}", "{roles: [boss]}", True),
     ("{roles: [clerk]}", "{roles: [boss]}", False),  # a boss still reaches the second
     ("{roles: [clerk]}", "{}", False),
-    ("{requires: [note]}", "{requires: [note, amount]}", True),
+    ("{requires: [note]}", "{requires: [note]}", True),
+    ("{requires: [note]}", "{requires: [note, amount]}", False),  # giving amount: 1st refuses
+    ("{accepts: [note, amount]}", "{requires: [note, amount]}", True),
+    ("{}", "{accepts: [note]}", False),
     ("{requires: [note]}", "{}", False),  # without a note the second fires
     ("{guard: \"n > 3\"}", "{}", False),
     ("{requires: [{fields: [note], when: \"n > 3\"}]}", "{}", False),
