@@ -127,8 +127,11 @@ def _register_entry_point(pm: pluggy.PluginManager, ep: md.EntryPoint,
 
 def _free_name(pm: pluggy.PluginManager, obj: object) -> str:
     """A readable registration name: the module name, or module.Class (#2, #3 … if taken)."""
-    base = obj.__name__ if inspect.ismodule(obj) else \
-        f"{type(obj).__module__}.{type(obj).__qualname__}"
+    if inspect.ismodule(obj):
+        base = obj.__name__
+    else:
+        cls = obj if inspect.isclass(obj) else type(obj)
+        base = f"{cls.__module__}.{cls.__qualname__}"
     name, n = base, 1
     while pm.has_plugin(name):
         n += 1
@@ -153,7 +156,7 @@ def _source(name: str, plugin: object, eps: Mapping[str, md.EntryPoint]) -> str:
     if ep is not None:
         dist = f" ({ep.dist.name} {ep.dist.version})" if ep.dist is not None else ""
         return f"entry point {ENTRY_POINT_GROUP}: {ep.name} = {ep.value}{dist}"
-    target = plugin if inspect.ismodule(plugin) else type(plugin)
+    target = plugin if inspect.ismodule(plugin) or inspect.isclass(plugin) else type(plugin)
     try:
         where = inspect.getsourcefile(target) or "?"  # type: ignore[arg-type]
     except (TypeError, OSError):  # built-in types, objects made in a REPL
