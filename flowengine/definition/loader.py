@@ -197,6 +197,7 @@ def _transition(t: MarkedMap, non_final: tuple[str, ...]) -> TransitionDef:
         route=t.get("route"),
         roles=_names(t.get("roles")),
         requires=_requirements(t.get("requires"), t.loc_of("requires")),
+        accepts=_names(t.get("accepts")),
         guards=_guards(t.get("guard"), t.loc_of("guard")),
         set=dict(t.get("set") or {}),
         compute=dict(t.get("compute") or {}),

@@ -118,6 +118,7 @@ class TransitionDef:
     route: str | None = None  # decision table choosing the dest
     roles: tuple[str, ...] = ()  # empty: any role may fire it
     requires: tuple[Requirement, ...] = ()
+    accepts: tuple[str, ...] = ()  # optional data the fire may record
     guards: tuple[GuardDef, ...] = ()
     set: Mapping[str, Any] = field(default_factory=dict)  # literal values
     compute: Mapping[str, str] = field(default_factory=dict)  # field -> expression
@@ -133,6 +134,11 @@ class TransitionDef:
     @property
     def internal(self) -> bool:
         return self.dest is None and self.route is None
+
+    @property
+    def records(self) -> frozenset[str]:
+        """The fields a fire of this transition may be given: requires + accepts."""
+        return frozenset(self.accepts).union(*(r.fields for r in self.requires))
 
 
 @dataclass(frozen=True)

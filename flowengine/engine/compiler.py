@@ -39,6 +39,7 @@ class CompiledProcess:
     exprs: dict[str, Expr] = field(init=False, default_factory=dict)
     extensions: dict[str, list[DeadlineDef]] = field(init=False, default_factory=dict)
     final_states: frozenset[str] = field(init=False)
+    extension_fields: dict[str, frozenset[str]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         p = self.process
@@ -53,7 +54,11 @@ class CompiledProcess:
             self._add(t)
         for d in p.deadlines.values():
             if d.extension is not None:
-                self.extensions.setdefault(d.extension.trigger, []).append(d)
+                ext = d.extension
+                self.extensions.setdefault(ext.trigger, []).append(d)
+                names = {ext.days_field} | ({ext.reason_field} if ext.reason_field else set())
+                self.extension_fields[ext.trigger] = self.extension_fields.get(
+                    ext.trigger, frozenset()) | names
         self._compile_all()
 
     # ------------------------------------------------------------------ expressions

@@ -84,8 +84,8 @@ def step_effects(cp: CompiledProcess, case: Case, step: Step, env: Any) -> list[
 
 
 def _stop(op: str, d: Deadline, at: datetime) -> Effect:
-    late = d.due is not None and at >= d.due
-    return {"deadline": d.name, "op": op, "late": late or d.status == "overdue"}
+    late = (d.due is not None and at >= d.due) or d.status == "overdue" or d.late
+    return {"deadline": d.name, "op": op, "late": late}
 
 
 def _start(cp: CompiledProcess, d: DeadlineDef, step: Step, env: Any) -> Effect | None:
@@ -204,6 +204,10 @@ def extension_effects(cp: CompiledProcess, case: Case, trigger: str, data: Mappi
         effect: Effect = {"deadline": d.name, "op": "extended", "days": days,
                           "reason": data.get(ext.reason_field) if ext.reason_field else None}
         effect.update(recompute(cp, d, running, days, list(running.pauses)))
+        # An overdue deadline extended past `at` runs again (and stays counted as late).
+        effect["status"] = "open" if effect["due"] > at else running.status
+        effect["late"] = running.late or running.status == "overdue"
+        effect["rewarn"] = effect["warn_at"] is not None and effect["warn_at"] > at
         effects.append(effect)
     return effects, reasons
 

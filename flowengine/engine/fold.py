@@ -94,6 +94,10 @@ def _extended(case: Case, e: Mapping[str, Any], at: datetime) -> None:
     d.extended += int(e["days"])
     d.extensions += 1
     _set_due(d, e)
+    d.status = e.get("status", d.status)
+    d.late = d.late or bool(e.get("late", False))
+    if e.get("rewarn"):
+        d.warned = False
 
 
 def _paused(case: Case, e: Mapping[str, Any], at: datetime) -> None:

@@ -71,6 +71,7 @@ class FirePlan:
     env: SimpleEnv
     actor: Actor
     auto: bool = False  # fired by a timer: role checks do not apply
+    given: Mapping[str, Any] = field(default_factory=dict)  # the data given with this fire
     reasons: list[Rejection] = field(default_factory=list)
     checked: dict[int, bool] = field(default_factory=dict)
     routed: set[int] = field(default_factory=set)
@@ -83,10 +84,22 @@ class FirePlan:
         key = id(t)
         if key in self.checked:
             return self.checked[key]
-        reasons = self._role(t) + self._required(t) + self._guards(t) + self._extension()
+        reasons = self._records(t) + self._role(t) + self._required(t) + self._guards(t)
+        reasons += self._extension()
         self.reasons += reasons
         self.checked[key] = not reasons
         return not reasons
+
+    def _records(self, t: TransitionDef) -> list[Rejection]:
+        """A fire may only record the fields its transition declares (requires, accepts):
+        data given with `close` cannot rewrite the claim its guard checks."""
+        allowed = t.records | self.cp.extension_fields.get(t.trigger, frozenset())
+        extra = sorted(set(self.given) - allowed)
+        if not extra:
+            return []
+        records = ", ".join(sorted(allowed)) or "no data"
+        return [Rejection("data", f"'{t.trigger}' does not record {', '.join(extra)} "
+                          f"(it records: {records}); use the trigger that records it")]
 
     def _role(self, t: TransitionDef) -> list[Rejection]:
         if not t.roles or self.auto or self.actor.role in t.roles:
@@ -116,7 +129,7 @@ class FirePlan:
     def _extension(self) -> list[Rejection]:
         if self.trigger not in self.cp.extensions:
             return []
-        effects, reasons = extension_effects(self.cp, self.case, self.trigger, self.env.data,
+        effects, reasons = extension_effects(self.cp, self.case, self.trigger, self.given,
                                              self.env.now)
         self.ext_effects = effects
         return reasons
@@ -149,7 +162,7 @@ def plan_fire(cp: CompiledProcess, case: Case, trigger: str, data: Mapping[str, 
     (nothing changes: `case` is never modified)."""
     given = _coerce(cp, case, trigger, data) if data else {}
     merged = {**case.data, **given} if given else case.data
-    plan = FirePlan(cp, case, trigger, _env(cp, case.state, merged, actor, at), actor, auto)
+    plan = FirePlan(cp, case, trigger, _env(cp, case.state, merged, actor, at), actor, auto, given)
     _dispatch(plan)
     t, dest = plan.chosen, plan.dest
     assert t is not None
