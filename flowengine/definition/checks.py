@@ -532,9 +532,10 @@ def _deadlines(ctx: _Ctx) -> None:
                     hint="give it a length in days or working days, or drop pause_in")
         _durations(ctx, d)
         if d.on_overdue is None:
-            ctx.add("FE401", f"deadline '{d.name}' has no on_overdue: nothing happens when it "
-                    "passes", key, "warning",
-                    hint="add on_overdue: {mark: true}, and fire: <trigger> for a timeout")
+            ctx.add("FE401", f"deadline '{d.name}' has no on_overdue: what happens when it "
+                    "passes is not stated", key, "warning",
+                    hint="add on_overdue: {mark: true} to mark the case overdue, or fire: "
+                    "<trigger> for a timeout action")
 
 
 def _durations(ctx: _Ctx, d: DeadlineDef) -> None:
@@ -860,6 +861,7 @@ def _notifications(ctx: _Ctx) -> None:
     p = ctx.process
     for n in p.notifications.values():
         owner = f"notification '{n.name}'"
+        _deadline_event(ctx, n, owner)
         if n.on.deadlines != ("*",):
             for name, loc in _items(n, "on.deadline", n.on.deadlines):
                 if name not in p.deadlines:
@@ -871,6 +873,21 @@ def _notifications(ctx: _Ctx) -> None:
             loc = n.at("message") if lang == "default" and "message.default" not in n.locs \
                 else n.at(f"message.{lang}")
             _template(ctx, template, loc, owner)
+
+
+def _deadline_event(ctx: _Ctx, n: Any, owner: str) -> None:
+    """`on.deadline` and `on.event` only work together, and then answer nothing else."""
+    on = n.on
+    if on.deadlines and on.deadline_event is None:
+        ctx.add("FE217", f"{owner} names a deadline but no event, so it never goes out",
+                n.at("on.deadline"), hint="add event: warning, overdue, expired, extension, "
+                "paused or resumed")
+    elif on.deadline_event is not None and not on.deadlines:
+        ctx.add("FE217", f"{owner} names a deadline event but no deadline, so it never goes "
+                "out", n.at("on.event"), hint='add deadline: <name>, or deadline: "*" for any')
+    elif on.deadline_event is not None and (on.started or on.triggers or on.enter):
+        ctx.add("FE217", f"{owner} mixes a deadline event with started/trigger/enter, which "
+                "are then ignored", n.at("on"), hint="split it into two notifications")
 
 
 def _recipient(ctx: _Ctx, who: str, loc: Location, owner: str) -> None:
