@@ -145,8 +145,10 @@ def build_process(doc: MarkedMap, file: str, digest: str, text: str = "") -> Pro
 
 def _state(name: str, body: Any, loc: Location) -> StateDef:
     body = body or {}
-    return StateDef(name=name, location=getattr(body, "loc", loc), title=body.get("title", ""),
-                    initial=bool(body.get("initial")), final=bool(body.get("final")))
+    where = getattr(body, "loc", loc)
+    return StateDef(name=name, location=where, title=body.get("title", ""),
+                    initial=bool(body.get("initial")), final=bool(body.get("final")),
+                    requires=_requirements(body.get("requires"), where))
 
 
 def _field(name: str, b: MarkedMap) -> FieldDef:

@@ -81,21 +81,22 @@ class FieldDef:
 
 
 @dataclass(frozen=True)
-class StateDef:
-    name: str
-    location: Location
-    title: str = ""
-    initial: bool = False
-    final: bool = False
-
-
-@dataclass(frozen=True)
 class Requirement:
     """Fields that must hold a non-empty value, optionally only when `when` is true."""
 
     fields: tuple[str, ...]
     location: Location
     when: str | None = None
+
+
+@dataclass(frozen=True)
+class StateDef:
+    name: str
+    location: Location
+    title: str = ""
+    initial: bool = False
+    final: bool = False
+    requires: tuple[Requirement, ...] = ()  # what a case must hold to enter this state
 
 
 @dataclass(frozen=True)

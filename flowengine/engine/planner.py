@@ -171,6 +171,8 @@ def plan_fire(cp: CompiledProcess, case: Case, trigger: str, data: Mapping[str, 
         changes.update(_effects_on_data(cp, case, t, plan.env, actor, at, merged))
     new_state = case.state if dest is None else dest
     step = Step(at=at, trigger=trigger, source=case.state, dest=new_state)
+    if step.entered is not None:
+        _check_entry(cp, case, trigger, new_state, _changed(case.data, changes), actor, at)
     effects = plan.ext_effects
     if cp.process.deadlines:
         env = plan.env if not changes else _env(cp, new_state, _changed(case.data, changes),
@@ -182,6 +184,20 @@ def plan_fire(cp: CompiledProcess, case: Case, trigger: str, data: Mapping[str, 
     notes = notifications_for(cp, after, at=at, actor=actor, trigger=trigger,
                               entered=step.entered, effects=effects)
     return _sealed(event, after, notes), after
+
+
+def _check_entry(cp: CompiledProcess, case: Case, trigger: str, state: str,
+                 data: Mapping[str, Any], actor: Actor, at: datetime) -> None:
+    """A state's `requires` hold for every way into it (e.g. a case is never closed
+    without its result), whatever route the transition took."""
+    spec = cp.process.states[state]
+    if not spec.requires:
+        return
+    missing = _missing(cp, spec.requires, _env(cp, state, data, actor, at))
+    if missing:
+        raise TriggerRejected(case.id, trigger, case.state, [Rejection(
+            "required", f"entering '{state}' needs {', '.join(missing)} "
+            f"(give {' '.join(f'--set {m}=…' for m in missing)})")])
 
 
 def _changed(data: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
