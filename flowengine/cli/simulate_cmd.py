@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import datetime
 
 import click
 from rich.console import Console
@@ -28,7 +29,7 @@ def simulate(scenarios: tuple[str, ...], processes: tuple[str, ...], as_json: bo
         doc = {"scenarios": [r.as_dict() for r in results], "ok": ok}
         click.echo(json.dumps(doc, ensure_ascii=False, indent=1, default=str))
     else:
-        console = Console(highlight=False)
+        console = Console(highlight=False, width=max(Console().width, 110))
         for r in results:
             _print(console, r)
         passed = sum(r.ok for r in results)
@@ -37,13 +38,18 @@ def simulate(scenarios: tuple[str, ...], processes: tuple[str, ...], as_json: bo
         raise SystemExit(1)
 
 
+def _when(at: datetime) -> str:
+    """Local wall time as the office reads it (the instant's own offset)."""
+    return at.strftime("%Y-%m-%d %H:%M")
+
+
 def _print(console: Console, r: ScenarioResult) -> None:
     table = Table(title=os.path.relpath(r.file), title_justify="left", show_lines=False)
     for col in ("at", "who", "what", "state", "deadlines / notices"):
         table.add_column(col)
     for row in r.timeline:
         if "rejected" in row:
-            table.add_row(row["at"].isoformat(timespec="minutes"), "", f"✗ {row['rejected']}",
+            table.add_row(_when(row["at"]), "", f"✗ {row['rejected']}",
                           "", row["why"].split(": ", 2)[-1])
             continue
         e = row["event"]
@@ -53,7 +59,7 @@ def _print(console: Console, r: ScenarioResult) -> None:
                  for x in e.effects]
         marks += [f"✉ {n['kind']}" + (f" → {', '.join(n['to'])}" if n.get("to") else "")
                   for n in e.notifications]
-        table.add_row(e.at.isoformat(timespec="minutes"), e.actor.name, what, state, "\n".join(marks))
+        table.add_row(_when(e.at), e.actor.name, what, state, "\n".join(marks))
     console.print(table)
     for failure in r.failures:
         console.print(f"  [red]FAIL[/red] {failure}")
