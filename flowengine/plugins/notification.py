@@ -53,6 +53,7 @@ class Notification:
     kind: str  # warning | overdue | expired | extension | paused | resumed | a declared name
     created_at: datetime
     name: str | None = None  # the declared notification's name, if any
+    title: str | None = None  # its title (受理告知 …), when the record carries one
     to: tuple[str, ...] = ()
     recipients: tuple[Recipient, ...] = ()
     messages: Mapping[str, str] = field(default_factory=dict)
@@ -87,7 +88,7 @@ class Notification:
         return {
             "id": self.id, "notification_id": self.notification_id, "channel": self.channel,
             "case": self.case_id, "seq": self.seq, "process": self.process_id,
-            "kind": self.kind, "name": self.name, "to": list(self.to),
+            "kind": self.kind, "name": self.name, "title": self.title, "to": list(self.to),
             "recipients": [r.as_dict() for r in self.recipients],
             "messages": dict(self.messages), "deadline": self.deadline, "due": self.due,
             "reason": self.reason, "created_at": self.created_at.isoformat(),

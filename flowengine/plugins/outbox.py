@@ -101,6 +101,7 @@ def build_notification(row: OutboxRow, case: Case | None, book: RecipientBook) -
     return Notification(
         id=row.id, channel=row.channel, case_id=row.case_id, seq=row.seq,
         kind=p.get("kind", ""), created_at=row.created_at, name=p.get("name"),
+        title=p.get("title"),
         to=tuple(p.get("to") or ()), recipients=resolve(p.get("to") or (), case, book),
         messages=dict(p.get("messages") or {}), deadline=p.get("deadline"), due=p.get("due"),
         reason=p.get("reason"), attempt=row.attempts + 1,

@@ -126,7 +126,7 @@ def build_message(n: Notification, sender: str) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = ", ".join(addresses)
-    msg["Subject"] = f"{TITLES.get(n.kind, n.name or n.kind)} · {n.case_id}"
+    msg["Subject"] = f"{n.title or TITLES.get(n.kind, n.name or n.kind)} · {n.case_id}"
     digest = hashlib.sha256(n.id.encode("utf-8")).hexdigest()[:32]
     msg["Message-ID"] = f"<{digest}@flowengine>"
     msg["X-Flowengine-Idempotency-Key"] = n.id
