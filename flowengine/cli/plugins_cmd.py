@@ -38,18 +38,19 @@ def plugins_cmd(plugins: tuple[str, ...], as_json: bool) -> None:
     """List the loaded plugins, where each comes from, its hooks and channels."""
     dispatch = PluginDispatch(None, [resolve_plugin(ref) for ref in plugins])
     infos = dispatch.describe()
-    doc = {"plugins": [i.as_dict() for i in infos],
-           "default_channels": dispatch.default_channels(),
-           "settings": dispatch.settings.source,
-           "errors": [str(e) for e in dispatch.errors]}
+    defaults = dispatch.default_channels()
+    errors = [str(e) for e in dispatch.errors]
+    source = dispatch.settings.source
+    doc = {"plugins": [i.as_dict() for i in infos], "default_channels": defaults,
+           "settings": source, "errors": errors}
     lines = []
     for i in infos:
         chans = f" [channels: {', '.join(i.channels)}]" if i.channels else ""
         lines += [f"{i.name}{chans}", f"    from {i.source}",
                   f"    hooks: {', '.join(h.removeprefix('flowengine_') for h in i.hooks)}"]
-    lines.append(f"default channels: {', '.join(doc['default_channels']) or 'none'}"
-                 f" (settings: {doc['settings'] or 'defaults'})")
-    lines += [f"error: {e}" for e in doc["errors"]]
+    lines.append(f"default channels: {', '.join(defaults) or 'none'}"
+                 f" (settings: {source or 'defaults'})")
+    lines += [f"error: {e}" for e in errors]
     emit(as_json, doc, lines)
 
 

@@ -158,7 +158,7 @@ def _source(name: str, plugin: object, eps: Mapping[str, md.EntryPoint]) -> str:
         return f"entry point {ENTRY_POINT_GROUP}: {ep.name} = {ep.value}{dist}"
     target = plugin if inspect.ismodule(plugin) or inspect.isclass(plugin) else type(plugin)
     try:
-        where = inspect.getsourcefile(target) or "?"  # type: ignore[arg-type]
+        where = inspect.getsourcefile(target) or "?"
     except (TypeError, OSError):  # built-in types, objects made in a REPL
         where = "?"
     return f"passed by the host (Engine(plugins=…) or --plugin): {where}"
