@@ -8,11 +8,10 @@ rolls back and `ConcurrentUpdate` is raised; nothing else is ever written to `ev
 
 SQLite: a file in WAL mode, `synchronous=FULL` (every commit reaches the disk) unless the URL
 says `?synchronous=normal` (survives a process crash, may lose the last commits in a power
-cut), foreign keys on, a busy timeout, and `BEGIN IMMEDIATE` for writes so two writers queue
-on the lock instead of failing half-way. PostgreSQL: READ COMMITTED; the seq check holds
-because a concurrent UPDATE of the same row re-reads it. Timers: `due_cases` claims due cases
-for a short lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL) so several workers share the work;
-exactly-once firing does not depend on the lease but on the seq check. See docs/storage.md.
+cut). PostgreSQL: READ COMMITTED; the seq check holds because a concurrent UPDATE of the
+same row waits and then re-reads it. Timers: `due_cases` claims due cases for a lease
+(`FOR UPDATE SKIP LOCKED` on PostgreSQL) so several workers share the work; exactly-once
+firing does not depend on the lease but on the seq check. See docs/storage.md.
 """
 
 from __future__ import annotations
@@ -24,27 +23,9 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    URL,
-    Connection,
-    Engine,
-    Insert,
-    Select,
-    bindparam,
-    cast,
-    event,
-    func,
-    literal,
-    not_,
-    or_,
-    select,
-    update,
-)
-from sqlalchemy import create_engine as sa_create_engine
+from sqlalchemy import URL, Engine, Select, bindparam, cast, func, literal, not_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.exc import OperationalError
 
 from ..definition.yaml_loader import YamlError, load_yaml
 from ..engine.case import Case
@@ -53,42 +34,59 @@ from ..errors import ConcurrentUpdate
 from . import migrations
 from .base import CaseQuery, OutboxRow
 from .codec import case_from_row, case_values, dup_key, load_data
+from .connect import Held, Prepared, configure_sqlite, instant_from_db, open_engine
+from .errors import DatabaseUnavailable
 from .schema import cases, definitions, events, outbox
 
-SYNCHRONOUS = ("full", "normal", "extra")
-_CASE_COLUMNS = [c for c in cases.c if c.name != "claimed_until"]
+_CASE_COLUMNS = [c for c in cases.c if c.name not in ("claimed_until",)]
+_OUTBOX_COLUMNS = [c for c in outbox.c if c.name != "due_at"]
+# the columns an append after the first can change (an index whose columns are not SET is
+# not touched by SQLite's UPDATE): not the id, process, version, owner or creation time
+_CHANGING = ("state", "data", "deadlines", "seq", "last_hash", "overdue", "late", "final",
+             "duplicate_of", "dup_key", "updated_at", "next_timer_at", "claimed_until")
 
 
 class SqlStore:
     """The `Store` protocol on a database URL or a host's SQLAlchemy `Engine`.
 
-    `synchronous` (SQLite only): "full" (default), "normal" or "extra"; a URL query
-    `?synchronous=normal` sets it too. `claim_seconds`: how long a worker's claim on a due
-    timer or outbox row keeps other workers away (a crashed worker's claims run out).
+    `synchronous` (SQLite only): "full" (default), "normal", "extra" (or "off", for
+    measuring CPU cost only); a URL query `?synchronous=normal` sets it too.
+    `claim_seconds`: how long a worker's claim on a due timer or outbox row keeps other
+    workers away (the claims of a worker that died run out after that).
     `busy_timeout_ms` (SQLite): how long a writer waits for the lock before failing.
     """
 
     def __init__(self, db: str | URL | Engine, *, synchronous: str | None = None,
                  claim_seconds: float = 300, busy_timeout_ms: int = 30_000) -> None:
         self._owned = not isinstance(db, Engine)
-        self.engine = db if isinstance(db, Engine) else _create_engine(
+        self.engine = db if isinstance(db, Engine) else open_engine(
             db, synchronous, busy_timeout_ms)
-        if self.engine.dialect.name == "sqlite":
-            _configure_sqlite(self.engine, synchronous or _url_synchronous(db) or "full",
-                              busy_timeout_ms)
+        if not self._owned and self.engine.dialect.name == "sqlite":
+            configure_sqlite(self.engine, synchronous or "full", busy_timeout_ms,
+                             explicit_begin=False)
         self.url = self.engine.url.render_as_string(hide_password=True)
         self._pg = self.engine.dialect.name == "postgresql"
-        self._insert = postgresql.insert if self._pg else sqlite.insert
         self._claim = timedelta(seconds=claim_seconds)
         self._reader = self.engine.execution_options(flowengine_begin="NONE")
         self._writer = self.engine.execution_options(flowengine_begin="IMMEDIATE")
-        self._stmts = _Statements(self._insert)
         self._dup_by_digest: dict[str, tuple[str, ...]] = {}
-        migrations.prepare(self.engine, self.url)
+        try:
+            migrations.prepare(self.engine, self.url)
+        except OperationalError as exc:
+            self.close()
+            raise DatabaseUnavailable(f"cannot open {self.url}: {exc.orig}") from None
+        except BaseException:
+            self.close()
+            raise
+        self._held = Held(self.engine)
+        self._sql = _Statements(self.engine)
 
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:
-        """Release the connections (the engine itself when the store created it)."""
+        """Hand back the connections; dispose of the engine when the store created it."""
+        held = getattr(self, "_held", None)
+        if held is not None:
+            held.close()
         if self._owned:
             self.engine.dispose()
 
@@ -112,7 +110,7 @@ class SqlStore:
         row = {"digest": digest, "process_id": process_id, "version": version, "text": text,
                "duplicate_key": json.dumps(keys) if keys else None}
         with self._writer.begin() as conn:
-            conn.execute(self._stmts.save_definition, row)
+            conn.execute(self._sql.save_definition, row)
 
     def definition_text(self, digest: str) -> str | None:
         stmt = select(definitions.c.text).where(definitions.c.digest == digest)
@@ -124,41 +122,60 @@ class SqlStore:
                final: bool = False, outbox: Sequence[OutboxRow] = ()) -> None:
         _check_sequence(case, events, expected_seq)
         row = case_values(case, final, self._dup_fields(case.digest))
+        sql = self._sql
         try:
-            with self._writer.begin() as conn:
-                self._write_projection(conn, row, expected_seq)
-                if events:
-                    conn.execute(self._stmts.insert_event, [_event_row(e) for e in events])
+            with self._held.write() as cur:
+                if expected_seq == 0:
+                    cur.execute(sql.insert_case.sql, sql.insert_case.args(row))
+                else:
+                    row["k_id"], row["k_seq"] = case.id, expected_seq
+                    cur.execute(sql.update_case.sql, sql.update_case.args(row))
+                    if cur.rowcount != 1:
+                        raise ConcurrentUpdate(case.id, self._seq_in(cur, case.id) + 1)
+                cur.executemany(sql.insert_event.sql,
+                                [sql.insert_event.args(_event_row(e)) for e in events])
                 if outbox:
-                    conn.execute(self._stmts.insert_outbox, [_outbox_row(r) for r in outbox])
-        except IntegrityError:
+                    cur.executemany(sql.insert_outbox.sql,
+                                    [sql.insert_outbox.args(_outbox_row(r)) for r in outbox])
+        except self._held.integrity_error:
             current = self._stored_seq(case.id)
             if current is None:
                 raise  # not a lost race: e.g. the pinned definition was never saved
             raise ConcurrentUpdate(case.id, current + 1) from None
 
-    def _write_projection(self, conn: Connection, row: dict[str, Any], expected: int) -> None:
-        if expected == 0:
-            conn.execute(self._stmts.insert_case, row)
-            return
-        params = {k: v for k, v in row.items() if k != "id"}
-        params.update(k_id=row["id"], k_seq=expected)
-        if conn.execute(self._stmts.update_case, params).rowcount != 1:
-            current = conn.execute(self._stmts.seq_of, {"k_id": row["id"]}).scalar()
-            raise ConcurrentUpdate(row["id"], (current or 0) + 1)  # rolls the append back
+    def _seq_in(self, cur: Any, case_id: str) -> int:
+        cur.execute(self._sql.seq_of.sql, self._sql.seq_of.args({"k_id": case_id}))
+        found = cur.fetchone()
+        return int(found[0]) if found else 0
 
     def _stored_seq(self, case_id: str) -> int | None:
         with self._reader.connect() as conn:
-            return conn.execute(self._stmts.seq_of, {"k_id": case_id}).scalar()
+            return conn.execute(select(cases.c.seq).where(cases.c.id == case_id)).scalar()
+
+    def _dup_fields(self, digest: str) -> tuple[str, ...]:
+        """The duplicate key the definition version declares (cached per digest)."""
+        fields = self._dup_by_digest.get(digest)
+        if fields is None:
+            stmt = select(definitions.c.duplicate_key).where(definitions.c.digest == digest)
+            with self._reader.connect() as conn:
+                fields = _key_fields(conn.execute(stmt).scalar())
+            self._dup_by_digest[digest] = fields
+        return fields
 
     # ------------------------------------------------------------------ reads
     def load_case(self, case_id: str) -> Case | None:
-        with self._reader.connect() as conn:
-            row = conn.execute(self._stmts.load_case, {"k_id": case_id}).first()
-        return case_from_row(row) if row is not None else None
+        load = self._sql.load_case
+        cur = self._held.cursor()
+        try:
+            cur.execute(load.sql, load.args({"k_id": case_id}))
+            row = cur.fetchone()
+        finally:
+            cur.close()
+        return case_from_row(_CaseRow(row)) if row is not None else None
 
     def events(self, case_id: str) -> Iterator[Event]:
-        stmt = _event_select().where(events.c.case_id == case_id).order_by(events.c.seq)
+        stmt = (select(events.c.body, events.c.hash).where(events.c.case_id == case_id)
+                .order_by(events.c.seq))
         with self._reader.connect() as conn:
             rows = conn.execute(stmt).all()
         return iter([_event(body, h) for body, h in rows])
@@ -166,7 +183,7 @@ class SqlStore:
     def all_events(self, batch: int = 2000) -> Iterator[Event]:
         """Every event, case by case in sequence, streamed `batch` rows at a time (a
         server-side cursor on PostgreSQL), so memory stays flat on millions of events."""
-        stmt = _event_select().order_by(events.c.case_id, events.c.seq)
+        stmt = select(events.c.body, events.c.hash).order_by(events.c.case_id, events.c.seq)
         with self.engine.connect() as conn:
             result = conn.execution_options(yield_per=batch).execute(stmt)
             for body, h in result:
@@ -208,16 +225,6 @@ class SqlStore:
                     return str(case_id)
         return None
 
-    def _dup_fields(self, digest: str) -> tuple[str, ...]:
-        """The duplicate key the definition version declares (cached per digest)."""
-        fields = self._dup_by_digest.get(digest)
-        if fields is None:
-            stmt = select(definitions.c.duplicate_key).where(definitions.c.digest == digest)
-            with self._reader.connect() as conn:
-                fields = _key_fields(conn.execute(stmt).scalar())
-            self._dup_by_digest[digest] = fields
-        return fields
-
     def _declared_keys(self, process_id: str) -> set[tuple[str, ...]]:
         stmt = select(definitions.c.duplicate_key).where(definitions.c.process_id == process_id)
         with self._reader.connect() as conn:
@@ -241,7 +248,7 @@ class SqlStore:
         The first query is a read on the `next_timer_at` index; a tick with nothing due
         stops there (no write, no case loaded). Due cases are then claimed in one UPDATE
         (`FOR UPDATE SKIP LOCKED` on PostgreSQL: workers skip each other's rows)."""
-        due = self._stmts.due_cases.limit(limit)
+        due = self._sql.due_cases.limit(limit)
         with self._reader.connect() as conn:
             if conn.execute(due, {"now": now}).first() is None:
                 return []
@@ -305,25 +312,43 @@ class SqlStore:
 
 # ---------------------------------------------------------------------- statements
 class _Statements:
-    """The hot-path statements, built once per store (SQLAlchemy caches their SQL)."""
+    """The statements of the hot path, compiled once per store; and the Core ones that
+    SQLAlchemy's compiled cache serves."""
 
-    def __init__(self, insert: Any) -> None:
-        self.insert_case = cases.insert()
-        # SET takes every other key of the parameters (the `cases` row minus its id)
-        self.update_case = update(cases).where(cases.c.id == bindparam("k_id"),
-                                               cases.c.seq == bindparam("k_seq"))
-        self.seq_of = select(cases.c.seq).where(cases.c.id == bindparam("k_id"))
-        self.load_case = select(*_CASE_COLUMNS).where(cases.c.id == bindparam("k_id"))
-        self.insert_event = events.insert()
-        self.insert_outbox: Insert = insert(outbox).on_conflict_do_nothing(
-            index_elements=["id"])
-        self.save_definition: Insert = insert(definitions).on_conflict_do_nothing(
+    def __init__(self, engine: Engine) -> None:
+        insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self.insert_case = Prepared(cases.insert(), engine, [c.name for c in cases.c])
+        self.update_case = Prepared(  # SET what a fire can change; WHERE the seq check
+            update(cases).where(cases.c.id == bindparam("k_id"),
+                                cases.c.seq == bindparam("k_seq")), engine, list(_CHANGING))
+        self.seq_of = Prepared(select(cases.c.seq).where(cases.c.id == bindparam("k_id")),
+                               engine)
+        self.load_case = Prepared(
+            select(*_CASE_COLUMNS).where(cases.c.id == bindparam("k_id")), engine)
+        self.insert_event = Prepared(events.insert(), engine,
+                                     [c.name for c in events.c if c.name != "id"])
+        self.insert_outbox = Prepared(
+            insert(outbox).on_conflict_do_nothing(index_elements=["id"]), engine,
+            [c.name for c in outbox.c])
+        self.save_definition = insert(definitions).on_conflict_do_nothing(
             index_elements=["digest"])
         self.due_cases = (select(cases.c.id)
                           .where(cases.c.next_timer_at <= bindparam("now"),
                                  or_(cases.c.claimed_until.is_(None),
                                      cases.c.claimed_until <= bindparam("now")))
                           .order_by(cases.c.next_timer_at))
+
+
+class _CaseRow:
+    """A DBAPI row of `_CASE_COLUMNS` seen with attribute names, instants decoded."""
+
+    __slots__ = tuple(c.name for c in _CASE_COLUMNS)
+
+    def __init__(self, row: Sequence[Any]) -> None:
+        for name, value in zip(self.__slots__, row, strict=True):
+            setattr(self, name, value)
+        self.created_at = instant_from_db(self.created_at)
+        self.updated_at = instant_from_db(self.updated_at)
 
 
 def _declared_key(text: str) -> list[str]:
@@ -361,17 +386,10 @@ def _event_row(e: Event) -> dict[str, Any]:
     }
 
 
-def _event_select() -> Select[tuple[str, str]]:
-    return select(events.c.body, events.c.hash)
-
-
 def _event(body: str, hash_: str) -> Event:
     doc = json.loads(body)
     doc["hash"] = hash_
     return event_from_dict(doc)
-
-
-_OUTBOX_COLUMNS = [c for c in outbox.c if c.name != "due_at"]
 
 
 def _outbox_row(r: OutboxRow) -> dict[str, Any]:
@@ -388,48 +406,3 @@ def _outbox_from(row: Any) -> OutboxRow:
     fields = dict(row._mapping)
     fields["payload"] = json.loads(fields["payload"])
     return OutboxRow(**fields)
-
-
-# ---------------------------------------------------------------------- connections
-def _url_synchronous(db: str | URL | Engine) -> str | None:
-    if isinstance(db, Engine):
-        return None
-    value = make_url(db).query.get("synchronous")
-    return str(value) if value is not None else None
-
-
-def _create_engine(db: str | URL, synchronous: str | None, busy_ms: int) -> Engine:
-    url = make_url(db)
-    if url.get_backend_name() != "sqlite":
-        return sa_create_engine(url, pool_pre_ping=True)
-    url = url.difference_update_query(["synchronous"])
-    if url.database in (None, "", ":memory:"):
-        return sa_create_engine(url, poolclass=StaticPool,
-                                connect_args={"check_same_thread": False})
-    return sa_create_engine(url, connect_args={"timeout": busy_ms / 1000})
-
-
-def _configure_sqlite(engine: Engine, synchronous: str, busy_ms: int) -> None:
-    """Per connection: WAL, the chosen synchronous level, foreign keys, busy timeout; and
-    explicit BEGINs (pysqlite's implicit ones start too late to be safe)."""
-    level = synchronous.lower()
-    if level not in SYNCHRONOUS:
-        raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}, not {level!r}")
-    memory = engine.url.database in (None, "", ":memory:")
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, record: Any) -> None:
-        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
-        cur = dbapi_conn.cursor()
-        if not memory:
-            cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute(f"PRAGMA synchronous={level.upper()}")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
-        cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        mode = conn.get_execution_options().get("flowengine_begin", "DEFERRED")
-        if mode != "NONE":  # NONE: one-statement reads, atomic by themselves
-            conn.exec_driver_sql(f"BEGIN {mode}")

@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import ClassVar
 
 from alembic import command
 from alembic.config import Config
@@ -23,17 +22,11 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect, text
 
-from ...errors import FlowengineError
+from ..errors import SchemaNotCurrent
 
 HERE = Path(__file__).resolve().parent
 VERSION_TABLE = "flowengine_schema_version"
 _PG_LOCK = 0x666C6F77  # "flow": pg_advisory_xact_lock key for schema changes
-
-
-class SchemaNotCurrent(FlowengineError):
-    """The database's schema is not the one this flowengine needs (exit 2)."""
-
-    exit_code: ClassVar[int] = 2
 
 
 @dataclass(frozen=True)

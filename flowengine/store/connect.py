@@ -1,0 +1,212 @@
+"""Opening the database, and the fast path the store's two per-fire statements take.
+
+`open_engine` turns a URL into a configured SQLAlchemy `Engine`. SQLite connections get WAL,
+the chosen `synchronous` level, foreign keys and a busy timeout, and explicit BEGINs
+(pysqlite's implicit BEGIN comes too late for a safe read-modify-write): `BEGIN IMMEDIATE`
+for writes, so two writers queue on the lock instead of one failing half-way.
+
+Why a fast path: RESULTS.md §4 (shared/peer-bench) prices SQLAlchemy's per-execution work at
+65–90 µs per commit, about as much as SQLite's own work. A fire is one `load_case` and one
+`append`, so those two run their statements, still built and compiled by SQLAlchemy Core
+(`Prepared`), straight on a DBAPI connection this thread holds (`Held`): no pool checkout,
+no per-execution compile-cache lookup, no result wrapping. Everything else goes through
+ordinary Core connections.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import URL, Connection, Engine, event
+from sqlalchemy import create_engine as sa_create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql import ClauseElement
+
+from .errors import DatabaseUnavailable
+
+SYNCHRONOUS = ("extra", "full", "normal", "off")  # off: only for measuring CPU cost
+
+
+def open_engine(db: str | URL, synchronous: str | None = None,
+                busy_timeout_ms: int = 30_000) -> Engine:
+    """A configured Engine for a URL; `?synchronous=` in a SQLite URL is read here."""
+    try:
+        url = make_url(db)
+        if url.get_backend_name() != "sqlite":
+            return sa_create_engine(url, pool_pre_ping=True)
+        level = synchronous or str(url.query.get("synchronous", "full"))
+        url = url.difference_update_query(["synchronous"])
+        engine = _sqlite_engine(url, busy_timeout_ms)
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+        raise DatabaseUnavailable(f"cannot use the database URL {db!s}: {exc}") from None
+    configure_sqlite(engine, level, busy_timeout_ms)
+    return engine
+
+
+def _sqlite_engine(url: URL, busy_ms: int) -> Engine:
+    if is_memory(url):
+        return sa_create_engine(url, poolclass=StaticPool,
+                                connect_args={"check_same_thread": False})
+    return sa_create_engine(url, connect_args={"timeout": busy_ms / 1000})
+
+
+def is_memory(url: URL) -> bool:
+    return url.database in (None, "", ":memory:")
+
+
+def configure_sqlite(engine: Engine, synchronous: str, busy_ms: int,
+                     explicit_begin: bool = True) -> None:
+    """Per connection: WAL, `synchronous`, foreign keys, busy timeout; explicit BEGINs on
+    engines the store creates (a host's engine keeps its own transaction handling)."""
+    level = synchronous.lower()
+    if level not in SYNCHRONOUS:
+        raise DatabaseUnavailable(
+            f"synchronous must be one of {', '.join(SYNCHRONOUS)}, not {synchronous!r}")
+    memory = is_memory(engine.url)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, record: Any) -> None:
+        if explicit_begin:
+            dbapi_conn.isolation_level = None  # autocommit: we issue BEGIN ourselves
+        for pragma in (None if memory else "journal_mode=WAL", f"synchronous={level.upper()}",
+                       "foreign_keys=ON", f"busy_timeout={int(busy_ms)}"):
+            if pragma:
+                dbapi_conn.execute(f"PRAGMA {pragma}").close()
+
+    if explicit_begin:
+        event.listen(engine, "begin", _begin)
+
+
+def _begin(conn: Connection) -> None:
+    mode = conn.get_execution_options().get("flowengine_begin", "DEFERRED")
+    if mode != "NONE":  # NONE: one-statement reads, atomic by themselves
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+# ---------------------------------------------------------------------- the fast path
+class Prepared:
+    """A Core statement compiled once for a dialect, executed on a DBAPI cursor."""
+
+    def __init__(self, stmt: ClauseElement, engine: Engine,
+                 keys: list[str] | None = None) -> None:
+        compiled = stmt.compile(dialect=engine.dialect, column_keys=keys)
+        self.sql = compiled.string
+        self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
+        self.named = not compiled.positiontup
+        self.bind_names = tuple(compiled.binds)
+        self.convert = _to_sqlite if engine.dialect.name == "sqlite" else _same
+
+    def args(self, params: Mapping[str, Any]) -> Any:
+        convert = self.convert
+        if self.named:
+            return {k: convert(params[k]) for k in self.bind_names}
+        return tuple([convert(params[k]) for k in self.names])
+
+
+def _to_sqlite(value: Any) -> Any:
+    """Instants are fixed-width UTC text on SQLite (see schema.Instant)."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+    return value
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def instant_from_db(value: Any) -> datetime | None:
+    """An instant column's value as an aware UTC datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return datetime.fromisoformat(value)
+    return value.astimezone(UTC)  # type: ignore[no-any-return]
+
+
+class Held:
+    """One DBAPI connection per thread (and per process: never used across a fork).
+
+    `write()` is a transaction: BEGIN IMMEDIATE on SQLite, BEGIN on PostgreSQL (the held
+    PostgreSQL connection is in autocommit mode, so a lone SELECT needs no COMMIT round
+    trip); COMMIT on success, ROLLBACK on any exception. A connection that failed in a way
+    that may have broken it is invalidated and replaced on next use.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._begin = "BEGIN IMMEDIATE" if self._sqlite else "BEGIN"
+        self._local = threading.local()
+        self._all: list[Any] = []
+        self._lock = threading.Lock()
+        dbapi = engine.dialect.loaded_dbapi
+        self.integrity_error: type[Exception] = dbapi.IntegrityError
+        self._broken: tuple[type[Exception], ...] = (dbapi.OperationalError,
+                                                     dbapi.InterfaceError)
+
+    def connection(self) -> Any:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and self._local.pid == os.getpid():
+            return conn
+        conn = self.engine.raw_connection()
+        if self._sqlite:  # also on a host's connection made before the store configured it
+            conn.driver_connection.execute("PRAGMA foreign_keys=ON").close()
+        else:
+            conn.driver_connection.autocommit = True
+        self._local.conn, self._local.pid = conn, os.getpid()
+        with self._lock:
+            self._all.append(conn)
+        return conn
+
+    def cursor(self) -> Any:
+        return self.connection().cursor()
+
+    @contextmanager
+    def write(self) -> Iterator[Any]:
+        cur = self.cursor()
+        try:
+            cur.execute(self._begin)
+            yield cur
+            cur.execute("COMMIT")
+        except BaseException as exc:
+            self._rollback(cur, exc)
+            raise
+        finally:
+            cur.close()
+
+    def _rollback(self, cur: Any, exc: BaseException) -> None:
+        broken = isinstance(exc, self._broken)
+        try:
+            cur.execute("ROLLBACK")
+        except Exception:  # noqa: BLE001 - no transaction, or no connection: drop it
+            broken = True
+        if broken:
+            self.drop()
+
+    def drop(self) -> None:
+        """Forget this thread's connection (invalidated: the pool will not reuse it)."""
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
+            with self._lock:
+                if conn in self._all:
+                    self._all.remove(conn)
+            conn.invalidate()
+
+    def close(self) -> None:
+        """Hand every held connection back to the pool (as they were configured)."""
+        with self._lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            if not self._sqlite:
+                conn.driver_connection.autocommit = False
+            conn.close()
+        self._local = threading.local()
+

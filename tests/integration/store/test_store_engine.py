@@ -1,0 +1,122 @@
+"""The engine on the durable store, on SQLite and PostgreSQL: a shipped procedure driven to
+mediation, its 30-working-day period running out by itself on `tick`, a second tick at the
+same instant doing nothing, and every case surviving the engine being closed and reopened.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy
+from store_support import CST
+
+from flowengine.clock import SimulatedClock
+from flowengine.engine.case import Actor
+from flowengine.engine.engine import Engine
+from flowengine.engine.events import GENESIS, canonical, chain_hash
+
+PROCESSES = Path(__file__).resolve().parents[3] / "processes"
+RECEPTION = Actor("王芳", "reception")
+DIRECTOR = Actor("李明", "office_director")
+START = datetime(2026, 3, 2, 9, 0, tzinfo=CST)
+COMPLAINT = {"complainant": "张某", "relation": "guardian", "patient": "张小某",
+             "department_kind": "outpatient", "claim_amount": "35000"}
+
+
+def to_mediation(engine: Engine, data: dict[str, str] | None = None) -> str:
+    case = engine.start("medical_dispute", data=data or COMPLAINT, actor=RECEPTION)
+    engine.fire(case.id, "verify_identity", actor=RECEPTION)
+    engine.fire(case.id, "determine", actor=DIRECTOR,
+                data={"category": "medical_quality", "cause": "hospital",
+                      "responsibility": "hospital"})
+    engine.fire(case.id, "give_feedback", actor=DIRECTOR)
+    assert engine.fire(case.id, "route_claim", actor=DIRECTOR).state == "mediation"
+    return case.id
+
+
+def assert_chain(engine: Engine, case_id: str) -> None:
+    prev = GENESIS
+    for seq, event in enumerate(engine.history(case_id), start=1):
+        assert (event.seq, event.prev_hash) == (seq, prev)
+        assert event.hash == chain_hash(event.body())
+        prev = event.hash
+    assert engine.case(case_id).last_hash == prev
+
+
+def test_mediation_runs_out_by_itself_and_cases_survive_a_restart(db_url: str) -> None:
+    clock = SimulatedClock(START)
+    engine = Engine(db=db_url, processes=[PROCESSES], clock=clock)
+    case_id = to_mediation(engine)
+    due = engine.case(case_id).deadlines["mediation"].due
+    assert due is not None and due > START + timedelta(days=40)  # 30 working days
+
+    clock.set(due - timedelta(minutes=1))
+    assert engine.tick() == []
+    clock.set(due + timedelta(days=1))
+    fired = engine.tick()
+    assert [(e.type, e.trigger) for e in fired] == [("timer", None),
+                                                    ("fired", "mediation_failed")]
+    assert [f["op"] for f in fired[0].effects] == ["expired"]
+    assert engine.tick() == []  # the same instant again: nothing is due
+    after = engine.case(case_id)
+    assert after.state == "court_advised" and after.deadlines["mediation"].status == "expired"
+    history = [canonical(e.body()) for e in engine.history(case_id)]
+    engine.store.close()  # type: ignore[attr-defined]
+
+    reopened = Engine(db=db_url, processes=[PROCESSES], clock=clock)
+    assert reopened.case(case_id) == after
+    assert [canonical(e.body()) for e in reopened.history(case_id)] == history
+    assert reopened.tick() == []
+    assert_chain(reopened, case_id)
+    digest = after.digest
+    text = reopened.store.definition_text(digest)
+    assert text == (PROCESSES / "medical_dispute.yaml").read_text(encoding="utf-8")
+    reopened.store.close()  # type: ignore[attr-defined]
+
+
+def test_duplicate_petitions_are_linked_while_the_first_is_open(db_url: str) -> None:
+    clock = SimulatedClock(START)
+    engine = Engine(db=db_url, processes=[PROCESSES], clock=clock)
+    first = to_mediation(engine)
+    other = engine.start("medical_dispute", data={**COMPLAINT, "patient": "王小某"},
+                         actor=RECEPTION)
+    assert other.duplicate_of is None
+    again = engine.start("medical_dispute", data=COMPLAINT, actor=RECEPTION)
+    assert again.duplicate_of == first
+    assert engine.case(again.id).duplicate_of == first
+
+    clock.advance(timedelta(days=60))
+    engine.tick()  # mediation ran out: court_advised
+    engine.fire(first, "withdraw", actor=DIRECTOR)
+    engine.fire(first, "archive", actor=DIRECTOR)
+    engine.fire(again.id, "verify_identity", actor=RECEPTION)
+    # the first case is final now; the second one (still open) is what a third start finds
+    third = engine.start("medical_dispute", data=COMPLAINT, actor=RECEPTION)
+    assert third.duplicate_of == again.id
+    engine.store.close()  # type: ignore[attr-defined]
+
+
+def test_a_host_engine_is_used_as_given_and_left_open(tmp_path: Path) -> None:
+    host = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'host.db'}")
+    engine = Engine(db=host, processes=[PROCESSES], clock=SimulatedClock(START))
+    case_id = to_mediation(engine)
+    engine.store.close()  # type: ignore[attr-defined]
+    with host.connect() as conn:  # still usable: the store did not dispose of it
+        states = conn.exec_driver_sql("SELECT state FROM cases").scalars().all()
+        mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+    assert states == ["mediation"] and mode == "wal"
+    again = Engine(db=host, processes=[PROCESSES], clock=SimulatedClock(START))
+    assert again.case(case_id).state == "mediation"
+
+
+@pytest.mark.parametrize("level", ["full", "normal"])
+def test_sqlite_durability_settings(tmp_path: Path, level: str) -> None:
+    url = f"sqlite:///{tmp_path / 'cases.db'}" + ("" if level == "full" else "?synchronous=normal")
+    engine = Engine(db=url, processes=[PROCESSES], clock=SimulatedClock(START))
+    with engine.store.engine.connect() as conn:  # type: ignore[attr-defined]
+        pragmas = [conn.exec_driver_sql(f"PRAGMA {p}").scalar()
+                   for p in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")]
+    assert pragmas == ["wal", {"full": 2, "normal": 1}[level], 1, 30000]
+    engine.store.close()  # type: ignore[attr-defined]
