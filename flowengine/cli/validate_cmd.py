@@ -35,10 +35,12 @@ def _fails(problems: list[Problem], strict: bool) -> bool:
 def _summary(results: dict[str, list[Problem]]) -> str:
     errors = sum(p.severity == "error" for ps in results.values() for p in ps)
     warnings = sum(p.severity == "warning" for ps in results.values() for p in ps)
-    files = len(results)
-    plural = lambda n, word: f"{n} {word}{'' if n == 1 else 's'}"  # noqa: E731
-    return (f"{plural(files, 'file')} checked: {plural(errors, 'error')}, "
-            f"{plural(warnings, 'warning')}")
+    return (f"{_plural(len(results), 'file')} checked: {_plural(errors, 'error')}, "
+            f"{_plural(warnings, 'warning')}")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 @cli.command("validate")

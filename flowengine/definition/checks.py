@@ -446,7 +446,7 @@ def _set_values(ctx: _Ctx) -> None:
         for name, value in t.set.items():
             f = ctx.fields.get(name)
             why = value_problem(f, value) if f is not None else None
-            if why:
+            if f is not None and why:
                 ctx.add("FE215", f"'{t.trigger}' sets {name} ({f.type}) to {value!r}: {why}",
                         t.at(f"set.{name}"), hint="change the value to fit the field")
 
@@ -708,23 +708,11 @@ def row_condition(row: DecisionRow, name: str) -> str:
 # ----------------------------------------------------------------------------- expressions
 
 
-def _fallback_within() -> Function:
-    """Stand-in for the engine's `within(date, period)` while it is not importable."""
-
-    def impl(env: Any, start: Any, length: Any) -> bool:
-        raise NotImplementedError("within() is provided by flowengine.engine")
-
-    return Function("within", 2, 2, impl, "within(d, '30 days'): the period has not run out")
-
-
-@lru_cache(maxsize=1)
 def expression_functions() -> Mapping[str, Function]:
-    """The functions an expression may call: the language's plus the engine's."""
-    try:
-        from ..engine.functions import ENGINE_FUNCTIONS
-    except Exception:  # noqa: BLE001 - the engine is optional for validation
-        ENGINE_FUNCTIONS = {"within": _fallback_within()}
-    return {**FUNCTIONS, **ENGINE_FUNCTIONS}
+    """The functions an expression may call: exactly those the engine compiles with
+    (`flowengine.expr.FUNCTIONS`, which includes the engine's `within`), so validation
+    and runtime can never disagree about a function."""
+    return FUNCTIONS
 
 
 def expressions(process: ProcessDef) -> Iterator[tuple[str, Location, str]]:
