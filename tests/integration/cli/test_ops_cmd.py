@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from .conftest import Cli, walk
+from .conftest import Cli, walk_api
 
 
 def test_tick_fires_due_timers_once(cli: Cli) -> None:
@@ -29,7 +29,7 @@ def test_worker_stops_after_max_ticks(cli: Cli) -> None:
 
 def test_replay_prints_the_timeline_and_verifies(cli: Cli) -> None:
     case_id = cli.start()
-    walk(cli, case_id)
+    walk_api(cli, case_id)
     r = cli("replay", case_id)
     assert r.code == 0, r.stderr
     assert "#2 2026-03-03T10:00:00+08:00 王芳 (clerk): fired accept registered -> accepted" in r.stdout
@@ -42,7 +42,7 @@ def test_replay_prints_the_timeline_and_verifies(cli: Cli) -> None:
 
 def test_replay_until_shows_the_case_as_it_stood(cli: Cli) -> None:
     case_id = cli.start()
-    walk(cli, case_id)
+    walk_api(cli, case_id)
     doc = cli("replay", case_id, "--until", "2026-03-05T12:00", "--json").json()
     assert (doc["state"], doc["folded"], doc["events"]) == ("investigating", 4, 10)
     assert doc["ok"] and not doc["compared"]
@@ -57,7 +57,7 @@ def test_replay_of_an_unknown_case_exits_2(cli: Cli) -> None:
 
 def test_audit_verify_passes_on_an_untouched_database(cli: Cli) -> None:
     a = cli.start(petitioner="甲")
-    walk(cli, a)
+    walk_api(cli, a)
     cli.start(petitioner="乙")
     r = cli("audit", "verify")
     assert r.code == 0
@@ -68,7 +68,7 @@ def test_audit_verify_passes_on_an_untouched_database(cli: Cli) -> None:
 
 def test_export_json_and_csv(cli: Cli) -> None:
     case_id = cli.start()
-    walk(cli, case_id)
+    walk_api(cli, case_id)
     doc = cli("export", case_id, "--format", "json").json()
     assert [e["seq"] for e in doc["events"]] == list(range(1, 11))
     rows = list(csv.DictReader(io.StringIO(cli("export", case_id, "--format", "csv").stdout)))
@@ -81,7 +81,7 @@ def test_export_json_and_csv(cli: Cli) -> None:
 
 def test_report(cli: Cli) -> None:
     a = cli.start(petitioner="甲")
-    walk(cli, a)
+    walk_api(cli, a)
     cli.start(petitioner="乙", at="2026-03-20T09:00")
     doc = cli("report", "--json").json()
     fig = doc["by_process"]["standard_case"]
