@@ -37,7 +37,6 @@ from .model import (
     DeadlineDef,
     DecisionRow,
     DecisionTable,
-    Duration,
     FieldDef,
     ProcessDef,
     Requirement,
@@ -542,7 +541,7 @@ def _durations(ctx: _Ctx, d: DeadlineDef) -> None:
     if d.length is not None and d.length.amount == 0:
         ctx.add("FE223", f"deadline '{d.name}' has a length of 0: it is due when it starts",
                 d.at("length"), "warning", hint="give a positive length")
-    if d.warn is not None and d.length is not None and _comparable(d.warn, d.length) and \
+    if d.warn is not None and d.length is not None and d.warn.unit == d.length.unit and \
             d.warn.amount >= d.length.amount:
         ctx.add("FE223", f"deadline '{d.name}' warns {d.warn} before due, which is not less "
                 f"than its length {d.length}", d.at("warn"), "warning",
@@ -553,10 +552,6 @@ def _durations(ctx: _Ctx, d: DeadlineDef) -> None:
                 f"its extension max_total counts {ext.max_total.unit.replace('_', ' ')}",
                 d.at("extension.max_total"), "warning",
                 hint="write both in the same unit, as the extension adds to the length")
-
-
-def _comparable(a: Duration, b: Duration) -> bool:
-    return a.unit == b.unit
 
 
 # ----------------------------------------------------------------------------- decisions
