@@ -10,7 +10,7 @@ docs/validation.md:
 
     FE201–FE224  references and structure (errors, a few warnings)
     FE301–FE303  expressions (guards, conditions, computed values)
-    FE401–FE404  lint for legal completeness (warnings)
+    FE401–FE403  lint for legal completeness (warnings)
 
 Each check is a small function of a `_Ctx`; `check_process` runs them all and one that
 fails unexpectedly cannot hide the others' findings (it becomes an FE000 problem instead
@@ -45,7 +45,7 @@ from .model import (
 
 SIGNATURES = "signatures"  # built-in list field written by `signs: true` transitions
 EXPR_BUILTINS = ("state", SIGNATURES)  # names every expression may read besides fields
-TEMPLATE_BUILTINS = ("case", "date", "deadline", "due", "reason", "days", "state",
+TEMPLATE_BUILTINS = ("case", "date", "deadline", "deadline_name", "due", "reason", "days", "state",
                      "trigger", "actor")
 RECIPIENTS = ("petitioner", "owner", "supervisor")
 
@@ -525,6 +525,11 @@ def _deadlines(ctx: _Ctx) -> None:
                 "no length for the cases where due_field's 'when' is false"
             ctx.add("FE213", f"deadline '{d.name}' has {why}", key,
                     hint="add length: N days (or N working days), or due_field: <date field>")
+        elif d.length is None and d.due_field is not None and d.due_field.field in ctx.fields \
+                and not ctx.fields[d.due_field.field].required:
+            ctx.add("FE213", f"deadline '{d.name}' does not run when '{d.due_field.field}' is "
+                    "empty (it has no length to fall back on)", key, "warning",
+                    hint=f"add length: N days, or make '{d.due_field.field}' required")
         if d.pause_in and d.length is not None and d.length.unit in ("minutes", "hours"):
             ctx.add("FE222", f"deadline '{d.name}' counts {d.length.unit} but pauses in a "
                     "state; a pause is counted in whole days", d.at("pause_in"),
@@ -1023,30 +1028,55 @@ def guaranteed_fields(process: ProcessDef) -> dict[str, set[str]]:
 
 
 def _closure_fields(ctx: _Ctx) -> None:
-    """FE403: transitions entering the same end state should leave the same record."""
+    """FE403: a way into a state that may lack the fields the state `requires` (the engine
+    would refuse it at run time), and end states entered with different records that do not
+    say which fields a finished case must hold."""
     p = ctx.process
     have = guaranteed_fields(p)
     ends = p.final_states | graph.closing_states(p)
     entering: dict[str, list[graph.Edge]] = {}
     for e in graph.edges(p):
-        if e.dest in ends and e.source != e.dest and e.source in have:
+        if e.source != e.dest and e.source in have:
             entering.setdefault(e.dest, []).append(e)
     for state, into in entering.items():
-        needs = {id(e.transition): {f for r in e.transition.requires if not r.when
-                                    for f in r.fields} for e in into}
-        reported: set[int] = set()
-        for e in into:
-            t = e.transition
-            if id(t) in reported:
-                continue
-            got = (have[e.source] | _provides(t)) - set(t.clear)
-            missing, others = _missing(into, needs, got, t)
-            if missing:
-                reported.add(id(t))
-                ctx.add("FE403", f"'{t.trigger}' from '{e.source}' reaches '{state}' without "
-                        f"{', '.join(sorted(missing))}, which {others} to reach it",
-                        t.at("trigger"), "warning",
-                        hint="require them here too if closing the case needs them")
+        declared = {f for r in p.states[state].requires if not r.when for f in r.fields}
+        if declared:
+            _entry_gaps(ctx, state, into, declared, have)
+        elif state in ends:
+            _end_record_gaps(ctx, state, into, have)
+
+
+def _entry_gaps(ctx: _Ctx, state: str, into: list[graph.Edge], declared: set[str],
+                have: Mapping[str, set[str]]) -> None:
+    for e in into:
+        t = e.transition
+        missing = declared - ((have[e.source] | _provides(t)) - set(t.clear))
+        if missing:
+            names = ", ".join(sorted(missing))
+            ctx.add("FE403", f"'{t.trigger}' from '{e.source}' can enter '{state}' without "
+                    f"{names}, which '{state}' requires (the engine refuses it then)",
+                    t.at("trigger"), "warning",
+                    hint=f"add {names} to its requires, or make sure an earlier step records it")
+
+
+def _end_record_gaps(ctx: _Ctx, state: str, into: list[graph.Edge],
+                     have: Mapping[str, set[str]]) -> None:
+    needs = {id(e.transition): {f for r in e.transition.requires if not r.when
+                                for f in r.fields} for e in into}
+    reported: set[int] = set()
+    for e in into:
+        t = e.transition
+        if id(t) in reported:
+            continue
+        got = (have[e.source] | _provides(t)) - set(t.clear)
+        missing, others = _missing(into, needs, got, t)
+        if missing:
+            reported.add(id(t))
+            ctx.add("FE403", f"'{t.trigger}' from '{e.source}' reaches '{state}' without "
+                    f"{', '.join(sorted(missing))}, which {others} to reach it",
+                    t.at("trigger"), "warning",
+                    hint=f"say what a case must hold there: states: {{{state}: {{requires: "
+                    f"[...]}}}}, and require those fields on every way in")
 
 
 def _missing(into: list[graph.Edge], needs: Mapping[int, set[str]], got: set[str],
@@ -1063,46 +1093,8 @@ def _missing(into: list[graph.Edge], needs: Mapping[int, set[str]], got: set[str
     return missing, f"{names} require{'s' if len(by) == 1 else ''}"
 
 
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def used_fields(process: ProcessDef) -> set[str]:
-    """Every field name some part of the process reads or writes."""
-    used: set[str] = set(process.duplicate_key)
-    for t in process.transitions:
-        used |= {f for r in t.requires for f in r.fields}
-        used |= set(t.set) | set(t.compute) | set(t.clear) | set(_accepts(t))
-    used |= {f for r in process.start.requires for f in r.fields}
-    for text, _, _ in expressions(process):
-        used |= set(_IDENT.findall(text))
-    for d in process.deadlines.values():
-        if d.due_field is not None:
-            used.add(d.due_field.field)
-        if d.extension is not None:
-            used |= {d.extension.days_field, d.extension.reason_field or ""}
-    used |= {t.input for t in process.decisions.values() if t.input}
-    for n in process.notifications.values():
-        used |= {who[len("field:"):] for who in n.to if who.startswith("field:")}
-        for template in n.message.values():
-            used |= set(_IDENT.findall(template))
-    return used
-
-
-def _unused_fields(ctx: _Ctx) -> None:
-    """FE404: a declared field nothing reads, writes or accepts, and not asked for at start."""
-    p = ctx.process
-    used = used_fields(p)
-    for f in ctx.fields.values():
-        if f.name not in used and not f.required:
-            ctx.add("FE404", f"field '{f.name}' is never used: no transition, requirement, "
-                    "expression, message or deadline mentions it",
-                    _loc(p, f"fields.{f.name}:key", f"fields.{f.name}"), "warning",
-                    hint="name it in the requires or accepts of the trigger that records it, "
-                    "or remove it")
-
-
 _CHECKS: tuple[Callable[[_Ctx], None], ...] = (
     _states, _reachability, _transitions, _field_refs, _set_values, _field_defs,
     _trigger_refs, _deadlines, _decisions, _expressions, _notifications, _environment,
-    _open_roles, _closure_fields, _unused_fields,
+    _open_roles, _closure_fields,
 )

@@ -119,7 +119,14 @@ def _construct(loader: _Loader, node: Node, file: str) -> Any:
 
 def load_yaml(text: str, file: str = "<string>") -> Any:
     """Parse one YAML document into marked containers; raises `YamlError` on bad input."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # the reader refuses NUL and other control characters here
+    except yaml.reader.ReaderError as exc:
+        pos = exc.position
+        line, col = text.count("\n", 0, pos) + 1, pos - text.rfind("\n", 0, pos)
+        raise YamlError(f"YAML: {exc.reason} (character #x{exc.character:04x}); "
+                        "remove it or save the file as plain UTF-8 text",
+                        Location(file, line, col)) from None
     try:
         node = loader.get_single_node()
         if node is None:

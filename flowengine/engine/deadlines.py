@@ -94,8 +94,9 @@ def _start(cp: CompiledProcess, d: DeadlineDef, step: Step, env: Any) -> Effect 
     field_due = _field_due(cp, d, env)
     if field_due is not None:
         start, unit, amount = local_date(step.at, cp.tz), "field", 0
+    elif d.length is None:
+        return None  # due only from a field that is empty: nothing to count (FE213 warns)
     else:
-        assert d.length is not None
         start, unit, amount = local_date(step.at, cp.tz), d.length.unit, d.length.amount
     effect: Effect = {"deadline": d.name, "op": "started", "unit": unit, "amount": amount,
                       "start_date": start}

@@ -145,8 +145,6 @@ def test_byte_edits_of_shipped_processes(name: str, edits: list[tuple[int, str, 
     _check(text)
 
 
-@pytest.mark.xfail(strict=True, reason="yaml_loader.load_yaml builds _Loader(text) outside its "
-                   "try, so PyYAML's ReaderError for a NUL escapes (reported to its owner)")
 def test_a_nul_character_is_a_located_problem() -> None:
     _check("id: x\x00\n")
 
