@@ -260,6 +260,7 @@ class NotificationDef:
     location: Location
     to: tuple[str, ...] = ()  # petitioner | owner | supervisor | a role | field:NAME
     channel: str | None = None
+    title: str = ""  # e.g. 延期告知; delivery uses it as a subject
     message: Mapping[str, str] = field(default_factory=dict)  # language -> template
     locs: Mapping[str, Location] = field(default_factory=dict, compare=False, repr=False)
 

@@ -73,13 +73,13 @@ def notifications_for(cp: CompiledProcess, case: Case, *, at: datetime, actor: A
     if not matched and not deadline_effects:
         return []  # the common case: no template values to compute
     base = _values(cp, case, at, actor, trigger)
-    out = [_record(n.name, n.name, n.to, n.channel, n.message, base) for n in matched]
+    out = [_record(n.name, n, n.to, n.channel, n.message, base) for n in matched]
     for effect in deadline_effects:
         kind = OP_EVENT[effect["op"]]
         values = {**base, **_deadline_values(cp, case, effect)}
         declared = [n for n in cp.process.notifications.values() if _answers(n, kind, effect)]
         for n in declared:
-            out.append(_record(kind, n.name, n.to, n.channel, n.message, values, effect))
+            out.append(_record(kind, n, n.to, n.channel, n.message, values, effect))
         if not declared:
             out.append(_record(kind, None, DEFAULT_TO[kind], None, DEFAULT_MESSAGES[kind],
                                values, effect))
@@ -108,13 +108,15 @@ def _deadline_values(cp: CompiledProcess, case: Case, effect: Mapping[str, Any])
             "reason": effect.get("reason") or "", "days": effect.get("days", "")}
 
 
-def _record(kind: str, name: str | None, to: Iterable[str], channel: str | None,
+def _record(kind: str, spec: NotificationDef | None, to: Iterable[str], channel: str | None,
             messages: Mapping[str, str], values: Mapping[str, Any],
             effect: Mapping[str, Any] | None = None) -> dict[str, Any]:
     record: dict[str, Any] = {
-        "kind": kind, "name": name, "to": list(to), "channel": channel,
+        "kind": kind, "name": spec.name if spec else None, "to": list(to), "channel": channel,
         "messages": {lang: render(text, values) for lang, text in messages.items()},
     }
+    if spec is not None and spec.title:
+        record["title"] = spec.title
     if effect is not None:
         record["deadline"] = effect["deadline"]
         record["due"] = values.get("due")
