@@ -28,7 +28,7 @@ def _register() -> None:
     from importlib import import_module
 
     for name in ("calendar_cmd", "simulate_cmd", "validate_cmd", "graph_cmd",
-                 "case_cmd", "ops_cmd", "plugins_cmd"):
+                 "case_cmd", "ops_cmd", "plugins_cmd", "db_cmd"):
         try:
             import_module(f"{__name__}.{name}")
         except ModuleNotFoundError as exc:  # a command module not written yet
