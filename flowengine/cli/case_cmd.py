@@ -59,7 +59,8 @@ def case_doc(case: Case, duplicates: list[str] | None = None) -> dict[str, Any]:
     """A case as JSON: state, data, deadlines, duplicate links."""
     return {
         "id": case.id, "process": case.process_id, "digest": case.digest, "state": case.state,
-        "seq": case.seq, "overdue": case.overdue, "data": to_json(case.data),
+        "seq": case.seq, "last_hash": case.last_hash, "overdue": case.overdue,
+        "data": to_json(case.data),
         "deadlines": [deadline_doc(d) for d in sorted(case.deadlines.values(),
                                                        key=lambda d: d.name)],
         "created_at": _iso(case.created_at), "updated_at": _iso(case.updated_at),

@@ -32,7 +32,7 @@ DEFAULT_PROCESSES = "processes"
 F = Callable[..., Any]
 
 
-class InstantType(click.ParamType):
+class InstantType(click.ParamType):  # type: ignore[type-arg]  # generic only in click >= 8.2
     """ISO 8601; without an offset the time is Asia/Shanghai local time."""
 
     name = "TIME"

@@ -168,7 +168,7 @@ def export_cmd(case_id: str, fmt: str, output: Any, spec: EngineSpec) -> None:
     output.write(export_text(case_id, engine.history(case_id), fmt))
 
 
-class _DateType(click.ParamType):
+class _DateType(click.ParamType):  # type: ignore[type-arg]  # generic only in click >= 8.2
     name = "DATE"
 
     def convert(self, value: Any, param: click.Parameter | None,

@@ -60,7 +60,7 @@ def test_usage_errors_exit_2_without_traceback(cli: Cli) -> None:
         ("case", "fire", case_id, "accept", "--at", "2026-03-01T09:00"),  # before its events
         ("case", "start", "no_such_process"),
         ("case", "start", "standard_case", "--set", "petitioner=x", "--set", "subject=y",
-         "--set", "bogus=1", "--role", "clerk"),
+         "--set", "bogus=1", "--role", "clerk", "--at", "2026-03-02T09:00"),
         ("case", "list", "--plugin", "nonexistent_module_xyz:plugin"),
         ("case", "list", "--plugin", "nocolon"),
     ]
@@ -71,13 +71,14 @@ def test_usage_errors_exit_2_without_traceback(cli: Cli) -> None:
 
 
 def test_start_rejected_for_missing_data(cli: Cli) -> None:
-    r = cli("case", "start", "standard_case", "--set", "petitioner=张三", "--role", "clerk")
+    r = cli("case", "start", "standard_case", "--set", "petitioner=张三", "--role", "clerk",
+            "--at", "2026-03-02T09:00")
     assert r.code == 2 and "missing data: subject" in r.stderr
 
 
 def test_set_wins_over_data(cli: Cli) -> None:
     r = cli("case", "start", "standard_case", "--data", '{"petitioner": "甲", "subject": "s"}',
-            "--set", "petitioner=乙", "--role", "clerk", "--json")
+            "--set", "petitioner=乙", "--role", "clerk", "--at", "2026-03-02T09:00", "--json")
     assert r.code == 0 and r.json()["data"]["petitioner"] == "乙"
 
 

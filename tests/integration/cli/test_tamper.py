@@ -176,3 +176,24 @@ def test_every_broken_case_is_named(copy: tuple[Cli, list[str]]) -> None:
     _sql(cli.db, ("DELETE FROM events WHERE case_id = ? AND seq = 2", (ids[0],)),
          ("UPDATE cases SET state = 'archived' WHERE id = ?", (ids[2],)))
     assert sorted(_broken(cli)) == sorted([(ids[0], 2), (ids[2], 8)])
+
+
+def test_stored_bodies_are_canonical_so_hashing_the_text_is_the_chain_check(
+        pristine: tuple[Path, list[str]]) -> None:
+    """The fast path of `audit verify` hashes the stored body text; that equals
+    `chain_hash(event.body())` only because the text is exactly the canonical form."""
+    from flowengine.audit.verify import _sql_rows
+    from flowengine.engine.events import canonical, chain_hash
+
+    con = sqlite3.connect(pristine[0])
+    rows = con.execute("SELECT body, hash FROM events ORDER BY case_id, seq").fetchall()
+    con.close()
+    for body, stored in rows:
+        assert canonical(json.loads(body)) == body
+        assert hashlib.sha256(body.encode()).hexdigest() == stored
+    store = SqlStore(f"sqlite:///{pristine[0]}")
+    fast = list(_sql_rows(store) or [])
+    slow = list(store.all_events())
+    store.close()
+    assert [e for e, _ in fast] == slow
+    assert [h for _, h in fast] == [chain_hash(e.body()) for e in slow] == [e.hash for e in slow]
