@@ -91,7 +91,7 @@ def test_counting_into_2027_is_refused_but_up_to_its_edge_is_answered():
 
 
 def test_add_working_days_counts_from_a_rest_day_itself():
-    # domain.md §6: find_workday(1, Sat 2026-03-07) gives Tue 03-10; the rule gives Mon 03-09.
+    # domain.md §6: the library's find_workday gives Tue 03-10 from Sat 03-07; the rule gives Mon 03-09.
     assert CAL.add_working_days(date(2026, 3, 7), 1) == date(2026, 3, 9)
     assert CAL.add_working_days(date(2026, 10, 3), 1) == date(2026, 10, 8)
 
