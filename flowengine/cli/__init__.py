@@ -41,7 +41,8 @@ def main(argv: list[str] | None = None) -> None:
     _register()
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
-        cli.main(args=argv, prog_name="flowengine", standalone_mode=False)
+        # Not standalone: click then returns the code of `ctx.exit(code)` instead of exiting.
+        code = cli.main(args=argv, prog_name="flowengine", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
@@ -55,4 +56,4 @@ def main(argv: list[str] | None = None) -> None:
             raise
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,49 @@
+"""`flowengine.cli.main` maps outcomes to exit codes in one place (spec/cli.md): a command's
+`ctx.exit(code)`, usage errors (2), FlowengineError (its exit_code, message on stderr,
+no traceback)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import click
+import pytest
+
+from flowengine.cli import cli, main
+from flowengine.errors import CaseNotFound, ReplayMismatch
+
+
+@pytest.fixture
+def command() -> Iterator[click.Group]:
+    @click.command("exit-test")
+    @click.argument("what")
+    @click.pass_context
+    def exit_test(ctx: click.Context, what: str) -> None:
+        if what == "code3":
+            ctx.exit(3)
+        if what == "missing":
+            raise CaseNotFound("C1")
+        if what == "tampered":
+            raise ReplayMismatch("C1", "state", "closed", "archived")
+
+    cli.add_command(exit_test)
+    yield cli
+    cli.commands.pop("exit-test")
+
+
+@pytest.mark.parametrize("args, code, stderr", [
+    (["exit-test", "code3"], 3, ""),
+    (["exit-test", "ok"], 0, ""),
+    (["exit-test", "missing"], 2, "error: no case 'C1'"),
+    (["exit-test", "tampered"], 1, "error: case C1: stored state"),
+    (["exit-test"], 2, "Missing argument"),
+    (["no-such-command"], 2, "No such command"),
+])
+def test_exit_codes(command: click.Group, capsys: pytest.CaptureFixture[str], args: list[str],
+                    code: int, stderr: str) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(args)
+    assert exited.value.code == code
+    err = capsys.readouterr().err
+    assert stderr in err
+    assert "Traceback" not in err
