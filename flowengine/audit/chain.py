@@ -65,6 +65,15 @@ class ChainCursor:
         self.last_hash = event.hash
         return self.fault
 
+    def unreadable(self, seq: int, why: str) -> ChainFault | None:
+        """A stored row that does not decode: a fault at its sequence number."""
+        self.count += 1
+        if self.fault is None:
+            self.fault = ChainFault(self.case_id, seq, why)
+        self.seq = max(self.seq, seq)
+        self.last_hash = ""
+        return self.fault
+
     def _why(self, event: Event, content_hash: str | None) -> tuple[int, str] | None:
         expected = self.seq + 1
         if event.case_id != self.case_id:

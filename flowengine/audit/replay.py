@@ -28,6 +28,7 @@ from ..engine.registry import Registry
 from ..errors import CaseNotFound, IntegrityError, ReplayMismatch
 from ..store.base import Store
 from .chain import ChainCursor, ChainFault
+from .rows import Row, Unreadable, stored_events
 from .timeline import TimelineEntry, deadlines_summary, entry
 
 CASE_FIELDS = ("process_id", "digest", "state", "seq", "last_hash", "duplicate_of",
@@ -116,8 +117,25 @@ class CaseFolder:
         self.left_out = 0
         self.timeline: list[TimelineEntry] | None = [] if timeline else None
 
+    def feed_row(self, row: Row) -> None:
+        """A row from `rows.stored_events`: an event with its content hash, or unreadable."""
+        if isinstance(row, Unreadable):
+            self.chain.unreadable(row.seq, row.why)
+            if self.fold_fault is None:
+                self.fold_fault = self.chain.fault
+            return
+        event, content_hash = row
+        self.chain.feed(event, content_hash)
+        if self.until is None and self.timeline is None and self.fold_fault is None:
+            self._fold(event)  # the common case of `audit verify`, without the checks below
+            return
+        self._after_chain(event)
+
     def feed(self, event: Event, content_hash: str | None = None) -> None:
         self.chain.feed(event, content_hash)
+        self._after_chain(event)
+
+    def _after_chain(self, event: Event) -> None:
         if self.until is not None and event.at > self.until:
             self.left_out += 1
             return
@@ -235,14 +253,17 @@ class Replayer:
 
     def replay(self, case_id: str, until: datetime | None = None) -> ReplayResult:
         stored = self.store.load_case(case_id)
-        events = self.store.events(case_id)
-        return self.replay_events(case_id, events, stored, until)
+        return self.replay_events(case_id, stored_events(self.store, case_id), stored, until)
 
-    def replay_events(self, case_id: str, events: Iterable[Event], stored: Case | None,
+    def replay_events(self, case_id: str, rows: Iterable[Row | Event], stored: Case | None,
                       until: datetime | None = None) -> ReplayResult:
+        """Replay from rows (`rows.stored_events`) or plain events."""
         folder = CaseFolder(case_id, self.definitions, until, timeline=True)
-        for event in events:
-            folder.feed(event)
+        for row in rows:
+            if isinstance(row, Event):
+                folder.feed(row)
+            else:
+                folder.feed_row(row)
         if folder.chain.count == 0 and stored is None:
             raise CaseNotFound(case_id)
         result = ReplayResult(

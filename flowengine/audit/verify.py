@@ -10,25 +10,20 @@ that lost every event). For each case:
 - the projection: the stored case record equals the replayed case field by field, so an
   edit of the `cases` table alone (state, data, deadlines) is caught too.
 
-On the SQL store the events are read with their stored body text and the hash is taken
-over that text (see `_sql_rows` for why that is the same check); any other store may offer
-`all_events_with_hashes()` yielding `(event, sha256 of its stored canonical body)`, and
-otherwise each event's body is re-serialised and hashed.
+Events are read through `rows.stored_events`: on the SQL store with the hash of their
+stored body text, and a row that does not even decode is reported, not a crash.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
-from ..engine.events import Event, event_from_dict
 from ..engine.registry import Registry
 from ..store.base import CaseQuery, Store
 from .replay import CaseFolder, PinnedDefinitions, compare, jsonable
+from .rows import Unreadable, stored_events
 
 
 @dataclass(frozen=True)
@@ -65,51 +60,6 @@ class VerifyReport:
 Listener = Callable[[CaseProblem], None]
 
 
-def _pairs(store: Store) -> Iterator[tuple[Event, str | None]]:
-    fast = getattr(store, "all_events_with_hashes", None)
-    if callable(fast):
-        yield from fast()
-        return
-    rows = _sql_rows(store)
-    if rows is not None:
-        yield from rows
-        return
-    for event in store.all_events():
-        yield event, None
-
-
-def _sql_rows(store: Store) -> Iterator[tuple[Event, str]] | None:
-    """The SQL store's events with the SHA-256 of their stored body text.
-
-    Why this is the same check as `chain_hash(event.body())`: the store writes
-    `body = canonical(event.body())` (store/schema.py), and `chain_hash` is SHA-256 over
-    exactly those UTF-8 bytes. So the stored hash matches the stored text if and only if
-    the text is byte for byte what was hashed; the event folded is decoded from that same
-    text. Hashing the text directly skips re-serialising every event (about a third of the
-    replay cost) and also catches edits that would decode to the same values."""
-    try:
-        from ..store.sql import SqlStore
-    except ImportError:  # pragma: no cover - the SQL store ships with flowengine
-        return None
-    if not isinstance(store, SqlStore):
-        return None
-    return _sql_stream(store)
-
-
-def _sql_stream(store: Any, batch: int = 2000) -> Iterator[tuple[Event, str]]:
-    from sqlalchemy import select
-
-    from ..store.schema import events as table
-
-    stmt = select(table.c.body, table.c.hash).order_by(table.c.case_id, table.c.seq)
-    loads, sha256 = orjson.loads, hashlib.sha256
-    with store.engine.connect() as conn:
-        for body, stored_hash in conn.execution_options(yield_per=batch).execute(stmt):
-            doc = loads(body)
-            doc["hash"] = stored_hash
-            yield event_from_dict(doc), sha256(body.encode("utf-8")).hexdigest()
-
-
 def replay_all(store: Store, registry: Registry | None = None) -> VerifyReport:
     """Rebuild every case from its events and verify its chain, without reading the stored
     projections (what `bench/bench_replay.py` measures as replay)."""
@@ -131,12 +81,13 @@ def verify_store(store: Store, registry: Registry | None = None, *,
                 on_problem(problem)
 
     folder: CaseFolder | None = None
-    for event, content_hash in _pairs(store):
-        if folder is None or event.case_id != folder.case_id:
+    for row in stored_events(store):
+        case_id = row.case_id if isinstance(row, Unreadable) else row[0].case_id
+        if folder is None or case_id != folder.case_id:
             if folder is not None:
                 found(_finish(store, folder, projections))
-            folder = _start(event.case_id, definitions, seen, report)
-        folder.feed(event, content_hash)
+            folder = _start(case_id, definitions, seen, report)
+        folder.feed_row(row)
         report.events += 1
     if folder is not None:
         found(_finish(store, folder, projections))
