@@ -83,6 +83,8 @@ def worker_cmd(interval: float, max_ticks: int | None, spec: EngineSpec, as_json
     flag = _StopFlag()
     ticks, fired = 0, 0
     with _stop_on_signals(flag):
+        if not as_json:
+            click.echo(f"worker started: a tick every {interval:g} s until SIGTERM/SIGINT")
         while not flag.event.is_set():
             events = engine.tick()
             ticks, fired = ticks + 1, fired + len(events)

@@ -45,3 +45,26 @@ def test_readme_walk(tmp_path: Path) -> None:
     assert r.returncode == 0 and len(r.stdout.strip().splitlines()) == 5
     r = _run(tmp_path, "case", "show", case_id, "--json")
     assert json.loads(r.stdout)["overdue"] is True
+
+
+def test_worker_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "FLOWENGINE_PROCESSES": str(PROCESSES),
+           "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "flowengine", "worker", "--interval", "0.2"],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()  # printed once the signal handlers are in place
+        assert first.startswith("worker started"), first
+        time.sleep(0.5)  # a few ticks
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert "worker stopped (signal) after" in out
+    assert "Traceback" not in err
