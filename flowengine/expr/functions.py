@@ -20,11 +20,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Protocol
 
+from ..calendar.periods import due_date
 from ..clock import DEFAULT_TZ
 
 MAX_ARGS = 16
@@ -154,20 +155,11 @@ def _check_within(index: int, value: Any) -> None:
 
 
 def _within(env: EvalEnv, start: Any, period: Any) -> bool:
-    """Whether today is on or before the last day of `period` counted from `start`.
-
-    The start day is not counted. A day period whose last day is a rest day ends on the
-    next working day; a working-day period ends on its N-th working day after the start.
-    """
+    """Whether today is on or before the last day of `period` counted from `start`,
+    by the same statutory period rules as deadlines (`flowengine.calendar.periods`)."""
     amount, working = _period(period)
     first = local_date(start, env.tz)
-    calendar = _calendar(env)
-    if working:
-        last = calendar.add_working_days(first, amount)
-    else:
-        last = first + timedelta(days=amount)
-        if not calendar.is_workday(last):
-            last = calendar.next_workday(last)
+    last = due_date(_calendar(env), first, amount, "working_days" if working else "days")
     return _today(env) <= last
 
 
