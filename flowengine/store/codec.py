@@ -18,26 +18,30 @@ Events are not encoded here: their stored body is `canonical(event.body())`, byt
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
+
 from ..engine.case import Actor, Case, Deadline
 
 _TAGS = ("$dec", "$date", "$dt", "$map")
+# sorted keys (equal data, equal text); dates and datetimes go through `_tag`, not orjson's
+# own string form, so they keep their type tag
+_DATA = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
 def _tag(value: Any) -> Any:
-    """`json.dumps(default=…)`: called only for values JSON cannot write."""
+    """orjson's `default`: called only for values JSON has no type for."""
     if isinstance(value, Decimal):
         return {"$dec": str(value)}
     if isinstance(value, datetime):
         return {"$dt": value.isoformat()}
     if isinstance(value, date):
         return {"$date": value.isoformat()}
-    if isinstance(value, (tuple, set, frozenset)):
+    if isinstance(value, (set, frozenset)):
         return list(value)
     raise TypeError(f"cannot store a {type(value).__name__} in case data")
 
@@ -47,41 +51,45 @@ def _escape(value: Any) -> Any:
     if isinstance(value, dict):
         inner = {k: _escape(v) for k, v in value.items()}
         if len(inner) == 1 and next(iter(inner)).startswith("$"):
-            return {"$map": [list(item) for item in inner.items()]}  # not a dict: no untag
+            return {"$map": [list(item) for item in inner.items()]}
         return inner
     if isinstance(value, (list, tuple)):
         return [_escape(v) for v in value]
     return value
 
 
-def _untag(obj: dict[str, Any]) -> Any:
-    """`json.loads(object_hook=…)`: turn tags back into typed values."""
-    if len(obj) != 1:
-        return obj
-    key = next(iter(obj))
-    if key not in _TAGS:
-        return obj
-    value = obj[key]
-    if key == "$dec":
-        return Decimal(value)
-    if key == "$date":
-        return date.fromisoformat(value)
-    if key == "$dt":
-        return datetime.fromisoformat(value)
-    return dict(value)  # "$map": [[key, value]], the value already decoded
+def _untag(value: Any) -> Any:
+    """Turn tags back into typed values, depth first (only dicts and lists are walked)."""
+    if isinstance(value, list):
+        return [_untag(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1:
+        key, inner = next(iter(value.items()))
+        if key == "$dec":
+            return Decimal(inner)
+        if key == "$date":
+            return date.fromisoformat(inner)
+        if key == "$dt":
+            return datetime.fromisoformat(inner)
+        if key == "$map":
+            return {k: _untag(v) for k, v in inner}
+    return {k: _untag(v) for k, v in value.items()}
 
 
 def dump_data(data: Mapping[str, Any]) -> str:
     """Case data as tagged JSON text (sorted keys, so equal data gives equal text)."""
     if any(isinstance(v, (dict, list, tuple)) for v in data.values()):
         data = {k: _escape(v) for k, v in data.items()}
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=_tag)
+    return orjson.dumps(data, option=_DATA, default=_tag).decode("utf-8")
 
 
-def load_data(text: str) -> dict[str, Any]:
-    result: dict[str, Any] = json.loads(text, object_hook=_untag)
-    return result
+def load_data(text: str | bytes) -> dict[str, Any]:
+    data: dict[str, Any] = orjson.loads(text)
+    for key, value in data.items():
+        if isinstance(value, (dict, list)):
+            data[key] = _untag(value)
+    return data
 
 
 # ---------------------------------------------------------------------------- deadlines
@@ -89,44 +97,27 @@ _INSTANTS = ("started_at", "due", "warn_at", "stopped_at")
 _DATES = ("start_date", "due_date", "paused_on")
 
 
-def _deadline_doc(d: Deadline) -> dict[str, Any]:
-    doc = dict(d.__dict__)
-    for name in _INSTANTS + _DATES:
-        value = doc[name]
-        doc[name] = value.isoformat() if value is not None else None
-    doc["pauses"] = [[a.isoformat(), b.isoformat()] for a, b in d.pauses]
-    return doc
+def dump_deadlines(deadlines: Mapping[str, Deadline]) -> str:
+    """Every field of each deadline; instants and dates in ISO form (orjson writes them as
+    `isoformat` does, offset included)."""
+    return orjson.dumps([d.__dict__ for d in deadlines.values()]).decode("utf-8")
 
 
 def _deadline(doc: dict[str, Any]) -> Deadline:
     for name in _INSTANTS:
         value = doc[name]
-        doc[name] = datetime.fromisoformat(value) if value is not None else None
+        if value is not None:
+            doc[name] = datetime.fromisoformat(value)
     for name in _DATES:
         value = doc[name]
-        doc[name] = date.fromisoformat(value) if value is not None else None
+        if value is not None:
+            doc[name] = date.fromisoformat(value)
     doc["pauses"] = [(date.fromisoformat(a), date.fromisoformat(b)) for a, b in doc["pauses"]]
     return Deadline(**doc)
 
 
-def dump_deadlines(deadlines: Mapping[str, Deadline]) -> str:
-    docs = [_deadline_doc(d) for d in deadlines.values()]
-    return json.dumps(docs, separators=(",", ":"), ensure_ascii=False)
-
-
-def load_deadlines(text: str) -> dict[str, Deadline]:
-    return {d.name: d for d in map(_deadline, json.loads(text))}
-
-
-# ---------------------------------------------------------------------------- instants
-def utc(value: datetime | None) -> datetime | None:
-    """An aware instant in UTC (the form every instant column holds)."""
-    return value.astimezone(UTC) if value is not None else None
-
-
-def instant_text(value: datetime) -> str:
-    """Fixed-width UTC text, so SQLite's text order is time order."""
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
+def load_deadlines(text: str | bytes) -> dict[str, Deadline]:
+    return {d.name: d for d in map(_deadline, orjson.loads(text))}
 
 
 # ---------------------------------------------------------------------------- duplicates
@@ -170,12 +161,14 @@ def case_values(case: Case, final: bool, dup_fields: Sequence[str] = ()) -> dict
     }
 
 
-def case_from_row(row: Any) -> Case:
-    """Rebuild the `Case` from a `cases` row (a mapping or a Row with these names)."""
-    owner = Actor(row.owner, row.owner_role) if row.owner is not None else None
+def case_from_values(row: Mapping[str, Any]) -> Case:
+    """Rebuild the `Case` from the values of its `cases` row (instants already decoded)."""
+    owner = row["owner"]
     return Case(
-        id=row.id, process_id=row.process_id, digest=row.digest, state=row.state,
-        data=load_data(row.data), deadlines=load_deadlines(row.deadlines), seq=row.seq,
-        last_hash=row.last_hash, created_at=row.created_at, updated_at=row.updated_at,
-        owner=owner, duplicate_of=row.duplicate_of,
+        id=row["id"], process_id=row["process_id"], digest=row["digest"], state=row["state"],
+        data=load_data(row["data"]), deadlines=load_deadlines(row["deadlines"]),
+        seq=row["seq"], last_hash=row["last_hash"], created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        owner=Actor(owner, row["owner_role"]) if owner is not None else None,
+        duplicate_of=row["duplicate_of"],
     )

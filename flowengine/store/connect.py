@@ -104,10 +104,17 @@ class Prepared:
         self.convert = _to_sqlite if engine.dialect.name == "sqlite" else _same
 
     def args(self, params: Mapping[str, Any]) -> Any:
+        """The DBAPI parameters, values converted to the database's form."""
         convert = self.convert
         if self.named:
             return {k: convert(params[k]) for k in self.bind_names}
         return tuple([convert(params[k]) for k in self.names])
+
+    def pick(self, params: Mapping[str, Any]) -> Any:
+        """The DBAPI parameters of values already in the database's form."""
+        if self.named:
+            return {k: params[k] for k in self.bind_names}
+        return tuple([params[k] for k in self.names])
 
 
 def _to_sqlite(value: Any) -> Any:

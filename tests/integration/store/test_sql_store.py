@@ -287,3 +287,25 @@ def test_a_case_cannot_point_at_an_unsaved_definition(store: SqlStore) -> None:
     case = replace(make_case("C1", seq=1, last_hash=evs[0].hash), digest="0" * 64)
     with pytest.raises(Exception, match="(?i)foreign key"):
         store.append(case, evs, 0)
+
+
+def test_two_stores_on_one_database_never_write_from_a_stale_row(db_url: str,
+                                                                  store: SqlStore) -> None:
+    other = SqlStore(db_url)  # another process, in effect: its own connections and memory
+    first = store_case(store, "C1", deadlines={"reply": deadline(due=T0 + timedelta(days=1))})
+    assert other.load_case("C1") == first
+    mine = make_events("C1", 1, after=1, prev=first.last_hash)
+    moved = make_case("C1", seq=2, last_hash=mine[0].hash, state="accepted",
+                      deadlines={"reply": deadline(due=T0 + timedelta(days=5))})
+    store.append(moved, mine, 1)
+    theirs = make_events("C1", 1, after=1, prev=first.last_hash, trigger="other")
+    with pytest.raises(ConcurrentUpdate):
+        other.append(make_case("C1", seq=2, last_hash=theirs[0].hash), theirs, 1)
+    reloaded = other.load_case("C1")
+    assert reloaded == moved
+    more = make_events("C1", 1, after=2, prev=moved.last_hash)
+    other.append(replace(moved, seq=3, last_hash=more[0].hash, state="replied"), more, 2)
+    assert store.load_case("C1") == replace(moved, seq=3, last_hash=more[0].hash,
+                                            state="replied")
+    assert store.due_cases(T0 + timedelta(days=5)) == ["C1"]  # the timer column kept
+    other.close()
