@@ -260,7 +260,7 @@ class _Runner:
         except DataError:
             want_typed = want
         if got != want_typed:
-            self.result.fail(f"{where}: data {name} is {to_json(got)!r}, expected {want!r}")
+            self.result.fail(f"{where}: data {name} is {to_json(got)!r}, expected {to_json(want)!r}")
 
     def _expect_deadline(self, where: str, case: Case, name: str, want: Mapping[str, Any]) -> None:
         d = case.deadlines.get(name)
@@ -273,7 +273,7 @@ class _Runner:
             if d.status != want["status"]:
                 self.result.fail(f"{where}: deadline {name} is {d.status}, expected {want['status']}")
         if "due" in want and not _due_matches(d.due_date, d.due, want["due"]):
-            self.result.fail(f"{where}: deadline {name} is due {d.due_date}, expected {want['due']}")
+            self.result.fail(f"{where}: deadline {name} is due {d.due_date}, expected {to_json(want['due'])}")
 
 
 def _is_input_error(exc: FlowengineError) -> bool:

@@ -11,6 +11,7 @@ import hashlib
 import os
 from collections.abc import Iterable
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from ..errors import DefinitionError, Location, Problem
@@ -66,17 +67,27 @@ def validate_file(path: str | os.PathLike[str]) -> tuple[ProcessDef | None, list
 
 def validate_text(text: str, file: str = "<string>") -> tuple[ProcessDef | None, list[Problem]]:
     """Like `validate_file` for YAML text already in memory (`file` names it in messages)."""
+    process, problems = _parse_and_build(text, file)
+    if process is None:
+        return None, list(problems)
+    return process, checks.check_process(process)
+
+
+@lru_cache(maxsize=256)
+def _parse_and_build(text: str, file: str) -> tuple[ProcessDef | None, tuple[Problem, ...]]:
+    """Parse, check the structure and build the frozen model: a pure function of the text,
+    cached, because every engine, scenario and replay loading the same bytes would otherwise
+    parse them again (PyYAML's pure-Python parser is most of the cost of loading). The
+    semantic checks run every time: one of them looks at the file system."""
     try:
         doc = load_yaml(text, file)
     except YamlError as exc:
-        return None, [Problem("FE100", exc.message, exc.location)]
+        return None, (Problem("FE100", exc.message, exc.location),)
     problems = schema_problems(doc, file)
     if problems:
-        return None, problems
+        return None, tuple(problems)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    process = build_process(doc, file, digest, text)
-    problems = checks.check_process(process)
-    return process, problems
+    return build_process(doc, file, digest, text), ()
 
 
 # ----------------------------------------------------------------------------- building

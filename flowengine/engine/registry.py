@@ -17,6 +17,19 @@ from ..definition.model import ProcessDef
 from ..errors import DefinitionError, ProcessNotFound
 from .compiler import CompiledProcess
 
+_COMPILED: dict[tuple[str, int], CompiledProcess] = {}
+
+
+def compiled(process: ProcessDef) -> CompiledProcess:
+    """The compiled form of `process`, shared by every engine in this interpreter: keyed by
+    the definition's digest and its calendar (itself shared by content), both immutable."""
+    calendar = build_calendar(process.calendars)
+    key = (process.digest, id(calendar))
+    found = _COMPILED.get(key)
+    if found is None:
+        found = _COMPILED[key] = CompiledProcess(process, calendar)
+    return found
+
 
 class Registry:
     def __init__(self) -> None:
@@ -40,8 +53,7 @@ class Registry:
     def add(self, process: ProcessDef) -> ProcessDef:
         self._by_id[process.id] = process
         if process.digest not in self._by_digest:
-            self._by_digest[process.digest] = CompiledProcess(
-                process, build_calendar(process.calendars))
+            self._by_digest[process.digest] = compiled(process)
         return process
 
     def add_text(self, text: str, file: str) -> ProcessDef:
@@ -50,8 +62,7 @@ class Registry:
         if process is None or any(p.severity == "error" for p in problems):
             raise DefinitionError(problems)
         if process.digest not in self._by_digest:
-            self._by_digest[process.digest] = CompiledProcess(
-                process, build_calendar(process.calendars))
+            self._by_digest[process.digest] = compiled(process)
         return process
 
     def latest(self, process_id: str) -> CompiledProcess:
