@@ -31,7 +31,8 @@ from flowengine.store.memory import MemoryStore
 
 ROOT = Path(__file__).resolve().parents[2]
 TZ = ZoneInfo("Asia/Shanghai")
-START = datetime(2026, 1, 5, 9, 0, tzinfo=TZ)  # deadlines of the whole run stay within 2026
+START = datetime(2026, 1, 5, 9, 0, tzinfo=TZ)
+LAST = datetime(2026, 6, 30, 9, 0, tzinfo=TZ)  # so every deadline computed falls within 2026
 PROCESS_IDS = ("standard_case", "medical_dispute", "five_step")
 
 _REGISTRY = Registry()
@@ -67,7 +68,8 @@ def field_value(f: FieldDef, today: date) -> st.SearchStrategy[Any]:
         return st.booleans()
     if f.type in ("integer", "money"):
         lo = int(f.minimum) if f.minimum is not None else 0
-        hi = int(f.maximum) if f.maximum is not None else 300_000
+        cap = 300_000 if f.type == "money" else 60  # integers are day counts: stay in 2026
+        hi = min(int(f.maximum), cap) if f.maximum is not None else cap
         ints = st.sampled_from(sorted({lo, min(hi, lo + 1), min(hi, 20_000), hi}))
         return ints if f.type == "integer" else ints.map(lambda n: str(Decimal(n)))
     if f.type == "date":
@@ -148,12 +150,14 @@ def _run_history(draw: Any, kind: str) -> tuple[Engine, Snapshots, list[str]]:
             continue
     for _ in range(draw(st.integers(0, 30)) if ids else 0):
         if draw(st.integers(0, 2)) == 0:
-            clock.advance(timedelta(minutes=draw(st.integers(1, 60 * 24 * 12))))
+            step = timedelta(minutes=draw(st.integers(1, 60 * 24 * 12)))
+            if clock.now() + step < LAST:  # the national calendar data ends with 2026
+                clock.advance(step)
             engine.tick()
             continue
         case = engine.case(draw(st.sampled_from(ids)))
         _fire_step(draw, engine, case, _REGISTRY.pinned(case.digest).process)  # type: ignore[union-attr]
-    clock.advance(timedelta(days=draw(st.integers(0, 40))))
+    clock.set(min(clock.now() + timedelta(days=draw(st.integers(0, 40))), LAST))
     engine.tick()
     return engine, snaps, ids
 
