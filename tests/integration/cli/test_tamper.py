@@ -132,6 +132,14 @@ def test_reordered_rows_by_swapping_bodies(copy: tuple[Cli, list[str]]) -> None:
     assert _broken(cli) == [(ids[0], 6)]
 
 
+@pytest.mark.parametrize("body", ["not json at all", "{}", '{"seq": "x"}', "[]"])
+def test_unreadable_event_body(copy: tuple[Cli, list[str]], body: str) -> None:
+    cli, ids = copy
+    _sql(cli.db, ("UPDATE events SET body = ? WHERE case_id = ? AND seq = 3", (body, ids[0])))
+    assert _broken(cli) == [(ids[0], 3)]
+    _replay_fails(cli, ids[0], 3)
+
+
 def test_changed_stored_hash(copy: tuple[Cli, list[str]]) -> None:
     cli, ids = copy
     _sql(cli.db, ("UPDATE events SET hash = ? WHERE case_id = ? AND seq = 6",
@@ -182,7 +190,7 @@ def test_stored_bodies_are_canonical_so_hashing_the_text_is_the_chain_check(
         pristine: tuple[Path, list[str]]) -> None:
     """The fast path of `audit verify` hashes the stored body text; that equals
     `chain_hash(event.body())` only because the text is exactly the canonical form."""
-    from flowengine.audit.verify import _sql_rows
+    from flowengine.audit.rows import stored_events
     from flowengine.engine.events import canonical, chain_hash
 
     con = sqlite3.connect(pristine[0])
@@ -192,7 +200,7 @@ def test_stored_bodies_are_canonical_so_hashing_the_text_is_the_chain_check(
         assert canonical(json.loads(body)) == body
         assert hashlib.sha256(body.encode()).hexdigest() == stored
     store = SqlStore(f"sqlite:///{pristine[0]}")
-    fast = list(_sql_rows(store) or [])
+    fast = [row for row in stored_events(store) if isinstance(row, tuple)]
     slow = list(store.all_events())
     store.close()
     assert [e for e, _ in fast] == slow
