@@ -161,7 +161,7 @@ def case_values(case: Case, final: bool, dup_fields: Sequence[str] = ()) -> dict
     }
 
 
-def case_from_values(row: Mapping[str, Any]) -> Case:
+def case_from_values(row: Mapping[Any, Any]) -> Case:
     """Rebuild the `Case` from the values of its `cases` row (instants already decoded)."""
     owner = row["owner"]
     return Case(

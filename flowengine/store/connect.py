@@ -20,7 +20,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import URL, Connection, Engine, event
 from sqlalchemy import create_engine as sa_create_engine
@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from .errors import DatabaseUnavailable
 
@@ -96,7 +97,7 @@ class Prepared:
 
     def __init__(self, stmt: ClauseElement, engine: Engine,
                  keys: list[str] | None = None) -> None:
-        compiled = stmt.compile(dialect=engine.dialect, column_keys=keys)
+        compiled = cast(SQLCompiler, stmt.compile(dialect=engine.dialect, column_keys=keys))
         self.sql = compiled.string
         self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
         self.named = not compiled.positiontup
@@ -163,10 +164,11 @@ class Held:
         if conn is not None and self._local.pid == os.getpid():
             return conn
         conn = self.engine.raw_connection()
+        driver: Any = conn.driver_connection
         if self._sqlite:  # also on a host's connection made before the store configured it
-            conn.driver_connection.execute("PRAGMA foreign_keys=ON").close()
+            driver.execute("PRAGMA foreign_keys=ON").close()
         else:
-            conn.driver_connection.autocommit = True
+            driver.autocommit = True
         self._local.conn, self._local.pid = conn, os.getpid()
         with self._lock:
             self._all.append(conn)
@@ -213,7 +215,8 @@ class Held:
             conns, self._all = self._all, []
         for conn in conns:
             if not self._sqlite:
-                conn.driver_connection.autocommit = False
+                driver: Any = conn.driver_connection
+                driver.autocommit = False
             conn.close()
         self._local = threading.local()
 

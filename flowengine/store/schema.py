@@ -108,7 +108,7 @@ cases = Table(
     Column("next_timer_at", Instant, nullable=True),
     Column("claimed_until", Instant, nullable=True),  # a worker's lease on the due timer
     Index("ix_cases_next_timer_at", "next_timer_at"),
-    Index("ix_cases_process_state", "process_id", "state"),
+    Index("ix_cases_process", "process_id"),  # not state: most fires change it
     Index("ix_cases_open_dup", "dup_key",
           sqlite_where=text("final = 0"), postgresql_where=text("NOT final")),
     Index("ix_cases_overdue", "overdue",

@@ -63,7 +63,7 @@ def _cases() -> None:
         sa.Column("claimed_until", INSTANT, nullable=True),
     )
     op.create_index("ix_cases_next_timer_at", "cases", ["next_timer_at"])
-    op.create_index("ix_cases_process_state", "cases", ["process_id", "state"])
+    op.create_index("ix_cases_process", "cases", ["process_id"])
     op.create_index("ix_cases_open_dup", "cases", ["dup_key"],
                     sqlite_where=sa.text("final = 0"), postgresql_where=sa.text("NOT final"))
     op.create_index("ix_cases_overdue", "cases", ["overdue"],
