@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from ..engine.case import Actor
+from ..engine.case import Actor, Case
 from ..engine.events import Event, event_from_dict
 from ..store.base import Store
 
@@ -116,4 +116,52 @@ def _sql_rows(store: Any, case_id: str | None, batch: int = 2000) -> Iterator[Ro
             yield decode(row_case, seq, body, stored_hash)
 
 
-__all__ = ["Row", "Unreadable", "decode", "stored_events"]
+def load_cases(store: Store, case_ids: list[str]) -> dict[str, Case]:
+    """The stored projections of `case_ids`: one query on the SQL store, else one each."""
+    sql = _sql_store(store)
+    if sql is not None:
+        found = _sql_cases(sql, case_ids)
+        if found is not None:
+            return found
+    loaded = {case_id: store.load_case(case_id) for case_id in case_ids}
+    return {k: v for k, v in loaded.items() if v is not None}
+
+
+def _sql_cases(store: Any, case_ids: list[str]) -> dict[str, Case] | None:
+    """Read the way `SqlStore.cases` does (its columns, `codec.case_from_values`); None when
+    the store's codec no longer offers that, and the caller loads case by case."""
+    try:
+        from ..store.codec import case_from_values
+    except ImportError:  # pragma: no cover - guards against the store changing under us
+        return None
+    from sqlalchemy import select
+
+    from ..store.schema import cases as table
+
+    columns = [c for c in table.c if c.name != "claimed_until"]
+    stmt = select(*columns).where(table.c.id.in_(case_ids))
+    with store.engine.connect() as conn:
+        return {c.id: c for c in (case_from_values(r._mapping) for r in conn.execute(stmt))}
+
+
+def cases_without_events(store: Store) -> Iterator[str] | None:
+    """Ids of case records that have no event at all, found by the database (an anti-join
+    on the events' (case_id, seq) index); None when the store is not the SQL store."""
+    sql = _sql_store(store)
+    if sql is None:
+        return None
+    return _sql_orphans(sql)
+
+
+def _sql_orphans(store: Any) -> Iterator[str]:
+    from sqlalchemy import exists, select
+
+    from ..store.schema import cases, events
+
+    stmt = select(cases.c.id).where(~exists().where(events.c.case_id == cases.c.id))
+    with store.engine.connect() as conn:
+        yield from conn.execute(stmt).scalars()
+
+
+__all__ = ["Row", "Unreadable", "cases_without_events", "decode", "load_cases",
+           "stored_events"]

@@ -1,14 +1,16 @@
 """`audit verify`: check every case of a store, streaming, and name each broken case.
 
-Why streaming: a registry office's database holds millions of events. `Store.all_events()`
-yields them case by case and in sequence, so only the case being checked is held: its chain
-cursor and its folded projection (plus one id string per case seen, to find case records
-that lost every event). For each case:
+Why streaming: a registry office's database holds millions of events. The events are read
+case by case and in sequence, so only the cases being checked are held: a chain cursor and
+a folded projection each, for at most a batch of cases whose stored records are then read
+with one query. For each case:
 
 - the hash chain (chain.py): sequence gap-free from 1, prev_hash links, hash recomputed;
 - the fold: the events replay on the pinned definition (replay.py);
 - the projection: the stored case record equals the replayed case field by field, so an
-  edit of the `cases` table alone (state, data, deadlines) is caught too.
+  edit of the `cases` table alone (state, data, deadlines) is caught too;
+- completeness: case records without any event (on the SQL store the database finds them
+  with an anti-join; other stores are in memory and list their cases).
 
 Events are read through `rows.stored_events`: on the SQL store with the hash of their
 stored body text, and a row that does not even decode is reported, not a crash.
@@ -20,10 +22,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..engine.case import Case
 from ..engine.registry import Registry
 from ..store.base import CaseQuery, Store
 from .replay import CaseFolder, PinnedDefinitions, compare, jsonable
-from .rows import Unreadable, stored_events
+from .rows import Unreadable, cases_without_events, load_cases, stored_events
 
 
 @dataclass(frozen=True)
@@ -70,45 +73,91 @@ def verify_store(store: Store, registry: Registry | None = None, *,
                  on_problem: Listener | None = None, projections: bool = True) -> VerifyReport:
     """Check every case; `on_problem` is told of each broken case as soon as it is found.
     `projections`: also compare each stored case record with its replay."""
-    report = VerifyReport()
-    definitions = PinnedDefinitions(store, registry)
-    seen: set[str] = set()
+    return _Verifier(store, registry, on_problem, projections).run()
 
-    def found(problem: CaseProblem | None) -> None:
+
+class _Verifier:
+    """One pass over the events. Replayed cases wait in batches of `BATCH` so their stored
+    records are read with one query per batch (bounded memory, few round trips)."""
+
+    BATCH = 500
+
+    def __init__(self, store: Store, registry: Registry | None, on_problem: Listener | None,
+                 projections: bool) -> None:
+        self.store = store
+        self.definitions = PinnedDefinitions(store, registry)
+        self.on_problem = on_problem
+        self.projections = projections
+        self.report = VerifyReport()
+        self.pending: list[CaseFolder] = []
+        self.orphans = cases_without_events(store) if projections else None
+        # Without the database's help, remember every id (to find records without events).
+        self.seen: set[str] | None = set() if self.orphans is None else None
+
+    def run(self) -> VerifyReport:
+        folder: CaseFolder | None = None
+        for row in stored_events(self.store):
+            case_id = row.case_id if isinstance(row, Unreadable) else row[0].case_id
+            if folder is None or case_id != folder.case_id:
+                if folder is not None:
+                    self._done(folder)
+                folder = self._start(case_id)
+            folder.feed_row(row)
+            self.report.events += 1
+        if folder is not None:
+            self._done(folder)
+        self._flush()
+        for problem in self._records_without_events():
+            self._found(problem)
+        return self.report
+
+    def _found(self, problem: CaseProblem | None) -> None:
         if problem is not None:
-            report.problems.append(problem)
-            if on_problem is not None:
-                on_problem(problem)
+            self.report.problems.append(problem)
+            if self.on_problem is not None:
+                self.on_problem(problem)
 
-    folder: CaseFolder | None = None
-    for row in stored_events(store):
-        case_id = row.case_id if isinstance(row, Unreadable) else row[0].case_id
-        if folder is None or case_id != folder.case_id:
-            if folder is not None:
-                found(_finish(store, folder, projections))
-            folder = _start(case_id, definitions, seen, report)
-        folder.feed_row(row)
-        report.events += 1
-    if folder is not None:
-        found(_finish(store, folder, projections))
-    for problem in _records_without_events(store, seen) if projections else ():
-        found(problem)
-    return report
+    def _start(self, case_id: str) -> CaseFolder:
+        if self.seen is not None:
+            if case_id in self.seen:  # a store that does not group events by case
+                self._found(CaseProblem(case_id, 0, "the case's events are not stored "
+                                        "together; the store's all_events() is broken",
+                                        "chain"))
+            self.seen.add(case_id)
+        self.report.cases += 1
+        return CaseFolder(case_id, self.definitions)
+
+    def _done(self, folder: CaseFolder) -> None:
+        if not self.projections:
+            self._found(_judge(folder, None, False))
+            return
+        self.pending.append(folder)
+        if len(self.pending) >= self.BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self.pending:
+            return
+        stored = load_cases(self.store, [f.case_id for f in self.pending])
+        for folder in self.pending:
+            self._found(_judge(folder, stored.get(folder.case_id), True))
+        self.pending.clear()
+
+    def _records_without_events(self) -> Iterable[CaseProblem]:
+        if not self.projections:
+            return
+        if self.orphans is not None:
+            ids: Iterable[str] = self.orphans
+        else:
+            seen = self.seen or set()
+            ids = (c.id for c in self.store.cases(CaseQuery()) if c.id not in seen)
+        for case_id in ids:
+            yield CaseProblem(case_id, 1, "the case record has no events (its history was "
+                              "deleted)", "missing")
 
 
-def _start(case_id: str, definitions: PinnedDefinitions, seen: set[str],
-           report: VerifyReport) -> CaseFolder:
-    if case_id in seen:  # a store that does not group events by case: say so, do not guess
-        report.problems.append(CaseProblem(case_id, 0, "the case's events are not stored "
-                                           "together; the store's all_events() is broken",
-                                           "chain"))
-    seen.add(case_id)
-    report.cases += 1
-    return CaseFolder(case_id, definitions)
-
-
-def _finish(store: Store, folder: CaseFolder, projections: bool) -> CaseProblem | None:
-    stored = store.load_case(folder.case_id) if projections else None
+def _judge(folder: CaseFolder, stored: Case | None, projections: bool) -> CaseProblem | None:
+    """The problem of one replayed case, if any: its chain first, then its record."""
     fault = folder.fault(stored.seq if stored is not None else None)
     if fault is not None:
         return CaseProblem(fault.case_id, fault.seq, fault.why, "chain")
@@ -123,22 +172,11 @@ def _finish(store: Store, folder: CaseFolder, projections: bool) -> CaseProblem 
     if not mismatches:
         return None
     shown = "; ".join(f"{m.field}: stored {jsonable(m.stored)!r}, replayed "
-                      f"{jsonable(m.replayed)!r}"
-                      for m in mismatches[:3])
+                      f"{jsonable(m.replayed)!r}" for m in mismatches[:3])
     more = f" (and {len(mismatches) - 3} more)" if len(mismatches) > 3 else ""
     return CaseProblem(folder.case_id, replayed.seq,
                        f"the stored case record differs from its replay: {shown}{more}",
                        "projection")
-
-
-def _records_without_events(store: Store, seen: set[str]) -> Iterable[CaseProblem]:
-    ids = getattr(store, "case_ids", None)
-    case_ids: Iterable[str] = ids() if callable(ids) else (
-        c.id for c in store.cases(CaseQuery()))
-    for case_id in case_ids:
-        if case_id not in seen:
-            yield CaseProblem(case_id, 1, "the case record has no events (its history was "
-                              "deleted)", "missing")
 
 
 __all__ = ["CaseProblem", "VerifyReport", "replay_all", "verify_store"]

@@ -104,6 +104,16 @@ def test_deleted_event(copy: tuple[Cli, list[str]]) -> None:
     _replay_fails(cli, ids[0], 5)
 
 
+def test_every_event_of_a_case_deleted(copy: tuple[Cli, list[str]]) -> None:
+    cli, ids = copy
+    con = sqlite3.connect(cli.db)
+    with con:
+        assert con.execute("DELETE FROM events WHERE case_id = ?", (ids[1],)).rowcount == 8
+    con.close()
+    assert _broken(cli) == [(ids[1], 1)]
+    assert "no events" in cli("audit", "verify").stdout
+
+
 def test_deleted_last_event(copy: tuple[Cli, list[str]]) -> None:
     cli, ids = copy
     _sql(cli.db, ("DELETE FROM events WHERE case_id = ? AND seq = 8", (ids[2],)))

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from flowengine import Engine, SimulatedClock
-from flowengine.audit.verify import verify_store
+from flowengine.audit.verify import _Verifier, verify_store
 from flowengine.store.memory import MemoryStore
 
 from .support import new_engine, walk_standard
@@ -74,8 +74,10 @@ def test_a_case_record_without_events_is_named(
 
 
 def test_verify_streams_one_case_at_a_time(
-        three: tuple[Engine, SimulatedClock, list[str]]) -> None:
-    """all_events() is consumed lazily: the check of case 1 ends before case 2 is read."""
+        three: tuple[Engine, SimulatedClock, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """all_events() is consumed lazily: with batches of one case, case 1's record is read
+    (and the case checked and dropped) before more than one event of case 2 is read."""
+    monkeypatch.setattr(_Verifier, "BATCH", 1)
     engine, _, ids = three
     store = _store(engine)
     order: list[str] = []
