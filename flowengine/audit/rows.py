@@ -108,7 +108,7 @@ def _sql_rows(store: Any, case_id: str | None, batch: int = 2000) -> Iterator[Ro
             where = " WHERE case_id = ?" if case_id is not None else ""
             text = (f"SELECT case_id, seq, CAST(body AS BLOB), hash FROM {table.name}{where} "
                     "ORDER BY case_id, seq")
-            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            cursor = conn.connection.dbapi_connection.cursor()
             rows: Any = cursor.execute(text, (case_id,) if case_id is not None else ())
         else:  # a server-side cursor, `batch` rows at a time
             rows = conn.execution_options(yield_per=batch).execute(stmt)
