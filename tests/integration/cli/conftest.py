@@ -71,6 +71,10 @@ class Cli:
         assert r.code == 0, r.stderr
         return r.stdout.splitlines()[0]
 
+    @staticmethod
+    def processes() -> Path:
+        return PROCESSES
+
     def engine(self) -> Engine:
         """An API engine on the same database, to set up cases quickly."""
         store = SqlStore(self.url)
