@@ -13,6 +13,7 @@ import functools
 import importlib
 import json
 import os
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,10 +21,13 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..clock import parse_instant
 from ..engine.case import Actor
 from ..engine.engine import Engine
+from ..errors import FlowengineError
 from ..store.base import Store
 
 DEFAULT_DB = "sqlite:///flowengine.db"
@@ -51,6 +55,31 @@ class InstantType(click.ParamType):  # type: ignore[type-arg]  # generic only in
 INSTANT = InstantType()
 
 
+def is_database_error(exc: BaseException) -> bool:
+    """SQLAlchemy's errors and the DB-API drivers' own (the store also runs statements on
+    raw DB-API connections); psycopg's are recognised by module, so it is not imported."""
+    if isinstance(exc, (SQLAlchemyError, sqlite3.Error)):
+        return True
+    return type(exc).__module__.split(".")[0] in ("psycopg", "psycopg2")
+
+
+class DatabaseProblem(FlowengineError):
+    """The database refused a query: unreachable, locked, or a schema from another version
+    (exit 2: the input, the database, is not usable as it is)."""
+
+    def __init__(self, url: str, exc: BaseException) -> None:
+        detail = _first_line(getattr(exc, "orig", None) or exc)
+        super().__init__(f"database {_hide_password(url)}: {detail}; if its schema is from "
+                         f"another flowengine version, run 'flowengine db upgrade'")
+
+
+def _hide_password(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url
+
+
 @dataclass(frozen=True)
 class EngineSpec:
     """Where the cases live, which process folders and plugins to load."""
@@ -66,7 +95,12 @@ def engine_options(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, db: str, processes: tuple[str, ...], plugins: tuple[str, ...],
                 **kwargs: Any) -> Any:
-        return func(*args, spec=EngineSpec(db, processes, plugins), **kwargs)
+        try:
+            return func(*args, spec=EngineSpec(db, processes, plugins), **kwargs)
+        except Exception as exc:  # never a traceback for a database that will not do
+            if is_database_error(exc):
+                raise DatabaseProblem(db, exc) from exc
+            raise
 
     wrapper = click.option(
         "--plugin", "plugins", multiple=True, metavar="MODULE:OBJECT",

@@ -108,3 +108,16 @@ def test_list_filters(cli: Cli) -> None:
     assert [c["id"] for c in overdue] == [a]
     assert overdue[0]["open_deadlines"][0] == {"name": "acceptance_notice", "status": "overdue",
                                                "due": "2026-03-17"}
+
+
+def test_a_database_from_another_schema_is_an_input_error(cli: Cli) -> None:
+    import sqlite3
+
+    case_id = cli.start()
+    con = sqlite3.connect(cli.db)
+    con.execute("ALTER TABLE cases RENAME COLUMN state TO status")
+    con.close()
+    for args in (("case", "show", case_id), ("replay", case_id), ("audit", "verify")):
+        r = cli(*args)
+        assert r.code == 2, (args, r)
+        assert "error: database sqlite:///" in r.stderr and "Traceback" not in r.stderr
