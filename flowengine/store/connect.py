@@ -102,7 +102,7 @@ class Prepared:
         self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
         self.named = not compiled.positiontup
         self.bind_names = tuple(compiled.binds)
-        self.convert = _to_sqlite if engine.dialect.name == "sqlite" else _same
+        self.convert = _to_sqlite if engine.dialect.name == "sqlite" else same
 
     def args(self, params: Mapping[str, Any]) -> Any:
         """The DBAPI parameters, values converted to the database's form."""
@@ -125,7 +125,7 @@ def _to_sqlite(value: Any) -> Any:
     return value
 
 
-def _same(value: Any) -> Any:
+def same(value: Any) -> Any:
     return value
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import uuid
 from base64 import b32encode
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,7 +34,7 @@ from ..errors import ConcurrentUpdate
 from . import migrations
 from .base import CaseQuery, OutboxRow
 from .codec import case_from_values, case_values, dup_key, load_data
-from .connect import Held, Prepared, configure_sqlite, instant_from_db, open_engine
+from .connect import Held, Prepared, configure_sqlite, instant_from_db, open_engine, same
 from .errors import DatabaseUnavailable
 from .schema import cases, definitions, events, outbox
 
@@ -45,6 +45,7 @@ _OUTBOX_COLUMNS = [c for c in outbox.c if c.name != "due_at"]
 _CHANGING = ("state", "data", "deadlines", "seq", "last_hash", "overdue", "late", "final",
              "duplicate_of", "dup_key", "updated_at", "next_timer_at", "claimed_until")
 _CASE_NAMES = tuple(c.name for c in _CASE_COLUMNS)
+_CASE_INSTANTS = ("created_at", "updated_at", "next_timer_at")
 _SEEN_MAX = 4096  # rows remembered to SET only what changed (one fire: load, then append)
 
 
@@ -126,8 +127,9 @@ class SqlStore:
         _check_sequence(case, events, expected_seq)
         sql = self._sql
         convert = sql.convert
-        row = {k: convert(v) for k, v in
-               case_values(case, final, self._dup_fields(case.digest)).items()}
+        row = case_values(case, final, self._dup_fields(case.digest))
+        for name in _CASE_INSTANTS:  # the only values whose database form differs
+            row[name] = convert(row[name])
         try:
             with self._held.write() as cur:
                 if expected_seq == 0:
@@ -139,7 +141,7 @@ class SqlStore:
                     if cur.rowcount != 1:
                         raise ConcurrentUpdate(case.id, self._seq_in(cur, case.id) + 1)
                 cur.executemany(sql.insert_event.sql,
-                                [sql.insert_event.args(_event_row(e)) for e in events])
+                                [sql.insert_event.pick(_event_row(e, convert)) for e in events])
                 if outbox:
                     cur.executemany(sql.insert_outbox.sql,
                                     [sql.insert_outbox.args(_outbox_row(r)) for r in outbox])
@@ -400,17 +402,22 @@ def _key_fields(stored: str | None) -> tuple[str, ...]:
 
 def _check_sequence(case: Case, evs: Sequence[Event], expected: int) -> None:
     """Refuse a malformed append (an engine bug), which the database could not see."""
-    seqs = [e.seq for e in evs]
-    if seqs != list(range(expected + 1, expected + 1 + len(evs))):
-        raise ValueError(f"case {case.id}: events {seqs} do not follow seq {expected}")
-    if any(e.case_id != case.id for e in evs) or case.seq != expected + len(evs):
+    seq = expected
+    for e in evs:
+        seq += 1
+        if e.seq != seq or e.case_id != case.id:
+            raise ValueError(f"case {case.id}: events {[(x.case_id, x.seq) for x in evs]} "
+                             f"do not follow seq {expected}")
+    if case.seq != seq:
         raise ValueError(f"case {case.id}: the projection (seq {case.seq}) does not match "
                          f"the events appended after seq {expected}")
 
 
-def _event_row(e: Event) -> dict[str, Any]:
+def _event_row(e: Event, convert: Callable[[Any], Any] = same) -> dict[str, Any]:
+    """The `events` row (`at` in the database's form when `convert` is given)."""
     return {
-        "case_id": e.case_id, "seq": e.seq, "at": e.at, "type": e.type, "trigger": e.trigger,
+        "case_id": e.case_id, "seq": e.seq, "at": convert(e.at), "type": e.type,
+        "trigger": e.trigger,
         "source": e.source, "dest": e.dest, "actor_name": e.actor.name,
         "actor_role": e.actor.role, "process_id": e.process_id, "digest": e.digest,
         "body": canonical(e.body()), "prev_hash": e.prev_hash, "hash": e.hash,
