@@ -1,6 +1,7 @@
 """Auditing a case history: the hash chain, replay on the pinned definition, `audit verify`
 over a whole store, export, and the KPI report.
 
+    rows.py      stored events with the hash of their stored bytes; unreadable rows
     chain.py     one case's chain, event by event (first broken event and why)
     replay.py    rebuild a case from its events; compare with the stored projection
     verify.py    every case of a store, streaming
@@ -15,10 +16,12 @@ from .chain import ChainCursor, ChainFault, check_chain, require_chain
 from .export import export_text
 from .replay import Mismatch, PinnedDefinitionMissing, Replayer, ReplayResult, compare, replay
 from .report import Rate, Report, build_report, report
-from .verify import CaseProblem, VerifyReport, verify_store
+from .rows import Unreadable, stored_events
+from .verify import CaseProblem, VerifyReport, replay_all, verify_store
 
 __all__ = [
     "CaseProblem", "ChainCursor", "ChainFault", "Mismatch", "PinnedDefinitionMissing", "Rate",
     "Replayer", "ReplayResult", "Report", "VerifyReport", "build_report", "check_chain",
-    "compare", "export_text", "replay", "report", "require_chain", "verify_store",
+    "Unreadable", "compare", "export_text", "replay", "replay_all", "report", "require_chain",
+    "stored_events", "verify_store",
 ]
