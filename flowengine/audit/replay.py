@@ -116,6 +116,7 @@ class CaseFolder:
         self.folded = 0
         self.left_out = 0
         self.timeline: list[TimelineEntry] | None = [] if timeline else None
+        self.missing: PinnedDefinitionMissing | None = None
 
     def feed_row(self, row: Row) -> None:
         """A row from `rows.stored_events`: an event with its content hash, or unreadable."""
@@ -154,8 +155,11 @@ class CaseFolder:
             assert self.process is not None
             apply(self.process, self.case, event)
             self.folded += 1
-        except PinnedDefinitionMissing:
-            raise
+        except PinnedDefinitionMissing as exc:  # verify names the case; replay raises it
+            self.missing = exc
+            self.fold_fault = ChainFault(self.case_id, event.seq,
+                                         f"its definition version {exc.digest[:12]}… is not "
+                                         "stored, so the case cannot be replayed")
         except Exception as exc:  # a tampered event can break the fold in any way
             self.fold_fault = ChainFault(self.case_id, event.seq, f"cannot be folded: {exc}")
 
@@ -266,6 +270,8 @@ class Replayer:
                 folder.feed_row(row)
         if folder.chain.count == 0 and stored is None:
             raise CaseNotFound(case_id)
+        if folder.missing is not None:
+            raise folder.missing
         result = ReplayResult(
             case_id=case_id, case=folder.case, stored=stored, timeline=folder.timeline or [],
             until=until, events=folder.chain.count, folded=folder.folded,

@@ -8,6 +8,7 @@ import pytest
 
 from flowengine import Engine, SimulatedClock
 from flowengine.audit.verify import _Verifier, verify_store
+from flowengine.engine.events import GENESIS, seal
 from flowengine.store.memory import MemoryStore
 
 from .support import new_engine, walk_standard
@@ -100,3 +101,19 @@ def test_verify_streams_one_case_at_a_time(
     first_load = order.index(f"load {ids[0]}")
     assert order[first_load - 1] == f"read {ids[1]}"  # only one event of case 2 read so far
     assert order[:first_load - 1] == [f"read {ids[0]}"] * engine.case(ids[0]).seq
+
+
+def test_a_case_whose_definition_is_not_stored_is_named_not_fatal(
+        three: tuple[Engine, SimulatedClock, list[str]]) -> None:
+    engine, _, (a, b, c) = three
+    store = _store(engine)
+    resealed, prev = [], GENESIS  # a consistent chain naming an unknown definition
+    for event in store._events[b]:
+        event = seal(replace(event, digest="f" * 64, prev_hash=prev))
+        resealed.append(event)
+        prev = event.hash
+    store._events[b] = resealed
+    store._cases[b].last_hash = prev
+    rep = verify_store(store)
+    assert [(p.case_id, p.seq) for p in rep.problems] == [(b, 1)]
+    assert "definition version ffffffffffff… is not stored" in rep.problems[0].why
