@@ -116,6 +116,21 @@ def _sql_rows(store: Any, case_id: str | None, batch: int = 2000) -> Iterator[Ro
             yield decode(row_case, seq, body, stored_hash)
 
 
+def readable_history(store: Store, case_id: str) -> list[Event]:
+    """One case's events for display and export; `CaseNotFound` when it has none, and
+    `ChainBroken` (exit 1, naming the event) when a stored row cannot even be read."""
+    from ..errors import CaseNotFound, ChainBroken
+
+    events: list[Event] = []
+    for row in stored_events(store, case_id):
+        if isinstance(row, Unreadable):
+            raise ChainBroken(case_id, row.seq, row.why + "; 'flowengine replay' shows the rest")
+        events.append(row[0])
+    if not events:
+        raise CaseNotFound(case_id)
+    return events
+
+
 def load_cases(store: Store, case_ids: list[str]) -> dict[str, Case]:
     """The stored projections of `case_ids`: one query on the SQL store, else one each."""
     sql = _sql_store(store)
@@ -164,4 +179,4 @@ def _sql_orphans(store: Any) -> Iterator[str]:
 
 
 __all__ = ["Row", "Unreadable", "cases_without_events", "decode", "load_cases",
-           "stored_events"]
+           "readable_history", "stored_events"]

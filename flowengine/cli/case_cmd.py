@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 
 import click
 
+from ..audit.rows import readable_history
 from ..audit.timeline import deadline_outcome, entry
 from ..clock import DEFAULT_TZ
 from ..engine.case import Actor, Case, Deadline
@@ -121,7 +122,7 @@ def fire_cmd(case_id: str, trigger: str, data: Mapping[str, Any], at: datetime |
         case = engine.fire(case_id, trigger, data, actor=actor, at=at)
     except TriggerRejected as exc:
         _rejected(exc, as_json)
-    events = [e for e in engine.history(case_id) if e.seq > before]
+    events = [e for e in readable_history(engine.store, case_id) if e.seq > before]
     doc = {**case_doc(case), "events": [entry(e).as_dict() for e in events]}
     emit(as_json, doc, [entry(e).line() for e in events] + [_summary(case)])
 
@@ -140,7 +141,7 @@ def show_cmd(case_id: str, spec: EngineSpec, as_json: bool) -> None:
     """State, data, deadlines, duplicate links and history of CASE."""
     engine = open_engine(spec, load_processes=False)
     case = engine.case(case_id)
-    history = engine.history(case_id)
+    history = readable_history(engine.store, case_id)
     duplicates = _pointing_here(engine, case)
     doc = {**case_doc(case, duplicates), "history": [entry(e).as_dict() for e in history]}
     emit(as_json, doc, _show_lines(case, duplicates, [entry(e).line() for e in history]))

@@ -22,6 +22,7 @@ import click
 from ..audit.export import export_text
 from ..audit.replay import Replayer, ReplayResult
 from ..audit.report import report, report_lines
+from ..audit.rows import readable_history
 from ..audit.timeline import deadlines_summary, entry
 from ..audit.verify import CaseProblem, verify_store
 from ..engine.events import Event
@@ -167,7 +168,7 @@ def verify_cmd(spec: EngineSpec, as_json: bool) -> None:
 def export_cmd(case_id: str, fmt: str, output: Any, spec: EngineSpec) -> None:
     """The history of CASE as JSON or CSV."""
     engine = open_engine(spec, load_processes=False)
-    output.write(export_text(case_id, engine.history(case_id), fmt))
+    output.write(export_text(case_id, readable_history(engine.store, case_id), fmt))
 
 
 class _DateType(click.ParamType):  # type: ignore[type-arg]  # generic only in click >= 8.2

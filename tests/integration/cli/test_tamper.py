@@ -148,6 +148,10 @@ def test_unreadable_event_body(copy: tuple[Cli, list[str]], body: str) -> None:
     _sql(cli.db, ("UPDATE events SET body = ? WHERE case_id = ? AND seq = 3", (body, ids[0])))
     assert _broken(cli) == [(ids[0], 3)]
     _replay_fails(cli, ids[0], 3)
+    for args in (("case", "show", ids[0]), ("export", ids[0], "--format", "csv")):
+        r = cli(*args)
+        assert r.code == 1 and f"case {ids[0]}: event 3: the stored event cannot be read" \
+            in r.stderr and "Traceback" not in r.stderr, (args, r)
 
 
 def test_changed_stored_hash(copy: tuple[Cli, list[str]]) -> None:
