@@ -1,0 +1,247 @@
+"""`tick` with 1,000,000 open cases: nothing due, then 1,000 due. Time and peak memory.
+
+    python bench/bench_tick.py [--cases 1000000] [--due 1000] [--no-pg]
+
+The cases are bulk-inserted straight into the `cases` table (not timed): copies of a real
+medical_dispute case waiting in mediation, each with its own 30-working-day deadline, the
+timers spread evenly over the next 60 days, and `--due` of them fallen due an hour ago.
+Then, through `Engine.tick`:
+
+- 0 due: a tick at an instant before every timer. It must be one index range scan on
+  `cases.next_timer_at` (the query plan is printed and checked) and load no case;
+- `--due` due: each due case runs out (timer event + the automatic `mediation_failed`),
+  one transaction per case; then a second tick at the same instant must fire nothing.
+
+Peak memory is tracemalloc's peak during the tick (Python allocations). Results replace
+the "tick" section of bench/RESULTS-store.md. Needs ~2 GB of disk for 1,000,000 cases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sqlite3
+import statistics
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from store_common import ROOT, machine, machine_table, postgres, write_section
+
+from flowengine import Actor, Engine, SimulatedClock
+from flowengine.store.codec import case_values, dump_deadlines
+from flowengine.store.schema import cases as cases_table
+from flowengine.store.sql import SqlStore
+
+PROCESSES = ROOT / "processes"
+CST = timezone(timedelta(hours=8))
+NOW = datetime(2026, 5, 4, 10, 0, tzinfo=CST)
+COLUMNS = [c.name for c in cases_table.c]
+
+
+def template() -> tuple[dict[str, Any], Any, str]:
+    """A real case in mediation (its row values and deadline) and its definition text."""
+    engine = Engine(processes=[PROCESSES], clock=SimulatedClock(NOW - timedelta(days=70)))
+    reception, director = Actor("王芳", "reception"), Actor("李明", "office_director")
+    case = engine.start("medical_dispute", actor=reception, data={
+        "complainant": "张某", "relation": "guardian", "patient": "张小某",
+        "department_kind": "outpatient", "claim_amount": "35000"})
+    for trigger, actor, data in [
+            ("verify_identity", reception, {}),
+            ("determine", director, {"category": "medical_quality", "cause": "hospital",
+                                     "responsibility": "hospital"}),
+            ("give_feedback", director, {}), ("route_claim", director, {})]:
+        case = engine.fire(case.id, trigger, data=data, actor=actor)
+    assert case.state == "mediation"
+    process = engine.process("medical_dispute")
+    return case_values(case, False, process.duplicate_key), case, process.source_text
+
+
+def rows(n: int, due: int, seed: int = 7) -> Iterator[dict[str, Any]]:
+    """`n` case rows: `due` of them due an hour before NOW, the rest over the next 60 days."""
+    row, case, _ = template()
+    deadline = case.deadlines["mediation"]
+    rng = random.Random(seed)
+    due_ones = set(rng.sample(range(n), due))
+    for i in range(n):
+        if i in due_ones:
+            at = NOW - timedelta(minutes=rng.randint(1, 60))
+        else:
+            at = NOW + timedelta(seconds=rng.randint(60, 60 * 86400))
+        d = replace(deadline, due=at, due_date=(at.astimezone(CST) - timedelta(days=1)).date())
+        yield {**row, "id": f"B{i:07d}", "deadlines": dump_deadlines({d.name: d}),
+               "next_timer_at": at, "dup_key": None}
+
+
+def load_sqlite(path: Path, n: int, due: int) -> str:
+    url = f"sqlite:///{path}"
+    digest, text = _digest_and_text()
+    with SqlStore(url) as store:
+        store.save_definition(digest, "medical_dispute", "2026.1", text)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA synchronous=OFF")  # the load is not what is measured
+    sql = f"INSERT INTO cases ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+    batch: list[tuple[Any, ...]] = []
+    for r in rows(n, due):
+        batch.append(tuple(_sqlite_value(r[c]) for c in COLUMNS))
+        if len(batch) == 20_000:
+            _insert(conn, sql, batch)
+    _insert(conn, sql, batch)
+    conn.execute("ANALYZE")
+    conn.close()
+    return url
+
+
+def _insert(conn: sqlite3.Connection, sql: str, batch: list[tuple[Any, ...]]) -> None:
+    conn.execute("BEGIN")
+    conn.executemany(sql, batch)
+    conn.execute("COMMIT")
+    batch.clear()
+
+
+def _sqlite_value(v: Any) -> Any:
+    if isinstance(v, datetime):
+        return v.astimezone(UTC).isoformat(timespec="microseconds")
+    return v
+
+
+def load_pg(url: str, n: int, due: int) -> str:
+    digest, text = _digest_and_text()
+    with SqlStore(url) as store:
+        store.save_definition(digest, "medical_dispute", "2026.1", text)
+        raw = store.engine.raw_connection()
+        try:
+            with raw.driver_connection.cursor() as cur:
+                with cur.copy(f"COPY cases ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+                    for r in rows(n, due):
+                        copy.write_row([r[c] for c in COLUMNS])
+                cur.execute("ANALYZE cases")
+            raw.driver_connection.commit()
+        finally:
+            raw.close()
+    return url
+
+
+def _digest_and_text() -> tuple[str, str]:
+    _, case, text = template()
+    return case.digest, text
+
+
+# ---------------------------------------------------------------------- measuring
+def measured(fn: Callable[[], Any]) -> tuple[Any, float, int]:
+    """(result, seconds, tracemalloc peak bytes)."""
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    result = fn()
+    seconds = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return result, seconds, peak
+
+
+def plan_of(store: SqlStore, now: datetime) -> str:
+    """The database's plan for what `due_cases(now)` runs (captured as it runs)."""
+    seen: list[tuple[str, Any]] = []
+
+    def grab(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        seen.append((statement, parameters))
+
+    event.listen(store.engine, "before_cursor_execute", grab)
+    try:
+        assert store.due_cases(now) == []
+    finally:
+        event.remove(store.engine, "before_cursor_execute", grab)
+    assert len(seen) == 1, seen  # one statement: no claim written, no case loaded
+    statement, params = seen[0]
+    with store.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)
+            return "; ".join(str(r[-1]) for r in rows)
+        rows = conn.exec_driver_sql("EXPLAIN " + statement, params)
+        return "; ".join(r[0].strip() for r in rows)
+
+
+def run_backend(name: str, url: str, n: int, due: int, rounds: int) -> dict[str, Any]:
+    engine = Engine(db=url, processes=[PROCESSES], clock=SimulatedClock(NOW))
+    store: SqlStore = engine.store  # type: ignore[assignment]
+    before = NOW - timedelta(hours=2)  # earlier than every timer
+    plan = plan_of(store, before)
+    assert "next_timer_at" in plan and "SCAN cases" not in plan and "Seq Scan" not in plan, plan
+    zero = [measured(lambda: engine.tick(before)) for _ in range(rounds)]
+    assert all(r == [] for r, _, _ in zero)
+    fired, seconds, peak = measured(lambda: engine.tick(NOW))
+    again, again_s, _ = measured(lambda: engine.tick(NOW))
+    moved = len(engine.cases(state="court_advised", limit=due + 10))
+    store.close()
+    assert again == [] and moved == due, (len(again), moved)
+    return {"backend": name, "cases": n, "due": due, "plan": plan,
+            "zero_ms": statistics.median(s for _, s, _ in zero) * 1e3,
+            "zero_peak_kib": max(p for _, _, p in zero) / 1024,
+            "due_s": seconds, "due_peak_kib": peak / 1024, "events": len(fired),
+            "again_ms": again_s * 1e3}
+
+
+def report(results: list[dict[str, Any]], info: dict[str, Any], args: Any) -> str:
+    lines = ["## tick with 1,000,000 open cases (bench_tick.py)", "",
+             f"`python bench/bench_tick.py --cases {args.cases} --due {args.due}`: cases "
+             "bulk-inserted (not timed), timers spread over 60 days; 0-due tick = median of "
+             f"{args.rounds}; peak = tracemalloc peak during the tick.", "",
+             machine_table(info),
+             "| backend | open cases | 0 due: time | 0 due: peak memory | due cases | "
+             "time to fire them | per case | events | peak memory | second tick |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        lines.append(
+            f"| {r['backend']} | {r['cases']:,} | {r['zero_ms']:.2f} ms | "
+            f"{r['zero_peak_kib']:.0f} KiB | {r['due']:,} | {r['due_s']:.2f} s | "
+            f"{r['due_s'] / max(r['due'], 1) * 1e3:.2f} ms | {r['events']:,} | "
+            f"{r['due_peak_kib']:,.0f} KiB | {r['again_ms']:.1f} ms |")
+    lines += ["", "Query plans of the 0-due tick (its only statement):", ""]
+    lines += [f"- {r['backend']}: `{r['plan']}`" for r in results]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--due", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--no-pg", action="store_true")
+    parser.add_argument("--dir", type=Path, default=None)
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    os.environ["FLOWENGINE_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    results = []
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        folder = Path(tmp)
+        info = machine(folder)
+        t0 = time.perf_counter()
+        url = load_sqlite(folder / "tick.db", args.cases, args.due)
+        print(f"SQLite: {args.cases:,} cases loaded in {time.perf_counter() - t0:.0f} s")
+        results.append(run_backend("SQLite (WAL, FULL)", url, args.cases, args.due, args.rounds))
+        print(results[-1])
+        (folder / "tick.db").unlink()
+        if not args.no_pg:
+            with postgres(durable=True) as pg:
+                if pg is not None:
+                    t0 = time.perf_counter()
+                    url = load_pg(pg.fresh_url(), args.cases, args.due)
+                    print(f"PostgreSQL: loaded in {time.perf_counter() - t0:.0f} s")
+                    results.append(run_backend("PostgreSQL (durable)", url, args.cases,
+                                               args.due, args.rounds))
+                    print(results[-1])
+    text = report(results, info, args)
+    print(text)
+    if not args.no_write:
+        write_section("tick", text)
+
+
+if __name__ == "__main__":
+    main()
