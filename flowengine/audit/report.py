@@ -14,7 +14,9 @@ Definitions (docs/audit.md has the long form; domain.md glossary for the Chinese
 - 立案率 filing rate = filed ÷ first-time cases received;
 - 按期办结率 on-time rate = cases with at least one finished deadline (met or expired)
   none of whose deadlines was late (met late, expired, overdue now) ÷ cases with at least
-  one finished deadline;
+  one finished deadline; `--deadline handling` restricts it to the named deadlines (an
+  office reporting 办结 within 60 days names `handling`), and every deadline also gets its
+  own rate, met on time ÷ finished;
 - 满意率 satisfaction = `petitioner_opinion` satisfied ÷ rated (satisfied + unsatisfied;
   `no_response` is not a rating), where the process has that field.
 
@@ -77,10 +79,13 @@ def is_accepted(process: ProcessDef, case: Case) -> bool:
     return case.state not in process.final_states or is_closed(process, case)
 
 
-def _deadline_flags(case: Case) -> tuple[bool, bool]:
-    """(some deadline finished, some deadline was late)."""
-    finished = any(d.status in ("met", "expired") for d in case.deadlines.values())
-    return finished, case.late
+def _deadline_flags(case: Case, names: frozenset[str]) -> tuple[bool, bool]:
+    """(some deadline finished, some deadline was late), over the deadlines named in
+    `names` (every deadline when empty)."""
+    chosen = [d for d in case.deadlines.values() if not names or d.name in names]
+    finished = any(d.status in ("met", "expired") for d in chosen)
+    late = any(d.late or d.status in ("overdue", "expired") for d in chosen)
+    return finished, late
 
 
 @dataclass
@@ -88,6 +93,7 @@ class ProcessFigures:
     """The figures of one process over the selected cases."""
 
     process: ProcessDef
+    on_time_deadlines: frozenset[str] = frozenset()  # 按期办结率 over these (empty: all)
     cases: int = 0
     by_state: Counter[str] = field(default_factory=Counter)
     first_time: int = 0
@@ -126,7 +132,7 @@ class ProcessFigures:
         self._breakdown(case, started.year)
 
     def _deadlines(self, case: Case) -> None:
-        finished, late = _deadline_flags(case)
+        finished, late = _deadline_flags(case, self.on_time_deadlines)
         self.finished_deadline += finished
         self.on_time += finished and not late
         extensions = sum(d.extensions for d in case.deadlines.values())
@@ -162,8 +168,9 @@ class ProcessFigures:
             out["closure_rate_filed"] = Rate(self.filed_closed, self.filed, "filed cases (立案)")
             out["filing_rate"] = Rate(self.filed, self.first_time,
                                       "first-time cases received (初信初访)")
+        which = ", ".join(sorted(self.on_time_deadlines)) or "any"
         out["on_time_rate"] = Rate(self.on_time, self.finished_deadline,
-                                   "cases with a finished deadline")
+                                   f"cases with a finished deadline ({which})")
         if "petitioner_opinion" in fields:
             out["satisfaction_rate"] = Rate(self.satisfied, self.satisfied + self.unsatisfied,
                                             "rated cases (satisfied + unsatisfied)")
@@ -178,7 +185,7 @@ class ProcessFigures:
             "rates": {k: r.as_dict() for k, r in self.rates().items()},
             "overdue_now": self.overdue_now,
             "extensions": {"cases": self.extended_cases, "total": self.extensions},
-            "deadlines": {k: dict(sorted(v.items())) for k, v in sorted(self.deadlines.items())},
+            "deadlines": {k: _deadline_doc(k, v) for k, v in sorted(self.deadlines.items())},
         }
         if "filed" in self.process.fields:
             doc["filed"] = self.filed
@@ -193,6 +200,16 @@ class ProcessFigures:
                             for y, row in sorted(self.by_year.items())},
             }
         return doc
+
+
+def deadline_rate(name: str, counts: Counter[str]) -> Rate:
+    """One deadline's on-time rate: met on time ÷ finished (met, late or not, or expired)."""
+    finished = counts["met_on_time"] + counts["met_late"] + counts["expired"]
+    return Rate(counts["met_on_time"], finished, f"finished '{name}' deadlines")
+
+
+def _deadline_doc(name: str, counts: Counter[str]) -> dict[str, Any]:
+    return {**dict(sorted(counts.items())), "on_time_rate": deadline_rate(name, counts).as_dict()}
 
 
 @dataclass
@@ -218,8 +235,11 @@ def _start_date(process: ProcessDef, case: Case) -> date | None:
 
 
 def build_report(cases: Iterable[Case], definitions: PinnedDefinitions,
-                 start: date | None = None, end: date | None = None) -> Report:
-    """The figures over `cases` started between `start` and `end` (inclusive, local dates)."""
+                 start: date | None = None, end: date | None = None,
+                 on_time_deadlines: Iterable[str] = ()) -> Report:
+    """The figures over `cases` started between `start` and `end` (inclusive, local dates);
+    `on_time_deadlines`: the deadlines 按期办结率 looks at (all when empty)."""
+    names = frozenset(on_time_deadlines)
     report = Report(start, end)
     for case in cases:
         process = definitions.get(case.digest, case.id)
@@ -228,16 +248,18 @@ def build_report(cases: Iterable[Case], definitions: PinnedDefinitions,
             continue
         figures = report.processes.get(process.id)
         if figures is None:  # the newest version seen names the process; figures are by id
-            figures = report.processes[process.id] = ProcessFigures(process)
+            figures = report.processes[process.id] = ProcessFigures(process, names)
         figures.add(case, day)
     return report
 
 
 def report(store: Store, registry: Registry | None = None, *, process_id: str | None = None,
-           start: date | None = None, end: date | None = None) -> Report:
+           start: date | None = None, end: date | None = None,
+           on_time_deadlines: Iterable[str] = ()) -> Report:
     """KPIs over the cases of `store` (optionally one process), by the start date."""
     cases = store.cases(CaseQuery(process_id=process_id))
-    return build_report(cases, PinnedDefinitions(store, registry), start, end)
+    return build_report(cases, PinnedDefinitions(store, registry), start, end,
+                        on_time_deadlines)
 
 
 def report_lines(rep: Report) -> list[str]:
@@ -258,6 +280,8 @@ def _process_lines(pid: str, fig: ProcessFigures) -> list[str]:
     lines += [f"  {names[k]}: {r}" for k, r in fig.rates().items()]
     lines.append(f"  overdue now: {fig.overdue_now}; extended: {fig.extended_cases} case(s), "
                  f"{fig.extensions} extension(s)")
+    lines += [f"    {name}: {deadline_rate(name, counts)}"
+              for name, counts in sorted(fig.deadlines.items())]
     for name, counts in sorted(fig.breakdown.items()):
         shown = ", ".join(f"{k} {n}" for k, n in counts.most_common())
         lines.append(f"  by {name}: {shown}")
@@ -266,5 +290,6 @@ def _process_lines(pid: str, fig: ProcessFigures) -> list[str]:
     return lines
 
 
-__all__ = ["Rate", "Report", "ProcessFigures", "build_report", "closing_states", "is_accepted",
+__all__ = ["Rate", "Report", "ProcessFigures", "build_report", "closing_states", "deadline_rate",
+           "is_accepted",
            "is_closed", "report", "report_lines"]

@@ -108,3 +108,16 @@ def test_medical_complaint_statistics_by_category_and_year() -> None:
     fig = rep.as_dict()["by_process"]["medical_dispute"]
     assert fig["accepted"] == 3  # the fourth is still at reception
     assert "satisfaction_rate" not in fig["rates"]
+
+
+def test_on_time_rate_over_named_deadlines_and_per_deadline(standard) -> None:  # type: ignore[no-untyped-def]
+    engine, _ = standard
+    fig = report(engine.store, on_time_deadlines=["handling"]).as_dict()["by_process"][
+        "standard_case"]
+    # handling finished for A and B (on time); F's is overdue, not finished; C and D/E none
+    assert fig["rates"]["on_time_rate"] == {"value": 1.0, "numerator": 2, "denominator": 2,
+                                            "basis": "cases with a finished deadline (handling)"}
+    acceptance = fig["deadlines"]["acceptance_notice"]
+    assert (acceptance["met_on_time"], acceptance["overdue"]) == (4, 2)  # A B C F; D E
+    assert acceptance["on_time_rate"]["value"] == 1.0
+    assert fig["deadlines"]["handling"]["on_time_rate"]["denominator"] == 2
