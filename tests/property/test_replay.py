@@ -173,11 +173,7 @@ def _check_until(replayer: Replayer, snaps: Snapshots, case_id: str, events: lis
             assert compare(live, result.case) == [], (event.seq, event.at)
 
 
-@pytest.mark.parametrize("kind", ["memory", "sqlite"])
-@settings(max_examples=30, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(data=st.data())
-def test_replay_equals_the_stored_projection_and_until_each_event(kind: str, data: Any) -> None:
+def _check(kind: str, data: Any) -> None:
     engine, snaps, ids = _run_history(data.draw, kind)
     replayer = Replayer(engine.store)  # a fresh registry: the pinned texts from the store
     for case_id in ids:
@@ -186,3 +182,19 @@ def test_replay_equals_the_stored_projection_and_until_each_event(kind: str, dat
         assert result.compared and result.case is not None
         assert compare(engine.case(case_id), result.case) == []
         _check_until(replayer, snaps, case_id, engine.history(case_id))
+
+
+HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large]
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=HEALTH)
+@given(data=st.data())
+def test_replay_equals_the_projection_and_until_each_event_in_memory(data: Any) -> None:
+    _check("memory", data)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=HEALTH)
+@given(data=st.data())
+def test_replay_equals_the_projection_and_until_each_event_on_sqlite(data: Any) -> None:
+    """Also through the SQL store's row encoding (typed data, deadlines, instants in UTC)."""
+    _check("sqlite", data)
