@@ -7,6 +7,8 @@ nothing, the outbox commits or rolls back with its events, timers come back earl
 
 from __future__ import annotations
 
+import tracemalloc
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -19,9 +21,11 @@ from flowengine.engine.case import Actor
 from flowengine.engine.events import canonical, chain_hash
 from flowengine.errors import ConcurrentUpdate
 from flowengine.store.base import CaseQuery, OutboxRow
+from flowengine.store.codec import case_values
+from flowengine.store.schema import cases as cases_table
 from flowengine.store.schema import events as events_table
 from flowengine.store.schema import outbox as outbox_table
-from flowengine.store.sql import SqlStore
+from flowengine.store.sql import SqlStore, _event_row
 
 
 def count(store: SqlStore, table: object) -> int:
@@ -309,3 +313,27 @@ def test_two_stores_on_one_database_never_write_from_a_stale_row(db_url: str,
                                             state="replied")
     assert store.due_cases(T0 + timedelta(days=5)) == ["C1"]  # the timer column kept
     other.close()
+
+
+def test_all_events_memory_stays_flat_while_streaming(store: SqlStore) -> None:
+    template = make_events("C0", 1)[0]
+    row = _event_row(template)
+    cases_n, per_case = 200, 30
+    with store._writer.begin() as conn:  # bulk rows straight into the tables (not the point)
+        for i in range(cases_n):
+            case = make_case(f"C{i:04d}", seq=per_case)
+            values = case_values(case, False)
+            conn.execute(cases_table.insert(), values)
+            conn.execute(events_table.insert(), [
+                {**row, "case_id": case.id, "seq": s} for s in range(1, per_case + 1)])
+
+    def peak(consume: Callable[[], object]) -> int:
+        tracemalloc.start()
+        consume()
+        result = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return result
+
+    streamed = peak(lambda: sum(1 for _ in store.all_events(batch=500)))
+    held = peak(lambda: list(store.all_events(batch=500)))
+    assert held > 5 * streamed, (held, streamed)  # 6,000 events held vs a batch at a time
