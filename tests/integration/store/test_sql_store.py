@@ -337,3 +337,27 @@ def test_all_events_memory_stays_flat_while_streaming(store: SqlStore) -> None:
     streamed = peak(lambda: sum(1 for _ in store.all_events(batch=500)))
     held = peak(lambda: list(store.all_events(batch=500)))
     assert held > 5 * streamed, (held, streamed)  # 6,000 events held vs a batch at a time
+
+
+def test_duplicate_lookup_by_declared_key_is_an_index_probe(store: SqlStore) -> None:
+    for i in range(20):
+        store_case(store, f"C{i}", data={"petitioner": f"人{i}", "subject": "拆迁补偿"})
+    seen: list[tuple[str, object]] = []
+
+    def grab(conn: object, cursor: object, statement: str, parameters: object, *_: object) -> None:
+        seen.append((statement, parameters))
+
+    event.listen(store.engine, "before_cursor_execute", grab)
+    try:
+        assert store.find_open_duplicate(PROCESS, {"petitioner": "人7", "subject": "拆迁补偿"}) == "C7"
+    finally:
+        event.remove(store.engine, "before_cursor_execute", grab)
+    statement, params = next((s, p) for s, p in seen if "dup_key" in s)
+    with store.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + statement, params))
+        else:
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            plan = " ".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement, params))
+    assert "ix_cases_open_dup" in plan, plan
