@@ -26,6 +26,7 @@ from ..audit.rows import readable_history
 from ..audit.timeline import deadlines_summary, entry
 from ..audit.verify import CaseProblem, verify_store
 from ..engine.events import Event
+from ..plugins.outbox import DeliveryReport
 from . import cli
 from .common import INSTANT, EngineSpec, emit, engine_options, json_option, open_engine
 
@@ -44,11 +45,19 @@ def _fired_doc(events: list[Event]) -> list[dict[str, Any]]:
 @engine_options
 @json_option
 def tick_cmd(now: datetime | None, spec: EngineSpec, as_json: bool) -> None:
-    """Fire every timer that is due; a second tick at the same time does nothing."""
+    """Fire every timer that is due, then deliver the notifications that are due; a second
+    tick at the same time does nothing."""
     engine = open_engine(spec)
     fired = engine.tick(now)
-    lines = _fired_lines(fired) + [f"{len(fired)} timer event(s)"]
-    emit(as_json, {"now": now.isoformat() if now else None, "fired": _fired_doc(fired)}, lines)
+    sent = engine.plugins.deliver_due(now)
+    lines = _fired_lines(fired) + [f"{len(fired)} timer event(s)", _delivery_line(sent)]
+    emit(as_json, {"now": now.isoformat() if now else None, "fired": _fired_doc(fired),
+                   "delivery": sent.as_dict()}, lines)
+
+
+def _delivery_line(sent: DeliveryReport) -> str:
+    return (f"{len(sent.delivered)} notification(s) delivered, {len(sent.retrying)} to retry, "
+            f"{len(sent.dead)} dead-lettered")
 
 
 class _StopFlag:
@@ -79,7 +88,8 @@ def _stop_on_signals(flag: _StopFlag) -> Iterator[None]:
 @engine_options
 @json_option
 def worker_cmd(interval: float, max_ticks: int | None, spec: EngineSpec, as_json: bool) -> None:
-    """Run `tick` in a loop until SIGTERM/SIGINT (or --max-ticks)."""
+    """Run `tick` (timers, then notification delivery) in a loop until SIGTERM/SIGINT
+    (or --max-ticks)."""
     engine = open_engine(spec)
     flag = _StopFlag()
     ticks, fired = 0, 0
@@ -88,10 +98,13 @@ def worker_cmd(interval: float, max_ticks: int | None, spec: EngineSpec, as_json
             click.echo(f"worker started: a tick every {interval:g} s until SIGTERM/SIGINT")
         while not flag.event.is_set():
             events = engine.tick()
+            sent = engine.plugins.deliver_due()
             ticks, fired = ticks + 1, fired + len(events)
             if not as_json:
                 for line in _fired_lines(events):
                     click.echo(line)
+                if sent.delivered or sent.retrying or sent.dead:
+                    click.echo(_delivery_line(sent))
             if max_ticks is not None and ticks >= max_ticks:
                 break
             flag.event.wait(interval)

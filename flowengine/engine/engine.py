@@ -96,8 +96,7 @@ class Engine:
         try:
             event, after = plan_fire(cp, current, trigger, data or {}, actor or UNKNOWN_ACTOR, at)
         except TriggerRejected as exc:
-            if self.plugins is not None:
-                self.plugins.rejected(current, exc, actor or UNKNOWN_ACTOR, at)
+            self.plugins.rejected(current, exc, actor or UNKNOWN_ACTOR, at)
             raise
         self._commit(cp, after, [*events, event], case.seq)
         return after
@@ -173,12 +172,11 @@ class Engine:
 
     def _commit(self, cp: CompiledProcess, case: Case, events: list[Event], expected: int) -> None:
         final = case.state in cp.final_states
-        outbox = self.plugins.outbox_rows(events) if self.plugins is not None else []
+        outbox = self.plugins.outbox_rows(events)
         self.store.append(case, events, expected, final=final, outbox=outbox)
         for listener in self._listeners:
             listener(events, case)
-        if self.plugins is not None:
-            self.plugins.after_commit(cp, events, case)
+        self.plugins.after_commit(cp, events, case)
 
 
 def _open_store(db: Any) -> Store:
