@@ -169,7 +169,10 @@ class SqlStore:
         seen.pop(case_id, None)
         seen[case_id] = (seq, values)
         if len(seen) > _SEEN_MAX:
-            seen.pop(next(iter(seen)))
+            try:  # the oldest entry; another thread may be changing the dict meanwhile
+                seen.pop(next(iter(seen)), None)
+            except (RuntimeError, StopIteration):
+                pass
 
     def _seq_in(self, cur: Any, case_id: str) -> int:
         cur.execute(self._sql.seq_of.sql, self._sql.seq_of.args({"k_id": case_id}))

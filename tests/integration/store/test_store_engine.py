@@ -5,6 +5,7 @@ same instant doing nothing, and every case surviving the engine being closed and
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from flowengine.clock import SimulatedClock
 from flowengine.engine.case import Actor
 from flowengine.engine.engine import Engine
 from flowengine.engine.events import GENESIS, canonical, chain_hash
+from flowengine.errors import ConcurrentUpdate, TriggerRejected
 
 PROCESSES = Path(__file__).resolve().parents[3] / "processes"
 RECEPTION = Actor("王芳", "reception")
@@ -119,4 +121,39 @@ def test_sqlite_durability_settings(tmp_path: Path, level: str) -> None:
         pragmas = [conn.exec_driver_sql(f"PRAGMA {p}").scalar()
                    for p in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")]
     assert pragmas == ["wal", {"full": 2, "normal": 1}[level], 1, 30000]
+    engine.store.close()  # type: ignore[attr-defined]
+
+
+def test_one_engine_shared_by_threads(db_url: str) -> None:
+    """A web host's case: one Engine, several request threads firing on the same cases."""
+    engine = Engine(db=db_url, processes=[PROCESSES], clock=SimulatedClock(START))
+    ids = [to_mediation(engine, {**COMPLAINT, "patient": f"患者{i}"}) for i in range(3)]
+    mediator = Actor("调解员", "mediator")
+    outcomes: list[str] = []
+
+    def work(n: int) -> None:
+        for i in range(12):
+            case_id = ids[(n + i) % len(ids)]
+            trigger = {"mediation": "request_appraisal", "appraisal": "appraisal_done"}
+            try:
+                state = engine.case(case_id).state
+                engine.fire(case_id, trigger[state], actor=mediator,
+                            data={"appraisal_result": "无过错"} if state == "appraisal" else {})
+                outcomes.append("fired")
+            except ConcurrentUpdate:
+                outcomes.append("conflict")
+            except TriggerRejected:
+                outcomes.append("moved on")
+            except Exception as exc:  # noqa: BLE001 - any other error fails the test below
+                outcomes.append(repr(exc))
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert set(outcomes) <= {"fired", "conflict", "moved on"}, outcomes
+    assert outcomes.count("fired") > 0
+    for case_id in ids:
+        assert_chain(engine, case_id)
     engine.store.close()  # type: ignore[attr-defined]
