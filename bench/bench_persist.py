@@ -45,8 +45,8 @@ from flowengine.store.base import OutboxRow
 from flowengine.store.codec import case_values
 from flowengine.store.connect import open_engine
 from flowengine.store.memory import MemoryStore
-from flowengine.store.sql import _CHANGING as CHANGING
-from flowengine.store.sql import SqlStore, _event_row
+from flowengine.store.sql import SqlStore
+from flowengine.store.sqlrows import CHANGING, event_row
 
 REFPROC = HERE / "refproc.yaml"
 MAIN = ("triage", "decide", "investigate", "reply", "close", "archive")
@@ -133,7 +133,7 @@ def same_rows(appends: list[tuple[Case, list[Event], int]]) -> list[tuple[
         columns = tuple(k for k in CHANGING if k == "claimed_until" or row[k] != before[k])
         row.update(k_id=case.id, k_seq=expected)
         (event,) = events
-        out.append((columns, row, _event_row(event)))
+        out.append((columns, row, event_row(event)))
     return out
 
 

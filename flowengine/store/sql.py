@@ -19,34 +19,39 @@ from __future__ import annotations
 import json
 import uuid
 from base64 import b32encode
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import URL, Engine, Select, bindparam, cast, func, literal, not_, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import URL, Engine, Select, bindparam, cast, func, literal, not_, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import OperationalError
 
-from ..definition.yaml_loader import YamlError, load_yaml
 from ..engine.case import Case
-from ..engine.events import Event, canonical, event_from_dict
+from ..engine.events import Event
 from ..errors import ConcurrentUpdate
 from . import migrations
 from .base import CaseQuery, OutboxRow
 from .codec import case_from_values, case_values, dup_key, load_data
-from .connect import Held, Prepared, configure_sqlite, instant_from_db, open_engine, same
+from .connect import Held, configure_sqlite, instant_from_db, open_engine
 from .errors import DatabaseUnavailable
 from .schema import cases, definitions, events, outbox
-
-_CASE_COLUMNS = [c for c in cases.c if c.name not in ("claimed_until",)]
-_OUTBOX_COLUMNS = [c for c in outbox.c if c.name != "due_at"]
-# the columns an append after the first can change (an index whose columns are not SET is
-# not touched by SQLite's UPDATE): not the id, process, version, owner or creation time
-_CHANGING = ("state", "data", "deadlines", "seq", "last_hash", "overdue", "late", "final",
-             "duplicate_of", "dup_key", "updated_at", "next_timer_at", "claimed_until")
-_CASE_NAMES = tuple(c.name for c in _CASE_COLUMNS)
-_CASE_INSTANTS = ("created_at", "updated_at", "next_timer_at")
-_SEEN_MAX = 4096  # rows remembered to SET only what changed (one fire: load, then append)
+from .sqlrows import (
+    CASE_COLUMNS,
+    CASE_INSTANTS,
+    CASE_NAMES,
+    CHANGING,
+    OUTBOX_COLUMNS,
+    SEEN_MAX,
+    Statements,
+    check_sequence,
+    declared_key,
+    event_from_body,
+    event_row,
+    key_fields,
+    outbox_from,
+    outbox_row,
+)
 
 
 class SqlStore:
@@ -83,7 +88,7 @@ class SqlStore:
             self.close()
             raise
         self._held = Held(self.engine)
-        self._sql = _Statements(self.engine)
+        self._sql = Statements(self.engine)
 
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:
@@ -110,7 +115,7 @@ class SqlStore:
         return "C" + b32encode(uuid.uuid4().bytes).decode("ascii")[:16].lower()
 
     def save_definition(self, digest: str, process_id: str, version: str, text: str) -> None:
-        keys = _declared_key(text)
+        keys = declared_key(text)
         row = {"digest": digest, "process_id": process_id, "version": version, "text": text,
                "duplicate_key": json.dumps(keys) if keys else None}
         with self._writer.begin() as conn:
@@ -124,11 +129,11 @@ class SqlStore:
     # ------------------------------------------------------------------ the one write
     def append(self, case: Case, events: Sequence[Event], expected_seq: int,
                final: bool = False, outbox: Sequence[OutboxRow] = ()) -> None:
-        _check_sequence(case, events, expected_seq)
+        check_sequence(case, events, expected_seq)
         sql = self._sql
         convert = sql.convert
         row = case_values(case, final, self._dup_fields(case.digest))
-        for name in _CASE_INSTANTS:  # the only values whose database form differs
+        for name in CASE_INSTANTS:  # the only values whose database form differs
             row[name] = convert(row[name])
         try:
             with self._held.write() as cur:
@@ -141,10 +146,10 @@ class SqlStore:
                     if cur.rowcount != 1:
                         raise ConcurrentUpdate(case.id, self._seq_in(cur, case.id) + 1)
                 cur.executemany(sql.insert_event.sql,
-                                [sql.insert_event.pick(_event_row(e, convert)) for e in events])
+                                [sql.insert_event.pick(event_row(e, convert)) for e in events])
                 if outbox:
                     cur.executemany(sql.insert_outbox.sql,
-                                    [sql.insert_outbox.args(_outbox_row(r)) for r in outbox])
+                                    [sql.insert_outbox.args(outbox_row(r)) for r in outbox])
         except self._held.integrity_error:
             current = self._stored_seq(case.id)
             if current is None:
@@ -160,15 +165,15 @@ class SqlStore:
         writes fewer pages per commit. `claimed_until` is always set: it releases a claim."""
         seen = self._seen.get(row["id"])
         if seen is None or seen[0] != expected_seq:
-            return _CHANGING
+            return CHANGING
         old = seen[1]
-        return tuple(k for k in _CHANGING if k == "claimed_until" or row[k] != old.get(k))
+        return tuple(k for k in CHANGING if k == "claimed_until" or row[k] != old.get(k))
 
     def _remember(self, case_id: str, seq: int, values: dict[str, Any]) -> None:
         seen = self._seen
         seen.pop(case_id, None)
         seen[case_id] = (seq, values)
-        if len(seen) > _SEEN_MAX:
+        if len(seen) > SEEN_MAX:
             try:  # the oldest entry; another thread may be changing the dict meanwhile
                 seen.pop(next(iter(seen)), None)
             except (RuntimeError, StopIteration):
@@ -189,7 +194,7 @@ class SqlStore:
         if fields is None:
             stmt = select(definitions.c.duplicate_key).where(definitions.c.digest == digest)
             with self._reader.connect() as conn:
-                fields = _key_fields(conn.execute(stmt).scalar())
+                fields = key_fields(conn.execute(stmt).scalar())
             self._dup_by_digest[digest] = fields
         return fields
 
@@ -204,7 +209,7 @@ class SqlStore:
             cur.close()
         if row is None:
             return None
-        values = dict(zip(_CASE_NAMES, row, strict=True))
+        values = dict(zip(CASE_NAMES, row, strict=True))
         self._remember(case_id, values["seq"], dict(values))
         values["created_at"] = instant_from_db(values["created_at"])
         values["updated_at"] = instant_from_db(values["updated_at"])
@@ -215,7 +220,7 @@ class SqlStore:
                 .order_by(events.c.seq))
         with self._reader.connect() as conn:
             rows = conn.execute(stmt).all()
-        return iter([_event(body, h) for body, h in rows])
+        return iter([event_from_body(body, h) for body, h in rows])
 
     def all_events(self, batch: int = 2000) -> Iterator[Event]:
         """Every event, case by case in sequence, streamed `batch` rows at a time (a
@@ -224,10 +229,10 @@ class SqlStore:
         with self.engine.connect() as conn:
             result = conn.execution_options(yield_per=batch).execute(stmt)
             for body, h in result:
-                yield _event(body, h)
+                yield event_from_body(body, h)
 
     def cases(self, query: CaseQuery) -> list[Case]:
-        stmt = select(*_CASE_COLUMNS).order_by(cases.c.created_at, cases.c.id)
+        stmt = select(*CASE_COLUMNS).order_by(cases.c.created_at, cases.c.id)
         if query.process_id:
             stmt = stmt.where(cases.c.process_id == query.process_id)
         if query.state:
@@ -265,7 +270,7 @@ class SqlStore:
     def _declared_keys(self, process_id: str) -> set[tuple[str, ...]]:
         stmt = select(definitions.c.duplicate_key).where(definitions.c.process_id == process_id)
         with self._reader.connect() as conn:
-            return {_key_fields(k) for k in conn.execute(stmt).scalars()}
+            return {key_fields(k) for k in conn.execute(stmt).scalars()}
 
     def _narrow(self, stmt: Select[Any], plain: dict[str, Any]) -> Select[Any]:
         if not plain:
@@ -311,9 +316,9 @@ class SqlStore:
         if self._pg:
             due = due.with_for_update(skip_locked=True)
         claim = (update(outbox).where(outbox.c.id.in_(due.scalar_subquery()))
-                 .values(due_at=bindparam("until")).returning(*_OUTBOX_COLUMNS))
+                 .values(due_at=bindparam("until")).returning(*OUTBOX_COLUMNS))
         with self._writer.begin() as conn:
-            rows = [_outbox_from(r) for r in conn.execute(
+            rows = [outbox_from(r) for r in conn.execute(
                 claim, {"now": now, "until": now + self._claim})]
         return sorted(rows, key=lambda r: (r.next_attempt_at or r.created_at, r.id))
 
@@ -330,13 +335,13 @@ class SqlStore:
             conn.execute(update(outbox).where(outbox.c.id == row_id).values(**values))
 
     def outbox(self, status: str | None = None, case_id: str | None = None) -> list[OutboxRow]:
-        stmt = select(*_OUTBOX_COLUMNS).order_by(outbox.c.created_at, outbox.c.id)
+        stmt = select(*OUTBOX_COLUMNS).order_by(outbox.c.created_at, outbox.c.id)
         if status is not None:
             stmt = stmt.where(outbox.c.status == status)
         if case_id is not None:
             stmt = stmt.where(outbox.c.case_id == case_id)
         with self._reader.connect() as conn:
-            return [_outbox_from(r) for r in conn.execute(stmt)]
+            return [outbox_from(r) for r in conn.execute(stmt)]
 
     def retry_outbox(self, row_id: str | None, now: datetime) -> int:
         stmt = (update(outbox).where(outbox.c.status == "dead")
@@ -345,105 +350,3 @@ class SqlStore:
             stmt = stmt.where(outbox.c.id == row_id)
         with self._writer.begin() as conn:
             return conn.execute(stmt).rowcount
-
-
-# ---------------------------------------------------------------------- statements
-class _Statements:
-    """The statements of the hot path, compiled once per store; and the Core ones that
-    SQLAlchemy's compiled cache serves."""
-
-    def __init__(self, engine: Engine) -> None:
-        insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-        self.insert_case = Prepared(cases.insert(), engine, [c.name for c in cases.c])
-        self._engine = engine
-        self._updates: dict[tuple[str, ...], Prepared] = {}
-        self.update_case = self.update_of(_CHANGING)
-        self.convert = self.update_case.convert
-        self.seq_of = Prepared(select(cases.c.seq).where(cases.c.id == bindparam("k_id")),
-                               engine)
-        self.load_case = Prepared(
-            select(*_CASE_COLUMNS).where(cases.c.id == bindparam("k_id")), engine)
-        self.insert_event = Prepared(events.insert(), engine,
-                                     [c.name for c in events.c if c.name != "id"])
-        self.insert_outbox = Prepared(
-            insert(outbox).on_conflict_do_nothing(index_elements=["id"]), engine,
-            [c.name for c in outbox.c])
-        self.save_definition = insert(definitions).on_conflict_do_nothing(
-            index_elements=["digest"])
-        self.due_cases = (select(cases.c.id)
-                          .where(cases.c.next_timer_at <= bindparam("now"),
-                                 or_(cases.c.claimed_until.is_(None),
-                                     cases.c.claimed_until <= bindparam("now")))
-                          .order_by(cases.c.next_timer_at))
-
-
-    def update_of(self, columns: tuple[str, ...]) -> Prepared:
-        """UPDATE … SET `columns` WHERE id and the seq check (compiled once per set)."""
-        found = self._updates.get(columns)
-        if found is None:
-            stmt = update(cases).where(cases.c.id == bindparam("k_id"),
-                                       cases.c.seq == bindparam("k_seq"))
-            found = self._updates[columns] = Prepared(stmt, self._engine, list(columns))
-        return found
-
-
-def _declared_key(text: str) -> list[str]:
-    """The `duplicate_key` a definition's YAML declares (read once, when it is saved)."""
-    try:
-        doc = load_yaml(text)
-    except YamlError:
-        return []
-    keys = doc.get("duplicate_key") if isinstance(doc, dict) else None
-    if isinstance(keys, str):
-        keys = [keys]
-    return sorted(str(k) for k in keys or ())
-
-
-def _key_fields(stored: str | None) -> tuple[str, ...]:
-    return tuple(sorted(json.loads(stored))) if stored else ()
-
-
-def _check_sequence(case: Case, evs: Sequence[Event], expected: int) -> None:
-    """Refuse a malformed append (an engine bug), which the database could not see."""
-    seq = expected
-    for e in evs:
-        seq += 1
-        if e.seq != seq or e.case_id != case.id:
-            raise ValueError(f"case {case.id}: events {[(x.case_id, x.seq) for x in evs]} "
-                             f"do not follow seq {expected}")
-    if case.seq != seq:
-        raise ValueError(f"case {case.id}: the projection (seq {case.seq}) does not match "
-                         f"the events appended after seq {expected}")
-
-
-def _event_row(e: Event, convert: Callable[[Any], Any] = same) -> dict[str, Any]:
-    """The `events` row (`at` in the database's form when `convert` is given)."""
-    return {
-        "case_id": e.case_id, "seq": e.seq, "at": convert(e.at), "type": e.type,
-        "trigger": e.trigger,
-        "source": e.source, "dest": e.dest, "actor_name": e.actor.name,
-        "actor_role": e.actor.role, "process_id": e.process_id, "digest": e.digest,
-        "body": canonical(e.body()), "prev_hash": e.prev_hash, "hash": e.hash,
-    }
-
-
-def _event(body: str, hash_: str) -> Event:
-    doc = json.loads(body)
-    doc["hash"] = hash_
-    return event_from_dict(doc)
-
-
-def _outbox_row(r: OutboxRow) -> dict[str, Any]:
-    return {
-        "id": r.id, "case_id": r.case_id, "seq": r.seq, "channel": r.channel,
-        "created_at": r.created_at, "payload": canonical(r.payload), "status": r.status,
-        "attempts": r.attempts, "next_attempt_at": r.next_attempt_at,
-        "due_at": r.next_attempt_at or r.created_at, "last_error": r.last_error,
-        "delivered_at": r.delivered_at,
-    }
-
-
-def _outbox_from(row: Any) -> OutboxRow:
-    fields = dict(row._mapping)
-    fields["payload"] = json.loads(fields["payload"])
-    return OutboxRow(**fields)

@@ -25,7 +25,8 @@ from flowengine.store.codec import case_values
 from flowengine.store.schema import cases as cases_table
 from flowengine.store.schema import events as events_table
 from flowengine.store.schema import outbox as outbox_table
-from flowengine.store.sql import SqlStore, _event_row
+from flowengine.store.sql import SqlStore
+from flowengine.store.sqlrows import event_row
 
 
 def count(store: SqlStore, table: object) -> int:
@@ -317,7 +318,7 @@ def test_two_stores_on_one_database_never_write_from_a_stale_row(db_url: str,
 
 def test_all_events_memory_stays_flat_while_streaming(store: SqlStore) -> None:
     template = make_events("C0", 1)[0]
-    row = _event_row(template)
+    row = event_row(template)
     cases_n, per_case = 200, 30
     with store._writer.begin() as conn:  # bulk rows straight into the tables (not the point)
         for i in range(cases_n):

@@ -1,0 +1,131 @@
+"""The SQL store's statements and row shapes: which columns a fire may change, the hot-path
+statements compiled once per store (`Statements`), and the mapping between `Event` /
+`OutboxRow` objects and their rows. Kept apart from `sql.py` so the store's methods read as
+the protocol they implement.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import Engine, bindparam, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..definition.yaml_loader import YamlError, load_yaml
+from ..engine.case import Case
+from ..engine.events import Event, canonical, event_from_dict
+from .base import OutboxRow
+from .connect import Prepared, same
+from .schema import cases, definitions, events, outbox
+
+CASE_COLUMNS = [c for c in cases.c if c.name not in ("claimed_until",)]
+OUTBOX_COLUMNS = [c for c in outbox.c if c.name != "due_at"]
+# the columns an append after the first can change (an index whose columns are not SET is
+# not touched by SQLite's UPDATE): not the id, process, version, owner or creation time
+CHANGING = ("state", "data", "deadlines", "seq", "last_hash", "overdue", "late", "final",
+            "duplicate_of", "dup_key", "updated_at", "next_timer_at", "claimed_until")
+CASE_NAMES = tuple(c.name for c in CASE_COLUMNS)
+CASE_INSTANTS = ("created_at", "updated_at", "next_timer_at")
+SEEN_MAX = 4096  # rows remembered to SET only what changed (one fire: load, then append)
+
+
+class Statements:
+    """The statements of the hot path, compiled once per store; and the Core ones that
+    SQLAlchemy's compiled cache serves."""
+
+    def __init__(self, engine: Engine) -> None:
+        insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self.insert_case = Prepared(cases.insert(), engine, [c.name for c in cases.c])
+        self._engine = engine
+        self._updates: dict[tuple[str, ...], Prepared] = {}
+        self.update_case = self.update_of(CHANGING)
+        self.convert = self.update_case.convert
+        self.seq_of = Prepared(select(cases.c.seq).where(cases.c.id == bindparam("k_id")),
+                               engine)
+        self.load_case = Prepared(
+            select(*CASE_COLUMNS).where(cases.c.id == bindparam("k_id")), engine)
+        self.insert_event = Prepared(events.insert(), engine,
+                                     [c.name for c in events.c if c.name != "id"])
+        self.insert_outbox = Prepared(
+            insert(outbox).on_conflict_do_nothing(index_elements=["id"]), engine,
+            [c.name for c in outbox.c])
+        self.save_definition = insert(definitions).on_conflict_do_nothing(
+            index_elements=["digest"])
+        self.due_cases = (select(cases.c.id)
+                          .where(cases.c.next_timer_at <= bindparam("now"),
+                                 or_(cases.c.claimed_until.is_(None),
+                                     cases.c.claimed_until <= bindparam("now")))
+                          .order_by(cases.c.next_timer_at))
+
+    def update_of(self, columns: tuple[str, ...]) -> Prepared:
+        """UPDATE … SET `columns` WHERE id and the seq check (compiled once per set)."""
+        found = self._updates.get(columns)
+        if found is None:
+            stmt = update(cases).where(cases.c.id == bindparam("k_id"),
+                                       cases.c.seq == bindparam("k_seq"))
+            found = self._updates[columns] = Prepared(stmt, self._engine, list(columns))
+        return found
+
+
+def declared_key(text: str) -> list[str]:
+    """The `duplicate_key` a definition's YAML declares (read once, when it is saved)."""
+    try:
+        doc = load_yaml(text)
+    except YamlError:
+        return []
+    keys = doc.get("duplicate_key") if isinstance(doc, dict) else None
+    if isinstance(keys, str):
+        keys = [keys]
+    return sorted(str(k) for k in keys or ())
+
+
+def key_fields(stored: str | None) -> tuple[str, ...]:
+    return tuple(sorted(json.loads(stored))) if stored else ()
+
+
+def check_sequence(case: Case, evs: Sequence[Event], expected: int) -> None:
+    """Refuse a malformed append (an engine bug), which the database could not see."""
+    seq = expected
+    for e in evs:
+        seq += 1
+        if e.seq != seq or e.case_id != case.id:
+            raise ValueError(f"case {case.id}: events {[(x.case_id, x.seq) for x in evs]} "
+                             f"do not follow seq {expected}")
+    if case.seq != seq:
+        raise ValueError(f"case {case.id}: the projection (seq {case.seq}) does not match "
+                         f"the events appended after seq {expected}")
+
+
+def event_row(e: Event, convert: Callable[[Any], Any] = same) -> dict[str, Any]:
+    """The `events` row (`at` in the database's form when `convert` is given)."""
+    return {
+        "case_id": e.case_id, "seq": e.seq, "at": convert(e.at), "type": e.type,
+        "trigger": e.trigger,
+        "source": e.source, "dest": e.dest, "actor_name": e.actor.name,
+        "actor_role": e.actor.role, "process_id": e.process_id, "digest": e.digest,
+        "body": canonical(e.body()), "prev_hash": e.prev_hash, "hash": e.hash,
+    }
+
+
+def event_from_body(body: str, hash_: str) -> Event:
+    doc = json.loads(body)
+    doc["hash"] = hash_
+    return event_from_dict(doc)
+
+
+def outbox_row(r: OutboxRow) -> dict[str, Any]:
+    return {
+        "id": r.id, "case_id": r.case_id, "seq": r.seq, "channel": r.channel,
+        "created_at": r.created_at, "payload": canonical(r.payload), "status": r.status,
+        "attempts": r.attempts, "next_attempt_at": r.next_attempt_at,
+        "due_at": r.next_attempt_at or r.created_at, "last_error": r.last_error,
+        "delivered_at": r.delivered_at,
+    }
+
+
+def outbox_from(row: Any) -> OutboxRow:
+    fields = dict(row._mapping)
+    fields["payload"] = json.loads(fields["payload"])
+    return OutboxRow(**fields)
