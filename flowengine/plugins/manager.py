@@ -207,7 +207,10 @@ class PluginDispatch:
 
     # ------------------------------------------------------------------ engine contract
     def outbox_rows(self, events: Sequence[Event]) -> list[OutboxRow]:
-        """The outbox rows of `events`, to commit in the same append."""
+        """The outbox rows of `events`, to commit in the same append (most events carry no
+        notification: then the channel map is not even computed)."""
+        if not any(e.notifications for e in events):
+            return []
         from .outbox import rows_for
 
         return rows_for(events, self.default_channels())

@@ -5,11 +5,15 @@ An example of a plugin that delivers nothing and only watches. It uses `promethe
 the text exposition format, rather than re-implementing the format by hand.
 
 Registered through the `flowengine.plugins` entry point like any plugin, so it is always
-loaded and counting; to let Prometheus scrape a long-running `flowengine worker`, set
+loaded, but it counts only once the settings have a `[metrics]` section (counting costs
+every fire a few microseconds, which an engine nobody scrapes should not pay); to let
+Prometheus scrape a long-running `flowengine worker`, set
 
     [metrics]
     port = 9464          # serve /metrics on this port (default address 127.0.0.1)
     address = "0.0.0.0"
+
+An instance a host creates itself (`Metrics()`) counts from the start.
 
 A host embedding the engine can instead read `plugin.exposition()` from its own web app, or
 pass its own `Metrics(registry=…)` to `Engine(plugins=…)`.
@@ -36,9 +40,10 @@ __all__ = ["Metrics", "plugin"]
 class Metrics:
     """Prometheus counters fed by the observer hooks; each instance has its own registry."""
 
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+    def __init__(self, registry: CollectorRegistry | None = None, *, enabled: bool = True) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
         self.served_port: int | None = None
+        self.enabled = enabled
 
         def counter(name: str, doc: str, labels: Sequence[str]) -> Counter:
             return Counter(name, doc, list(labels), registry=self.registry)
@@ -66,6 +71,8 @@ class Metrics:
     @hookimpl
     def flowengine_configure(self, settings: Settings) -> None:
         section = settings.section("metrics")
+        if "metrics" in settings.sections:
+            self.enabled = True
         port = section.get("port")
         if port is None or self.served_port is not None:
             return
@@ -76,35 +83,43 @@ class Metrics:
 
     @hookimpl
     def flowengine_case_started(self, case: Case) -> None:
-        self.started.labels(case.process_id).inc()
+        if self.enabled:
+            self.started.labels(case.process_id).inc()
 
     @hookimpl
     def flowengine_transition_applied(self, case: Case, event: Event) -> None:
-        self.fires.labels(case.process_id, event.trigger or "").inc()
+        if self.enabled:
+            self.fires.labels(case.process_id, event.trigger or "").inc()
 
     @hookimpl
     def flowengine_trigger_rejected(self, case: Case, trigger: str, actor: Actor) -> None:
-        self.rejections.labels(case.process_id, trigger).inc()
+        if self.enabled:
+            self.rejections.labels(case.process_id, trigger).inc()
 
     @hookimpl
     def flowengine_deadline_warning(self, case: Case, deadline: str) -> None:
-        self.warnings.labels(case.process_id, deadline).inc()
+        if self.enabled:
+            self.warnings.labels(case.process_id, deadline).inc()
 
     @hookimpl
     def flowengine_deadline_overdue(self, case: Case, deadline: str) -> None:
-        self.overdue.labels(case.process_id, deadline).inc()
+        if self.enabled:
+            self.overdue.labels(case.process_id, deadline).inc()
 
     @hookimpl
     def flowengine_deadline_expired(self, case: Case, deadline: str) -> None:
-        self.expired.labels(case.process_id, deadline).inc()
+        if self.enabled:
+            self.expired.labels(case.process_id, deadline).inc()
 
     @hookimpl
     def flowengine_deadline_extended(self, case: Case, deadline: str) -> None:
-        self.extended.labels(case.process_id, deadline).inc()
+        if self.enabled:
+            self.extended.labels(case.process_id, deadline).inc()
 
     @hookimpl
     def flowengine_case_closed(self, case: Case, event: Event) -> None:
-        self.closed.labels(case.process_id, event.dest or "").inc()
+        if self.enabled:
+            self.closed.labels(case.process_id, event.dest or "").inc()
 
     def value(self, name: str, **labels: Any) -> float:
         """One sample's current value (0 when never counted); handy in tests."""
@@ -112,4 +127,4 @@ class Metrics:
         return found or 0.0
 
 
-plugin = Metrics()
+plugin = Metrics(enabled=False)  # the entry-point instance: counts once configured

@@ -29,3 +29,15 @@ def test_fires_rejections_and_overdue_are_counted() -> None:
     assert metrics.value("flowengine_deadlines_extended_total", deadline="handling", **p) == 1
     text = metrics.exposition().decode()
     assert 'flowengine_fires_total{process="standard_case",trigger="accept"} 1.0' in text
+
+
+def test_the_entry_point_instance_counts_only_once_configured() -> None:
+    from flowengine.plugins.settings import Settings
+
+    idle = Metrics(enabled=False)
+    engine, _ = make_engine(idle, settings())
+    accepted_case(engine)
+    assert idle.value("flowengine_fires_total", process="standard_case", trigger="accept") == 0
+    idle.flowengine_configure(Settings(sections={"metrics": {}}))
+    accepted_case(engine)
+    assert idle.value("flowengine_fires_total", process="standard_case", trigger="accept") == 1
