@@ -26,6 +26,7 @@ from .planner import plan_fire, plan_start, plan_timers
 from .registry import Registry
 
 UNKNOWN_ACTOR = Actor("unknown", None)
+TICK_GROUP = 500  # due cases whose timer events share one transaction in `tick`
 Listener = Callable[[Sequence[Event], Case], None]
 
 
@@ -102,7 +103,11 @@ class Engine:
         return after
 
     def tick(self, now: datetime | None = None) -> list[Event]:
-        """Run every timer due at or before `now`; idempotent (a second tick does nothing)."""
+        """Run every timer due at or before `now`; idempotent (a second tick does nothing).
+
+        The due cases' timer events commit in groups of up to `TICK_GROUP` cases, one
+        transaction (one disk flush) per group; a case another worker moved on meanwhile
+        is skipped (the per-case sequence check), the rest of its group still commits."""
         now = self._instant(now, None)
         fired: list[Event] = []
         seen: set[str] = set()
@@ -110,23 +115,43 @@ class Engine:
             batch = [cid for cid in self.store.due_cases(now) if cid not in seen]
             if not batch:
                 return fired
-            for case_id in batch:
-                seen.add(case_id)
-                fired += self._tick_case(case_id, now)
+            seen.update(batch)
+            for i in range(0, len(batch), TICK_GROUP):
+                fired += self._tick_cases(batch[i:i + TICK_GROUP], now)
 
-    def _tick_case(self, case_id: str, now: datetime) -> list[Event]:
-        case = self.store.load_case(case_id)
-        if case is None:
+    def _tick_cases(self, case_ids: Sequence[str], now: datetime) -> list[Event]:
+        planned: list[tuple[CompiledProcess, Case, list[Event], int]] = []
+        for case_id in case_ids:
+            case = self.store.load_case(case_id)
+            if case is None:
+                continue
+            cp = self.compiled(case)
+            events, after = plan_timers(cp, case, now)
+            if events:
+                planned.append((cp, after, events, case.seq))
+        if not planned:
             return []
-        cp = self.compiled(case)
-        events, after = plan_timers(cp, case, now)
-        if not events:
-            return []
+        append_many = getattr(self.store, "append_many", None)
+        if append_many is None:  # a host's store without group commit: one by one
+            return [e for cp, after, events, seq in planned
+                    if self._commit_or_skip(cp, after, events, seq) for e in events]
+        outbox = self.plugins.outbox_rows
+        done = append_many([(after, events, seq, after.state in cp.final_states,
+                             outbox(events)) for cp, after, events, seq in planned])
+        fired: list[Event] = []
+        for (cp, after, events, _), ok in zip(planned, done, strict=True):
+            if ok:  # a skipped case: another worker got there first; its events stand
+                self._committed(cp, events, after)
+                fired += events
+        return fired
+
+    def _commit_or_skip(self, cp: CompiledProcess, case: Case, events: list[Event],
+                        expected: int) -> bool:
         try:
-            self._commit(cp, after, events, case.seq)
+            self._commit(cp, case, events, expected)
         except ConcurrentUpdate:
-            return []  # another worker got there first; its events stand
-        return events
+            return False
+        return True
 
     # ------------------------------------------------------------------ queries
     def case(self, case_id: str) -> Case:
@@ -174,6 +199,9 @@ class Engine:
         final = case.state in cp.final_states
         outbox = self.plugins.outbox_rows(events)
         self.store.append(case, events, expected, final=final, outbox=outbox)
+        self._committed(cp, events, case)
+
+    def _committed(self, cp: CompiledProcess, events: list[Event], case: Case) -> None:
         for listener in self._listeners:
             listener(events, case)
         self.plugins.after_commit(cp, events, case)

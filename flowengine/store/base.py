@@ -42,6 +42,10 @@ class OutboxRow:
     delivered_at: datetime | None = None
 
 
+# one case's part of a group commit: (case, events, expected_seq, final, outbox)
+AppendItem = tuple[Case, Sequence[Event], int, bool, Sequence[OutboxRow]]
+
+
 class Store(Protocol):
     def new_case_id(self, process_id: str) -> str:
         """A fresh, unique case id."""
@@ -57,6 +61,11 @@ class Store(Protocol):
         """Atomically add `events`, replace the projection with `case` (`final`: it is in a
         final state) and add the `outbox` rows; `ConcurrentUpdate` if the case's last
         sequence number is not `expected_seq`."""
+
+    def append_many(self, items: Sequence[AppendItem]) -> list[bool]:
+        """`append` for each item in one transaction (group commit: one flush for all). An
+        item whose `expected_seq` is stale (another writer won) is skipped, its claim
+        released, without undoing the others; returns, per item, whether it committed."""
 
     def load_case(self, case_id: str) -> Case | None: ...
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from ..engine.case import Case
 from ..engine.events import Event
 from ..errors import ConcurrentUpdate
-from .base import CaseQuery, OutboxRow
+from .base import AppendItem, CaseQuery, OutboxRow
 
 
 class MemoryStore:
@@ -43,6 +43,17 @@ class MemoryStore:
         self._final[case.id] = final
         for row in outbox:
             self._outbox.setdefault(row.id, replace(row))
+
+    def append_many(self, items: Sequence[AppendItem]) -> list[bool]:
+        done = []
+        for case, events, expected_seq, final, outbox in items:
+            try:
+                self.append(case, events, expected_seq, final, outbox)
+            except ConcurrentUpdate:
+                done.append(False)
+            else:
+                done.append(True)
+        return done
 
     def load_case(self, case_id: str) -> Case | None:
         case = self._cases.get(case_id)

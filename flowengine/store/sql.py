@@ -31,7 +31,7 @@ from ..engine.case import Case
 from ..engine.events import Event
 from ..errors import ConcurrentUpdate
 from . import migrations
-from .base import CaseQuery, OutboxRow
+from .base import AppendItem, CaseQuery, OutboxRow
 from .codec import case_from_values, case_values, dup_key, load_data
 from .connect import Held, configure_sqlite, instant_from_db, open_engine
 from .errors import DatabaseUnavailable
@@ -130,32 +130,70 @@ class SqlStore:
     def append(self, case: Case, events: Sequence[Event], expected_seq: int,
                final: bool = False, outbox: Sequence[OutboxRow] = ()) -> None:
         check_sequence(case, events, expected_seq)
-        sql = self._sql
-        convert = sql.convert
-        row = case_values(case, final, self._dup_fields(case.digest))
-        for name in CASE_INSTANTS:  # the only values whose database form differs
-            row[name] = convert(row[name])
+        row = self._case_row(case, final)
         try:
             with self._held.write() as cur:
-                if expected_seq == 0:
-                    cur.execute(sql.insert_case.sql, sql.insert_case.pick(row))
-                else:
-                    update = sql.update_of(self._changed(row, expected_seq))
-                    row["k_id"], row["k_seq"] = case.id, expected_seq
-                    cur.execute(update.sql, update.pick(row))
-                    if cur.rowcount != 1:
-                        raise ConcurrentUpdate(case.id, self._seq_in(cur, case.id) + 1)
-                cur.executemany(sql.insert_event.sql,
-                                [sql.insert_event.pick(event_row(e, convert)) for e in events])
-                if outbox:
-                    cur.executemany(sql.insert_outbox.sql,
-                                    [sql.insert_outbox.args(outbox_row(r)) for r in outbox])
+                self._write(cur, case, row, events, expected_seq, outbox)
         except self._held.integrity_error:
             current = self._stored_seq(case.id)
             if current is None:
                 raise  # not a lost race: e.g. the pinned definition was never saved
             raise ConcurrentUpdate(case.id, current + 1) from None
         self._remember(case.id, case.seq, row)
+
+    def append_many(self, items: Sequence[AppendItem]) -> list[bool]:
+        """Group commit: `append` for each `(case, events, expected_seq, final, outbox)`,
+        all in one transaction (one flush), each case inside its own SAVEPOINT. A case whose
+        sequence number moved on (another writer won) is rolled back to its savepoint,
+        its claim released, and skipped; the others commit. Returns, per item, whether it
+        was committed."""
+        for case, evs, expected, _, _ in items:
+            check_sequence(case, evs, expected)
+        rows = [self._case_row(case, final) for case, _, _, final, _ in items]
+        done: list[bool] = []
+        with self._held.write() as cur:
+            for (case, evs, expected, _, outbox), row in zip(items, rows, strict=True):
+                cur.execute("SAVEPOINT fe_case")
+                try:
+                    self._write(cur, case, row, evs, expected, outbox)
+                except (ConcurrentUpdate, self._held.integrity_error):
+                    cur.execute("ROLLBACK TO SAVEPOINT fe_case")
+                    release = self._sql.release_claim
+                    cur.execute(release.sql, release.args({"k_id": case.id}))
+                    done.append(False)
+                else:
+                    done.append(True)
+                cur.execute("RELEASE SAVEPOINT fe_case")
+        for (case, *_), row, ok in zip(items, rows, done, strict=True):
+            if ok:
+                self._remember(case.id, case.seq, row)
+        return done
+
+    def _case_row(self, case: Case, final: bool) -> dict[str, Any]:
+        convert = self._sql.convert
+        row = case_values(case, final, self._dup_fields(case.digest))
+        for name in CASE_INSTANTS:  # the only values whose database form differs
+            row[name] = convert(row[name])
+        return row
+
+    def _write(self, cur: Any, case: Case, row: dict[str, Any], events: Sequence[Event],
+               expected_seq: int, outbox: Sequence[OutboxRow]) -> None:
+        """The statements of one append, inside the caller's transaction."""
+        sql = self._sql
+        if expected_seq == 0:
+            cur.execute(sql.insert_case.sql, sql.insert_case.pick(row))
+        else:
+            update = sql.update_of(self._changed(row, expected_seq))
+            row["k_id"], row["k_seq"] = case.id, expected_seq
+            cur.execute(update.sql, update.pick(row))
+            if cur.rowcount != 1:
+                raise ConcurrentUpdate(case.id, self._seq_in(cur, case.id) + 1)
+        convert = sql.convert
+        cur.executemany(sql.insert_event.sql,
+                        [sql.insert_event.pick(event_row(e, convert)) for e in events])
+        if outbox:
+            cur.executemany(sql.insert_outbox.sql,
+                            [sql.insert_outbox.args(outbox_row(r)) for r in outbox])
 
     def _changed(self, row: dict[str, Any], expected_seq: int) -> tuple[str, ...]:
         """The columns whose values differ from the row last read or written at

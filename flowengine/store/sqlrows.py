@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, or_, select, update
+from sqlalchemy import Engine, bindparam, null, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..definition.yaml_loader import YamlError, load_yaml
@@ -42,6 +42,9 @@ class Statements:
         self._updates: dict[tuple[str, ...], Prepared] = {}
         self.update_case = self.update_of(CHANGING)
         self.convert = self.update_case.convert
+        self.release_claim = Prepared(
+            update(cases).where(cases.c.id == bindparam("k_id"))
+            .values(claimed_until=null()), engine)
         self.seq_of = Prepared(select(cases.c.seq).where(cases.c.id == bindparam("k_id")),
                                engine)
         self.load_case = Prepared(

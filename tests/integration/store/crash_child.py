@@ -23,7 +23,7 @@ from flowengine.clock import SimulatedClock
 from flowengine.engine.case import Actor, Case
 from flowengine.engine.engine import Engine
 from flowengine.engine.events import Event
-from flowengine.store.base import OutboxRow
+from flowengine.store.base import AppendItem, OutboxRow
 from flowengine.store.sql import SqlStore
 
 RECEPTION = Actor("王芳", "reception")
@@ -50,13 +50,26 @@ class OutboxingStore:
 
     def append(self, case: Case, events: Sequence[Event], expected_seq: int,
                final: bool = False, outbox: Sequence[OutboxRow] = ()) -> None:
-        rows = [OutboxRow(id=f"{n['id']}:crash", case_id=e.case_id, seq=e.seq,
-                          channel="crash", created_at=e.at, payload=dict(n))
-                for e in events for n in e.notifications]
+        rows = crash_rows(events)
         self.inner.append(case, events, expected_seq, final=final, outbox=[*outbox, *rows])
-        self.written += len(events)
+        self._progress(len(events))
+
+    def append_many(self, items: Sequence[AppendItem]) -> list[bool]:
+        done = self.inner.append_many([(c, evs, seq, final, [*outbox, *crash_rows(evs)])
+                                       for c, evs, seq, final, outbox in items])
+        self._progress(sum(len(item[1]) for item, ok in zip(items, done, strict=True) if ok))
+        return done
+
+    def _progress(self, n: int) -> None:
+        self.written += n
         with open(self.progress, "w") as f:
             f.write(str(self.written))
+
+
+def crash_rows(events: Sequence[Event]) -> list[OutboxRow]:
+    return [OutboxRow(id=f"{n['id']}:crash", case_id=e.case_id, seq=e.seq,
+                      channel="crash", created_at=e.at, payload=dict(n))
+            for e in events for n in e.notifications]
 
 
 def main(url: str, processes: str, start_day: int, progress: str) -> None:

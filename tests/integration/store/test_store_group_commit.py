@@ -1,0 +1,135 @@
+"""Group commit, on SQLite and PostgreSQL: `append_many` writes many cases in one
+transaction, a case whose sequence number moved on (another worker won) is skipped with its
+claim released while the others commit; `Engine.tick` uses it for many due cases at once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from store_support import T0, deadline, make_case, make_events, store_case
+from test_store_engine import PROCESSES, START, assert_chain, to_mediation
+
+from flowengine.clock import SimulatedClock
+from flowengine.engine import engine as engine_module
+from flowengine.engine.engine import Engine
+from flowengine.store.base import AppendItem, OutboxRow
+from flowengine.store.memory import MemoryStore
+from flowengine.store.sql import SqlStore
+
+
+def _next(store: Any, case_id: str, seq: int, last_hash: str) -> tuple[Any, list[Any]]:
+    evs = make_events(case_id, 2, after=seq, prev=last_hash)
+    return make_case(case_id, seq=seq + 2, last_hash=evs[-1].hash, state="replied"), evs
+
+
+@pytest.mark.parametrize("kind", ["sql", "memory"])
+def test_append_many_commits_all_but_the_stale_one(store: SqlStore, kind: str) -> None:
+    target: Any = store if kind == "sql" else MemoryStore()
+    soon = {"reply": deadline(due=T0 + timedelta(days=1))}
+    stored = []
+    for i in range(6):
+        evs = make_events(f"C{i}", 1)
+        case = make_case(f"C{i}", seq=1, last_hash=evs[-1].hash, deadlines=soon)
+        target.append(case, evs, 0)
+        stored.append(case)
+    if kind == "sql":
+        assert store.due_cases(T0 + timedelta(days=2)) == [f"C{i}" for i in range(6)]
+    # another worker moves C2 on first
+    won, won_events = _next(target, "C2", 1, stored[2].last_hash)
+    target.append(won, won_events, 1)
+    items: list[AppendItem] = []
+    for case in stored:
+        after, evs = _next(target, case.id, 1, case.last_hash)
+        outbox = [OutboxRow(id=f"{case.id}:2:0:sms", case_id=case.id, seq=2, channel="sms",
+                            created_at=T0, payload={"n": 1})]
+        items.append((after, evs, 1, False, outbox))
+    new_evs = make_events("N1", 1)
+    items.append((make_case("N1", seq=1, last_hash=new_evs[-1].hash), new_evs, 0, False, ()))
+    assert target.append_many(items) == [True, True, False, True, True, True, True]
+    for case in stored:
+        history = list(target.events(case.id))
+        assert [e.seq for e in history] == [1, 2, 3]
+        expected = won_events if case.id == "C2" else items[int(case.id[1])][1]
+        assert [e.hash for e in history[1:]] == [e.hash for e in expected]
+        assert target.load_case(case.id).seq == 3
+    assert target.load_case("N1") is not None
+    assert sorted(r.case_id for r in target.outbox()) == ["C0", "C1", "C3", "C4", "C5"]
+    assert target.append_many([]) == []
+    if kind == "sql":  # every claim released: the skipped case's too
+        assert store.due_cases(T0 + timedelta(days=2)) == []  # timers moved past
+        with store.engine.connect() as conn:
+            claimed = conn.exec_driver_sql(
+                "SELECT count(*) FROM cases WHERE claimed_until IS NOT NULL").scalar()
+        assert claimed == 0
+
+
+def test_append_many_skips_a_new_case_whose_id_is_taken(store: SqlStore) -> None:
+    store_case(store, "C1")
+    evs, other = make_events("C1", 1), make_events("C2", 1)
+    items: list[AppendItem] = [
+        (make_case("C1", seq=1, last_hash=evs[-1].hash), evs, 0, False, ()),
+        (make_case("C2", seq=1, last_hash=other[-1].hash), other, 0, False, ())]
+    assert store.append_many(items) == [False, True]
+    assert [e.seq for e in store.events("C1")] == [1]
+    assert [e.seq for e in store.events("C2")] == [1]
+
+
+class Racing:
+    """A store whose group commit lets another worker fire one of the cases first."""
+
+    def __init__(self, inner: SqlStore, other: Engine, victim: str) -> None:
+        self.inner, self.other, self.victim = inner, other, victim
+        self.groups: list[int] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def append_many(self, items: Sequence[AppendItem]) -> list[bool]:
+        self.groups.append(len(items))
+        if any(case.id == self.victim for case, *_ in items):
+            now = items[0][1][0].at
+            assert [e.case_id for e in self.other._tick_cases([self.victim], now)] == [
+                self.victim] * 2
+        return self.inner.append_many(items)
+
+
+def test_tick_commits_many_cases_in_groups_and_a_stale_one_is_skipped(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine_module, "TICK_GROUP", 4)
+    clock = SimulatedClock(START)
+    setup = Engine(db=db_url, processes=[PROCESSES], clock=clock)
+    ids = [to_mediation(setup) for _ in range(10)]
+    due = max(setup.case(i).deadlines["mediation"].due for i in ids)
+    setup.store.close()  # type: ignore[attr-defined]
+
+    clock.set(due + timedelta(days=1))
+    other = Engine(db=db_url, processes=[PROCESSES], clock=clock)
+    racing = Racing(SqlStore(db_url), other, victim=ids[5])
+    engine = Engine(store=racing, processes=[PROCESSES], clock=clock)  # type: ignore[arg-type]
+    seen: list[str] = []
+    engine.subscribe(lambda events, case: seen.append(case.id))
+    fired = engine.tick()
+    assert racing.groups == [4, 4, 2]  # three transactions for ten cases
+    assert sorted({e.case_id for e in fired}) == sorted(i for i in ids if i != ids[5])
+    assert len(fired) == 18 and sorted(seen) == sorted(i for i in ids if i != ids[5])
+    assert engine.tick() == []  # a second tick does nothing
+    for case_id in ids:  # every case ran out exactly once, the chain intact
+        assert engine.case(case_id).state == "court_advised"
+        assert [e.type for e in engine.history(case_id)].count("timer") == 1
+        assert_chain(engine, case_id)
+    racing.inner.close()
+    other.store.close()  # type: ignore[attr-defined]
+
+
+def test_tick_on_a_store_without_group_commit(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Plain(MemoryStore):
+        append_many = None  # a host's store from before group commit
+
+    clock = SimulatedClock(START)
+    engine = Engine(store=Plain(), processes=[PROCESSES], clock=clock)
+    ids = [to_mediation(engine) for _ in range(3)]
+    clock.set(max(engine.case(i).deadlines["mediation"].due for i in ids) + timedelta(days=1))
+    assert len(engine.tick()) == 6 and engine.tick() == []
