@@ -35,6 +35,18 @@ _UNITS = {
 }
 
 
+class _Located:
+    """`at(key)`: where a sub-key of a definition stands in the YAML (every Def keeps the
+    flattened locations of its keys in `locs`, so a check can point at the exact node)."""
+
+    location: Location
+    locs: Mapping[str, Location]
+
+    def at(self, key: str) -> Location:
+        """Where `key` (e.g. "dest", "source[1]", "start.trigger") stands in the YAML."""
+        return self.locs.get(key, self.location)
+
+
 @dataclass(frozen=True)
 class Duration:
     """A length such as `60 days`, `7 working days`, `2 hours`."""
@@ -58,7 +70,7 @@ class Duration:
 
 
 @dataclass(frozen=True)
-class FieldDef:
+class FieldDef(_Located):
     """A typed case data field. `required` means required when the case starts."""
 
     name: str
@@ -74,10 +86,6 @@ class FieldDef:
     items: FieldType | None = None  # list item type
     min_items: int | None = None
     locs: Mapping[str, Location] = field(default_factory=dict, compare=False, repr=False)
-
-    def at(self, key: str) -> Location:
-        """Where `key` (e.g. "dest", "source[1]", "start.trigger") stands in the YAML."""
-        return self.locs.get(key, self.location)
 
 
 @dataclass(frozen=True)
@@ -109,7 +117,7 @@ class GuardDef:
 
 
 @dataclass(frozen=True)
-class TransitionDef:
+class TransitionDef(_Located):
     """One `transitions:` entry. `dest` None and `route` None = a self-trigger (stays put)."""
 
     trigger: str
@@ -128,10 +136,6 @@ class TransitionDef:
     title: str = ""
     locs: Mapping[str, Location] = field(default_factory=dict, compare=False, repr=False)
 
-    def at(self, key: str) -> Location:
-        """Where `key` (e.g. "dest", "source[1]", "start.trigger") stands in the YAML."""
-        return self.locs.get(key, self.location)
-
     @property
     def internal(self) -> bool:
         return self.dest is None and self.route is None
@@ -143,7 +147,7 @@ class TransitionDef:
 
 
 @dataclass(frozen=True)
-class DecisionRow:
+class DecisionRow(_Located):
     """A row of a decision table: a numeric range over the input and/or an expression."""
 
     dest: str
@@ -155,13 +159,9 @@ class DecisionRow:
     when: str | None = None
     locs: Mapping[str, Location] = field(default_factory=dict, compare=False, repr=False)
 
-    def at(self, key: str) -> Location:
-        """Where `key` (e.g. "dest", "source[1]", "start.trigger") stands in the YAML."""
-        return self.locs.get(key, self.location)
-
 
 @dataclass(frozen=True)
-class DecisionTable:
+class DecisionTable(_Located):
     """Routing by the first matching row; no matching row is a clear rejection."""
 
     name: str
@@ -169,10 +169,6 @@ class DecisionTable:
     location: Location
     input: str | None = None  # the field the numeric ranges compare
     locs: Mapping[str, Location] = field(default_factory=dict, compare=False, repr=False)
-
-    def at(self, key: str) -> Location:
-        """Where `key` (e.g. "dest", "source[1]", "start.trigger") stands in the YAML."""
-        return self.locs.get(key, self.location)
 
 
 @dataclass(frozen=True)
@@ -220,7 +216,7 @@ class OverdueDef:
 
 
 @dataclass(frozen=True)
-class DeadlineDef:
+class DeadlineDef(_Located):
     name: str
     start: Anchor
     stop: Anchor
@@ -236,10 +232,6 @@ class DeadlineDef:
     on_overdue: OverdueDef | None = None
     locs: Mapping[str, Location] = field(default_factory=dict, compare=False, repr=False)
 
-    def at(self, key: str) -> Location:
-        """Where `key` (e.g. "dest", "source[1]", "start.trigger") stands in the YAML."""
-        return self.locs.get(key, self.location)
-
 
 @dataclass(frozen=True)
 class NotifyOn:
@@ -254,7 +246,7 @@ class NotifyOn:
 
 
 @dataclass(frozen=True)
-class NotificationDef:
+class NotificationDef(_Located):
     name: str
     on: NotifyOn
     location: Location
@@ -264,13 +256,9 @@ class NotificationDef:
     message: Mapping[str, str] = field(default_factory=dict)  # language -> template
     locs: Mapping[str, Location] = field(default_factory=dict, compare=False, repr=False)
 
-    def at(self, key: str) -> Location:
-        """Where `key` (e.g. "dest", "source[1]", "start.trigger") stands in the YAML."""
-        return self.locs.get(key, self.location)
-
 
 @dataclass(frozen=True)
-class StartDef:
+class StartDef(_Located):
     """What starting a case requires (besides fields marked `required`)."""
 
     location: Location
@@ -278,13 +266,9 @@ class StartDef:
     requires: tuple[Requirement, ...] = ()
     locs: Mapping[str, Location] = field(default_factory=dict, compare=False, repr=False)
 
-    def at(self, key: str) -> Location:
-        """Where `key` (e.g. "dest", "source[1]", "start.trigger") stands in the YAML."""
-        return self.locs.get(key, self.location)
-
 
 @dataclass(frozen=True)
-class ProcessDef:
+class ProcessDef(_Located):
     """A loaded, checked process definition. `digest` is the SHA-256 of the file's bytes."""
 
     id: str
@@ -305,10 +289,6 @@ class ProcessDef:
     duplicate_key: tuple[str, ...] = ()
     source_text: str = ""  # the YAML as loaded, kept so a pinned version can be replayed
     locs: Mapping[str, Location] = field(default_factory=dict, compare=False, repr=False)
-
-    def at(self, key: str) -> Location:
-        """Where `key` (e.g. "dest", "source[1]", "start.trigger") stands in the YAML."""
-        return self.locs.get(key, self.location)
 
     @property
     def initial_state(self) -> str:
