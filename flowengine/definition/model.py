@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any, Literal
 
 from ..errors import Location
@@ -140,7 +141,7 @@ class TransitionDef(_Located):
     def internal(self) -> bool:
         return self.dest is None and self.route is None
 
-    @property
+    @cached_property
     def records(self) -> frozenset[str]:
         """The fields a fire of this transition may be given: requires + accepts."""
         return frozenset(self.accepts).union(*(r.fields for r in self.requires))

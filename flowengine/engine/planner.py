@@ -93,6 +93,8 @@ class FirePlan:
     def _records(self, t: TransitionDef) -> list[Rejection]:
         """A fire may only record the fields its transition declares (requires, accepts):
         data given with `close` cannot rewrite the claim its guard checks."""
+        if not self.given:
+            return []
         allowed = t.records | self.cp.extension_fields.get(t.trigger, frozenset())
         extra = sorted(set(self.given) - allowed)
         if not extra:
