@@ -13,6 +13,7 @@ from __future__ import annotations
 import string
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from ..definition.model import NotificationDef
@@ -50,10 +51,36 @@ class _Blank(dict):  # type: ignore[type-arg]
         return ""
 
 
+class _Values(dict):  # type: ignore[type-arg]
+    """A step's template values: the fixed names, then the case's data, whose JSON forms are
+    computed only for the names a template asks for (most of a case's fields are in none)."""
+
+    data: Mapping[str, Any] = {}
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key in self:
+            return self[key]
+        if key in self.data:
+            return to_json(self.data[key])
+        return default
+
+    def with_(self, extra: Mapping[str, Any]) -> _Values:
+        out = _Values(self)
+        out.data = self.data
+        out.update(extra)
+        return out
+
+
+@lru_cache(maxsize=4096)
+def _parts(template: str) -> tuple[tuple[str, str | None], ...]:
+    return tuple((literal, name)
+                 for literal, name, _spec, _conv in string.Formatter().parse(template))
+
+
 def render(template: str, values: Mapping[str, Any]) -> str:
     """Fill `{name}` placeholders (validated at load: plain names only)."""
     out = []
-    for literal, name, _spec, _conv in string.Formatter().parse(template):
+    for literal, name in _parts(template):
         out.append(literal)
         if name is not None:
             value = values.get(name, "")
@@ -76,7 +103,7 @@ def notifications_for(cp: CompiledProcess, case: Case, *, at: datetime, actor: A
     out = [_record(n.name, n, n.to, n.channel, n.message, base) for n in matched]
     for effect in deadline_effects:
         kind = OP_EVENT[effect["op"]]
-        values = {**base, **_deadline_values(cp, case, effect)}
+        values = base.with_(_deadline_values(cp, case, effect))
         declared = [n for n in cp.process.notifications.values() if _answers(n, kind, effect)]
         for n in declared:
             out.append(_record(kind, n, n.to, n.channel, n.message, values, effect))
@@ -92,10 +119,10 @@ def _answers(n: NotificationDef, kind: str, effect: Mapping[str, Any]) -> bool:
 
 
 def _values(cp: CompiledProcess, case: Case, at: datetime, actor: Actor,
-            trigger: str | None) -> dict[str, Any]:
-    values: dict[str, Any] = {k: to_json(v) for k, v in case.data.items()}
-    values.update(case=case.id, date=at.astimezone(cp.tz).date().isoformat(),
-                  state=case.state, trigger=trigger or "", actor=actor.name)
+            trigger: str | None) -> _Values:
+    values = _Values(case=case.id, date=at.astimezone(cp.tz).date().isoformat(),
+                     state=case.state, trigger=trigger or "", actor=actor.name)
+    values.data = case.data
     return values
 
 
