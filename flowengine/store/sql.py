@@ -5,6 +5,8 @@ check (`UPDATE … WHERE id = :id AND seq = :expected`, or an INSERT for a new c
 events, then the outbox rows (`ON CONFLICT DO NOTHING` on the idempotency key). If another
 writer got there first the UPDATE matches no row (or a unique key fires), the transaction
 rolls back and `ConcurrentUpdate` is raised; nothing else is ever written to `events`.
+`append_many` (group commit, used by the engine's tick) does the same for many cases in
+one transaction, each inside a SAVEPOINT: a lost race rolls back and skips only that case.
 
 SQLite: a file in WAL mode, `synchronous=FULL` (every commit reaches the disk) unless the URL
 says `?synchronous=normal` (survives a process crash, may lose the last commits in a power

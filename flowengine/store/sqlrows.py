@@ -108,7 +108,7 @@ def event_row(e: Event, convert: Callable[[Any], Any] = same) -> dict[str, Any]:
         "trigger": e.trigger,
         "source": e.source, "dest": e.dest, "actor_name": e.actor.name,
         "actor_role": e.actor.role, "process_id": e.process_id, "digest": e.digest,
-        "body": canonical(e.body()), "prev_hash": e.prev_hash, "hash": e.hash,
+        "body": e.canonical_body(), "prev_hash": e.prev_hash, "hash": e.hash,
     }
 
 
