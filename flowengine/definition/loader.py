@@ -172,7 +172,7 @@ def _field(name: str, b: MarkedMap) -> FieldDef:
     )
 
 
-def _requirements(items: Iterable[Any], loc: Location) -> tuple[Requirement, ...]:
+def _requirements(items: Iterable[Any] | None, loc: Location) -> tuple[Requirement, ...]:
     out = []
     for i, item in enumerate(items or ()):
         where = items.loc_of(i) if isinstance(items, MarkedList) else loc

@@ -89,7 +89,8 @@ def _to_problem(err: ValidationError, doc: Any, file: str) -> Problem:
     path = list(err.absolute_path)
     where = _where(path)
     loc = _location(doc, path, file)
-    v, inst, schema = err.validator, err.instance, err.schema
+    v, inst = err.validator, err.instance
+    schema: dict[str, Any] = err.schema if isinstance(err.schema, dict) else {}
     if v == "additionalProperties" and isinstance(inst, dict):
         allowed = sorted(schema.get("properties", {}))
         extra = [k for k in inst if k not in allowed]
@@ -114,8 +115,8 @@ def _to_problem(err: ValidationError, doc: Any, file: str) -> Problem:
     if v in ("minItems", "minProperties", "minLength"):
         return Problem("FE107", f"{where} must not be empty", loc)
     if v == "type":
-        wanted = schema.get("type")
-        wanted = " or ".join(wanted) if isinstance(wanted, list) else wanted
+        kind = schema.get("type")
+        wanted = " or ".join(kind) if isinstance(kind, list) else str(kind)
         return Problem("FE103", f"{where} must be {_article(wanted)}, not {_kind(inst)}", loc)
     if v == "not" and path and isinstance(inst, dict):
         return Problem("FE108", f"{where} has both 'dest' and 'route'; give one", loc)

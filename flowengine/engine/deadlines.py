@@ -20,9 +20,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from ..calendar.periods import due_date, end_of_day, local_date
+from ..calendar.periods import Unit, due_date, end_of_day, local_date
 from ..definition.model import DeadlineDef, Duration
 from ..errors import Rejection
 from .case import Case, Deadline
@@ -106,7 +106,7 @@ def _start(cp: CompiledProcess, d: DeadlineDef, step: Step, env: Any) -> Effect 
         effect.update(due=due, due_date=local_date(due, cp.tz), warn_at=_warn_at(cp, d, due, None))
     else:
         last = field_due if field_due is not None else due_date(
-            cp.calendar, start, amount, unit, roll_forward=d.roll_forward)
+            cp.calendar, start, amount, cast(Unit, unit), roll_forward=d.roll_forward)
         effect.update(_due_fields(cp, d, last))
     return effect
 
@@ -171,7 +171,7 @@ def _pause_or_resume(cp: CompiledProcess, d: DeadlineDef, running: Deadline, ste
     if running.status == "paused" and entered not in d.pause_in:
         assert running.paused_on is not None
         pause = (running.paused_on, today)
-        effect = {"deadline": d.name, "op": "resumed", "pause": [pause[0], pause[1]]}
+        effect: Effect = {"deadline": d.name, "op": "resumed", "pause": [pause[0], pause[1]]}
         effect.update(recompute(cp, d, running, 0, [*running.pauses, pause]))
         effect["status"] = "overdue" if effect["due"] <= step.at else "open"
         return [effect]

@@ -31,7 +31,7 @@ def _env(cp: CompiledProcess, state: str, data: Mapping[str, Any], actor: Actor 
          now: datetime) -> SimpleEnv:
     variables = dict(data)
     variables["state"] = state
-    signatures = [s.get("role") for s in data.get(SIGNATURES) or () if isinstance(s, dict)]
+    signatures = [str(s.get("role")) for s in data.get(SIGNATURES) or () if isinstance(s, dict)]
     return SimpleEnv(data=variables, actor=actor, now=now, tz=cp.tz, calendar=cp.calendar,
                      signatures=signatures)
 
