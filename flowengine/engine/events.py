@@ -58,7 +58,7 @@ class Event:
         """`canonical(self.body())`: the text the hash covers; handed over (once) from
         sealing when this event was sealed here, so a store writes the very text that was
         hashed without encoding it again; see `drop_sealed_body`."""
-        kept = self.__dict__.pop("_sealed_body", None)
+        kept: tuple[str, str] | None = self.__dict__.pop("_sealed_body", None)
         if kept is not None and kept[0] == self.hash:
             return kept[1]
         return canonical(self.body())
