@@ -158,8 +158,10 @@ class SqlStore:
                 cur.execute("SAVEPOINT fe_case")
                 try:
                     self._write(cur, case, row, evs, expected, outbox)
-                except (ConcurrentUpdate, self._held.integrity_error):
+                except (ConcurrentUpdate, self._held.integrity_error) as exc:
                     cur.execute("ROLLBACK TO SAVEPOINT fe_case")
+                    if not isinstance(exc, ConcurrentUpdate) and not self._exists(cur, case.id):
+                        raise  # not a lost race: e.g. the pinned definition was never saved
                     release = self._sql.release_claim
                     cur.execute(release.sql, release.args({"k_id": case.id}))
                     done.append(False)
@@ -223,6 +225,10 @@ class SqlStore:
         cur.execute(self._sql.seq_of.sql, self._sql.seq_of.args({"k_id": case_id}))
         found = cur.fetchone()
         return int(found[0]) if found else 0
+
+    def _exists(self, cur: Any, case_id: str) -> bool:
+        cur.execute(self._sql.seq_of.sql, self._sql.seq_of.args({"k_id": case_id}))
+        return cur.fetchone() is not None
 
     def _stored_seq(self, case_id: str) -> int | None:
         with self._reader.connect() as conn:

@@ -5,6 +5,7 @@ claim released while the others commit; `Engine.tick` uses it for many due cases
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -75,6 +76,18 @@ def test_append_many_skips_a_new_case_whose_id_is_taken(store: SqlStore) -> None
     assert store.append_many(items) == [False, True]
     assert [e.seq for e in store.events("C1")] == [1]
     assert [e.seq for e in store.events("C2")] == [1]
+
+
+def test_append_many_is_all_or_nothing_on_an_error_that_is_no_lost_race(
+        store: SqlStore) -> None:
+    ok, bad = make_events("C1", 1), make_events("C2", 1)
+    orphan = replace(make_case("C2", seq=1, last_hash=bad[-1].hash), digest="e" * 64)
+    items: list[AppendItem] = [
+        (make_case("C1", seq=1, last_hash=ok[-1].hash), ok, 0, False, ()),
+        (orphan, bad, 0, False, ())]  # its definition was never saved
+    with pytest.raises(store._held.integrity_error):
+        store.append_many(items)
+    assert store.load_case("C1") is None and store.load_case("C2") is None
 
 
 class Racing:
