@@ -23,17 +23,16 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj["debug"] = debug
 
 
+COMMAND_MODULES = ("calendar_cmd", "simulate_cmd", "validate_cmd", "graph_cmd", "case_cmd",
+                   "ops_cmd", "plugins_cmd", "db_cmd")
+
+
 def _register() -> None:
     """Import the command modules; each adds its commands to `cli`."""
     from importlib import import_module
 
-    for name in ("calendar_cmd", "simulate_cmd", "validate_cmd", "graph_cmd",
-                 "case_cmd", "ops_cmd", "plugins_cmd", "db_cmd"):
-        try:
-            import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:  # a command module not written yet
-            if exc.name != f"{__name__}.{name}":
-                raise
+    for name in COMMAND_MODULES:
+        import_module(f"{__name__}.{name}")
 
 
 def main(argv: list[str] | None = None) -> None:
