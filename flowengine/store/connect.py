@@ -16,7 +16,9 @@ ordinary Core connections.
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -76,13 +78,35 @@ def configure_sqlite(engine: Engine, synchronous: str, busy_ms: int,
     def _on_connect(dbapi_conn: Any, record: Any) -> None:
         if explicit_begin:
             dbapi_conn.isolation_level = None  # autocommit: we issue BEGIN ourselves
-        for pragma in (None if memory else "journal_mode=WAL", f"synchronous={level.upper()}",
-                       "foreign_keys=ON", f"busy_timeout={int(busy_ms)}"):
-            if pragma:
-                dbapi_conn.execute(f"PRAGMA {pragma}").close()
+        # busy_timeout first, so every later statement of this connection waits for locks.
+        for pragma in (f"busy_timeout={int(busy_ms)}", f"synchronous={level.upper()}",
+                       "foreign_keys=ON"):
+            dbapi_conn.execute(f"PRAGMA {pragma}").close()
+        if not memory:
+            _use_wal(dbapi_conn, busy_ms)
 
     if explicit_begin:
         event.listen(engine, "begin", _begin)
+
+
+def _use_wal(dbapi_conn: Any, busy_ms: int) -> None:
+    """Switch the file to WAL (persistent: once any connection has done it, it stays).
+
+    SQLite may answer the switch with "database is locked" at once, without waiting, when
+    other connections open the same new file at the same moment; the winner's switch then
+    holds for everyone, so a loser re-reads the mode and retries briefly instead of failing."""
+    deadline = max(1, busy_ms // 50)
+    for attempt in range(deadline):
+        try:
+            mode = dbapi_conn.execute("PRAGMA journal_mode").fetchone()[0]
+            if str(mode).lower() == "wal":
+                return
+            dbapi_conn.execute("PRAGMA journal_mode=WAL").close()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == deadline - 1:
+                raise
+            time.sleep(0.05)
 
 
 def _begin(conn: Connection) -> None:
