@@ -26,6 +26,7 @@ from importlib.metadata import version
 from time import perf_counter
 
 import chinese_calendar
+from machine_info import cpu_model  # noqa: E402
 
 from flowengine.calendar import CalendarLayer, LayeredCalendar, national_calendar
 
@@ -68,17 +69,6 @@ def timed(func: Callable[[date, int], date], dates: list[date], n: int) -> tuple
     start = perf_counter()
     results = [func(d, n) for d in dates]
     return perf_counter() - start, results
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main() -> int:

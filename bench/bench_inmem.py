@@ -26,6 +26,7 @@ HERE = Path(__file__).resolve().parent
 PEER = HERE.parent.parent / "shared" / "peer-bench"
 sys.path.insert(0, str(HERE.parent))
 
+from machine_info import cpu_model  # noqa: E402
 from transitions import Machine  # noqa: E402
 
 from flowengine import Actor, Engine, SimulatedClock  # noqa: E402
@@ -114,13 +115,7 @@ def run_spiff(n: int) -> float | None:
 
 
 def machine() -> dict[str, object]:
-    cpu = ""
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
-                   if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return {"python": platform.python_version(), "cpus": os.cpu_count(), "cpu": cpu,
+    return {"python": platform.python_version(), "cpus": os.cpu_count(), "cpu": cpu_model(),
             "platform": platform.platform()}
 
 

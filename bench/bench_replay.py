@@ -40,6 +40,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
+from machine_info import cpu_model  # noqa: E402
+
 from flowengine import Actor, Engine, SimulatedClock, SystemClock  # noqa: E402
 from flowengine.audit.verify import replay_all, verify_store  # noqa: E402
 from flowengine.store.sql import SqlStore  # noqa: E402
@@ -191,15 +193,7 @@ def round_ratios(rates: dict[str, list[float]], name: str) -> list[float]:
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{os.cpu_count()} CPU(s) ({cpu}), Python {platform.python_version()}, "
+    return (f"{os.cpu_count()} CPU(s) ({cpu_model()}), Python {platform.python_version()}, "
             f"SQLite {sqlite3.sqlite_version}, {platform.system()} {platform.release()}")
 
 
