@@ -257,30 +257,22 @@ def test_guaranteed_fields_follow_every_path() -> None:
     assert "note" not in have["c"] and "note" not in have["z"]
 
 
-def test_closing_fields_warning_names_the_missing_fields() -> None:
+@pytest.mark.parametrize("state_c, message", [
+    # c declares nothing: the routes into it are compared with each other
+    ("  c: {}", "'drop' from 'a' reaches 'c' without amount, which 'close' requires to reach it"),
+    # c requires amount: each route is checked against what c requires
+    ("  c: {requires: [amount]}", "'drop' from 'a' can enter 'c' without amount, which 'c' "
+                                  "requires (the engine refuses it then)"),
+])
+def test_fe403_names_the_way_in_and_the_missing_fields(state_c: str, message: str) -> None:
     problems = _problems("""\
     transitions:
       - {trigger: decide, source: a, dest: b, roles: [clerk], requires: [note]}
       - {trigger: close, source: b, dest: c, roles: [clerk], requires: [amount]}
       - {trigger: drop, source: a, dest: c, roles: [clerk]}
       - {trigger: archive, source: c, dest: z, roles: [clerk]}
-    """)
-    fe403 = [p.message for p in problems if p.code == "FE403"]
-    assert fe403 == ["'drop' from 'a' reaches 'c' without amount, which 'close' requires to "
-                     "reach it"]
-
-
-def test_a_way_into_a_state_that_may_lack_its_required_fields_is_named() -> None:
-    problems = _problems("""\
-    transitions:
-      - {trigger: decide, source: a, dest: b, roles: [clerk], requires: [note]}
-      - {trigger: close, source: b, dest: c, roles: [clerk], requires: [amount]}
-      - {trigger: drop, source: a, dest: c, roles: [clerk]}
-      - {trigger: archive, source: c, dest: z, roles: [clerk]}
-    """, head=HEAD.replace("  c: {}", "  c: {requires: [amount]}"))
-    fe403 = [p.message for p in problems if p.code == "FE403"]
-    assert fe403 == ["'drop' from 'a' can enter 'c' without amount, which 'c' requires "
-                     "(the engine refuses it then)"]
+    """, head=HEAD.replace("  c: {}", state_c))
+    assert [p.message for p in problems if p.code == "FE403"] == [message]
 
 
 def test_a_crashing_check_becomes_fe000_and_the_others_still_report(monkeypatch) -> None:
