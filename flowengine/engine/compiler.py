@@ -1,12 +1,20 @@
 """Compile a `ProcessDef` once into what firing needs: one shared `transitions.Machine`,
-compiled expressions, and lookup tables. Every case of that definition version shares it.
+its dispatch table, compiled expressions, and lookup tables. Every case of that definition
+version shares it.
 
-Why one Machine and no per-case models: building a Machine (or `add_model`) per case costs
-45–400 µs (shared/peer-bench/RESULTS.md); firing `machine.events[trigger].trigger(cursor)`
-on a throwaway cursor object holding only `.state` costs about 12 µs. The Machine does the
-dispatch (valid source, ordered conditions, first passing transition wins, internal
-transitions); our conditions record *why* a candidate failed, so a rejection can say which
-check failed and what would make it pass.
+The Machine is the process's state graph: `transitions` builds and checks it (every source
+and dest a declared state, the order of the transitions each trigger may take from each
+state, internal transitions), with our conditions attached to each of its transitions;
+`machine.events[trigger].trigger(Cursor(state), plan=plan)` runs a fire through it.
+
+The engine reads the Machine's own table instead of calling `Event.trigger` per fire:
+`candidates[trigger][state]` lists, in the Machine's order, the transitions it would try,
+and the planner takes the first whose conditions pass — the same rule as
+`Event._process` (first passing transition wins). Measured on the peer reference process,
+`Event.trigger` (EventData, callback resolution, the state lookup and `set_state` on the
+cursor, debug logging) was ~40 % of a whole in-memory fire, more than the event, its hash
+and the fold together. A property test (tests/property/test_dispatch_matches_machine.py)
+pins that both paths choose the same transition and refuse the same fires.
 """
 
 from __future__ import annotations
@@ -30,6 +38,18 @@ class Cursor:
     state: str
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """One transition a trigger may take from a state: the definition's transition, the
+    dest of this candidate, and for a routed transition the decision-table row that must
+    match (a routed transition is one candidate per row, in row order)."""
+
+    transition: TransitionDef
+    dest: str | None  # None: an internal transition (the state stays)
+    table: DecisionTable | None = None
+    row: DecisionRow | None = None
+
+
 @dataclass
 class CompiledProcess:
     process: ProcessDef
@@ -40,6 +60,7 @@ class CompiledProcess:
     extensions: dict[str, list[DeadlineDef]] = field(init=False, default_factory=dict)
     final_states: frozenset[str] = field(init=False)
     extension_fields: dict[str, frozenset[str]] = field(init=False, default_factory=dict)
+    candidates: dict[str, dict[str, tuple[Candidate, ...]]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         p = self.process
@@ -50,8 +71,13 @@ class CompiledProcess:
             model=None, states=list(p.states), initial=p.initial_state,
             auto_transitions=False, send_event=True, ignore_invalid_triggers=False,
         )
+        made: dict[int, Candidate] = {}
         for t in p.transitions:
-            self._add(t)
+            self._add(t, made)
+        self.candidates = {
+            trigger: {source: tuple(made[id(tr)] for tr in trs)
+                      for source, trs in event.transitions.items() if trs}
+            for trigger, event in self.machine.events.items()}
         for d in p.deadlines.values():
             if d.extension is not None:
                 ext = d.extension
@@ -84,18 +110,24 @@ class CompiledProcess:
             self.expr(text)
 
     # ------------------------------------------------------------------ the machine
-    def _add(self, t: TransitionDef) -> None:
+    def _add(self, t: TransitionDef, made: dict[int, Candidate]) -> None:
+        """Add `t` to the Machine (one transition per decision-table row for a routed one)
+        and note, per `transitions.Transition` made, the candidate it stands for."""
         check = _checker(t)
         chosen = _chooser(t)
         if t.route is None:
-            self.machine.add_transition(t.trigger, list(t.sources), t.dest,
-                                        conditions=[check], after=[chosen])
-            return
-        table = self.process.decisions[t.route]
-        for row in table.rows:
-            self.machine.add_transition(t.trigger, list(t.sources), row.dest,
-                                        conditions=[check, _row_matcher(t, table, row)],
-                                        after=[chosen])
+            rows: list[tuple[str | None, list[str | Callable[..., bool | None]], Candidate]] = [
+                (t.dest, [check], Candidate(t, t.dest))]
+        else:
+            table = self.process.decisions[t.route]
+            rows = [(row.dest, [check, _row_matcher(t, table, row)], Candidate(t, row.dest, table, row))
+                    for row in table.rows]
+        for dest, conditions, candidate in rows:
+            self.machine.add_transition(t.trigger, list(t.sources), dest,
+                                        conditions=conditions, after=[chosen])
+            event = self.machine.events[t.trigger]
+            for source in t.sources:
+                made[id(event.transitions[source][-1])] = candidate
 
     def row_matches(self, table: DecisionTable, row: DecisionRow, env: Any) -> bool:
         """Whether `row` matches: its numeric range over the input, and its `when`."""

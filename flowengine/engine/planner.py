@@ -8,21 +8,18 @@ The planner never changes the case it is given: it returns events; the engine fo
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-
-from transitions.core import MachineError
 
 from ..definition.model import DecisionRow, DecisionTable, Requirement, TransitionDef
 from ..errors import InvalidData, Rejection, TriggerRejected, did_you_mean
 from ..expr import ExprEvalError
 from ..expr.functions import SimpleEnv
 from .case import SYSTEM, Actor, Case
-from .compiler import CompiledProcess, Cursor
+from .compiler import CompiledProcess
 from .data import SIGNATURES, DataError, coerce_all, is_missing, to_json
 from .deadlines import Step, extension_effects, step_effects, timer_effect
-from .events import GENESIS, Event, seal_new
+from .events import GENESIS, Event, new_event, seal_new
 from .fold import apply, new_case
 from .notify import notifications_for
 
@@ -61,23 +58,35 @@ def _truth(cp: CompiledProcess, text: str, env: SimpleEnv) -> bool:
         return False
 
 
-@dataclass
 class FirePlan:
-    """One attempt to fire: the conditions `transitions` calls report back here."""
+    """One attempt to fire: checks each candidate transition and records why one failed.
 
-    cp: CompiledProcess
-    case: Case
-    trigger: str
-    env: SimpleEnv
-    actor: Actor
-    auto: bool = False  # fired by a timer: role checks do not apply
-    given: Mapping[str, Any] = field(default_factory=dict)  # the data given with this fire
-    reasons: list[Rejection] = field(default_factory=list)
-    checked: dict[int, bool] = field(default_factory=dict)
-    routed: set[int] = field(default_factory=set)
-    chosen: TransitionDef | None = None
-    dest: str | None = None
-    ext_effects: list[dict[str, Any]] = field(default_factory=list)
+    A plain slotted class (not a dataclass with default factories): one is made per fire.
+    The expression environment is built on first use; most transitions have no guard."""
+
+    __slots__ = ("cp", "case", "trigger", "data", "actor", "at", "auto", "given", "reasons",
+                 "checked", "routed", "chosen", "dest", "ext_effects", "_env")
+
+    def __init__(self, cp: CompiledProcess, case: Case, trigger: str, data: Mapping[str, Any],
+                 actor: Actor, at: datetime, auto: bool = False,
+                 given: Mapping[str, Any] | None = None) -> None:
+        self.cp, self.case, self.trigger, self.data = cp, case, trigger, data
+        self.actor, self.at, self.auto = actor, at, auto  # auto: a timer fired it, no role check
+        self.given: Mapping[str, Any] = given or {}  # the data given with this fire
+        self.reasons: list[Rejection] = []
+        self.checked: dict[int, bool] = {}
+        self.routed: set[int] = set()
+        self.chosen: TransitionDef | None = None
+        self.dest: str | None = None
+        self.ext_effects: list[dict[str, Any]] = []
+        self._env: SimpleEnv | None = None
+
+    @property
+    def env(self) -> SimpleEnv:
+        """What guards and computed values read: the case data merged with the given data."""
+        if self._env is None:
+            self._env = _env(self.cp, self.case.state, self.data, self.actor, self.at)
+        return self._env
 
     def check(self, t: TransitionDef) -> bool:
         """Role, required data, guards and extension limits of candidate `t`."""
@@ -110,6 +119,8 @@ class FirePlan:
                           f"(the actor's role is {self.actor.role or 'not given'})")]
 
     def _required(self, t: TransitionDef) -> list[Rejection]:
+        if not t.requires:
+            return []
         missing = _missing(self.cp, t.requires, self.env)
         if not missing:
             return []
@@ -132,7 +143,7 @@ class FirePlan:
         if self.trigger not in self.cp.extensions:
             return []
         effects, reasons = extension_effects(self.cp, self.case, self.trigger, self.given,
-                                             self.env.now)
+                                             self.at)
         self.ext_effects = effects
         return reasons
 
@@ -162,21 +173,21 @@ def plan_fire(cp: CompiledProcess, case: Case, trigger: str, data: Mapping[str, 
               actor: Actor, at: datetime, *, auto: bool = False) -> tuple[Event, Case]:
     """The sealed event of firing `trigger` and the case after it, or `TriggerRejected`
     (nothing changes: `case` is never modified)."""
-    given = _coerce(cp, case, trigger, data) if data else {}
-    merged = {**case.data, **given} if given else case.data
-    plan = FirePlan(cp, case, trigger, _env(cp, case.state, merged, actor, at), actor, auto, given)
-    _dispatch(plan)
+    plan = new_plan(cp, case, trigger, data, actor, at, auto=auto)
+    dispatch(plan)
+    given, merged = plan.given, plan.data
     t, dest = plan.chosen, plan.dest
     assert t is not None
     changes = dict(given)
     if t.set or t.compute or t.clear or t.signs:
         changes.update(_effects_on_data(cp, case, t, plan.env, actor, at, merged))
     new_state = case.state if dest is None else dest
-    step = Step(at=at, trigger=trigger, source=case.state, dest=new_state)
-    if step.entered is not None:
-        _check_entry(cp, case, trigger, new_state, _changed(case.data, changes), actor, at)
+    entered = new_state if new_state != case.state else None  # as `Step.entered` says
+    if entered is not None and cp.process.states[entered].requires:
+        _check_entry(cp, case, trigger, entered, _changed(case.data, changes), actor, at)
     effects = plan.ext_effects
     if cp.process.deadlines:
+        step = Step(at=at, trigger=trigger, source=case.state, dest=new_state)
         env = plan.env if not changes else _env(cp, new_state, _changed(case.data, changes),
                                                 actor, at)
         effects = effects + step_effects(cp, case, step, env)
@@ -184,7 +195,7 @@ def plan_fire(cp: CompiledProcess, case: Case, trigger: str, data: Mapping[str, 
                    dest=new_state, data=changes, effects=effects)
     after = apply(cp.process, case.copy(), event)
     notes = notifications_for(cp, after, at=at, actor=actor, trigger=trigger,
-                              entered=step.entered, effects=effects)
+                              entered=entered, effects=effects)
     return _sealed(event, after, notes), after
 
 
@@ -192,10 +203,7 @@ def _check_entry(cp: CompiledProcess, case: Case, trigger: str, state: str,
                  data: Mapping[str, Any], actor: Actor, at: datetime) -> None:
     """A state's `requires` hold for every way into it (e.g. a case is never closed
     without its result), whatever route the transition took."""
-    spec = cp.process.states[state]
-    if not spec.requires:
-        return
-    missing = _missing(cp, spec.requires, _env(cp, state, data, actor, at))
+    missing = _missing(cp, cp.process.states[state].requires, _env(cp, state, data, actor, at))
     if missing:
         raise TriggerRejected(case.id, trigger, case.state, [Rejection(
             "required", f"entering '{state}' needs {', '.join(missing)} "
@@ -209,22 +217,36 @@ def _changed(data: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, A
     return out
 
 
-def _dispatch(plan: FirePlan) -> None:
+def new_plan(cp: CompiledProcess, case: Case, trigger: str, data: Mapping[str, Any],
+             actor: Actor, at: datetime, *, auto: bool = False) -> FirePlan:
+    """The plan of one fire: the given data checked against the field types (`InvalidData`
+    if a value does not fit) and merged over the case's data."""
+    given = _coerce(cp, case, trigger, data) if data else {}
+    merged = {**case.data, **given} if given else case.data
+    return FirePlan(cp, case, trigger, merged, actor, at, auto, given)
+
+
+def dispatch(plan: FirePlan) -> None:
+    """Choose the transition: the first candidate of `trigger` from the case's state whose
+    conditions pass, in the order of the compiled Machine's table (see compiler.py)."""
     cp, case, trigger = plan.cp, plan.case, plan.trigger
-    event = cp.machine.events.get(trigger)
-    if event is None:
+    by_source = cp.candidates.get(trigger)
+    if by_source is None:
         hint = did_you_mean(trigger, cp.process.triggers)
         raise TriggerRejected(case.id, trigger, case.state, [Rejection(
             "state", f"'{cp.process.id}' has no trigger '{trigger}'" + (f"; {hint}" if hint else ""))])
-    try:
-        ok = event.trigger(Cursor(case.state), plan=plan)
-    except MachineError:
+    candidates = by_source.get(case.state)
+    if candidates is None:
         allowed = sorted({t.trigger for t in cp.process.transitions if case.state in t.sources})
         raise TriggerRejected(case.id, trigger, case.state, [Rejection(
             "state", f"not allowed in state '{case.state}'; allowed here: "
-            f"{', '.join(allowed) or 'nothing (final state)'}")]) from None
-    if not ok:
-        raise TriggerRejected(case.id, trigger, case.state, plan.reasons + plan.route_failures())
+            f"{', '.join(allowed) or 'nothing (final state)'}")])
+    for c in candidates:
+        t = c.transition
+        if plan.check(t) and (c.row is None or plan.route_row(t, c.table, c.row)):  # type: ignore[arg-type]
+            plan.choose(t, c.dest)
+            return
+    raise TriggerRejected(case.id, trigger, case.state, plan.reasons + plan.route_failures())
 
 
 def _effects_on_data(cp: CompiledProcess, case: Case, t: TransitionDef, env: SimpleEnv, actor: Actor,
@@ -307,13 +329,11 @@ def _event(cp: CompiledProcess, before: Case, kind: str, at: datetime, actor: Ac
            trigger: str | None = None, source: str | None = None, dest: str | None = None,
            data: Mapping[str, Any], effects: list[dict[str, Any]]) -> Event:
     """The next event of `before`, not yet sealed (notifications come after the fold)."""
-    return Event(
-        case_id=before.id, seq=before.seq + 1, at=at, type=kind, actor=actor,
-        process_id=cp.process.id, digest=cp.process.digest, trigger=trigger, source=source,
-        dest=dest, data={k: to_json(v) for k, v in data.items()} if data else {},
-        effects=tuple({k: to_json(v) for k, v in e.items()} for e in effects),
-        prev_hash=before.last_hash or GENESIS,
-    )
+    return new_event(
+        before.id, before.seq + 1, at, kind, actor, cp.process.id, cp.process.digest, trigger,
+        source, dest, {k: to_json(v) for k, v in data.items()} if data else {},
+        tuple({k: to_json(v) for k, v in e.items()} for e in effects) if effects else (),
+        before.last_hash or GENESIS)
 
 
 def _sealed(event: Event, after: Case, notes: list[dict[str, Any]]) -> Event:
