@@ -291,14 +291,15 @@ class ProcessDef(_Located):
     source_text: str = ""  # the YAML as loaded, kept so a pinned version can be replayed
     locs: Mapping[str, Location] = field(default_factory=dict, compare=False, repr=False)
 
-    @property
+    # Derived once per definition (frozen: they cannot go stale); every fire reads them.
+    @cached_property
     def initial_state(self) -> str:
         return next(s.name for s in self.states.values() if s.initial)
 
-    @property
+    @cached_property
     def final_states(self) -> frozenset[str]:
         return frozenset(s.name for s in self.states.values() if s.final)
 
-    @property
+    @cached_property
     def triggers(self) -> frozenset[str]:
         return frozenset(t.trigger for t in self.transitions)

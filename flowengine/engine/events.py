@@ -45,10 +45,11 @@ class Event:
         """Everything the hash covers (all but `hash` itself)."""
         return {
             "case_id": self.case_id, "seq": self.seq, "at": self.at.isoformat(),
-            "type": self.type, "actor": self.actor.as_dict(), "process_id": self.process_id,
-            "digest": self.digest, "trigger": self.trigger, "source": self.source,
-            "dest": self.dest, "data": dict(self.data), "effects": list(self.effects),
-            "notifications": list(self.notifications), "prev_hash": self.prev_hash,
+            "type": self.type, "actor": {"name": self.actor.name, "role": self.actor.role},
+            "process_id": self.process_id, "digest": self.digest, "trigger": self.trigger,
+            "source": self.source, "dest": self.dest, "data": dict(self.data),
+            "effects": list(self.effects), "notifications": list(self.notifications),
+            "prev_hash": self.prev_hash,
         }
 
     def as_dict(self) -> dict[str, Any]:
@@ -62,6 +63,21 @@ class Event:
         if kept is not None and kept[0] == self.hash:
             return kept[1]
         return canonical(self.body())
+
+
+def new_event(case_id: str, seq: int, at: datetime, type: str, actor: Actor, process_id: str,
+              digest: str, trigger: str | None, source: str | None, dest: str | None,
+              data: dict[str, Any], effects: tuple[Mapping[str, Any], ...],
+              prev_hash: str) -> Event:
+    """`Event(...)` for the engine's hot path, without the frozen dataclass's `__init__`
+    (one `object.__setattr__` per field: ~3.5 µs of a ~25 µs fire). Equal to the `Event`
+    built the usual way (a property test pins it); not yet sealed, no notifications."""
+    event = object.__new__(Event)
+    event.__dict__.update(
+        case_id=case_id, seq=seq, at=at, type=type, actor=actor, process_id=process_id,
+        digest=digest, trigger=trigger, source=source, dest=dest, data=data, effects=effects,
+        notifications=(), prev_hash=prev_hash, hash="")
+    return event
 
 
 def _default(value: Any) -> Any:

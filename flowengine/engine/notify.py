@@ -93,6 +93,8 @@ def notifications_for(cp: CompiledProcess, case: Case, *, at: datetime, actor: A
                       entered: str | None = None,
                       effects: Iterable[Mapping[str, Any]] = ()) -> list[dict[str, Any]]:
     """The notifications one step asks for; `case` is the case after the step."""
+    if not effects and not cp.process.notifications:
+        return []  # a process without notifications, a step without deadline changes
     matched = [n for n in cp.process.notifications.values() if n.on.deadline_event is None and (
         (n.on.started and started) or (trigger is not None and trigger in n.on.triggers)
         or (entered is not None and entered in n.on.enter))]

@@ -88,11 +88,27 @@ class PluginInfo:
 
 
 # ---------------------------------------------------------------------------- the manager
+class PluginManager(pluggy.PluginManager):
+    """pluggy's manager, counting registrations: `generation` changes whenever a plugin is
+    registered or unregistered, so the dispatcher knows when its kept hook lists are stale
+    without asking pluggy on every commit."""
+
+    generation = 0
+
+    def register(self, plugin: object, name: str | None = None) -> str | None:
+        self.generation += 1
+        return super().register(plugin, name)
+
+    def unregister(self, plugin: object | None = None, name: str | None = None) -> Any:
+        self.generation += 1
+        return super().unregister(plugin, name)
+
+
 def get_plugin_manager(plugins: Iterable[object] = (), *, autoload: bool | None = None,
-                       errors: deque[PluginError] | None = None) -> pluggy.PluginManager:
+                       errors: deque[PluginError] | None = None) -> PluginManager:
     """Hook specs + entry-point plugins (unless `autoload` is False or
     `FLOWENGINE_DISABLE_PLUGIN_AUTOLOAD` is set) + `plugins`, in that order."""
-    pm = pluggy.PluginManager(PROJECT)
+    pm = PluginManager(PROJECT)
     pm.add_hookspecs(hookspecs)
     if autoload is None:
         autoload = not os.environ.get(AUTOLOAD_OFF_ENV)
@@ -179,6 +195,8 @@ class PluginDispatch:
         given = [p for p in plugins if isinstance(p, Settings)]
         objects = [p for p in plugins if not isinstance(p, Settings)]
         self.pm = get_plugin_manager(objects, autoload=autoload, errors=self.errors)
+        self._calls: dict[str, list[pluggy.HookImpl]] = {}
+        self._generation = -1
         self.inflight: dict[str, Any] = {}  # outbox row id -> a delivery still running
         self.settings = Settings()
         self.configure(given[-1] if given else Settings.load())
@@ -217,7 +235,8 @@ class PluginDispatch:
 
     def after_commit(self, cp: CompiledProcess, events: Sequence[Event], case: Case) -> None:
         """Tell the observers, then deliver at once if `[delivery] immediate` is set."""
-        final = set(cp.process.final_states)
+        self._refresh()
+        final = cp.final_states
         for event in events:
             self._observe(event, case, final)
         if self.settings.delivery.immediate and self.engine is not None:
@@ -243,6 +262,7 @@ class PluginDispatch:
 
         Exceptions propagate (the outbox turns them into retries or dead letters)."""
         serving = {name for name, chans in self.channels().items() if notification.channel in chans}
+        self._refresh()
         for impl in self._impls("flowengine_deliver"):
             if impl.plugin_name not in serving:
                 continue
@@ -252,30 +272,46 @@ class PluginDispatch:
         raise DeliveryError(f"no plugin serves the channel '{notification.channel}'")
 
     # ------------------------------------------------------------------ internals
-    def _observe(self, event: Event, case: Case, final: set[str]) -> None:
+    def _observe(self, event: Event, case: Case, final: frozenset[str]) -> None:
         ids = (case.id, event.seq)
         base = {"case": case, "event": event}
         if event.type == "started":
-            self._each("flowengine_case_started", base, *ids)
+            self._each("flowengine_case_started", base, *ids, fresh=True)
         elif event.type == "fired":
-            self._each("flowengine_transition_applied", base, *ids)
+            self._each("flowengine_transition_applied", base, *ids, fresh=True)
         for effect in event.effects:
             hook = DEADLINE_HOOKS.get(effect.get("op", ""))
             if hook is not None:
                 extra = {"deadline": effect.get("deadline"), "days": effect.get("days"),
                          "reason": effect.get("reason")}
-                self._each(hook, {**base, **extra}, *ids)
+                self._each(hook, {**base, **extra}, *ids, fresh=True)
         if event.dest in final and event.source not in final and event.type != "timer":
-            self._each("flowengine_case_closed", base, *ids)
+            self._each("flowengine_case_closed", base, *ids, fresh=True)
+
+    def _refresh(self) -> None:
+        """Forget the kept implementation lists when plugins were registered or
+        unregistered on `pm` since (checked once per commit, not per hook call)."""
+        if self.pm.generation != self._generation:
+            self._calls.clear()
+            self._generation = self.pm.generation
 
     def _impls(self, hook: str) -> list[pluggy.HookImpl]:
-        """The non-wrapper implementations of `hook`, in pluggy's call order."""
-        impls = getattr(self.pm.hook, hook).get_hookimpls()
-        return [i for i in reversed(impls) if not (i.wrapper or i.hookwrapper)]
+        """The non-wrapper implementations of `hook`, in pluggy's call order.
+
+        Kept per hook: every commit calls the observer hooks. `_each` callers outside a
+        commit look first whether plugins were registered since (`_refresh`)."""
+        found = self._calls.get(hook)
+        if found is None:
+            impls = getattr(self.pm.hook, hook).get_hookimpls()
+            found = self._calls[hook] = [i for i in reversed(impls) if not (i.wrapper or i.hookwrapper)]
+        return found
 
     def _each(self, hook: str, kwargs: Mapping[str, Any], case_id: str | None = None,
-              seq: int | None = None) -> list[tuple[pluggy.HookImpl, Any]]:
-        """Call every implementation of `hook` on its own; record the ones that raise."""
+              seq: int | None = None, *, fresh: bool = False) -> list[tuple[pluggy.HookImpl, Any]]:
+        """Call every implementation of `hook` on its own; record the ones that raise.
+        `fresh`: the caller has just called `_refresh` (the observers, once per commit)."""
+        if not fresh:
+            self._refresh()
         results = []
         for impl in self._impls(hook):
             try:
