@@ -38,18 +38,25 @@ def _money(f: FieldDef, v: Any) -> Decimal:
     return result
 
 
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1  # what the event's JSON (and SQL BIGINT) carries
+
+
 def _integer(f: FieldDef, v: Any) -> int:
     if isinstance(v, bool):
         raise DataError(f"{f.name} must be a whole number, not {v!r}")
     if isinstance(v, int):
-        return v
-    try:
-        d = Decimal(str(v).strip())
-    except InvalidOperation:
-        raise DataError(f"{f.name} must be a whole number, not {v!r}") from None
-    if d != d.to_integral_value():
-        raise DataError(f"{f.name} must be a whole number, not {v!r}")
-    return int(d)
+        n = v
+    else:
+        try:
+            d = Decimal(str(v).strip())
+        except InvalidOperation:
+            raise DataError(f"{f.name} must be a whole number, not {v!r}") from None
+        if not d.is_finite() or d != d.to_integral_value():
+            raise DataError(f"{f.name} must be a whole number, not {v!r}")
+        n = int(d)
+    if not INT_MIN <= n <= INT_MAX:
+        raise DataError(f"{f.name} must be a whole number between {INT_MIN} and {INT_MAX}, not {v!r}")
+    return n
 
 
 def _boolean(f: FieldDef, v: Any) -> bool:
