@@ -30,10 +30,10 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
-from ..errors import Location, Problem, Severity, did_you_mean
-from ..expr import FUNCTIONS, ExprError, Function, compile_expr
-from . import graph
-from .model import (
+from ...errors import Location, Problem, Severity, did_you_mean
+from ...expr import FUNCTIONS, ExprError, Function, compile_expr
+from .. import graph
+from ..model import (
     DeadlineDef,
     DecisionRow,
     DecisionTable,
