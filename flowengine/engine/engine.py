@@ -90,16 +90,18 @@ class Engine:
     def fire(self, case_id: str, trigger: str, data: Mapping[str, Any] | None = None, *,
              actor: Actor | None = None, at: datetime | None = None) -> Case:
         """Fire `trigger` on a case; a refused trigger raises `TriggerRejected`, changing nothing."""
-        case = self.case(case_id)
+        case = self.case(case_id)  # ours: the store hands out a new object
         at = self._instant(at, case)
         cp = self.compiled(case)
-        events, current = plan_timers(cp, case, at)
+        expected = case.seq
+        events, current = plan_timers(cp, case, at, owned=True)
         try:
-            event, after = plan_fire(cp, current, trigger, data or {}, actor or UNKNOWN_ACTOR, at)
+            event, after = plan_fire(cp, current, trigger, data or {}, actor or UNKNOWN_ACTOR, at,
+                                     owned=True)
         except TriggerRejected as exc:
             self.plugins.rejected(current, exc, actor or UNKNOWN_ACTOR, at)
             raise
-        self._commit(cp, after, [*events, event], case.seq)
+        self._commit(cp, after, [*events, event], expected)
         return after
 
     def tick(self, now: datetime | None = None) -> list[Event]:
@@ -126,9 +128,10 @@ class Engine:
             if case is None:
                 continue
             cp = self.compiled(case)
-            events, after = plan_timers(cp, case, now)
+            expected = case.seq
+            events, after = plan_timers(cp, case, now, owned=True)
             if events:
-                planned.append((cp, after, events, case.seq))
+                planned.append((cp, after, events, expected))
         if not planned:
             return []
         append_many = getattr(self.store, "append_many", None)

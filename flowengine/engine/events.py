@@ -59,9 +59,9 @@ class Event:
         """`canonical(self.body())`: the text the hash covers; handed over (once) from
         sealing when this event was sealed here, so a store writes the very text that was
         hashed without encoding it again; see `drop_sealed_body`."""
-        kept: tuple[str, str] | None = self.__dict__.pop("_sealed_body", None)
+        kept: tuple[str, bytes] | None = self.__dict__.pop("_sealed_body", None)
         if kept is not None and kept[0] == self.hash:
-            return kept[1]
+            return kept[1].decode("utf-8")
         return canonical(self.body())
 
 
@@ -117,8 +117,8 @@ def seal_new(event: Event) -> Event:
     """Fill in the hash of an event just built and not yet shared (no copy on the hot path)."""
     body = canonical_bytes(event.body())
     digest = hashlib.sha256(body).hexdigest()
-    object.__setattr__(event, "hash", digest)
-    object.__setattr__(event, "_sealed_body", (digest, body.decode("utf-8")))
+    event.__dict__["hash"] = digest  # not yet shared: no frozen-dataclass detour
+    event.__dict__["_sealed_body"] = (digest, body)
     return event
 
 

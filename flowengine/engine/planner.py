@@ -170,9 +170,11 @@ class FirePlan:
 
 
 def plan_fire(cp: CompiledProcess, case: Case, trigger: str, data: Mapping[str, Any],
-              actor: Actor, at: datetime, *, auto: bool = False) -> tuple[Event, Case]:
+              actor: Actor, at: datetime, *, auto: bool = False,
+              owned: bool = False) -> tuple[Event, Case]:
     """The sealed event of firing `trigger` and the case after it, or `TriggerRejected`
-    (nothing changes: `case` is never modified)."""
+    (nothing changes: `case` is not modified). `owned`: the caller hands `case` over, and
+    once every check has passed the event is folded into it instead of into a copy."""
     plan = new_plan(cp, case, trigger, data, actor, at, auto=auto)
     dispatch(plan)
     given, merged = plan.given, plan.data
@@ -193,7 +195,7 @@ def plan_fire(cp: CompiledProcess, case: Case, trigger: str, data: Mapping[str, 
         effects = effects + step_effects(cp, case, step, env)
     event = _event(cp, case, "fired", at, actor, trigger=trigger, source=case.state,
                    dest=new_state, data=changes, effects=effects)
-    after = apply(cp.process, case.copy(), event)
+    after = apply(cp.process, case if owned else case.copy(), event)
     notes = notifications_for(cp, after, at=at, actor=actor, trigger=trigger,
                               entered=entered, effects=effects)
     return _sealed(event, after, notes), after
@@ -302,23 +304,27 @@ def plan_start(cp: CompiledProcess, case_id: str, data: Mapping[str, Any], actor
     return _sealed(event, after, notes), after
 
 
-def plan_timers(cp: CompiledProcess, case: Case, until: datetime) -> tuple[list[Event], Case]:
+def plan_timers(cp: CompiledProcess, case: Case, until: datetime, *,
+                owned: bool = False) -> tuple[list[Event], Case]:
     """Every timer of `case` due at or before `until`, in time order, each folded in turn.
 
     Returns the events and the case after them. An expiry whose trigger fires by itself adds
-    the automatic fire as a second event at the same instant (actor `system`)."""
+    the automatic fire as a second event at the same instant (actor `system`). `case` is
+    not modified unless `owned` (the caller hands it over, as in `plan_fire`)."""
     events: list[Event] = []
     current = case
     while (when := current.next_timer()) is not None and when <= until:
         due = [d for d in current.deadlines.values() if d.next_timer() == when]
         effects = [timer_effect(cp, d, when) for d in sorted(due, key=lambda d: d.name)]
         event = _event(cp, current, "timer", when, SYSTEM, data={}, effects=effects)
-        current = apply(cp.process, current.copy(), event)
+        current = apply(cp.process, current if owned else current.copy(), event)
+        owned = True  # from here on `current` is the copy made above
         notes = notifications_for(cp, current, at=when, actor=SYSTEM, effects=effects)
         events.append(_sealed(event, current, notes))
         for trigger in [e["fire"] for e in effects if e.get("fire")]:
             try:
-                fired, current = plan_fire(cp, current, trigger, {}, SYSTEM, when, auto=True)
+                fired, current = plan_fire(cp, current, trigger, {}, SYSTEM, when, auto=True,
+                                           owned=True)
             except TriggerRejected:
                 continue  # the state moved on; the expiry itself is recorded
             events.append(fired)
@@ -339,9 +345,10 @@ def _event(cp: CompiledProcess, before: Case, kind: str, at: datetime, actor: Ac
 def _sealed(event: Event, after: Case, notes: list[dict[str, Any]]) -> Event:
     """Attach the notifications (they do not change the fold), seal, and record the hash on
     the case the event was folded into."""
-    for i, note in enumerate(notes):
-        note["id"] = f"{event.case_id}:{event.seq}:{i}"
-    object.__setattr__(event, "notifications", tuple(notes))
+    if notes:
+        for i, note in enumerate(notes):
+            note["id"] = f"{event.case_id}:{event.seq}:{i}"
+        event.__dict__["notifications"] = tuple(notes)  # not yet shared (see new_event)
     seal_new(event)
     after.last_hash = event.hash
     return event

@@ -51,6 +51,10 @@ log = logging.getLogger("flowengine.plugins")
 AUTOLOAD_OFF_ENV = "FLOWENGINE_DISABLE_PLUGIN_AUTOLOAD"  # like PYTEST_DISABLE_PLUGIN_AUTOLOAD
 MAX_ERRORS = 1000
 
+OBSERVER_HOOKS = frozenset({
+    "flowengine_case_started", "flowengine_transition_applied", "flowengine_case_closed",
+    "flowengine_deadline_warning", "flowengine_deadline_overdue", "flowengine_deadline_expired",
+    "flowengine_deadline_extended", "flowengine_deadline_paused", "flowengine_deadline_resumed"})
 DEADLINE_HOOKS = {
     "warned": "flowengine_deadline_warning", "overdue": "flowengine_deadline_overdue",
     "expired": "flowengine_deadline_expired", "extended": "flowengine_deadline_extended",
@@ -206,6 +210,7 @@ class PluginDispatch:
         """Adopt `settings` and pass them to every plugin's `flowengine_configure`."""
         self.settings = settings
         self._each("flowengine_configure", {"settings": settings})
+        self._calls.clear()  # a plugin's `observing` may have changed with its settings
 
     def channels(self) -> dict[str, list[str]]:
         """Plugin name -> the channels it serves now."""
@@ -303,7 +308,9 @@ class PluginDispatch:
         found = self._calls.get(hook)
         if found is None:
             impls = getattr(self.pm.hook, hook).get_hookimpls()
-            found = self._calls[hook] = [i for i in reversed(impls) if not (i.wrapper or i.hookwrapper)]
+            found = self._calls[hook] = [
+                i for i in reversed(impls) if not (i.wrapper or i.hookwrapper)
+                and (hook not in OBSERVER_HOOKS or getattr(i.plugin, "observing", True))]
         return found
 
     def _each(self, hook: str, kwargs: Mapping[str, Any], case_id: str | None = None,

@@ -67,7 +67,9 @@ class Store(Protocol):
         item whose `expected_seq` is stale (another writer won) is skipped, its claim
         released, without undoing the others; returns, per item, whether it committed."""
 
-    def load_case(self, case_id: str) -> Case | None: ...
+    def load_case(self, case_id: str) -> Case | None:
+        """The stored projection as a new object the caller owns: the engine folds a fire's
+        events into it (changing it never changes what is stored until `append`)."""
 
     def events(self, case_id: str) -> Iterator[Event]: ...
 

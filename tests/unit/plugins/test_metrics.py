@@ -38,6 +38,6 @@ def test_the_entry_point_instance_counts_only_once_configured() -> None:
     engine, _ = make_engine(idle, settings())
     accepted_case(engine)
     assert idle.value("flowengine_fires_total", process="standard_case", trigger="accept") == 0
-    idle.flowengine_configure(Settings(sections={"metrics": {}}))
+    engine.plugins.configure(Settings(sections={"metrics": {}}))  # as the settings file does
     accepted_case(engine)
     assert idle.value("flowengine_fires_total", process="standard_case", trigger="accept") == 1

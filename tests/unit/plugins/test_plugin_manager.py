@@ -161,6 +161,22 @@ def test_observers_see_each_event_after_commit() -> None:
     assert observer.seen[-1] == ("closed", other.id, "redirected")
 
 
+class Switchable(Observer):
+    observing = False
+
+
+def test_an_observer_that_is_not_observing_is_skipped_until_configured_on() -> None:
+    observer, plain = Switchable(), Observer()
+    engine, _ = make_engine(observer, settings())
+    engine.plugins.pm.register(plain, name="plain")  # registered later, straight on pluggy
+    accepted_case(engine)
+    assert observer.seen == [] and [s[0] for s in plain.seen][:2] == ["started", "fired"]
+    observer.observing = True
+    engine.plugins.configure(settings())  # the attribute is read again after configure
+    accepted_case(engine)
+    assert [s[0] for s in observer.seen][:2] == ["started", "fired"]
+
+
 def test_a_plugin_raising_in_every_hook_changes_nothing(caplog: pytest.LogCaptureFixture) -> None:
     observer, channel = Observer(), RecordingChannel()
     caplog.set_level(logging.WARNING, logger="flowengine.plugins")
