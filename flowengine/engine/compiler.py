@@ -27,8 +27,16 @@ from zoneinfo import ZoneInfo
 
 from transitions import Machine
 
-from ..definition.model import DeadlineDef, DecisionRow, DecisionTable, ProcessDef, TransitionDef
+from ..definition.model import (
+    DeadlineDef,
+    DecisionRow,
+    DecisionTable,
+    ProcessDef,
+    Requirement,
+    TransitionDef,
+)
 from ..expr import Expr, compile_expr
+from .data import coerce_all
 
 
 @dataclass
@@ -61,6 +69,8 @@ class CompiledProcess:
     final_states: frozenset[str] = field(init=False)
     extension_fields: dict[str, frozenset[str]] = field(init=False, default_factory=dict)
     candidates: dict[str, dict[str, tuple[Candidate, ...]]] = field(init=False, default_factory=dict)
+    start_defaults: dict[str, Any] = field(init=False, default_factory=dict)
+    start_requires: tuple[Requirement, ...] = field(init=False, default=())
 
     def __post_init__(self) -> None:
         p = self.process
@@ -86,6 +96,12 @@ class CompiledProcess:
                 self.extension_fields[ext.trigger] = self.extension_fields.get(
                     ext.trigger, frozenset()) | names
         self._compile_all()
+        # what every start merges and checks: the declared defaults (typed, loaded checked
+        # by FE216) and the fields marked required, then `start.requires`
+        self.start_defaults = coerce_all(p.fields, {n: f.default for n, f in p.fields.items()
+                                                    if f.default is not None})
+        self.start_requires = (Requirement(tuple(n for n, f in p.fields.items() if f.required),
+                                           p.location),) + p.start.requires
 
     # ------------------------------------------------------------------ expressions
     def expr(self, text: str) -> Expr:

@@ -20,7 +20,7 @@ from .compiler import CompiledProcess
 from .data import SIGNATURES, DataError, coerce_all, is_missing, to_json
 from .deadlines import Step, extension_effects, step_effects, timer_effect
 from .events import GENESIS, Event, new_event, seal_new
-from .fold import apply, new_case
+from .fold import apply
 from .notify import notifications_for
 
 
@@ -91,10 +91,20 @@ class FirePlan:
     def check(self, t: TransitionDef) -> bool:
         """Role, required data, guards and extension limits of candidate `t`."""
         key = id(t)
-        if key in self.checked:
-            return self.checked[key]
-        reasons = self._records(t) + self._role(t) + self._required(t) + self._guards(t)
-        reasons += self._extension()
+        found = self.checked.get(key)
+        if found is not None:
+            return found
+        reasons: list[Rejection] = []
+        if self.given:
+            reasons += self._records(t)
+        if t.roles:
+            reasons += self._role(t)
+        if t.requires:
+            reasons += self._required(t)
+        if t.guards:
+            reasons += self._guards(t)
+        if self.trigger in self.cp.extensions:
+            reasons += self._extension()
         self.reasons += reasons
         self.checked[key] = not reasons
         return not reasons
@@ -275,17 +285,14 @@ def plan_start(cp: CompiledProcess, case_id: str, data: Mapping[str, Any], actor
     `InvalidData`."""
     p = cp.process
     given = _coerce(cp, case_id, "start", data)
-    full = {n: f.default for n, f in p.fields.items() if f.default is not None}
-    full.update(given)
-    full = _coerce(cp, case_id, "start", full)
+    full = {**cp.start_defaults, **given}
     env = _env(cp, p.initial_state, full, actor, at)
     reasons = []
     if p.start.roles and actor.role not in p.start.roles:
         reasons.append(Rejection("role", f"starting a case needs the role "
                                  f"{' or '.join(p.start.roles)} (the actor's role is "
                                  f"{actor.role or 'not given'})"))
-    required = (Requirement(tuple(n for n, f in p.fields.items() if f.required), p.location),)
-    missing = _missing(cp, required + p.start.requires, env)
+    missing = _missing(cp, cp.start_requires, env)
     if missing:
         reasons.append(Rejection("required", f"missing data: {', '.join(missing)}"))
     if reasons:
@@ -294,11 +301,12 @@ def plan_start(cp: CompiledProcess, case_id: str, data: Mapping[str, Any], actor
     if duplicate_of:
         changes["duplicate_of"] = duplicate_of
     empty = Case(id=case_id, process_id=p.id, digest=p.digest, state=p.initial_state, data={})
-    step = Step(at=at, started=True, dest=p.initial_state)
-    effects = step_effects(cp, empty, step, env)
+    effects: list[dict[str, Any]] = []
+    if p.deadlines:
+        effects = step_effects(cp, empty, Step(at=at, started=True, dest=p.initial_state), env)
     event = _event(cp, empty, "started", at, actor, dest=p.initial_state, data=changes,
                    effects=effects)
-    after = apply(p, new_case(p, event), event)
+    after = apply(p, empty, event)
     notes = notifications_for(cp, after, at=at, actor=actor, started=True,
                               entered=p.initial_state, effects=effects)
     return _sealed(event, after, notes), after
