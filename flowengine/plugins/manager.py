@@ -201,6 +201,7 @@ class PluginDispatch:
         self.pm = get_plugin_manager(objects, autoload=autoload, errors=self.errors)
         self._calls: dict[str, list[pluggy.HookImpl]] = {}
         self._generation = -1
+        self._any_observer: bool | None = None
         self.inflight: dict[str, Any] = {}  # outbox row id -> a delivery still running
         self.settings = Settings()
         self.configure(given[-1] if given else Settings.load())
@@ -210,7 +211,7 @@ class PluginDispatch:
         """Adopt `settings` and pass them to every plugin's `flowengine_configure`."""
         self.settings = settings
         self._each("flowengine_configure", {"settings": settings})
-        self._calls.clear()  # a plugin's `observing` may have changed with its settings
+        self._forget()  # a plugin's `observing` may have changed with its settings
 
     def channels(self) -> dict[str, list[str]]:
         """Plugin name -> the channels it serves now."""
@@ -241,9 +242,10 @@ class PluginDispatch:
     def after_commit(self, cp: CompiledProcess, events: Sequence[Event], case: Case) -> None:
         """Tell the observers, then deliver at once if `[delivery] immediate` is set."""
         self._refresh()
-        final = cp.final_states
-        for event in events:
-            self._observe(event, case, final)
+        if self._observed():
+            final = cp.final_states
+            for event in events:
+                self._observe(event, case, final)
         if self.settings.delivery.immediate and self.engine is not None:
             from .outbox import deliver_new
 
@@ -297,8 +299,18 @@ class PluginDispatch:
         """Forget the kept implementation lists when plugins were registered or
         unregistered on `pm` since (checked once per commit, not per hook call)."""
         if self.pm.generation != self._generation:
-            self._calls.clear()
+            self._forget()
             self._generation = self.pm.generation
+
+    def _forget(self) -> None:
+        self._calls.clear()
+        self._any_observer = None
+
+    def _observed(self) -> bool:
+        """Whether any plugin observes commits now (most engines: none, or metrics off)."""
+        if self._any_observer is None:
+            self._any_observer = any(self._impls(hook) for hook in OBSERVER_HOOKS)
+        return self._any_observer
 
     def _impls(self, hook: str) -> list[pluggy.HookImpl]:
         """The non-wrapper implementations of `hook`, in pluggy's call order.
