@@ -119,5 +119,5 @@ class Case:
         new = object.__new__(Case)
         new.__dict__.update(self.__dict__)
         new.data = dict(self.data)
-        new.deadlines = {k: d.copy() for k, d in self.deadlines.items()}
+        new.deadlines = {k: d.copy() for k, d in self.deadlines.items()} if self.deadlines else {}
         return new

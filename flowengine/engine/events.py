@@ -42,12 +42,13 @@ class Event:
     hash: str = ""
 
     def body(self) -> dict[str, Any]:
-        """Everything the hash covers (all but `hash` itself)."""
+        """Everything the hash covers (all but `hash` itself); read-only (it shares `data`)."""
         return {
             "case_id": self.case_id, "seq": self.seq, "at": self.at.isoformat(),
             "type": self.type, "actor": {"name": self.actor.name, "role": self.actor.role},
             "process_id": self.process_id, "digest": self.digest, "trigger": self.trigger,
-            "source": self.source, "dest": self.dest, "data": dict(self.data),
+            "source": self.source, "dest": self.dest,
+            "data": self.data if type(self.data) is dict else dict(self.data),
             "effects": list(self.effects), "notifications": list(self.notifications),
             "prev_hash": self.prev_hash,
         }
