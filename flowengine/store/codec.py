@@ -18,7 +18,7 @@ Events are not encoded here: their stored body is `canonical(event.body())`, byt
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -161,14 +161,18 @@ def case_values(case: Case, final: bool, dup_fields: Sequence[str] = ()) -> dict
     }
 
 
-def case_from_values(row: Mapping[Any, Any]) -> Case:
-    """Rebuild the `Case` from the values of its `cases` row (instants already decoded)."""
+def case_from_values(row: Mapping[Any, Any],
+                     instant: Callable[[Any], datetime | None] | None = None) -> Case:
+    """Rebuild the `Case` from the values of its `cases` row; `instant` decodes the
+    database's form of the instants (None: already decoded)."""
     owner = row["owner"]
+    created, updated = row["created_at"], row["updated_at"]
+    if instant is not None:
+        created, updated = instant(created), instant(updated)
     return Case(
         id=row["id"], process_id=row["process_id"], digest=row["digest"], state=row["state"],
         data=load_data(row["data"]), deadlines=load_deadlines(row["deadlines"]),
-        seq=row["seq"], last_hash=row["last_hash"], created_at=row["created_at"],
-        updated_at=row["updated_at"],
+        seq=row["seq"], last_hash=row["last_hash"], created_at=created, updated_at=updated,
         owner=Actor(owner, row["owner_role"]) if owner is not None else None,
         duplicate_of=row["duplicate_of"],
     )
