@@ -43,6 +43,7 @@ from .sqlrows import (
     CASE_INSTANTS,
     CASE_NAMES,
     CHANGING,
+    COMPARED,
     OUTBOX_COLUMNS,
     SEEN_MAX,
     Statements,
@@ -215,7 +216,7 @@ class SqlStore:
         if seen is None or seen[0] != expected_seq:
             return CHANGING
         old = seen[1]
-        return tuple(k for k in CHANGING if k == "claimed_until" or row[k] != old.get(k))
+        return (*[k for k in COMPARED if row[k] != old[k]], "claimed_until")
 
     def _remember(self, case_id: str, seq: int, values: dict[str, Any]) -> None:
         seen = self._seen
