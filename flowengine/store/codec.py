@@ -18,7 +18,7 @@ Events are not encoded here: their stored body is `canonical(event.body())`, byt
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -100,6 +100,8 @@ _DATES = ("start_date", "due_date", "paused_on")
 def dump_deadlines(deadlines: Mapping[str, Deadline]) -> str:
     """Every field of each deadline; instants and dates in ISO form (orjson writes them as
     `isoformat` does, offset included)."""
+    if not deadlines:
+        return "[]"
     return orjson.dumps([d.__dict__ for d in deadlines.values()]).decode("utf-8")
 
 
@@ -117,6 +119,8 @@ def _deadline(doc: dict[str, Any]) -> Deadline:
 
 
 def load_deadlines(text: str | bytes) -> dict[str, Deadline]:
+    if text == "[]":  # a case without deadlines (most fires of most processes)
+        return {}
     return {d.name: d for d in map(_deadline, orjson.loads(text))}
 
 
@@ -148,27 +152,35 @@ def dup_key(process_id: str, fields: Sequence[str], data: Mapping[str, Any]) -> 
 def case_values(case: Case, final: bool, dup_fields: Sequence[str] = ()) -> dict[str, Any]:
     """The `cases` row of a case; `dup_fields`: its definition's duplicate key."""
     owner = case.owner
+    if case.deadlines:
+        deadlines, overdue, late = dump_deadlines(case.deadlines), case.overdue, case.late
+        next_timer = case.next_timer()
+    else:
+        deadlines, overdue, late, next_timer = "[]", False, False, None
     return {
         "id": case.id, "process_id": case.process_id, "digest": case.digest,
-        "state": case.state, "data": dump_data(case.data),
-        "deadlines": dump_deadlines(case.deadlines), "seq": case.seq,
-        "last_hash": case.last_hash, "overdue": case.overdue, "late": case.late,
+        "state": case.state, "data": dump_data(case.data), "deadlines": deadlines,
+        "seq": case.seq, "last_hash": case.last_hash, "overdue": overdue, "late": late,
         "final": final, "duplicate_of": case.duplicate_of,
-        "dup_key": dup_key(case.process_id, dup_fields, case.data),
+        "dup_key": dup_key(case.process_id, dup_fields, case.data) if dup_fields else None,
         "owner": owner.name if owner else None, "owner_role": owner.role if owner else None,
         "created_at": case.created_at, "updated_at": case.updated_at,
-        "next_timer_at": case.next_timer(), "claimed_until": None,
+        "next_timer_at": next_timer, "claimed_until": None,
     }
 
 
-def case_from_values(row: Mapping[Any, Any]) -> Case:
-    """Rebuild the `Case` from the values of its `cases` row (instants already decoded)."""
+def case_from_values(row: Mapping[Any, Any],
+                     instant: Callable[[Any], datetime | None] | None = None) -> Case:
+    """Rebuild the `Case` from the values of its `cases` row; `instant` decodes the
+    database's form of the instants (None: already decoded)."""
     owner = row["owner"]
+    created, updated = row["created_at"], row["updated_at"]
+    if instant is not None:
+        created, updated = instant(created), instant(updated)
     return Case(
         id=row["id"], process_id=row["process_id"], digest=row["digest"], state=row["state"],
         data=load_data(row["data"]), deadlines=load_deadlines(row["deadlines"]),
-        seq=row["seq"], last_hash=row["last_hash"], created_at=row["created_at"],
-        updated_at=row["updated_at"],
+        seq=row["seq"], last_hash=row["last_hash"], created_at=created, updated_at=updated,
         owner=Actor(owner, row["owner_role"]) if owner is not None else None,
         duplicate_of=row["duplicate_of"],
     )

@@ -21,7 +21,8 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timezone
+from operator import itemgetter
 from typing import Any, cast
 
 from sqlalchemy import URL, Connection, Engine, event
@@ -127,6 +128,9 @@ class Prepared:
         self.named = not compiled.positiontup
         self.bind_names = tuple(compiled.binds)
         self.convert = _to_sqlite if engine.dialect.name == "sqlite" else same
+        names = self.names
+        self._get = (None if self.named else
+                     itemgetter(*names) if len(names) > 1 else lambda p: (p[names[0]],))
 
     def args(self, params: Mapping[str, Any]) -> Any:
         """The DBAPI parameters, values converted to the database's form."""
@@ -137,15 +141,33 @@ class Prepared:
 
     def pick(self, params: Mapping[str, Any]) -> Any:
         """The DBAPI parameters of values already in the database's form."""
-        if self.named:
+        if self._get is None:
             return {k: params[k] for k in self.bind_names}
-        return tuple([params[k] for k in self.names])
+        return self._get(params)
+
+
+# Instant ↔ text memo: `isoformat` / `fromisoformat` cost ~1.5 µs each on this machine and a
+# fire converts 4-5 instants, most of them the same ones again (created_at never changes,
+# updated_at is the event's instant). Only fixed-offset instants are memoised: two of them
+# are == exactly when they are the same instant, so they have the same UTC text (with a
+# ZoneInfo zone, == ignores `fold`, which tells apart the two readings of a repeated wall
+# time). Bounded; cleared when full.
+_MEMO_MAX = 4096
+_TEXT_OF: dict[datetime, str] = {}
+_INSTANT_OF: dict[str, datetime] = {}
 
 
 def _to_sqlite(value: Any) -> Any:
     """Instants are fixed-width UTC text on SQLite (see schema.Instant)."""
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat(timespec="microseconds")
+        text = _TEXT_OF.get(value)
+        if text is None:
+            text = value.astimezone(UTC).isoformat(timespec="microseconds")
+            if type(value.tzinfo) is timezone:
+                if len(_TEXT_OF) >= _MEMO_MAX:
+                    _TEXT_OF.clear()
+                _TEXT_OF[value] = text
+        return text
     return value
 
 
@@ -158,25 +180,45 @@ def instant_from_db(value: Any) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, str):
-        return datetime.fromisoformat(value)
+        found = _INSTANT_OF.get(value)
+        if found is None:
+            found = datetime.fromisoformat(value)
+            if len(_INSTANT_OF) >= _MEMO_MAX:
+                _INSTANT_OF.clear()
+            _INSTANT_OF[value] = found
+        return found
     return value.astimezone(UTC)  # type: ignore[no-any-return]
 
 
+_forks = 0  # bumped in a forked child: connections held by the parent are not ours
+
+
+def _forked() -> None:
+    global _forks
+    _forks += 1
+
+
+os.register_at_fork(after_in_child=_forked)
+
+
 class Held:
-    """One DBAPI connection per thread (and per process: never used across a fork).
+    """One DBAPI connection, and one cursor on it, per thread (and per process: never used
+    across a fork).
 
     `write()` is a transaction: BEGIN IMMEDIATE on SQLite, BEGIN on PostgreSQL (the held
     PostgreSQL connection is in autocommit mode, so a lone SELECT needs no COMMIT round
     trip); COMMIT on success, ROLLBACK on any exception. A connection that failed in a way
-    that may have broken it is invalidated and replaced on next use.
+    that may have broken it is invalidated and replaced on next use. The cursor is reused:
+    a reader must fetch every row of its SELECT (an unfinished SQLite statement would keep
+    its read snapshot open).
     """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sqlite = engine.dialect.name == "sqlite"
-        self._begin = "BEGIN IMMEDIATE" if self._sqlite else "BEGIN"
+        self.begin = "BEGIN IMMEDIATE" if self._sqlite else "BEGIN"
         self._local = threading.local()
-        self._all: list[Any] = []
+        self._all: list[tuple[Any, Any]] = []  # (connection, its cursor)
         self._lock = threading.Lock()
         dbapi = engine.dialect.loaded_dbapi
         self.integrity_error: type[Exception] = dbapi.IntegrityError
@@ -184,8 +226,9 @@ class Held:
                                                      dbapi.InterfaceError)
 
     def connection(self) -> Any:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None and self._local.pid == os.getpid():
+        local = self._local
+        conn = getattr(local, "conn", None)
+        if conn is not None and local.forks == _forks:
             return conn
         conn = self.engine.raw_connection()
         driver: Any = conn.driver_connection
@@ -193,28 +236,31 @@ class Held:
             driver.execute("PRAGMA foreign_keys=ON").close()
         else:
             driver.autocommit = True
-        self._local.conn, self._local.pid = conn, os.getpid()
+        local.conn, local.forks, local.cursor = conn, _forks, driver.cursor()
         with self._lock:
-            self._all.append(conn)
+            self._all.append((conn, local.cursor))
         return conn
 
     def cursor(self) -> Any:
-        return self.connection().cursor()
+        """This thread's cursor (the same one each time)."""
+        local = self._local
+        if getattr(local, "conn", None) is None or local.forks != _forks:
+            self.connection()
+        return local.cursor
 
     @contextmanager
     def write(self) -> Iterator[Any]:
         cur = self.cursor()
         try:
-            cur.execute(self._begin)
+            cur.execute(self.begin)
             yield cur
             cur.execute("COMMIT")
         except BaseException as exc:
-            self._rollback(cur, exc)
+            self.rollback(cur, exc)
             raise
-        finally:
-            cur.close()
 
-    def _rollback(self, cur: Any, exc: BaseException) -> None:
+    def rollback(self, cur: Any, exc: BaseException) -> None:
+        """Undo the transaction `exc` interrupted (and drop the connection if it broke)."""
         broken = isinstance(exc, self._broken)
         try:
             cur.execute("ROLLBACK")
@@ -226,21 +272,23 @@ class Held:
     def drop(self) -> None:
         """Forget this thread's connection (invalidated: the pool will not reuse it)."""
         conn = getattr(self._local, "conn", None)
-        self._local.conn = None
+        self._local.conn = self._local.cursor = None
         if conn is not None:
             with self._lock:
-                if conn in self._all:
-                    self._all.remove(conn)
+                self._all = [held for held in self._all if held[0] is not conn]
             conn.invalidate()
 
     def close(self) -> None:
         """Hand every held connection back to the pool (as they were configured)."""
         with self._lock:
             conns, self._all = self._all, []
-        for conn in conns:
+        for conn, cur in conns:
+            try:
+                cur.close()
+            except Exception:  # noqa: BLE001 - a connection that broke meanwhile
+                pass
             if not self._sqlite:
                 driver: Any = conn.driver_connection
                 driver.autocommit = False
             conn.close()
         self._local = threading.local()
-

@@ -1,13 +1,14 @@
 """The SQL store's tables (SQLAlchemy Core), shared by `SqlStore` and the migration tests.
 
-The first Alembic revision (`migrations/versions/0001_initial.py`) creates exactly these
-tables with its own frozen copy of the DDL; a test compares the two so they cannot drift.
+The Alembic revisions (`migrations/versions/`) build exactly these tables: 0001 with its own
+frozen copy of the DDL, later ones changing it in place; a test compares the head revision
+with this module so they cannot drift.
 
 - `definitions`: every process definition version a case was started on, by content digest.
 - `cases`: the projection queries and timers read (state, data, deadlines, flags, the next
-  timer instant). `next_timer_at` is indexed: a tick is one index range scan. `dup_key` is
-  a hash of the values of the definition's `duplicate_key` fields (indexed among open
-  cases), so finding a duplicate petition is one index probe.
+  timer instant). `next_timer_at` is indexed (cases that have one): a tick is one index
+  range scan. `dup_key` is a hash of the values of the definition's `duplicate_key` fields
+  (indexed among open cases that have one), so finding a duplicate petition is one probe.
 - `events`: the append-only history; `body` is `canonical(event.body())` byte for byte, so
   the hash chain can be checked against exactly what was hashed. UNIQUE(case_id, seq) is the
   last line of defence of optimistic concurrency.
@@ -107,10 +108,16 @@ cases = Table(
     Column("updated_at", Instant, nullable=True),
     Column("next_timer_at", Instant, nullable=True),
     Column("claimed_until", Instant, nullable=True),  # a worker's lease on the due timer
-    Index("ix_cases_next_timer_at", "next_timer_at"),
+    # partial (revision 0002): only rows the queries can match (`next_timer_at <= :now`,
+    # `dup_key = :key` imply NOT NULL), so cases without a timer or duplicate key, and
+    # closing such a case, cost these indexes nothing
+    Index("ix_cases_next_timer_at", "next_timer_at",
+          sqlite_where=text("next_timer_at IS NOT NULL"),
+          postgresql_where=text("next_timer_at IS NOT NULL")),
     Index("ix_cases_process", "process_id"),  # not state: most fires change it
     Index("ix_cases_open_dup", "dup_key",
-          sqlite_where=text("final = 0"), postgresql_where=text("NOT final")),
+          sqlite_where=text("final = 0 AND dup_key IS NOT NULL"),
+          postgresql_where=text("NOT final AND dup_key IS NOT NULL")),
     Index("ix_cases_overdue", "overdue",
           sqlite_where=text("overdue = 1"), postgresql_where=text("overdue")),
 )

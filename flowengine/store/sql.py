@@ -43,13 +43,13 @@ from .sqlrows import (
     CASE_INSTANTS,
     CASE_NAMES,
     CHANGING,
+    COMPARED,
     OUTBOX_COLUMNS,
     SEEN_MAX,
     Statements,
     check_sequence,
     declared_key,
     event_from_body,
-    event_row,
     key_fields,
     outbox_from,
     outbox_row,
@@ -133,10 +133,16 @@ class SqlStore:
                final: bool = False, outbox: Sequence[OutboxRow] = ()) -> None:
         check_sequence(case, events, expected_seq)
         row = self._case_row(case, final)
-        try:
-            with self._held.write() as cur:
-                self._write(cur, case, row, events, expected_seq, outbox)
-        except self._held.integrity_error:
+        held = self._held
+        cur = held.cursor()
+        try:  # Held.write() spelled out: this is the one write of every fire
+            cur.execute(held.begin)
+            self._write(cur, case, row, events, expected_seq, outbox)
+            cur.execute("COMMIT")
+        except BaseException as exc:
+            held.rollback(cur, exc)
+            if not isinstance(exc, held.integrity_error):
+                raise
             current = self._stored_seq(case.id)
             if current is None:
                 raise  # not a lost race: e.g. the pinned definition was never saved
@@ -192,9 +198,10 @@ class SqlStore:
             cur.execute(update.sql, update.pick(row))
             if cur.rowcount != 1:
                 raise ConcurrentUpdate(case.id, self._seq_in(cur, case.id) + 1)
-        convert = sql.convert
-        cur.executemany(sql.insert_event.sql,
-                        [sql.insert_event.pick(event_row(e, convert)) for e in events])
+        if len(events) == 1:
+            cur.execute(sql.insert_event.sql, sql.event_args(events[0]))
+        else:
+            cur.executemany(sql.insert_event.sql, [sql.event_args(e) for e in events])
         if outbox:
             cur.executemany(sql.insert_outbox.sql,
                             [sql.insert_outbox.args(outbox_row(r)) for r in outbox])
@@ -209,7 +216,7 @@ class SqlStore:
         if seen is None or seen[0] != expected_seq:
             return CHANGING
         old = seen[1]
-        return tuple(k for k in CHANGING if k == "claimed_until" or row[k] != old.get(k))
+        return (*[k for k in COMPARED if row[k] != old[k]], "claimed_until")
 
     def _remember(self, case_id: str, seq: int, values: dict[str, Any]) -> None:
         seen = self._seen
@@ -248,18 +255,13 @@ class SqlStore:
     def load_case(self, case_id: str) -> Case | None:
         load = self._sql.load_case
         cur = self._held.cursor()
-        try:
-            cur.execute(load.sql, load.args({"k_id": case_id}))
-            row = cur.fetchone()
-        finally:
-            cur.close()
-        if row is None:
+        cur.execute(load.sql, self._sql.load_key(case_id))
+        rows = cur.fetchall()  # to the end: the statement must not stay open
+        if not rows:
             return None
-        values = dict(zip(CASE_NAMES, row, strict=True))
-        self._remember(case_id, values["seq"], dict(values))
-        values["created_at"] = instant_from_db(values["created_at"])
-        values["updated_at"] = instant_from_db(values["updated_at"])
-        return case_from_values(values)
+        values = dict(zip(CASE_NAMES, rows[0], strict=True))
+        self._remember(case_id, values["seq"], values)
+        return case_from_values(values, instant_from_db)
 
     def events(self, case_id: str) -> Iterator[Event]:
         stmt = (select(events.c.body, events.c.hash).where(events.c.case_id == case_id)

@@ -26,8 +26,10 @@ OUTBOX_COLUMNS = [c for c in outbox.c if c.name != "due_at"]
 # not touched by SQLite's UPDATE): not the id, process, version, owner or creation time
 CHANGING = ("state", "data", "deadlines", "seq", "last_hash", "overdue", "late", "final",
             "duplicate_of", "dup_key", "updated_at", "next_timer_at", "claimed_until")
+COMPARED = CHANGING[:-1]  # with the row last seen: claimed_until is always set (a release)
 CASE_NAMES = tuple(c.name for c in CASE_COLUMNS)
 CASE_INSTANTS = ("created_at", "updated_at", "next_timer_at")
+EVENT_NAMES = tuple(c.name for c in events.c if c.name != "id")
 SEEN_MAX = 4096  # rows remembered to SET only what changed (one fire: load, then append)
 
 
@@ -49,8 +51,8 @@ class Statements:
                                engine)
         self.load_case = Prepared(
             select(*CASE_COLUMNS).where(cases.c.id == bindparam("k_id")), engine)
-        self.insert_event = Prepared(events.insert(), engine,
-                                     [c.name for c in events.c if c.name != "id"])
+        self.insert_event = Prepared(events.insert(), engine, list(EVENT_NAMES))
+        self.load_key = (lambda k: (k,)) if self.load_case.names else (lambda k: {"k_id": k})
         self.insert_outbox = Prepared(
             insert(outbox).on_conflict_do_nothing(index_elements=["id"]), engine,
             [c.name for c in outbox.c])
@@ -61,6 +63,13 @@ class Statements:
                                  or_(cases.c.claimed_until.is_(None),
                                      cases.c.claimed_until <= bindparam("now")))
                           .order_by(cases.c.next_timer_at))
+
+    def event_args(self, e: Event) -> Any:
+        """The DBAPI parameters of an event's INSERT."""
+        values = event_values(e, self.convert)
+        if self.insert_event.names == EVENT_NAMES:
+            return values
+        return self.insert_event.pick(dict(zip(EVENT_NAMES, values, strict=True)))
 
     def update_of(self, columns: tuple[str, ...]) -> Prepared:
         """UPDATE … SET `columns` WHERE id and the seq check (compiled once per set)."""
@@ -101,15 +110,17 @@ def check_sequence(case: Case, evs: Sequence[Event], expected: int) -> None:
                          f"the events appended after seq {expected}")
 
 
+def event_values(e: Event, convert: Callable[[Any], Any] = same) -> tuple[Any, ...]:
+    """The `events` row's values in `EVENT_NAMES` order (`at` in the database's form when
+    `convert` is given)."""
+    actor = e.actor
+    return (e.case_id, e.seq, convert(e.at), e.type, e.trigger, e.source, e.dest, actor.name,
+            actor.role, e.process_id, e.digest, e.canonical_body(), e.prev_hash, e.hash)
+
+
 def event_row(e: Event, convert: Callable[[Any], Any] = same) -> dict[str, Any]:
-    """The `events` row (`at` in the database's form when `convert` is given)."""
-    return {
-        "case_id": e.case_id, "seq": e.seq, "at": convert(e.at), "type": e.type,
-        "trigger": e.trigger,
-        "source": e.source, "dest": e.dest, "actor_name": e.actor.name,
-        "actor_role": e.actor.role, "process_id": e.process_id, "digest": e.digest,
-        "body": e.canonical_body(), "prev_hash": e.prev_hash, "hash": e.hash,
-    }
+    """The `events` row, by column name."""
+    return dict(zip(EVENT_NAMES, event_values(e, convert), strict=True))
 
 
 def event_from_body(body: str, hash_: str) -> Event:

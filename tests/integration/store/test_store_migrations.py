@@ -1,4 +1,5 @@
-"""Schema versions: the first Alembic revision builds exactly `schema.py`'s tables, a store
+"""Schema versions: the head Alembic revision builds exactly `schema.py`'s tables (and
+indexes, WHERE clauses included), a 0001 database with cases in it upgrades in place, a store
 creates the schema of an empty database (also when several processes open it at once), a
 database it does not recognise is refused with a message saying what to do, and
 `flowengine db upgrade` / `db current` work on both backends with the exit codes of the spec.
@@ -8,12 +9,17 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
+from sqlalchemy.schema import CreateIndex
 
+from flowengine import Actor, Engine
 from flowengine.cli import main
 from flowengine.store import migrations
 from flowengine.store.connect import open_engine
@@ -99,3 +105,115 @@ def test_db_upgrade_on_a_database_that_cannot_be_opened(
     assert (code, out) == (2, "") and "cannot open" in err and "Traceback" not in err
     code, out, err = run_cli(capsys, "db", "upgrade", "--db", "nosuchdb://x")
     assert code == 2 and "database URL" in err
+
+
+# ---------------------------------------------------------------------- 0001 -> 0002
+PROCESSES = Path(__file__).resolve().parents[3] / "processes"
+
+
+def _index_sql(db_url: str) -> dict[str, str]:
+    """Each flowengine index of `cases` as the database itself describes it."""
+    engine = open_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                rows = conn.exec_driver_sql(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                    "AND tbl_name = 'cases' AND sql IS NOT NULL").all()
+            else:
+                rows = conn.exec_driver_sql(
+                    "SELECT indexname, replace(indexdef, schemaname || '.', '') "
+                    "FROM pg_indexes WHERE tablename = 'cases' "
+                    "AND schemaname = current_schema() AND indexname LIKE 'ix_%%'").all()
+    finally:
+        engine.dispose()
+    return {name: " ".join(sql.split()) for name, sql in rows}
+
+
+def _fresh_indexes(db_url: str) -> dict[str, str]:
+    store = SqlStore(db_url)
+    store.close()
+    return _index_sql(db_url)
+
+
+def test_head_indexes_are_those_of_the_live_schema(db_url: str) -> None:
+    # compare_metadata does not look at an index's WHERE clause: compare the DDL itself
+    indexes = _fresh_indexes(db_url)
+    engine = open_engine(db_url)
+    expected = {ix.name: " ".join(str(CreateIndex(ix).compile(dialect=engine.dialect)).split())
+                for ix in metadata.tables["cases"].indexes}
+    engine.dispose()
+    assert set(indexes) == set(expected)
+    for name, ddl in expected.items():
+        where = ddl.partition(" WHERE ")[2]
+        assert where.replace("(", "").replace(")", "") in \
+            indexes[name].replace("(", "").replace(")", ""), (name, indexes[name], ddl)
+    assert "IS NOT NULL" in indexes["ix_cases_next_timer_at"]
+    assert "IS NOT NULL" in indexes["ix_cases_open_dup"]
+
+
+def test_upgrading_a_0001_database_with_cases_in_it(
+        db_url: str, capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest) -> None:
+    """A database written at revision 0001 (the tables 0002 leaves as they are; the old,
+    full indexes) upgrades in place with `flowengine db upgrade`, then its cases replay and
+    verify, fire, tick and find duplicates through the new indexes."""
+    engine = open_engine(db_url)
+    with engine.begin() as conn:
+        command.upgrade(migrations._config(conn), "0001")
+    engine.dispose()
+    old = _index_sql(db_url)
+    assert "IS NOT NULL" not in old["ix_cases_next_timer_at"]
+    with pytest.raises(SchemaNotCurrent, match="0001.*flowengine db upgrade"):
+        SqlStore(db_url)
+    _write_0001_cases(db_url)
+
+    code, out, _ = run_cli(capsys, "db", "upgrade", "--db", db_url, "--json")
+    assert code == 0
+    assert json.loads(out) | {"db": ""} == {"db": "", "from": "0001", "to": "0002",
+                                            "changed": True}
+    assert _index_sql(db_url) == _fresh_indexes(_another_empty_database(db_url, request))
+
+    code, out, _ = run_cli(capsys, "audit", "verify", "--db", db_url,
+                           "--processes", str(PROCESSES), "--json")
+    assert code == 0, out
+    store = SqlStore(db_url)
+    try:
+        eng = Engine(store=store, processes=[PROCESSES])
+        open_ids = [c.id for c in eng.cases() if c.state == "registered"]
+        assert len(open_ids) == 3
+        assert store.find_open_duplicate("standard_case", {"petitioner": "乙", "subject": "噪音"})
+        later = datetime(2026, 9, 1, tzinfo=UTC)
+        assert store.due_cases(later)  # the deadlines written at 0001 are found by a tick
+        eng.fire(open_ids[0], "accept", actor=Actor("王芳", "clerk"),
+                 at=datetime(2026, 3, 3, 9, 0, tzinfo=UTC))
+    finally:
+        store.close()
+    code, out, _ = run_cli(capsys, "audit", "verify", "--db", db_url,
+                           "--processes", str(PROCESSES), "--json")
+    assert code == 0, out
+
+
+def _write_0001_cases(db_url: str) -> None:
+    """Three cases started by the engine on a store whose schema check is bypassed (the
+    tables and columns are the same at 0001 and 0002; only two indexes differ)."""
+    real = migrations.prepare
+    migrations.prepare = lambda engine, url: None  # type: ignore[assignment]
+    try:
+        store = SqlStore(db_url)
+    finally:
+        migrations.prepare = real  # type: ignore[assignment]
+    try:
+        eng = Engine(store=store, processes=[PROCESSES])
+        t = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+        for who in ("甲", "乙", "丙"):
+            eng.start("standard_case", {"petitioner": who, "subject": "噪音"},
+                      actor=Actor("王芳", "clerk"), at=t)
+    finally:
+        store.close()
+
+
+def _another_empty_database(db_url: str, request: pytest.FixtureRequest) -> str:
+    if db_url.startswith("sqlite"):
+        path = Path(db_url.removeprefix("sqlite:///"))
+        return f"sqlite:///{path.with_name('fresh-' + path.name)}"
+    return str(request.getfixturevalue("pg_server").fresh_url())
