@@ -123,10 +123,10 @@ class Engine:
 
     def _tick_cases(self, case_ids: Sequence[str], now: datetime) -> list[Event]:
         planned: list[tuple[CompiledProcess, Case, list[Event], int]] = []
-        for case_id in case_ids:
-            case = self.store.load_case(case_id)
-            if case is None:
-                continue
+        load_cases = getattr(self.store, "load_cases", None)
+        loaded = (load_cases(case_ids) if load_cases is not None
+                  else [c for cid in case_ids if (c := self.store.load_case(cid)) is not None])
+        for case in loaded:
             cp = self.compiled(case)
             expected = case.seq
             events, after = plan_timers(cp, case, now, owned=True)

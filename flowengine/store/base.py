@@ -71,6 +71,11 @@ class Store(Protocol):
         """The stored projection as a new object the caller owns: the engine folds a fire's
         events into it (changing it never changes what is stored until `append`)."""
 
+    def load_cases(self, case_ids: Sequence[str]) -> list[Case]:
+        """`load_case` for each id, in the order given, leaving out ids with no case. The
+        engine's tick reads a group of due cases with it; a host's store may leave it out
+        (the engine then calls `load_case` for each)."""
+
     def events(self, case_id: str) -> Iterator[Event]: ...
 
     def all_events(self) -> Iterator[Event]:

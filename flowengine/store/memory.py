@@ -61,6 +61,9 @@ class MemoryStore:
         case = self._cases.get(case_id)
         return case.copy() if case is not None else None
 
+    def load_cases(self, case_ids: Sequence[str]) -> list[Case]:
+        return [c.copy() for cid in case_ids if (c := self._cases.get(cid)) is not None]
+
     def events(self, case_id: str) -> Iterator[Event]:
         return iter(list(self._events.get(case_id, ())))
 

@@ -30,6 +30,7 @@ COMPARED = CHANGING[:-1]  # with the row last seen: claimed_until is always set 
 CASE_NAMES = tuple(c.name for c in CASE_COLUMNS)
 CASE_INSTANTS = ("created_at", "updated_at", "next_timer_at")
 EVENT_NAMES = tuple(c.name for c in events.c if c.name != "id")
+LOAD_CHUNK = 100  # cases read per SELECT by `load_cases` (a short chunk repeats its last id)
 SEEN_MAX = 4096  # rows remembered to SET only what changed (one fire: load, then append)
 
 
@@ -53,6 +54,9 @@ class Statements:
             select(*CASE_COLUMNS).where(cases.c.id == bindparam("k_id")), engine)
         self.insert_event = Prepared(events.insert(), engine, list(EVENT_NAMES))
         self.load_key = (lambda k: (k,)) if self.load_case.names else (lambda k: {"k_id": k})
+        self.load_cases = Prepared(
+            select(*CASE_COLUMNS).where(cases.c.id.in_(
+                [bindparam(f"k{i}") for i in range(LOAD_CHUNK)])), engine)
         self.insert_outbox = Prepared(
             insert(outbox).on_conflict_do_nothing(index_elements=["id"]), engine,
             [c.name for c in outbox.c])

@@ -78,6 +78,18 @@ def test_unknown_case_loads_as_none(store: SqlStore) -> None:
     assert list(store.events("nope")) == []
 
 
+def test_load_cases_reads_many_in_the_order_given_and_leaves_out_unknown_ids(
+        store: SqlStore) -> None:
+    ids = [f"C{i:03d}" for i in range(230)]  # more than two SELECT chunks, the last one short
+    for i, case_id in enumerate(ids):
+        store_case(store, case_id, data={"count": i})
+    wanted = [ids[5], "nope", *reversed(ids[100:230]), ids[0]]
+    loaded = store.load_cases(wanted)
+    assert [c.id for c in loaded] == [ids[5], *reversed(ids[100:230]), ids[0]]
+    assert loaded == [store.load_case(c.id) for c in loaded]
+    assert store.load_cases([]) == []
+
+
 def test_events_are_stored_byte_for_byte_in_order(store: SqlStore) -> None:
     first = make_events("C1", 3)
     case = make_case("C1", seq=3, last_hash=first[-1].hash)
