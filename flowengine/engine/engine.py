@@ -89,17 +89,36 @@ class Engine:
 
     def fire(self, case_id: str, trigger: str, data: Mapping[str, Any] | None = None, *,
              actor: Actor | None = None, at: datetime | None = None) -> Case:
-        """Fire `trigger` on a case; a refused trigger raises `TriggerRejected`, changing nothing."""
-        case = self.case(case_id)  # ours: the store hands out a new object
+        """Fire `trigger` on a case; a refused trigger raises `TriggerRejected`, changing nothing.
+
+        Planned from the projection the store itself last wrote for the case when it still
+        holds it (`recent_case`: no read), else from a fresh read. A refusal, a clock error
+        or a lost race planned from the held projection is decided again on a fresh read, so
+        the outcome is always the one a fresh read gives; a race lost after the fresh read
+        raises `ConcurrentUpdate`."""
+        actor = actor or UNKNOWN_ACTOR
+        at = at if at is not None else self.clock.now()
+        recent = getattr(self.store, "recent_case", None)
+        held = recent(case_id) if recent is not None else None
+        if held is not None:
+            try:
+                return self._fire(held, trigger, data or {}, actor, at, last_try=False)
+            except (TriggerRejected, ClockError, ConcurrentUpdate):
+                pass  # another writer may have moved the case on: read it and decide again
+        return self._fire(self.case(case_id), trigger, data or {}, actor, at, last_try=True)
+
+    def _fire(self, case: Case, trigger: str, data: Mapping[str, Any], actor: Actor,
+              at: datetime, *, last_try: bool) -> Case:
+        """One attempt of `fire` on `case`, which is ours to fold into."""
         at = self._instant(at, case)
         cp = self.compiled(case)
         expected = case.seq
         events, current = plan_timers(cp, case, at, owned=True)
         try:
-            event, after = plan_fire(cp, current, trigger, data or {}, actor or UNKNOWN_ACTOR, at,
-                                     owned=True)
+            event, after = plan_fire(cp, current, trigger, data, actor, at, owned=True)
         except TriggerRejected as exc:
-            self.plugins.rejected(current, exc, actor or UNKNOWN_ACTOR, at)
+            if last_try:
+                self.plugins.rejected(current, exc, actor, at)
             raise
         self._commit(cp, after, [*events, event], expected)
         return after

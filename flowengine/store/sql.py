@@ -81,7 +81,8 @@ class SqlStore:
         self._reader = self.engine.execution_options(flowengine_begin="NONE")
         self._writer = self.engine.execution_options(flowengine_begin="IMMEDIATE")
         self._dup_by_digest: dict[str, tuple[str, ...]] = {}
-        self._seen: dict[str, tuple[int, dict[str, Any]]] = {}
+        # case id -> (seq, row values, the case if we wrote it): see _changed, recent_case
+        self._seen: dict[str, tuple[int, dict[str, Any], Case | None]] = {}
         try:
             migrations.prepare(self.engine, self.url)
         except OperationalError as exc:
@@ -142,13 +143,14 @@ class SqlStore:
             cur.execute("COMMIT")
         except BaseException as exc:
             held.rollback(cur, exc)
+            self._seen.pop(case.id, None)  # whatever we held of this case may be stale
             if not isinstance(exc, held.integrity_error):
                 raise
             current = self._stored_seq(case.id)
             if current is None:
                 raise  # not a lost race: e.g. the pinned definition was never saved
             raise ConcurrentUpdate(case.id, current + 1) from None
-        self._remember(case.id, case.seq, row)
+        self._remember(case.id, case.seq, row, case.copy())
 
     def append_many(self, items: Sequence[AppendItem]) -> list[bool]:
         """Group commit: `append` for each `(case, events, expected_seq, final, outbox)`,
@@ -177,8 +179,20 @@ class SqlStore:
                 cur.execute("RELEASE SAVEPOINT fe_case")
         for (case, *_), row, ok in zip(items, rows, done, strict=True):
             if ok:
-                self._remember(case.id, case.seq, row)
+                self._remember(case.id, case.seq, row, case.copy())
+            else:
+                self._seen.pop(case.id, None)
         return done
+
+    def recent_case(self, case_id: str) -> Case | None:
+        """The projection this store itself last wrote for the case, if it still holds it,
+        without reading the database (a new object the caller owns). Another writer may
+        have appended since: the engine plans a fire from it, and decides again on a fresh
+        `load_case` when the append's sequence check fails or the fire is refused."""
+        seen = self._seen.get(case_id)
+        if seen is None or seen[2] is None:
+            return None
+        return seen[2].copy()
 
     def _case_row(self, case: Case, final: bool) -> dict[str, Any]:
         convert = self._sql.convert
@@ -219,10 +233,12 @@ class SqlStore:
         old = seen[1]
         return (*[k for k in COMPARED if row[k] != old[k]], "claimed_until")
 
-    def _remember(self, case_id: str, seq: int, values: dict[str, Any]) -> None:
+    def _remember(self, case_id: str, seq: int, values: dict[str, Any],
+                  case: Case | None = None) -> None:
+        """Keep the row (and, after our own write, the case) last seen at `seq`."""
         seen = self._seen
         seen.pop(case_id, None)
-        seen[case_id] = (seq, values)
+        seen[case_id] = (seq, values, case)
         if len(seen) > SEEN_MAX:
             try:  # the oldest entry; another thread may be changing the dict meanwhile
                 seen.pop(next(iter(seen)), None)

@@ -157,3 +157,49 @@ def test_one_engine_shared_by_threads(db_url: str) -> None:
     for case_id in ids:
         assert_chain(engine, case_id)
     engine.store.close()  # type: ignore[attr-defined]
+
+
+class RejectionLog:
+    """Records the trigger-rejected hook (it must fire only for a final refusal)."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    from flowengine.plugins import hookimpl
+
+    @hookimpl
+    def flowengine_trigger_rejected(self, trigger: str) -> None:
+        self.seen.append(trigger)
+
+
+def test_a_fire_planned_from_a_stale_held_case_is_decided_again_on_a_fresh_read(
+        db_url: str) -> None:
+    """Two engines on one database (two processes, in effect). Each holds the projection
+    it last wrote; after the other engine moved the case on, a fire planned from the held
+    one is refused or loses the sequence check, and is then decided on a fresh read:
+    the outcome is the fresh read's, the history stays gap-free, and a refusal that a
+    fresh read does not confirm never reaches the plugins."""
+    clock = SimulatedClock(START)
+    log = RejectionLog()
+    mine = Engine(db_url, processes=[PROCESSES], clock=clock, plugins=[log])
+    theirs = Engine(db_url, processes=[PROCESSES], clock=clock, plugins=[])
+    case = mine.start("medical_dispute", data=COMPLAINT, actor=RECEPTION)
+    assert mine.store.recent_case(case.id) == case  # held after its own write
+    theirs.fire(case.id, "verify_identity", actor=RECEPTION)
+    # held state 'registered' refuses 'determine'; the fresh read ('verified') allows it
+    after = mine.fire(case.id, "determine", actor=DIRECTOR,
+                      data={"category": "medical_quality", "cause": "hospital",
+                            "responsibility": "hospital"})
+    assert (after.state, after.seq) == (theirs.case(case.id).state, 3)
+    assert log.seen == []
+    theirs.fire(case.id, "give_feedback", actor=DIRECTOR)
+    # held case allows 'give_feedback' again, but the store moved on: the append's seq
+    # check fails, and the fresh read refuses it (already given): a real refusal
+    with pytest.raises(TriggerRejected):
+        mine.fire(case.id, "give_feedback", actor=DIRECTOR)
+    assert log.seen == ["give_feedback"]
+    assert mine.fire(case.id, "route_claim", actor=DIRECTOR).state == "mediation"
+    assert [e.seq for e in mine.history(case.id)] == [1, 2, 3, 4, 5]
+    assert_chain(mine, case.id)
+    mine.store.close()
+    theirs.store.close()
