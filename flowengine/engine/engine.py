@@ -157,9 +157,9 @@ class Engine:
         if append_many is None:  # a host's store without group commit: one by one
             return [e for cp, after, events, seq in planned
                     if self._commit_or_skip(cp, after, events, seq) for e in events]
-        outbox = self.plugins.outbox_rows
-        done = append_many([(after, events, seq, after.state in cp.final_states,
-                             outbox(events)) for cp, after, events, seq in planned])
+        outboxes = self.plugins.outbox_rows_each([events for _, _, events, _ in planned])
+        done = append_many([(after, events, seq, after.state in cp.final_states, rows)
+                            for (cp, after, events, seq), rows in zip(planned, outboxes, strict=True)])
         fired: list[Event] = []
         for (cp, after, events, _), ok in zip(planned, done, strict=True):
             if ok:  # a skipped case: another worker got there first; its events stand

@@ -233,11 +233,17 @@ class PluginDispatch:
     def outbox_rows(self, events: Sequence[Event]) -> list[OutboxRow]:
         """The outbox rows of `events`, to commit in the same append (most events carry no
         notification: then the channel map is not even computed)."""
-        if not any(e.notifications for e in events):
-            return []
+        return self.outbox_rows_each([events])[0]
+
+    def outbox_rows_each(self, groups: Sequence[Sequence[Event]]) -> list[list[OutboxRow]]:
+        """`outbox_rows` for each case's events of a group commit, asking the plugins for
+        their channels once for the whole group."""
+        if not any(e.notifications for events in groups for e in events):
+            return [[] for _ in groups]
         from .outbox import rows_for
 
-        return rows_for(events, self.default_channels())
+        channels = self.default_channels()
+        return [rows_for(events, channels) for events in groups]
 
     def after_commit(self, cp: CompiledProcess, events: Sequence[Event], case: Case) -> None:
         """Tell the observers, then deliver at once if `[delivery] immediate` is set."""
