@@ -41,7 +41,9 @@ from .data import coerce_all
 
 @dataclass
 class Cursor:
-    """The only object `transitions` ever sees: it carries the state through one fire."""
+    """A model holding only `.state`, for running a fire through the Machine itself
+    (`machine.events[trigger].trigger(Cursor(state), plan=plan)`), as the dispatch property
+    test does; the engine reads `candidates` instead."""
 
     state: str
 
