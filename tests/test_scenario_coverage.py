@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +33,12 @@ SCENARIOS = sorted(ROOT.rglob("*.yaml"))
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _process_at(path: str) -> ProcessDef:
     return load_process(path)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _shipped() -> dict[str, ProcessDef]:
     out = {}
     for name in SHIPPED:
@@ -71,7 +71,7 @@ def _fired_ok(doc: dict[str, Any]) -> list[str]:
             and step.get("expect_error") in (None, False)]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _coverage() -> dict[str, dict[str, list[str]]]:
     """process id -> trigger -> scenario files that fire it successfully."""
     cov: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
@@ -112,7 +112,7 @@ def _multi_definition_triggers() -> list[tuple[str, str]]:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def _run(rel: str) -> ScenarioResult:
     return run_scenario(str(ROOT / rel), processes=[str(PROCESSES)])
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from engine_support import CLERK, ROOT, at
 
 from flowengine import (
     Actor,
@@ -19,8 +20,6 @@ from flowengine import (
     SimulatedClock,
     TriggerRejected,
 )
-
-from engine_support import CLERK, ROOT, at
 
 PETITION = {"petitioner": "张三", "subject": "小区噪音扰民"}
 
