@@ -18,6 +18,7 @@ from flowengine.engine.case import Actor
 from flowengine.engine.engine import Engine
 from flowengine.engine.events import GENESIS, canonical, chain_hash
 from flowengine.errors import ConcurrentUpdate, TriggerRejected
+from flowengine.plugins import hookimpl
 
 PROCESSES = Path(__file__).resolve().parents[3] / "processes"
 RECEPTION = Actor("王芳", "reception")
@@ -164,8 +165,6 @@ class RejectionLog:
 
     def __init__(self) -> None:
         self.seen: list[str] = []
-
-    from flowengine.plugins import hookimpl
 
     @hookimpl
     def flowengine_trigger_rejected(self, trigger: str) -> None:
