@@ -9,7 +9,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from flowengine import Actor, Case, Engine, SimulatedClock
+import pytest
+
+from flowengine import Actor, Case, Engine, SimulatedClock, TriggerRejected
 from flowengine.plugins import Notification, hookimpl
 from flowengine.plugins.settings import Settings
 
@@ -69,3 +71,17 @@ def accepted_case(engine: Engine, **data: Any) -> Case:
 
 def extend(engine: Engine, case_id: str, reason: str = "需要补充调查", days: int = 30) -> Case:
     return engine.fire(case_id, "extend", {"reason": reason, "days": days}, actor=LEADER)
+
+
+def through_every_observer_hook(engine: Engine, clock: SimulatedClock,
+                                refused_by: Actor = CLERK) -> Case:
+    """The standard case's path that calls every observer hook: accepted, extended, an
+    'archive' refused (not allowed yet), then 120 days on and a tick (warning, overdue).
+    Returns the case as accepted."""
+    case = accepted_case(engine)
+    extend(engine, case.id)
+    with pytest.raises(TriggerRejected):
+        engine.fire(case.id, "archive", actor=refused_by)
+    clock.advance(timedelta(days=120))
+    engine.tick()
+    return case

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from plugin_support import accepted_case, make_engine, settings, through_every_observer_hook
 
-import pytest
-from plugin_support import CLERK, accepted_case, extend, make_engine, settings
-
-from flowengine import TriggerRejected
 from flowengine.plugins.metrics import Metrics
 
 
 def test_fires_rejections_and_overdue_are_counted() -> None:
     metrics = Metrics()
     engine, clock = make_engine(metrics, settings())
-    case = accepted_case(engine)
-    extend(engine, case.id)
-    with pytest.raises(TriggerRejected):
-        engine.fire(case.id, "archive", actor=CLERK)
-    clock.advance(timedelta(days=120))
-    engine.tick()
+    through_every_observer_hook(engine, clock)
     p = {"process": "standard_case"}
     assert metrics.value("flowengine_cases_started_total", **p) == 1
     assert metrics.value("flowengine_fires_total", trigger="accept", **p) == 1

@@ -7,7 +7,6 @@ from __future__ import annotations
 import inspect
 import logging
 import sys
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -17,12 +16,11 @@ from plugin_support import (
     PETITION,
     RecordingChannel,
     accepted_case,
-    extend,
     make_engine,
     settings,
+    through_every_observer_hook,
 )
 
-from flowengine import TriggerRejected
 from flowengine.plugins import hookimpl, hookspecs
 from flowengine.plugins.manager import PluginDispatch, entry_points, get_plugin_manager
 
@@ -144,12 +142,7 @@ def test_host_objects_are_named_and_described() -> None:
 def test_observers_see_each_event_after_commit() -> None:
     observer = Observer()
     engine, clock = make_engine(observer, settings())
-    case = accepted_case(engine)
-    extend(engine, case.id)
-    with pytest.raises(TriggerRejected):
-        engine.fire(case.id, "archive", actor=CLERK)
-    clock.advance(timedelta(days=120))
-    engine.tick()
+    case = through_every_observer_hook(engine, clock)
     other = engine.start("standard_case", {**PETITION, "subject": "另一件事"}, actor=CLERK)
     engine.fire(other.id, "redirect", {"redirect_to": "市卫健委"}, actor=CLERK)
     kinds = [s[0] for s in observer.seen]
@@ -181,12 +174,7 @@ def test_a_plugin_raising_in_every_hook_changes_nothing(caplog: pytest.LogCaptur
     observer, channel = Observer(), RecordingChannel()
     caplog.set_level(logging.WARNING, logger="flowengine.plugins")
     engine, clock = make_engine(RaisesEverywhere(), observer, channel, settings())
-    case = accepted_case(engine)
-    extend(engine, case.id)
-    with pytest.raises(TriggerRejected):
-        engine.fire(case.id, "archive", actor=LEADER)
-    clock.advance(timedelta(days=120))
-    engine.tick()
+    case = through_every_observer_hook(engine, clock, refused_by=LEADER)
     engine.plugins.deliver_due()
     assert [e.seq for e in engine.history(case.id)] == [1, 2, 3, 4, 5]
     assert engine.case(case.id).overdue
