@@ -5,15 +5,17 @@ from arrays built once rather than by walking days: a flag per day, the running 
 working days, and the sorted list of working days. Then "is D a working day" is one index,
 "the N-th working day after D" is two, "working days in (A, B]" is a subtraction.
 
-A calendar knows which *years* it covers. A question that touches any day of a year it
-does not cover raises `CalendarYearMissing(year)`: a legal deadline is never computed
-from a guessed holiday arrangement (domain.md Part A, "Calendar").
+A calendar knows which *years* it covers, and which of them it covers only provisionally
+(by the statutory rule of `provisional.py`, until the State Council's notice is loaded).
+A question that touches any day of a year it does not cover at all raises
+`CalendarYearMissing(year)`: a legal deadline is never computed from a guessed holiday
+arrangement, and a provisional answer is always marked as such by the caller.
 """
 
 from __future__ import annotations
 
 import calendar as _stdlib_calendar
-from collections.abc import Container, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Protocol, runtime_checkable
@@ -58,6 +60,11 @@ class Calendar(Protocol):
 
     def covers(self, year: int) -> bool:
         """Whether the calendar has the full arrangement of `year` (never raises)."""
+        ...
+
+    def provisional(self, year: int) -> bool:
+        """Whether `year` is answered by the provisional rule, not official data (never
+        raises; False for an uncovered year)."""
         ...
 
 
@@ -105,11 +112,13 @@ class TableCalendar:
     days in the arrays and are refused by `_first_gap` before any answer is read.
     """
 
-    def __init__(self, years: Mapping[int, YearDays], sources: Mapping[int, str] | None = None):
+    def __init__(self, years: Mapping[int, YearDays], sources: Mapping[int, str] | None = None,
+                 provisional: Iterable[int] = ()):
         if not years:
             raise ValueError("a calendar needs at least one covered year")
         self._years = dict(sorted(years.items()))
         self._sources = dict(sources or {})
+        self._provisional = frozenset(provisional) & self._years.keys()
         first, last = min(self._years), max(self._years)
         self._base = date(first, 1, 1).toordinal()
         self._next_gap = _next_gaps(first, last, self._years.keys())
@@ -125,6 +134,9 @@ class TableCalendar:
 
     def covers(self, year: int) -> bool:
         return year in self._years
+
+    def provisional(self, year: int) -> bool:
+        return year in self._provisional
 
     def is_workday(self, d: date) -> bool:
         self._require(d.year, d.year)
@@ -160,6 +172,11 @@ class TableCalendar:
     def years(self) -> tuple[int, ...]:
         """The covered years, ascending."""
         return tuple(self._years)
+
+    @property
+    def provisional_years(self) -> frozenset[int]:
+        """The covered years answered by the provisional rule."""
+        return self._provisional
 
     def year_days(self, year: int) -> YearDays:
         """The arrangement of one covered year (used to layer files on top)."""

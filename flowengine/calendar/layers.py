@@ -225,33 +225,39 @@ class LayeredCalendar(TableCalendar):
     """`base` with `layers` applied in order; a later layer wins on the same day.
 
     For each layer: every year in its `covers` is replaced by plain weekends (the file
-    describes that year fully), then its holidays and working days are applied to every
-    covered year. Days the file names in a year nobody covers change nothing: that year
-    stays refused until some file says `covers: [YEAR]`.
+    describes that year fully, so the year is official from then on, no longer
+    provisional), then its holidays and working days are applied to every covered year.
+    A provisional year stays provisional under a file that only names days in it (a local
+    holiday in 2027 is added to the provisional rule). Days in a year nobody covers at
+    all change nothing: that year stays refused.
     """
 
     def __init__(self, base: Calendar, layers: Sequence[CalendarLayer]):
         self.base = base
         self.layers = tuple(layers)
-        years, sources = _years_of(base)
+        years, sources, provisional = _years_of(base)
         for layer in self.layers:
             for year in layer.covers:
                 years[year] = YearDays.weekends(year)
                 sources[year] = layer.path
+                provisional.discard(year)
             for year in layer.mentioned_years & years.keys():
                 years[year] = years[year].with_days(layer.holidays, layer.workdays)
-        super().__init__(years, sources)
+        super().__init__(years, sources, provisional)
 
 
-def _years_of(base: Calendar) -> tuple[dict[int, YearDays], dict[int, str]]:
-    """The covered years of any `Calendar`: copied from a table, else asked day by day."""
+def _years_of(base: Calendar) -> tuple[dict[int, YearDays], dict[int, str], set[int]]:
+    """The covered years of any `Calendar` (copied from a table, else asked day by day),
+    their sources, and which of them are provisional."""
     if isinstance(base, TableCalendar):
         return (
             {y: base.year_days(y) for y in base.years},
             {y: base.source(y) or type(base).__name__ for y in base.years},
+            set(base.provisional_years),
         )
     years = {y: _ask_year(base, y) for y in range(MIN_YEAR, MAX_YEAR + 1) if base.covers(y)}
-    return years, {y: type(base).__name__ for y in years}
+    provisional = {y for y in years if getattr(base, "provisional", lambda _y: False)(y)}
+    return years, {y: type(base).__name__ for y in years}, provisional
 
 
 def _ask_year(base: Calendar, year: int) -> YearDays:

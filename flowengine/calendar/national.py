@@ -1,4 +1,5 @@
-"""The national Chinese calendar, 2004–2026, from the maintained `chinese-calendar` package.
+"""The national Chinese calendar: official data from the maintained `chinese-calendar`
+package (2004–2026 in its 1.11 release), provisional years after it.
 
 We read the package's data (its `holidays` and `workdays` tables) once and answer from
 our own arrays (`TableCalendar`), for three reasons (domain.md §6): its functions validate
@@ -19,6 +20,7 @@ from functools import cache
 
 from chinese_calendar import constants as _cc  # type: ignore[import-untyped]
 
+from . import provisional
 from .base import TableCalendar, YearDays
 
 FESTIVAL_NAMES: Mapping[str, str] = {
@@ -66,14 +68,21 @@ def national_years() -> dict[int, YearDays]:
 
 
 class NationalCalendar(TableCalendar):
-    """Weekends, statutory holidays, shifted days off and make-up working days, 2004–2026.
+    """Weekends, statutory holidays, shifted days off and make-up working days: the official
+    data (2004–2026 in chinese-calendar 1.11), then the provisional rule for every later
+    year it can compute (see `provisional.py`), marked as provisional.
 
-    Build it with `national_calendar()` to share the one instance; building is a few ms.
+    Build it with `national_calendar()` to share the one instance.
     """
 
     def __init__(self) -> None:
         years = national_years()
-        super().__init__(years, {year: SOURCE for year in years})
+        sources = {year: SOURCE for year in years}
+        later = range(max(years) + 1, provisional.LAST_YEAR + 1)
+        for year in later:
+            years[year] = provisional.provisional_year(year)
+            sources[year] = provisional.SOURCE
+        super().__init__(years, sources, provisional=later)
 
 
 @cache

@@ -35,11 +35,24 @@ Pause = tuple[date, date]
 
 @dataclass(frozen=True)
 class DueExplanation:
-    """A due date and why: `nominal` is the last counted day before any roll."""
+    """A due date and why: `nominal` is the last counted day before any roll;
+    `provisional` the years of the period answered by the provisional rule."""
 
     due: date
     nominal: date
     reasons: list[str] = field(default_factory=list)
+    provisional: tuple[int, ...] = ()
+
+
+def provisional_years(cal: Calendar, first: date, last: date) -> tuple[int, ...]:
+    """The years of the days first..last that `cal` answers provisionally: a period counted
+    over them may move when the year's official data arrives (domain rule "a missing year
+    never stops a legal duty"). Empty for a calendar that has no notion of provisional."""
+    check = getattr(cal, "provisional", None)
+    if check is None:
+        return ()
+    lo, hi = min(first, last), max(first, last)
+    return tuple(y for y in range(lo.year, hi.year + 1) if check(y))
 
 
 def due_date(
@@ -74,7 +87,10 @@ def explain_due(
         reasons += _named_days(cal, start, nominal)
     else:
         reasons += _roll_reasons(cal, nominal, due, roll_forward)
-    return DueExplanation(due, nominal, reasons)
+    provisional = provisional_years(cal, start, due)
+    reasons += [f"{year}: provisional calendar (weekends and the statutory holidays; the State "
+                f"Council's {year} arrangement is not loaded yet)" for year in provisional]
+    return DueExplanation(due, nominal, reasons, provisional)
 
 
 def end_of_day(d: date, tz: ZoneInfo) -> datetime:

@@ -64,7 +64,7 @@ def _emit(as_json: bool, doc: dict[str, Any], lines: Sequence[str]) -> None:
 
 @cli.group("calendar")
 def calendar_group() -> None:
-    """Working days, holidays and statutory due dates (national data 2004–2026 + files)."""
+    """Working days, holidays and statutory due dates (national data, provisional years, files)."""
 
 
 @calendar_group.command("is-workday")
@@ -75,8 +75,11 @@ def is_workday_cmd(day: date, files: tuple[str, ...], as_json: bool) -> None:
     cal = build_calendar(files)
     worked, name = cal.is_workday(day), cal.day_name(day)
     answer = "a working day" if worked else "not a working day"
-    text = f"{day} {weekday_name(day)}: {answer}" + (f" ({name})" if name else "")
-    doc = {"date": str(day), "weekday": weekday_name(day), "workday": worked, "name": name}
+    provisional = cal.provisional(day.year)
+    text = (f"{day} {weekday_name(day)}: {answer}" + (f" ({name})" if name else "")
+            + (f" — provisional: {_PROVISIONAL_NOTE.format(year=day.year)}" if provisional else ""))
+    doc = {"date": str(day), "weekday": weekday_name(day), "workday": worked, "name": name,
+           "provisional": provisional}
     _emit(as_json, doc, [text])
 
 
@@ -102,8 +105,10 @@ def add_cmd(start: date, duration: str, no_roll: bool, pauses: tuple[str, ...],
         "start": str(start), "amount": amount, "unit": unit, "roll_forward": not no_roll,
         "pauses": [[str(a), str(b)] for a, b in spans], "nominal": str(why.nominal),
         "due": str(why.due), "due_instant": instant.isoformat(), "reasons": why.reasons,
+        "provisional": bool(why.provisional), "provisional_years": list(why.provisional),
     }
-    head = (f"{start} + {Duration(amount, unit)}: due {why.due} ({weekday_name(why.due)}); "
+    mark = " PROVISIONAL" if why.provisional else ""
+    head = (f"{start} + {Duration(amount, unit)}: due {why.due} ({weekday_name(why.due)}){mark}; "
             f"overdue from {instant:%Y-%m-%d %H:%M} {tz_name}")
     _emit(as_json, doc, [head, *(f"  {reason}" for reason in why.reasons)])
 
@@ -120,8 +125,11 @@ def list_cmd(year: int, files: tuple[str, ...], as_json: bool) -> None:
     named = [t for t in days if t[1] is not None]
     off = [_day_doc(d, n) for d, n, worked in named if not worked]
     on = [_day_doc(d, n) for d, n, worked in named if worked]
-    doc = {"year": year, "source": _source(cal, year), "holidays": off, "workdays": on}
+    doc = {"year": year, "source": _source(cal, year), "provisional": cal.provisional(year),
+           "holidays": off, "workdays": on}
     lines = [f"{year} ({doc['source']})", "days off:"]
+    if doc["provisional"]:
+        lines.insert(1, f"PROVISIONAL: {_PROVISIONAL_NOTE.format(year=year)}")
     lines += [f"  {run}" for run in _runs([t for t in named if not t[2]])]
     lines += ["working days (make-up days and named working days):"]
     lines += [f"  {d} {weekday_name(d)}  {n}" for d, n, worked in named if worked]
@@ -130,28 +138,34 @@ def list_cmd(year: int, files: tuple[str, ...], as_json: bool) -> None:
 
 @calendar_group.command("check")
 @click.option("--year", required=True, type=YEAR, help="The year to check.")
+@click.option("--official", is_flag=True,
+              help="Exit 1 unless the year has official data (a provisional year fails too).")
 @_common
-def check_cmd(year: int, files: tuple[str, ...], as_json: bool) -> None:
-    """Whether YEAR is covered; if not, which file to add (exit 1)."""
+def check_cmd(year: int, files: tuple[str, ...], as_json: bool, official: bool) -> None:
+    """Whether YEAR is covered, officially or provisionally; if not, which file to add.
+
+    Exit 1 when the year is not covered at all (or, with --official, only provisionally)."""
     cal = build_calendar(files)
-    covered = cal.covers(year)
+    covered, provisional = cal.covers(year), cal.provisional(year)
     missing = CalendarYearMissing(year)
     partial = _files_mentioning(cal, year)
-    if covered:
+    fill = (f"fill {missing.hint_file} from the State Council's notice "
+            f"(国务院办公厅关于{year}年部分节假日安排的通知), set 'covers: [{year}]', and pass "
+            f"it with --calendar or list it under 'calendars:' in the process YAML")
+    if provisional:
+        message = f"{year} is covered PROVISIONALLY ({_PROVISIONAL_NOTE.format(year=year)}); {fill}"
+    elif covered:
         message = f"{year} is covered by {_source(cal, year)}"
     else:
-        message = (
-            f"{year} is not covered: fill {missing.hint_file} from the State Council's notice "
-            f"(国务院办公厅关于{year}年部分节假日安排的通知), set 'covers: [{year}]', and pass "
-            f"it with --calendar or list it under 'calendars:' in the process YAML"
-        )
+        message = f"{year} is not covered: {fill}"
     notes = [f"{path} names days in {year} but does not say 'covers: [{year}]'; "
-             f"they apply only once some file covers {year}" for path in partial]
-    doc = {"year": year, "covered": covered, "source": _source(cal, year),
-           "missing_file": None if covered else missing.hint_file,
+             f"they apply only on top of what covers {year}" for path in partial]
+    doc = {"year": year, "covered": covered, "provisional": provisional,
+           "source": _source(cal, year),
+           "missing_file": None if covered and not provisional else missing.hint_file,
            "message": message, "notes": notes}
     _emit(as_json, doc, [message, *notes])
-    if not covered:
+    if not covered or (official and provisional):
         # Not ctx.exit(1): cli.main runs click with standalone_mode=False, which turns
         # click's Exit into a return value that main() does not pass on to sys.exit.
         sys.exit(1)
@@ -217,8 +231,12 @@ def _source(cal: Calendar, year: int) -> str | None:
     return cal.source(year) if isinstance(cal, TableCalendar) else None
 
 
+_PROVISIONAL_NOTE = ("weekends and the 13 statutory holidays only, no 调休; dates move when the "
+                     "State Council's {year} arrangement is loaded")
+
+
 def _files_mentioning(cal: Calendar, year: int) -> list[str]:
-    if not isinstance(cal, LayeredCalendar) or cal.covers(year):
+    if not isinstance(cal, LayeredCalendar) or (cal.covers(year) and not cal.provisional(year)):
         return []
     return [layer.path for layer in cal.layers if year in layer.mentioned_years]
 

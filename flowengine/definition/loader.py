@@ -262,7 +262,8 @@ def _deadline(name: str, b: MarkedMap) -> DeadlineDef:
         extension=None if ext is None else ExtensionDef(
             trigger=ext["trigger"], location=ext.loc, max_total=_duration(ext.get("max_total")),
             max_count=ext.get("max_count"), days_field=ext.get("days_field", "days"),
-            reason_field=ext.get("reason_field", "reason")),
+            reason_field=ext.get("reason_field", "reason"),
+            after_due=ext.get("after_due", "refuse")),
         on_overdue=None if over is None else OverdueDef(
             location=over.loc, mark=over.get("mark", True), fire=over.get("fire")),
         locs=_locs(b),

@@ -196,6 +196,7 @@ class ExtensionDef:
     max_count: int | None = None
     days_field: str = "days"  # how much; absent -> what is left of max_total
     reason_field: str | None = "reason"  # required when set
+    after_due: str = "refuse"  # refuse | allow: may an ended period still be extended?
 
 
 @dataclass(frozen=True)

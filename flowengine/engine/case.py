@@ -42,6 +42,8 @@ class Deadline:
     round: int = 1
     extended: int = 0  # total extension, in `unit`
     extensions: int = 0
+    granted: list[int] = field(default_factory=list)  # each extension, in `unit`, in order
+    provisional: tuple[int, ...] = ()  # years of a provisional calendar the due date used
     pauses: list[tuple[date, date]] = field(default_factory=list)
     paused_on: date | None = None
     warn_at: datetime | None = None
@@ -66,6 +68,7 @@ class Deadline:
         new = object.__new__(Deadline)
         new.__dict__.update(self.__dict__)
         new.pauses = list(self.pauses)
+        new.granted = list(self.granted)
         return new
 
     def as_dict(self) -> dict[str, Any]:
@@ -76,6 +79,7 @@ class Deadline:
             "due_date": self.due_date.isoformat() if self.due_date else None,
             "unit": self.unit, "amount": self.amount, "extended": self.extended,
             "extensions": self.extensions, "late": self.late,
+            "provisional": list(self.provisional),
             "stopped_at": self.stopped_at.isoformat() if self.stopped_at else None,
         }
 

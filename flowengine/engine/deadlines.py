@@ -10,7 +10,11 @@ Rules (documented in docs/deadlines.md):
 - entering a `pause_in` state pauses; leaving it for a state outside `pause_in` resumes,
   with the paused local dates A <= d < B no longer counted;
 - entering a final state cancels every deadline still running;
-- an extension adds to the period before the roll-forward and never shortens it;
+- an extension runs from the day the period actually ended (after its roll-forward) and
+  rolls again; it is refused once the period has ended unless the deadline's extension
+  says `after_due: allow`;
+- a due date counted over a provisional calendar year carries `provisional: [years]`;
+  `recompute_effects` recounts it when the year's official data is loaded;
 - at the due instant an open deadline becomes `overdue` (mark) or, when `on_overdue.fire`
   names a trigger, `expired` and the trigger fires by itself.
 """
@@ -22,9 +26,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from ..calendar.periods import Unit, due_date, end_of_day, local_date
+from ..calendar.periods import Unit, due_date, end_of_day, local_date, provisional_years
 from ..definition.model import DeadlineDef, Duration
 from ..errors import Rejection
+from .data import is_missing
 from .case import Case, Deadline
 from .compiler import CompiledProcess
 
@@ -107,7 +112,7 @@ def _start(cp: CompiledProcess, d: DeadlineDef, step: Step, env: Any) -> Effect 
     else:
         last = field_due if field_due is not None else due_date(
             cp.calendar, start, amount, cast(Unit, unit), roll_forward=d.roll_forward)
-        effect.update(_due_fields(cp, d, last))
+        effect.update(_due_fields(cp, d, last, start if field_due is None else None))
     return effect
 
 
@@ -122,9 +127,16 @@ def _field_due(cp: CompiledProcess, d: DeadlineDef, env: Any) -> date | None:
     return value if isinstance(value, date) else None
 
 
-def _due_fields(cp: CompiledProcess, d: DeadlineDef, last: date) -> Effect:
+def _due_fields(cp: CompiledProcess, d: DeadlineDef, last: date, counted_from: date | None) -> Effect:
+    """Due instant, last day and warning of a deadline ending on `last`; `counted_from`:
+    the first day of the count (None when no calendar counted it), for the provisional mark."""
     due = end_of_day(last, cp.tz)
-    return {"due": due, "due_date": last, "warn_at": _warn_at(cp, d, due, last)}
+    fields: Effect = {"due": due, "due_date": last, "warn_at": _warn_at(cp, d, due, last)}
+    if counted_from is not None:
+        years = provisional_years(cp.calendar, counted_from, last)
+        if years:
+            fields["provisional"] = list(years)
+    return fields
 
 
 def _warn_at(cp: CompiledProcess, d: DeadlineDef, due: datetime, last: date | None) -> datetime | None:
@@ -145,20 +157,40 @@ def _warn_at(cp: CompiledProcess, d: DeadlineDef, due: datetime, last: date | No
 
 def recompute(cp: CompiledProcess, d: DeadlineDef, running: Deadline, extra: int,
               pauses: list[tuple[date, date]]) -> Effect:
-    """Due fields after an extension or a pause, from the deadline's own start."""
-    amount = running.amount + running.extended + extra
+    """Due fields of `running` counted again from its own start with the calendar of `cp`:
+    the period, then each granted extension (and `extra`, one more) from the day the
+    previous one actually ended, each rolled as the deadline rolls, `pauses` not counted."""
+    granted = [*_granted(running), *([extra] if extra else [])]
     if running.unit in ("minutes", "hours"):
         shift = sum(((b - a).days for a, b in pauses), 0)
+        amount = running.amount + sum(granted)
         due = running.started_at + timedelta(**{running.unit: amount}) + timedelta(days=shift)
         return {"due": due, "due_date": local_date(due, cp.tz), "warn_at": _warn_at(cp, d, due, None)}
     if running.unit == "field":
         assert running.due_date is not None
-        last = running.due_date + timedelta(days=extra)
-        return _due_fields(cp, d, last)
+        first = running.due_date - timedelta(days=sum(_granted(running)))  # the field's date
+        return _due_fields(cp, d, _extend(cp, d, first, "days", granted, pauses),
+                           first if granted else None)
     assert running.start_date is not None
-    last = due_date(cp.calendar, running.start_date, amount, running.unit,  # type: ignore[arg-type]
+    unit = cast(Unit, running.unit)
+    last = due_date(cp.calendar, running.start_date, running.amount, unit,
                     roll_forward=d.roll_forward, pauses=pauses)
-    return _due_fields(cp, d, last)
+    return _due_fields(cp, d, _extend(cp, d, last, unit, granted, pauses), running.start_date)
+
+
+def _granted(running: Deadline) -> list[int]:
+    """The extensions granted so far; a deadline extended before they were kept one by one
+    has its total as one extension."""
+    if running.granted or not running.extended:
+        return list(running.granted)
+    return [running.extended]
+
+
+def _extend(cp: CompiledProcess, d: DeadlineDef, last: date, unit: Unit, granted: list[int],
+            pauses: list[tuple[date, date]]) -> date:
+    for amount in granted:
+        last = due_date(cp.calendar, last, amount, unit, roll_forward=d.roll_forward, pauses=pauses)
+    return last
 
 
 def _pause_or_resume(cp: CompiledProcess, d: DeadlineDef, running: Deadline, step: Step) -> list[Effect]:
@@ -191,19 +223,15 @@ def extension_effects(cp: CompiledProcess, case: Case, trigger: str, data: Mappi
             reasons.append(Rejection("extension", f"there is no running '{d.name}' deadline "
                                      f"to extend"))
             continue
-        if ext.reason_field and not data.get(ext.reason_field):
-            reasons.append(Rejection("extension", f"an extension needs '{ext.reason_field}' "
-                                     f"(the reason is told to the petitioner)"))
+        found = _extension_refusals(d, running, data, at)
         days, why = _extension_days(ext.max_total, ext.days_field, running, data)
-        if why:
-            reasons.append(Rejection("extension", why))
-        if ext.max_count is not None and running.extensions >= ext.max_count:
-            reasons.append(Rejection("extension", f"'{d.name}' was already extended "
-                                     f"{running.extensions} time(s), the most allowed"))
-        if reasons:
+        found += [why] if why else []
+        reasons += [Rejection("extension", text) for text in found]
+        if found:
             continue
-        effect: Effect = {"deadline": d.name, "op": "extended", "days": days,
-                          "reason": data.get(ext.reason_field) if ext.reason_field else None}
+        effect: Effect = {"deadline": d.name, "op": "extended", "days": days, "unit": _unit(running),
+                          "reason": data.get(ext.reason_field) if ext.reason_field else None,
+                          "from_due": running.due_date}
         effect.update(recompute(cp, d, running, days, list(running.pauses)))
         # An overdue deadline extended past `at` runs again (and stays counted as late).
         effect["status"] = "open" if effect["due"] > at else running.status
@@ -211,6 +239,63 @@ def extension_effects(cp: CompiledProcess, case: Case, trigger: str, data: Mappi
         effect["rewarn"] = effect["warn_at"] is not None and effect["warn_at"] > at
         effects.append(effect)
     return effects, reasons
+
+
+def _unit(running: Deadline) -> str:
+    """The unit an extension of `running` is counted in (a field's date is extended by days)."""
+    return "days" if running.unit == "field" else running.unit
+
+
+def _extension_refusals(d: DeadlineDef, running: Deadline, data: Mapping[str, Any],
+                        at: datetime) -> list[str]:
+    ext = d.extension
+    assert ext is not None
+    found = []
+    ended = running.status == "overdue" or (running.due is not None and at >= running.due)
+    if ended and ext.after_due != "allow":
+        due = running.due_date.isoformat() if running.due_date else "its due date"
+        found.append(f"the '{d.name}' period already ended on {due}; an extension must be "
+                     f"approved before the period ends (it cannot turn an overdue case into "
+                     f"an on-time one)")
+    if ext.reason_field and is_missing(data.get(ext.reason_field)):
+        found.append(f"an extension needs '{ext.reason_field}' (the reason is told to the "
+                     f"petitioner)")
+    if ext.max_count is not None and running.extensions >= ext.max_count:
+        found.append(f"'{d.name}' was already extended {running.extensions} time(s), the most "
+                     f"allowed")
+    return found
+
+
+def recompute_effects(cp: CompiledProcess, case: Case, at: datetime) -> list[Effect]:
+    """`recomputed` effects for the open deadlines of `case` whose due date was counted over
+    a provisional calendar year that `cp.calendar` now answers differently: either the year
+    became official (its provisional mark goes) or the date moved. Idempotent: a deadline
+    recounted to what it already says gives no effect."""
+    effects: list[Effect] = []
+    for running in case.deadlines.values():
+        if not running.provisional or running.status not in ("open", "overdue"):
+            continue
+        d = cp.process.deadlines[running.name]
+        fields = recompute(cp, d, running, 0, list(running.pauses))
+        years = fields.get("provisional", [])
+        if fields["due_date"] == running.due_date and tuple(years) == running.provisional:
+            continue
+        effect: Effect = {"deadline": running.name, "op": "recomputed",
+                          "old_due_date": running.due_date, "provisional": years}
+        effect.update(fields)
+        # Still past the new due: stays overdue; otherwise open, and a timer marks it
+        # overdue (with its notice) if the new due has already come.
+        effect["status"] = "overdue" if running.status == "overdue" and effect["due"] <= at else "open"
+        effect["rewarn"] = effect["warn_at"] is not None and effect["warn_at"] > at
+        effect["why"] = _recompute_reason(running.provisional, years)
+        effects.append(effect)
+    return effects
+
+
+def _recompute_reason(before: tuple[int, ...], after: list[int]) -> str:
+    official = [y for y in before if y not in after]
+    return ("official holiday arrangement loaded for " + ", ".join(map(str, official))
+            if official else "calendar data changed")
 
 
 def _extension_days(limit: Duration | None, days_field: str, running: Deadline,

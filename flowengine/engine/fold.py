@@ -68,6 +68,7 @@ def _set_due(d: Deadline, e: Mapping[str, Any]) -> None:
     d.due = _instant(e.get("due"))
     d.due_date = _date(e.get("due_date"))
     d.warn_at = _instant(e.get("warn_at"))
+    d.provisional = tuple(e.get("provisional", ()))
 
 
 def _started(case: Case, e: Mapping[str, Any], at: datetime) -> None:
@@ -93,6 +94,7 @@ def _extended(case: Case, e: Mapping[str, Any], at: datetime) -> None:
     d = case.deadlines[e["deadline"]]
     d.extended += int(e["days"])
     d.extensions += 1
+    d.granted.append(int(e["days"]))
     _set_due(d, e)
     d.status = e.get("status", d.status)
     d.late = d.late or bool(e.get("late", False))
@@ -118,6 +120,14 @@ def _resumed(case: Case, e: Mapping[str, Any], at: datetime) -> None:
     _set_due(d, e)
 
 
+def _recomputed(case: Case, e: Mapping[str, Any], at: datetime) -> None:
+    d = case.deadlines[e["deadline"]]
+    _set_due(d, e)
+    d.status = e.get("status", d.status)
+    if e.get("rewarn"):
+        d.warned = False
+
+
 def _warned(case: Case, e: Mapping[str, Any], at: datetime) -> None:
     case.deadlines[e["deadline"]].warned = True
 
@@ -141,6 +151,7 @@ _EFFECTS: dict[str, Callable[[Case, Mapping[str, Any], datetime], None]] = {
     "extended": _extended,
     "paused": _paused,
     "resumed": _resumed,
+    "recomputed": _recomputed,
     "warned": _warned,
     "overdue": _overdue,
     "expired": _expired,

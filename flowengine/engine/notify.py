@@ -6,13 +6,18 @@ notifications (`notifications:` in the YAML) answer case start, triggers, states
 deadline events; a deadline event no declaration answers still gets a notification of its
 kind (warning, overdue, expired, extension, paused, resumed) with a built-in message, so the
 record never depends on the YAML remembering it.
+
+Messages are rendered per language: a date is written "2026年10月8日" in a `zh` text and
+ISO in any other; a due date computed over a provisional calendar says so in words; and
+values such as `{extension}` ("10日" / "10个工作日") and `{reason_sentence}` (empty when no
+reason was given) are worded for each language.
 """
 
 from __future__ import annotations
 
 import string
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -22,11 +27,12 @@ from .compiler import CompiledProcess
 from .data import to_json
 
 OP_EVENT = {"warned": "warning", "overdue": "overdue", "expired": "expired",
-            "extended": "extension", "paused": "paused", "resumed": "resumed"}
+            "extended": "extension", "paused": "paused", "resumed": "resumed",
+            "recomputed": "recomputed"}
 
 DEFAULT_TO = {"warning": ("owner",), "overdue": ("supervisor", "owner"),
               "expired": ("supervisor", "owner"), "extension": ("petitioner",),
-              "paused": ("owner",), "resumed": ("owner",)}
+              "paused": ("owner",), "resumed": ("owner",), "recomputed": ("owner",)}
 
 DEFAULT_MESSAGES = {
     "warning": {"zh": "提醒：案件{case}的{deadline}期限将于{due}届满。",
@@ -35,20 +41,61 @@ DEFAULT_MESSAGES = {
                 "en": "Overdue: case {case} passed its {deadline} deadline ({due})."},
     "expired": {"zh": "案件{case}的{deadline}期限已届满，已自动处理。",
                 "en": "Case {case}: the {deadline} period ran out ({due}); its timeout action ran."},
-    "extension": {"zh": "案件{case}的{deadline}期限延长{days}日，至{due}。理由：{reason}",
-                  "en": "Case {case}: {deadline} extended by {days} days to {due}. Reason: {reason}"},
+    "extension": {"zh": "案件{case}的{deadline}期限延长{extension}，至{due}。{reason_sentence}",
+                  "en": "Case {case}: {deadline} extended by {extension} to {due}. {reason_sentence}"},
     "paused": {"zh": "案件{case}的{deadline}期限暂停计算。",
                "en": "Case {case}: the {deadline} clock is paused."},
     "resumed": {"zh": "案件{case}的{deadline}期限恢复计算，至{due}。",
                 "en": "Case {case}: the {deadline} clock resumed; now due {due}."},
+    "recomputed": {"zh": "案件{case}的{deadline}期限按国家正式公布的节假日安排重新计算："
+                         "由{old_due}调整为{due}。",
+                   "en": "Case {case}: {deadline} recomputed with the official holiday "
+                         "arrangement: due {due} (was {old_due})."},
 }
 
 
-class _Blank(dict):  # type: ignore[type-arg]
-    """format_map mapping that leaves unknown placeholders empty instead of failing."""
+class Localized(dict[str, str]):
+    """A template value worded per language; a language it lacks gets its English."""
 
-    def __missing__(self, key: str) -> str:
+    def for_lang(self, lang: str) -> str:
+        return self.get(lang) or self.get("en") or next(iter(self.values()), "")
+
+
+def format_date(d: date, lang: str) -> str:
+    """'2026年10月8日' for Chinese letters, ISO otherwise."""
+    return f"{d.year}年{d.month}月{d.day}日" if lang == "zh" else d.isoformat()
+
+
+def due_value(d: date | None, provisional: Iterable[int] = ()) -> Localized | str:
+    """A due date as letters show it, with the provisional caveat when it has one."""
+    if d is None:
         return ""
+    years = "、".join(map(str, provisional))
+    if not years:
+        return Localized(zh=format_date(d, "zh"), en=d.isoformat())
+    return Localized(zh=f"{format_date(d, 'zh')}（暂定，以国务院公布的{years}年节假日安排为准）",
+                     en=f"{d.isoformat()} (provisional until the State Council's {years} "
+                        f"holiday arrangement is published)")
+
+
+_UNITS = {"days": ("日", "day", "days"), "working_days": ("个工作日", "working day", "working days"),
+          "hours": ("小时", "hour", "hours"), "minutes": ("分钟", "minute", "minutes")}
+
+
+def extension_value(amount: int, unit: str, rolled: bool) -> Localized:
+    """'10日' / '10个工作日', and whether the end then rolled past a rest day."""
+    zh, one, many = _UNITS.get(unit, _UNITS["days"])
+    return Localized(
+        zh=f"{amount}{zh}" + ("（期满日逢休息日，顺延至下一个工作日）" if rolled else ""),
+        en=f"{amount} {one if amount == 1 else many}"
+           + (" (then moved to the next working day)" if rolled else ""))
+
+
+def reason_value(reason: str) -> Localized:
+    """'理由：…。' / 'Reason: ….', or nothing at all when no reason was given."""
+    if not reason:
+        return Localized(zh="", en="")
+    return Localized(zh=f"理由：{reason}。", en=f"Reason: {reason}.")
 
 
 class _Values(dict):  # type: ignore[type-arg]
@@ -61,7 +108,10 @@ class _Values(dict):  # type: ignore[type-arg]
         if key in self:
             return self[key]
         if key in self.data:
-            return to_json(self.data[key])
+            value = self.data[key]
+            if isinstance(value, date) and not isinstance(value, datetime):
+                return value  # written per language by `render`
+            return to_json(value)
         return default
 
     def with_(self, extra: Mapping[str, Any]) -> _Values:
@@ -77,15 +127,24 @@ def _parts(template: str) -> tuple[tuple[str, str | None], ...]:
                  for literal, name, _spec, _conv in string.Formatter().parse(template))
 
 
-def render(template: str, values: Mapping[str, Any]) -> str:
-    """Fill `{name}` placeholders (validated at load: plain names only)."""
+def render(template: str, values: Mapping[str, Any], lang: str = "en") -> str:
+    """Fill `{name}` placeholders (validated at load: plain names only) for language `lang`."""
     out = []
     for literal, name in _parts(template):
         out.append(literal)
         if name is not None:
-            value = values.get(name, "")
-            out.append("" if value is None else str(value))
-    return "".join(out)
+            out.append(_text(values.get(name, ""), lang))
+    return "".join(out).strip()
+
+
+def _text(value: Any, lang: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Localized):
+        return value.for_lang(lang)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return format_date(value, lang)
+    return str(value)
 
 
 def notifications_for(cp: CompiledProcess, case: Case, *, at: datetime, actor: Actor,
@@ -122,7 +181,7 @@ def _answers(n: NotificationDef, kind: str, effect: Mapping[str, Any]) -> bool:
 
 def _values(cp: CompiledProcess, case: Case, at: datetime, actor: Actor,
             trigger: str | None) -> _Values:
-    values = _Values(case=case.id, date=at.astimezone(cp.tz).date().isoformat(),
+    values = _Values(case=case.id, date=at.astimezone(cp.tz).date(),
                      state=case.state, trigger=trigger or "", actor=actor.name)
     values.data = case.data
     return values
@@ -132,9 +191,37 @@ def _deadline_values(cp: CompiledProcess, case: Case, effect: Mapping[str, Any])
     name = effect["deadline"]
     spec = cp.process.deadlines[name]
     running = case.deadlines.get(name)
-    due = running.due_date.isoformat() if running and running.due_date else ""
-    return {"deadline": spec.title or name, "deadline_name": name, "due": due,
-            "reason": effect.get("reason") or "", "days": effect.get("days", "")}
+    due = running.due_date if running else None
+    provisional = list(running.provisional) if running else []
+    values: dict[str, Any] = {
+        "deadline": spec.title or name, "deadline_name": name,
+        "due": due_value(due, provisional), "due_iso": due.isoformat() if due else "",
+        "provisional_years": provisional,
+        "reason": effect.get("reason") or "", "days": effect.get("days", ""),
+        "reason_sentence": reason_value(effect.get("reason") or ""),
+    }
+    if effect["op"] == "extended":
+        values["extension"] = extension_value(int(effect["days"]), effect.get("unit", "days"),
+                                              _rolled(effect, due))
+    if effect["op"] == "recomputed":
+        values["old_due"] = due_value(_as_date(effect.get("old_due_date")))
+        values["why"] = effect.get("why", "")
+    return values
+
+
+def _as_date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def _rolled(effect: Mapping[str, Any], due: date | None) -> bool:
+    """Whether an extension of N days moved the due date by more than N (it ended on a rest
+    day and rolled); working days never roll."""
+    start = _as_date(effect.get("from_due"))
+    if effect.get("unit", "days") != "days" or start is None or due is None:
+        return False
+    return (due - start).days > int(effect["days"])
 
 
 def _record(kind: str, spec: NotificationDef | None, to: Iterable[str], channel: str | None,
@@ -142,13 +229,16 @@ def _record(kind: str, spec: NotificationDef | None, to: Iterable[str], channel:
             effect: Mapping[str, Any] | None = None) -> dict[str, Any]:
     record: dict[str, Any] = {
         "kind": kind, "name": spec.name if spec else None, "to": list(to), "channel": channel,
-        "messages": {lang: render(text, values) for lang, text in messages.items()},
+        "messages": {lang: render(text, values, lang) for lang, text in messages.items()},
     }
     if spec is not None and spec.title:
         record["title"] = spec.title
     if effect is not None:
         record["deadline"] = effect["deadline"]
-        record["due"] = values.get("due")
+        record["due"] = values.get("due_iso")
+        if values.get("provisional_years"):
+            record["provisional"] = values["provisional_years"]
         if effect.get("reason"):
             record["reason"] = effect["reason"]
     return record
+

@@ -115,6 +115,8 @@ def _deadline(doc: dict[str, Any]) -> Deadline:
         if value is not None:
             doc[name] = date.fromisoformat(value)
     doc["pauses"] = [(date.fromisoformat(a), date.fromisoformat(b)) for a, b in doc["pauses"]]
+    if "provisional" in doc:  # absent in rows written before provisional calendars
+        doc["provisional"] = tuple(doc["provisional"])
     return Deadline(**doc)
 
 

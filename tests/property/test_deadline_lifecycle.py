@@ -50,9 +50,12 @@ def test_extensions_never_shorten_never_exceed_the_limit_and_refusals_change_not
             assert after_refusal.deadlines["handling"].extended == before.deadlines["handling"].extended
             continue
         old, new = before.deadlines["handling"], after.deadlines["handling"]
+        assert clock.now() < old.due, "an ended period was extended"
         assert new.due >= old.due
         assert new.extended > old.extended
         assert new.extended <= 30
+        # Counted from the day the period actually ended: moved by at least the grant.
+        assert new.due_date >= old.due_date + timedelta(days=new.extended - old.extended)
         case = after
 
 

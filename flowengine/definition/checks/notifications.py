@@ -12,7 +12,7 @@ from .columns import scalar_location
 from .context import Context, unknown_hint, with_locations
 
 TEMPLATE_BUILTINS = ("case", "date", "deadline", "deadline_name", "due", "reason", "days", "state",
-                     "trigger", "actor")
+                     "trigger", "actor", "extension", "reason_sentence", "old_due")
 RECIPIENTS = ("petitioner", "owner", "supervisor")
 
 

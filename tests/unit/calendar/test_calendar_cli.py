@@ -89,13 +89,24 @@ def test_add_usage_errors_exit_2(runner, args, message):
     assert "Traceback" not in result.output
 
 
-def test_add_into_2027_is_refused(runner, capsys):
+def test_add_into_2027_is_answered_provisionally(runner):
     result = run(runner, "add", "2026-12-24", "10 working days")
+    assert result.exit_code == 0
+    assert "due 2027-01-08 (Friday) PROVISIONAL" in result.stdout
+    assert "2027-01-01 is 元旦（暂定）; skipped" in result.stdout
+    doc = json.loads(run(runner, "add", "2026-11-10", "60 days", "--json").stdout)
+    assert (doc["due"], doc["provisional"], doc["provisional_years"]) == ("2027-01-11", True, [2027])
+    inside = json.loads(run(runner, "add", "2026-08-03", "60 days", "--json").stdout)
+    assert (inside["due"], inside["provisional"]) == ("2026-10-08", False)
+
+
+def test_add_past_what_the_provisional_rule_computes_is_refused(runner, capsys):
+    result = run(runner, "add", "2100-12-24", "10 working days")
     assert isinstance(result.exception, CalendarYearMissing)
-    code, out, err = run_main(capsys, "add", "2026-12-24", "10 working days")
+    code, out, err = run_main(capsys, "add", "2100-12-24", "10 working days")
     assert code == 2
     assert out == ""
-    assert "no calendar covers 2027" in err and "cn-2027.yaml" in err
+    assert "no calendar covers 2101" in err and "cn-2101.yaml" in err
     assert "Traceback" not in err
 
 
@@ -105,7 +116,9 @@ def test_add_into_2027_is_refused(runner, capsys):
 def test_is_workday(runner):
     doc = run_json(runner, "is-workday", "2026-02-14")
     assert doc == {"date": "2026-02-14", "weekday": "Saturday", "workday": True,
-                   "name": "调休上班 (春节)"}
+                   "name": "调休上班 (春节)", "provisional": False}
+    later = run_json(runner, "is-workday", "2027-02-05")
+    assert (later["workday"], later["name"], later["provisional"]) == (False, "春节（暂定）", True)
     result = run(runner, "is-workday", "2026-10-02")
     assert result.exit_code == 0
     assert result.stdout.strip() == "2026-10-02 Friday: not a working day (国庆节)"
@@ -140,7 +153,17 @@ def test_list_text_groups_runs(runner):
 
 
 def test_list_an_uncovered_year_is_refused(runner):
-    assert isinstance(run(runner, "list", "--year", "2027").exception, CalendarYearMissing)
+    assert isinstance(run(runner, "list", "--year", "2101").exception, CalendarYearMissing)
+
+
+def test_list_a_provisional_year_shows_the_statutory_days(runner):
+    result = run(runner, "list", "--year", "2027")
+    assert result.exit_code == 0
+    assert "PROVISIONAL" in result.stdout
+    assert "2027-02-05 – 2027-02-08  春节（暂定） (4 days)" in result.stdout
+    doc = json.loads(run(runner, "list", "--year", "2027", "--json").stdout)
+    assert doc["provisional"] is True and doc["workdays"] == []
+    assert len(doc["holidays"]) == 13
 
 
 # -- check -----------------------------------------------------------------------------
@@ -153,19 +176,21 @@ def test_check_a_covered_year(runner):
 
 
 @pytest.mark.parametrize("files", [(), ("--calendar", TEMPLATE)])
-def test_check_2027_says_which_file_to_add_and_exits_1(runner, files):
+def test_check_2027_says_it_is_provisional_and_which_file_to_fill(runner, files):
     result = run(runner, "check", "--year", "2027", *files)
-    assert result.exit_code == 1
-    assert "2027 is not covered" in result.stdout
+    assert result.exit_code == 0
+    assert "2027 is covered PROVISIONALLY" in result.stdout
     assert "calendars/cn-2027.yaml" in result.stdout
     doc = json.loads(run(runner, "check", "--year", "2027", "--json", *files).stdout)
-    assert (doc["covered"], doc["missing_file"]) == (False, "calendars/cn-2027.yaml")
+    assert (doc["covered"], doc["provisional"], doc["missing_file"]) == (
+        True, True, "calendars/cn-2027.yaml")
+    assert run(runner, "check", "--year", "2027", "--official", *files).exit_code == 1
 
 
 def test_check_exit_1_through_main(capsys):
-    code, out, _ = run_main(capsys, "check", "--year", "2027")
+    code, out, _ = run_main(capsys, "check", "--year", "2101")
     assert code == 1
-    assert "calendars/cn-2027.yaml" in out
+    assert "2101 is not covered" in out and "calendars/cn-2101.yaml" in out
 
 
 def test_check_notes_a_file_with_days_but_no_covers(runner, tmp_path):
@@ -173,7 +198,7 @@ def test_check_notes_a_file_with_days_but_no_covers(runner, tmp_path):
     partial.write_text("holidays:\n  - {date: 2027-01-01, name: 元旦}\n", encoding="utf-8")
     doc = json.loads(run(runner, "check", "--year", "2027", "--json",
                          "--calendar", str(partial)).stdout)
-    assert doc["covered"] is False
+    assert (doc["covered"], doc["provisional"]) == (True, True)
     assert doc["notes"] and str(partial) in doc["notes"][0]
 
 

@@ -67,14 +67,13 @@ def test_quoted_dates_and_an_empty_file_are_accepted(tmp_path):
         "empty.yaml", frozenset(), {}, {})
 
 
-def test_the_shipped_2027_template_loads_and_covers_nothing():
+def test_the_shipped_2027_template_loads_and_leaves_2027_provisional():
     layer = load_calendar_file(str(TEMPLATE))
     assert layer.covers == frozenset()
     assert not layer.holidays and not layer.workdays
     cal = build_calendar([str(TEMPLATE)])
-    assert not cal.covers(2027)
-    with pytest.raises(CalendarYearMissing):
-        due_date(cal, date(2026, 12, 24), 10, "working_days")
+    assert cal.covers(2027) and cal.provisional(2027)
+    assert due_date(cal, date(2026, 12, 24), 10, "working_days") == date(2027, 1, 8)
 
 
 BAD_FILES = [
@@ -133,19 +132,19 @@ def test_a_missing_file_is_a_calendar_file_error(tmp_path):
 # -- layering --------------------------------------------------------------------------
 
 
-def test_a_full_year_file_makes_2027_answerable(tmp_path):
+def test_a_full_year_file_makes_2027_official(tmp_path):
     cal = build_calendar([write(tmp_path, "y.yaml", FAKE_2027)])
     assert cal.covers(2027) and cal.covers(2026)
+    assert not cal.provisional(2027) and cal.provisional(2028)
     assert cal.is_workday(date(2027, 1, 1)) is False
     assert cal.is_workday(date(2027, 1, 2)) is False  # a plain Saturday
     assert cal.is_workday(date(2027, 2, 14)) is True  # a listed make-up Sunday
     assert cal.day_name(date(2027, 2, 8)) == "春节"
-    # The §4.6 vector that is refused without 2027 data: 12-25, 28, 29, 30, 31 in 2026,
-    # then 2027-01-04 … 01-08 (01-01 off, 01-02/03 a weekend) under this made-up file.
+    # 12-25, 28, 29, 30, 31 in 2026, then 2027-01-04 … 01-08 (01-01 off, 01-02/03 a
+    # weekend) under this made-up file.
     assert due_date(cal, date(2026, 12, 24), 10, "working_days") == date(2027, 1, 8)
-    with pytest.raises(CalendarYearMissing) as info:
-        cal.is_workday(date(2028, 1, 3))
-    assert info.value.year == 2028
+    # The file's make-up Sunday counts: the provisional rule alone has no 调休.
+    assert cal.is_workday(date(2027, 2, 14)) and not national_calendar().is_workday(date(2027, 2, 14))
 
 
 def test_a_city_holiday_overrides_a_national_working_day(tmp_path):
@@ -185,11 +184,19 @@ def test_covers_replaces_the_national_arrangement_of_that_year(tmp_path):
 
 
 def test_days_in_an_uncovered_year_do_not_make_it_covered(tmp_path):
+    path = write(tmp_path, "o.yaml", "holidays:\n  - {date: 2101-03-01, name: x}\n")
+    cal = build_calendar([path])
+    assert not cal.covers(2101)
+    with pytest.raises(CalendarYearMissing):
+        cal.is_workday(date(2101, 3, 1))
+
+
+def test_days_in_a_provisional_year_apply_on_top_and_it_stays_provisional(tmp_path):
     path = write(tmp_path, "o.yaml", "holidays:\n  - {date: 2027-03-01, name: x}\n")
     cal = build_calendar([path])
-    assert not cal.covers(2027)
-    with pytest.raises(CalendarYearMissing):
-        cal.is_workday(date(2027, 3, 1))
+    assert cal.provisional(2027)
+    assert cal.is_workday(date(2027, 3, 1)) is False
+    assert cal.is_workday(date(2027, 3, 2)) is True
     # … until a later file covers the year; earlier files' days are then replaced.
     full = write(tmp_path, "y.yaml", FAKE_2027)
     assert build_calendar([full, path]).is_workday(date(2027, 3, 1)) is False

@@ -48,8 +48,10 @@ def test_agrees_with_chinese_calendar_on_every_day_2004_2026():
         day += timedelta(days=1)
 
 
-def test_covers_exactly_the_package_years():
-    assert [y for y in range(1990, 2040) if CAL.covers(y)] == list(range(2004, 2027))
+def test_covers_the_package_years_officially_and_later_years_provisionally():
+    assert [y for y in range(1990, 2040) if CAL.covers(y)] == list(range(2004, 2040))
+    assert [y for y in range(2004, 2040) if CAL.provisional(y)] == list(range(2027, 2040))
+    assert CAL.covers(2100) and not CAL.covers(2101)
 
 
 def test_is_a_calendar_and_is_shared():
@@ -58,11 +60,11 @@ def test_is_a_calendar_and_is_shared():
     assert national_calendar() is CAL
 
 
-@pytest.mark.parametrize("day", [date(2027, 1, 4), date(2003, 12, 31), date(2050, 6, 1)])
+@pytest.mark.parametrize("day", [date(2101, 1, 4), date(2003, 12, 31), date(2150, 6, 1)])
 def test_every_operation_refuses_a_year_without_data(day):
     covered = date(2026, 6, 1)
     # A span from 2026 to a later year is refused at its first uncovered year.
-    first_gap_after_2026 = 2027 if day.year > 2026 else day.year
+    first_gap_after_2026 = 2101 if day.year > 2026 else day.year
     calls = [
         (lambda: CAL.is_workday(day), day.year),
         (lambda: CAL.next_workday(day), day.year),
@@ -79,15 +81,22 @@ def test_every_operation_refuses_a_year_without_data(day):
         assert f"cn-{year}.yaml" in str(info.value)
 
 
-def test_counting_into_2027_is_refused_but_up_to_its_edge_is_answered():
-    # 2026-12-24 Thu: 12-25, 28, 29, 30, 31 are the last five working days of 2026.
-    assert CAL.add_working_days(date(2026, 12, 24), 5) == date(2026, 12, 31)
+def test_counting_past_2100_is_refused_but_up_to_its_edge_is_answered():
+    last = date(2100, 12, 31)  # a Friday
+    assert CAL.add_working_days(date(2100, 12, 30), 1) == last
     with pytest.raises(CalendarYearMissing) as info:
-        CAL.add_working_days(date(2026, 12, 24), 6)
-    assert info.value.year == 2027
-    assert CAL.next_workday(date(2026, 12, 31)) == date(2026, 12, 31)
+        CAL.add_working_days(date(2100, 12, 30), 2)
+    assert info.value.year == 2101
+    assert CAL.next_workday(last) == last
     with pytest.raises(CalendarYearMissing):
-        CAL.working_days_between(date(2026, 12, 1), date(2027, 1, 5))
+        CAL.working_days_between(date(2100, 12, 1), date(2101, 1, 5))
+
+
+def test_counting_into_2027_uses_the_provisional_rule():
+    # 2026-12-24 Thu: 12-25, 28, 29, 30, 31, then 2027-01-04 … 08 (元旦 01-01 off by law).
+    assert CAL.add_working_days(date(2026, 12, 24), 5) == date(2026, 12, 31)
+    assert CAL.add_working_days(date(2026, 12, 24), 10) == date(2027, 1, 8)
+    assert CAL.day_name(date(2027, 1, 1)) == "元旦（暂定）"
 
 
 def test_add_working_days_counts_from_a_rest_day_itself():

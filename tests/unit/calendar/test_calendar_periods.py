@@ -46,11 +46,18 @@ def test_worked_vectors(start, amount, unit, nominal, due):
     assert why.nominal == D(nominal or due)
 
 
-def test_worked_vector_into_2027_is_refused():
+def test_worked_vector_into_2027_is_provisional():
+    why = explain_due(CAL, D("2026-12-24"), 10, "working_days")
+    assert (why.due, why.provisional) == (D("2027-01-08"), (2027,))
+    assert explain_due(CAL, D("2026-11-10"), 60, "days").due == D("2027-01-11")
+    assert explain_due(CAL, D("2026-08-03"), 60, "days").provisional == ()
+
+
+def test_a_period_past_the_provisional_range_is_refused():
     with pytest.raises(CalendarYearMissing) as info:
-        due_date(CAL, D("2026-12-24"), 10, "working_days")
-    assert info.value.year == 2027
-    assert "cn-2027.yaml" in str(info.value)
+        due_date(CAL, D("2100-12-24"), 10, "working_days")
+    assert info.value.year == 2101
+    assert "cn-2101.yaml" in str(info.value)
 
 
 # -- day periods -----------------------------------------------------------------------
@@ -172,11 +179,11 @@ def test_a_pause_that_ends_before_it_starts_is_refused():
 
 
 @pytest.mark.parametrize("roll", [True, False])
-def test_a_day_period_reaching_2027_is_refused_even_without_rolling(roll):
+def test_a_day_period_reaching_2101_is_refused_even_without_rolling(roll):
     with pytest.raises(CalendarYearMissing):
-        due_date(CAL, D("2026-12-20"), 20, "days", roll_forward=roll)
+        due_date(CAL, D("2100-12-20"), 20, "days", roll_forward=roll)
     with pytest.raises(CalendarYearMissing):
-        explain_due(CAL, D("2026-12-20"), 20, "days", roll_forward=roll)
+        explain_due(CAL, D("2100-12-20"), 20, "days", roll_forward=roll)
 
 
 def test_a_start_in_an_uncovered_year_is_refused():
