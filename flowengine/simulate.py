@@ -361,7 +361,8 @@ def _notification_json(n: Mapping[str, Any], e: Event) -> dict[str, Any]:
 
 def _deadline_json(d: Any) -> dict[str, Any]:
     return {"name": d.name, "due": d.due_date.isoformat() if d.due_date else None,
-            "status": d.status, "round": d.round, "late": d.late}
+            "status": d.status, "round": d.round, "late": d.late,
+            "provisional": list(d.provisional)}
 
 
 __all__ = ["ScenarioResult", "load_scenario", "run_scenario", "run_scenarios"]

@@ -61,7 +61,8 @@ def _short(value: Any, limit: int = 40) -> str:
 
 def entry(event: Event) -> TimelineEntry:
     """The timeline entry of one event."""
-    what = {"started": "started the case", "timer": "timer"}.get(event.type, event.type)
+    what = {"started": "started the case", "timer": "timer",
+            "calendar": "recounted with official holiday data"}.get(event.type, event.type)
     if event.type == "fired":
         what = f"fired {event.trigger}"
     return TimelineEntry(
@@ -73,7 +74,13 @@ def entry(event: Event) -> TimelineEntry:
 
 
 def _due(e: Effect) -> str:
-    return str(e.get("due_date") or e.get("due") or "?")
+    due = str(e.get("due_date") or e.get("due") or "?")
+    years = e.get("provisional")
+    return f"{due} (provisional: {', '.join(map(str, years))} calendar)" if years else due
+
+
+def _unit(e: Effect) -> str:
+    return str(e.get("unit") or "days").replace("_", " ")
 
 
 def _started(e: Effect) -> str:
@@ -90,8 +97,9 @@ _WORDS: dict[str, Callable[[Effect], str]] = {
     "started": _started,
     "met": _stopped,
     "cancelled": lambda e: "cancelled (the case ended)",
-    "extended": lambda e: f"extended by {e.get('days')} days to {_due(e)}"
+    "extended": lambda e: f"extended by {e.get('days')} {_unit(e)} to {_due(e)}"
     + (f" (reason: {e['reason']})" if e.get("reason") else ""),
+    "recomputed": lambda e: f"recomputed: due {_due(e)} (was {e.get('old_due_date')}; {e.get('why')})",
     "paused": lambda e: f"paused on {e.get('on')}",
     "resumed": lambda e: f"resumed: due {_due(e)}",
     "warned": lambda e: "warning: due soon",
@@ -110,6 +118,8 @@ def describe_effect(e: Effect) -> str:
 def deadline_outcome(d: Deadline) -> str:
     """Whether a deadline was met, in words (for the summary under a timeline)."""
     due = d.due_date.isoformat() if d.due_date else (d.due.isoformat() if d.due else "paused")
+    if d.provisional and d.active:
+        due += f", provisional: {', '.join(map(str, d.provisional))} calendar"
     if d.status == "met":
         return f"{d.name}: met {'late' if d.late else 'on time'} (due {due})"
     if d.status in ("open", "paused"):

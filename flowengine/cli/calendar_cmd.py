@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
+from ..audit.timeline import describe_effect
 from ..calendar import (
     MAX_YEAR,
     MIN_YEAR,
@@ -32,6 +33,7 @@ from ..clock import DEFAULT_TZ
 from ..definition.model import Duration
 from ..errors import CalendarYearMissing
 from . import cli
+from .common import INSTANT, EngineSpec, engine_options, open_engine
 
 
 def _date(ctx: click.Context, param: click.Parameter, value: str) -> date:
@@ -169,6 +171,29 @@ def check_cmd(year: int, files: tuple[str, ...], as_json: bool, official: bool) 
         # Not ctx.exit(1): cli.main runs click with standalone_mode=False, which turns
         # click's Exit into a return value that main() does not pass on to sys.exit.
         sys.exit(1)
+
+
+@calendar_group.command("reconcile")
+@click.option("--now", "now", type=INSTANT, default=None,
+              help="The instant the recount is recorded at (default: now).")
+@engine_options
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def reconcile_cmd(now: datetime | None, spec: EngineSpec, as_json: bool) -> None:
+    """Recount every open deadline counted over a provisional calendar year whose official
+    data is now loaded; one event per changed case (tick does the same first)."""
+    engine = open_engine(spec)
+    events = engine.reconcile(now)
+    lines = [f"{e.case_id}: " + "; ".join(describe_effect(x) for x in e.effects) for e in events]
+    lines.append(f"{len(events)} case(s) recounted")
+    doc = {"recounted": [{"case": e.case_id, "seq": e.seq,
+                          "deadlines": [_recount_doc(x) for x in e.effects]} for e in events]}
+    _emit(as_json, doc, lines)
+
+
+def _recount_doc(effect: Any) -> dict[str, Any]:
+    return {"deadline": effect["deadline"], "old_due": effect.get("old_due_date"),
+            "due": effect.get("due_date"), "provisional": effect.get("provisional", []),
+            "why": effect.get("why")}
 
 
 # -- helpers ---------------------------------------------------------------------------

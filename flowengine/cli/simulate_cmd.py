@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from datetime import datetime
+from typing import Any
 
 import click
 from rich.console import Console
@@ -43,6 +44,14 @@ def _when(at: datetime) -> str:
     return at.strftime("%Y-%m-%d %H:%M")
 
 
+def _due(effect: Any) -> str:
+    if not effect.get("due_date"):
+        return ""
+    years = effect.get("provisional")
+    note = f", PROVISIONAL ({', '.join(map(str, years))} calendar)" if years else ""
+    return f" (due {effect['due_date']}{note})"
+
+
 def _print(console: Console, r: ScenarioResult) -> None:
     table = Table(title=os.path.relpath(r.file), title_justify="left", show_lines=False)
     for col in ("at", "who", "what", "state", "deadlines / notices"):
@@ -55,8 +64,7 @@ def _print(console: Console, r: ScenarioResult) -> None:
         e = row["event"]
         what = e.trigger or e.type
         state = f"{e.source} → {e.dest}" if e.source and e.source != e.dest else (e.dest or "")
-        marks = [f"{x['deadline']} {x['op']}" + (f" (due {x['due_date']})" if x.get("due_date") else "")
-                 for x in e.effects]
+        marks = [f"{x['deadline']} {x['op']}" + _due(x) for x in e.effects]
         marks += [f"✉ {n['kind']}" + (f" → {', '.join(n['to'])}" if n.get("to") else "")
                   for n in e.notifications]
         table.add_row(_when(e.at), e.actor.name, what, state, "\n".join(marks))

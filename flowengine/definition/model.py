@@ -23,7 +23,7 @@ FieldType = Literal[
 FIELD_TYPES: tuple[str, ...] = FieldType.__args__  # type: ignore[attr-defined]
 
 DurationUnit = Literal["minutes", "hours", "days", "working_days"]
-DEADLINE_EVENTS = ("warning", "overdue", "expired", "extension", "paused", "resumed")
+DEADLINE_EVENTS = ("warning", "overdue", "expired", "extension", "paused", "resumed", "recomputed")
 
 _DURATION_RE = re.compile(
     r"^\s*(\d+)\s*(minute|minutes|hour|hours|day|days|working day|working days|"

@@ -29,9 +29,9 @@ from typing import Any, cast
 from ..calendar.periods import Unit, due_date, end_of_day, local_date, provisional_years
 from ..definition.model import DeadlineDef, Duration
 from ..errors import Rejection
-from .data import is_missing
 from .case import Case, Deadline
 from .compiler import CompiledProcess
+from .data import is_missing
 
 Effect = dict[str, Any]
 

@@ -22,8 +22,8 @@ from .case import Actor, Case
 from .compiler import CompiledProcess
 from .data import DataError, coerce_all
 from .events import Event
-from .planner import plan_fire, plan_start, plan_timers
-from .registry import Registry
+from .planner import plan_fire, plan_recompute, plan_start, plan_timers
+from .registry import Registry, official_years
 
 UNKNOWN_ACTOR = Actor("unknown", None)
 TICK_GROUP = 500  # due cases whose timer events share one transaction in `tick`
@@ -62,17 +62,18 @@ class Engine:
         return self.registry.latest(process_id).process
 
     def compiled(self, case: Case) -> CompiledProcess:
-        """The definition version `case` is pinned to (loaded from the store if needed)."""
+        """The definition version `case` is pinned to (loaded from the store if needed),
+        with the official holiday data of years its calendar had only provisionally
+        (`Registry.effective`)."""
         cp = self.registry.pinned(case.digest)
-        if cp is not None:
-            return cp
-        text = self.store.definition_text(case.digest)
-        if text is None:
-            raise DefinitionError([])
-        self.registry.add_text(text, f"<{case.process_id}@{case.digest[:12]}>")
-        found = self.registry.pinned(case.digest)
-        assert found is not None
-        return found
+        if cp is None:
+            text = self.store.definition_text(case.digest)
+            if text is None:
+                raise DefinitionError([])
+            self.registry.add_text(text, f"<{case.process_id}@{case.digest[:12]}>")
+            cp = self.registry.pinned(case.digest)
+            assert cp is not None
+        return self.registry.effective(cp)
 
     # ------------------------------------------------------------------ commands
     def start(self, process_id: str, data: Mapping[str, Any] | None = None, *,
@@ -130,7 +131,7 @@ class Engine:
         transaction (one disk flush) per group; a case another worker moved on meanwhile
         is skipped (the per-case sequence check), the rest of its group still commits."""
         now = self._instant(now, None)
-        fired: list[Event] = []
+        fired: list[Event] = self.reconcile(now)
         seen: set[str] = set()
         while True:
             batch = [cid for cid in self.store.due_cases(now) if cid not in seen]
@@ -139,6 +140,35 @@ class Engine:
             seen.update(batch)
             for i in range(0, len(batch), TICK_GROUP):
                 fired += self._tick_cases(batch[i:i + TICK_GROUP], now)
+
+    def reconcile(self, now: datetime | None = None) -> list[Event]:
+        """Recount every open deadline counted over a provisional calendar year for which
+        official data is now loaded (a newer chinese-calendar, or a calendar file with
+        `covers: [YEAR]` in the newest version of the case's process); one `calendar`
+        event per changed case, with a notice where a due date moved. Idempotent; `tick`
+        runs it first. A case another worker moved meanwhile is left for the next run."""
+        now = self._instant(now, None)
+        done: list[Event] = []
+        for process_id in list(self.registry.ids()):
+            years = sorted(official_years(self.registry.latest(process_id).calendar))
+            for case_id in self._provisional_cases(process_id, years):
+                case = self.store.load_case(case_id)
+                if case is None or case.updated_at is not None and now < case.updated_at:
+                    continue  # never record an event before the case's last one
+                cp = self.compiled(case)
+                planned = plan_recompute(cp, case, now)
+                if planned is not None and self._commit_or_skip(cp, planned[1], [planned[0]], case.seq):
+                    done.append(planned[0])
+        return done
+
+    def _provisional_cases(self, process_id: str, years: Sequence[int]) -> list[str]:
+        find = getattr(self.store, "provisional_cases", None)
+        if find is not None:
+            found: list[str] = find(process_id, years)
+            return found
+        return [c.id for c in self.store.cases(CaseQuery(process_id))
+                if any(d.provisional and d.active and min(d.provisional) in years
+                       for d in c.deadlines.values())]
 
     def _tick_cases(self, case_ids: Sequence[str], now: datetime) -> list[Event]:
         planned: list[tuple[CompiledProcess, Case, list[Event], int]] = []

@@ -28,7 +28,7 @@ class Event:
     case_id: str
     seq: int  # 1, 2, 3 … per case, no gaps
     at: datetime
-    type: str  # started | fired | timer
+    type: str  # started | fired | timer | calendar (deadlines recounted with official data)
     actor: Actor
     process_id: str
     digest: str  # the definition version the case is pinned to

@@ -18,7 +18,7 @@ from ..expr.functions import SimpleEnv
 from .case import SYSTEM, Actor, Case
 from .compiler import CompiledProcess
 from .data import SIGNATURES, DataError, coerce_all, is_missing, to_json
-from .deadlines import Step, extension_effects, step_effects, timer_effect
+from .deadlines import Step, extension_effects, recompute_effects, step_effects, timer_effect
 from .events import GENESIS, Event, new_event, seal_new
 from .fold import apply
 from .notify import notifications_for
@@ -339,6 +339,21 @@ def plan_timers(cp: CompiledProcess, case: Case, until: datetime, *,
     return events, current
 
 
+def plan_recompute(cp: CompiledProcess, case: Case, at: datetime) -> tuple[Event, Case] | None:
+    """The `calendar` event recounting the deadlines of `case` that were counted over a
+    provisional year `cp.calendar` now answers officially, or None when nothing changes
+    (so a second reconcile does nothing). The event carries old and new due dates: replay
+    never needs a calendar. A notice goes out for each deadline whose date moved."""
+    effects = recompute_effects(cp, case, at)
+    if not effects:
+        return None
+    event = _event(cp, case, "calendar", at, SYSTEM, data={}, effects=effects)
+    after = apply(cp.process, case.copy(), event)
+    moved = [e for e in effects if e["due_date"] != e["old_due_date"]]
+    notes = notifications_for(cp, after, at=at, actor=SYSTEM, effects=moved) if moved else []
+    return _sealed(event, after, notes), after
+
+
 def _event(cp: CompiledProcess, before: Case, kind: str, at: datetime, actor: Actor, *,
            trigger: str | None = None, source: str | None = None, dest: str | None = None,
            data: Mapping[str, Any], effects: list[dict[str, Any]]) -> Event:
@@ -362,4 +377,4 @@ def _sealed(event: Event, after: Case, notes: list[dict[str, Any]]) -> Event:
     return event
 
 
-__all__ = ["plan_start", "plan_fire", "plan_timers"]
+__all__ = ["plan_start", "plan_fire", "plan_timers", "plan_recompute"]

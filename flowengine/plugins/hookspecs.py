@@ -129,6 +129,13 @@ def flowengine_deadline_resumed(case: Case, event: Event, deadline: str) -> None
 
 
 @hookspec
+def flowengine_deadline_recomputed(case: Case, event: Event, deadline: str) -> None:
+    """A deadline counted over a provisional calendar year was recounted with the year's
+    official data; `case.deadlines[deadline].due` is the new due (the effect in `event`
+    has the old one)."""
+
+
+@hookspec
 def flowengine_case_closed(case: Case, event: Event) -> None:
     """The case entered a final state of its process (after `flowengine_transition_applied`)."""
 

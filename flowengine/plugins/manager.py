@@ -54,11 +54,13 @@ MAX_ERRORS = 1000
 OBSERVER_HOOKS = frozenset({
     "flowengine_case_started", "flowengine_transition_applied", "flowengine_case_closed",
     "flowengine_deadline_warning", "flowengine_deadline_overdue", "flowengine_deadline_expired",
-    "flowengine_deadline_extended", "flowengine_deadline_paused", "flowengine_deadline_resumed"})
+    "flowengine_deadline_extended", "flowengine_deadline_paused", "flowengine_deadline_resumed",
+    "flowengine_deadline_recomputed"})
 DEADLINE_HOOKS = {
     "warned": "flowengine_deadline_warning", "overdue": "flowengine_deadline_overdue",
     "expired": "flowengine_deadline_expired", "extended": "flowengine_deadline_extended",
     "paused": "flowengine_deadline_paused", "resumed": "flowengine_deadline_resumed",
+    "recomputed": "flowengine_deadline_recomputed",
 }
 
 

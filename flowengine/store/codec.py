@@ -168,7 +168,14 @@ def case_values(case: Case, final: bool, dup_fields: Sequence[str] = ()) -> dict
         "owner": owner.name if owner else None, "owner_role": owner.role if owner else None,
         "created_at": case.created_at, "updated_at": case.updated_at,
         "next_timer_at": next_timer, "claimed_until": None,
+        "provisional_from": provisional_from(case),
     }
+
+
+def provisional_from(case: Case) -> int | None:
+    """The first provisional calendar year an active deadline of `case` was counted over."""
+    years = [y for d in case.deadlines.values() if d.provisional and d.active for y in d.provisional]
+    return min(years) if years else None
 
 
 def case_from_values(row: Mapping[Any, Any],

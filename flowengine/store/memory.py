@@ -12,6 +12,7 @@ from ..engine.case import Case
 from ..engine.events import Event, drop_sealed_body
 from ..errors import ConcurrentUpdate
 from .base import AppendItem, CaseQuery, OutboxRow
+from .codec import provisional_from
 
 
 class MemoryStore:
@@ -96,6 +97,13 @@ class MemoryStore:
             if all(case.data.get(k) == v for k, v in key.items()):
                 return cid
         return None
+
+    def provisional_cases(self, process_id: str, years: Sequence[int], limit: int = 1000) -> list[str]:
+        wanted = set(years)
+        found = [cid for cid, case in self._cases.items()
+                 if case.process_id == process_id and not self._final.get(cid)
+                 and provisional_from(case) in wanted]
+        return sorted(found)[:limit]
 
     def due_outbox(self, now: datetime, limit: int = 100) -> list[OutboxRow]:
         rows = [r for r in self._outbox.values() if r.status == "pending"

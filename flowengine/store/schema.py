@@ -108,6 +108,9 @@ cases = Table(
     Column("updated_at", Instant, nullable=True),
     Column("next_timer_at", Instant, nullable=True),
     Column("claimed_until", Instant, nullable=True),  # a worker's lease on the due timer
+    # (revision 0003) the first year of a provisional calendar an open deadline's due date
+    # was counted over; NULL for nearly every case, so the partial index stays tiny
+    Column("provisional_from", Integer, nullable=True),
     # partial (revision 0002): only rows the queries can match (`next_timer_at <= :now`,
     # `dup_key = :key` imply NOT NULL), so cases without a timer or duplicate key, and
     # closing such a case, cost these indexes nothing
@@ -120,6 +123,9 @@ cases = Table(
           postgresql_where=text("NOT final AND dup_key IS NOT NULL")),
     Index("ix_cases_overdue", "overdue",
           sqlite_where=text("overdue = 1"), postgresql_where=text("overdue")),
+    Index("ix_cases_provisional", "process_id", "provisional_from",
+          sqlite_where=text("provisional_from IS NOT NULL"),
+          postgresql_where=text("provisional_from IS NOT NULL")),
 )
 
 events = Table(

@@ -352,6 +352,18 @@ class SqlStore:
                     return str(case_id)
         return None
 
+    def provisional_cases(self, process_id: str, years: Sequence[int], limit: int = 1000) -> list[str]:
+        """Ids of open cases of `process_id` whose first provisional deadline year is one of
+        `years` (one probe of the partial index `ix_cases_provisional`)."""
+        if not years:
+            return []
+        stmt = (select(cases.c.id)
+                .where(cases.c.process_id == process_id,
+                       cases.c.provisional_from.in_(sorted(set(years))), not_(cases.c.final))
+                .order_by(cases.c.id).limit(limit))
+        with self._reader.connect() as conn:
+            return [str(r[0]) for r in conn.execute(stmt)]
+
     def _declared_keys(self, process_id: str) -> set[tuple[str, ...]]:
         stmt = select(definitions.c.duplicate_key).where(definitions.c.process_id == process_id)
         with self._reader.connect() as conn:

@@ -25,7 +25,8 @@ OUTBOX_COLUMNS = [c for c in outbox.c if c.name != "due_at"]
 # the columns an append after the first can change (an index whose columns are not SET is
 # not touched by SQLite's UPDATE): not the id, process, version, owner or creation time
 CHANGING = ("state", "data", "deadlines", "seq", "last_hash", "overdue", "late", "final",
-            "duplicate_of", "dup_key", "updated_at", "next_timer_at", "claimed_until")
+            "duplicate_of", "dup_key", "updated_at", "next_timer_at", "provisional_from",
+            "claimed_until")
 COMPARED = CHANGING[:-1]  # with the row last seen: claimed_until is always set (a release)
 CASE_NAMES = tuple(c.name for c in CASE_COLUMNS)
 CASE_INSTANTS = ("created_at", "updated_at", "next_timer_at")

@@ -10,12 +10,10 @@ from datetime import date, timedelta
 from functools import cache
 
 import chinese_calendar
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flowengine.calendar import CalendarLayer, LayeredCalendar, due_date, national_calendar
-from flowengine.errors import CalendarYearMissing
 
 NATIONAL = national_calendar()
 ONE = timedelta(days=1)

@@ -157,19 +157,16 @@ def test_upgrading_a_0001_database_with_cases_in_it(
     """A database written at revision 0001 (the tables 0002 leaves as they are; the old,
     full indexes) upgrades in place with `flowengine db upgrade`, then its cases replay and
     verify, fire, tick and find duplicates through the new indexes."""
-    engine = open_engine(db_url)
-    with engine.begin() as conn:
-        command.upgrade(migrations._config(conn), "0001")
-    engine.dispose()
+    _write_0001_cases(db_url)
     old = _index_sql(db_url)
     assert "IS NOT NULL" not in old["ix_cases_next_timer_at"]
+    assert "ix_cases_provisional" not in old
     with pytest.raises(SchemaNotCurrent, match="0001.*flowengine db upgrade"):
         SqlStore(db_url)
-    _write_0001_cases(db_url)
 
     code, out, _ = run_cli(capsys, "db", "upgrade", "--db", db_url, "--json")
     assert code == 0
-    assert json.loads(out) | {"db": ""} == {"db": "", "from": "0001", "to": "0002",
+    assert json.loads(out) | {"db": ""} == {"db": "", "from": "0001", "to": migrations.head(),
                                             "changed": True}
     assert _index_sql(db_url) == _fresh_indexes(_another_empty_database(db_url, request))
 
@@ -194,14 +191,10 @@ def test_upgrading_a_0001_database_with_cases_in_it(
 
 
 def _write_0001_cases(db_url: str) -> None:
-    """Three cases started by the engine on a store whose schema check is bypassed (the
-    tables and columns are the same at 0001 and 0002; only two indexes differ)."""
-    real = migrations.prepare
-    migrations.prepare = lambda engine, url: None  # type: ignore[assignment]
-    try:
-        store = SqlStore(db_url)
-    finally:
-        migrations.prepare = real  # type: ignore[assignment]
+    """Three cases started by the engine at the current revision, then the database taken
+    down to 0001 by the migrations' own downgrade steps (which drop what 0002 and 0003
+    added), so the rows are as a 0001 flowengine wrote them."""
+    store = SqlStore(db_url)
     try:
         eng = Engine(store=store, processes=[PROCESSES])
         t = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -210,6 +203,10 @@ def _write_0001_cases(db_url: str) -> None:
                       actor=Actor("王芳", "clerk"), at=t)
     finally:
         store.close()
+    engine = open_engine(db_url)
+    with engine.begin() as conn:
+        command.downgrade(migrations._config(conn), "0001")
+    engine.dispose()
 
 
 def _another_empty_database(db_url: str, request: pytest.FixtureRequest) -> str:
