@@ -21,13 +21,17 @@ from __future__ import annotations
 from datetime import date, timedelta
 from functools import cache
 
-from borax.calendars.lunardate import MAX_LUNAR_YEAR, MIN_LUNAR_YEAR, LunarDate
+from borax.calendars.lunardate import (  # type: ignore[import-untyped]
+    MAX_LUNAR_YEAR,
+    MIN_LUNAR_YEAR,
+    LunarDate,
+)
 from chinese_calendar import get_solar_terms  # type: ignore[import-untyped]
 
 from .base import YearDays
 
-FIRST_YEAR = MIN_LUNAR_YEAR + 1  # 除夕 of a year is the last day of the previous lunar year
-LAST_YEAR = MAX_LUNAR_YEAR
+FIRST_YEAR: int = MIN_LUNAR_YEAR + 1  # 除夕 of a year is the last day of the previous lunar year
+LAST_YEAR: int = MAX_LUNAR_YEAR
 """The years the provisional rule can compute (the lunar library's range)."""
 
 SUFFIX = "（暂定）"
@@ -45,7 +49,7 @@ def statutory_days(year: int) -> dict[date, str]:
     """The 13 statutory days off of `year`, each with its festival's name (no suffix)."""
     if not computable(year):
         raise ValueError(f"the provisional rule covers {FIRST_YEAR}–{LAST_YEAR}, not {year}")
-    new_year = LunarDate(year, 1, 1).to_solar_date()
+    new_year: date = LunarDate(year, 1, 1).to_solar_date()
     days = {date(year, 1, 1): "元旦"}
     days.update({new_year + timedelta(days=i): "春节" for i in range(-1, 3)})  # 除夕–初三
     days[_qingming(year)] = "清明节"
