@@ -1,5 +1,5 @@
-"""`flowengine tick|worker|replay|audit verify|export|report`: running timers, and the
-auditor's and the statistician's commands.
+"""`flowengine tick|worker|replay|audit verify|export`: running timers, and the auditor's
+commands (`report` is in report_cmd.py).
 
 Exit codes (spec/cli.md): `replay` and `audit verify` exit 1 when the history does not
 verify (tampered chain, projection that differs from the replay) and name the case and the
@@ -13,7 +13,7 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import datetime
 from types import FrameType
 from typing import Any
 
@@ -21,7 +21,6 @@ import click
 
 from ..audit.export import export_text
 from ..audit.replay import Replayer, ReplayResult
-from ..audit.report import report, report_lines
 from ..audit.rows import readable_history
 from ..audit.timeline import deadlines_summary, entry
 from ..audit.verify import CaseProblem, verify_store
@@ -182,35 +181,3 @@ def export_cmd(case_id: str, fmt: str, output: Any, spec: EngineSpec) -> None:
     """The history of CASE as JSON or CSV."""
     engine = open_engine(spec, load_processes=False)
     output.write(export_text(case_id, readable_history(engine.store, case_id), fmt))
-
-
-class _DateType(click.ParamType):  # type: ignore[type-arg]  # generic only in click >= 8.2
-    name = "DATE"
-
-    def convert(self, value: Any, param: click.Parameter | None,
-                ctx: click.Context | None) -> date:
-        if isinstance(value, date):
-            return value
-        try:
-            return date.fromisoformat(str(value).strip())
-        except ValueError:
-            self.fail(f"'{value}' is not a date; write YYYY-MM-DD", param, ctx)
-
-
-@cli.command("report")
-@click.option("--process", "process_id", metavar="PROCESS", help="Only this process.")
-@click.option("--from", "start", type=_DateType(), help="Cases started on or after (local).")
-@click.option("--to", "end", type=_DateType(), help="Cases started on or before (local).")
-@click.option("--deadline", "deadlines", multiple=True, metavar="NAME",
-              help="按期办结率 over these deadlines only (repeatable; default all).")
-@engine_options
-@json_option
-def report_cmd(process_id: str | None, start: date | None, end: date | None,
-               deadlines: tuple[str, ...], spec: EngineSpec, as_json: bool) -> None:
-    """KPIs: counts, 结案率, 按期办结率, 满意率, 立案率, overdue, extensions, duplicates."""
-    if start and end and end < start:
-        raise click.BadParameter("--to is before --from", param_hint="--to")
-    engine = open_engine(spec, load_processes=False)
-    rep = report(engine.store, engine.registry, process_id=process_id, start=start, end=end,
-                 on_time_deadlines=deadlines)
-    emit(as_json, rep.as_dict(), report_lines(rep))
