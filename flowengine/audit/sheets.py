@@ -103,16 +103,17 @@ def width(text: str) -> int:
 
 def grid_lines(grid: Grid) -> list[str]:
     """The grid as aligned text: text to the left, numbers to the right."""
-    raw: list[Sequence[Cell]] = [grid.header, *grid.rows]
-    cells = [[_shown(c) for c in row] for row in raw]
-    widths = [max(width(r[i]) for r in cells if i < len(r)) for i in range(len(grid.header))]
+    cells = [[_shown(c) for c in row] for row in [grid.header, *grid.rows]]
+    columns = range(len(grid.header))
+    widths = [max(width(r[i]) for r in cells if i < len(r)) for i in columns]
+    numeric = [any(isinstance(r[i], (int, float)) for r in grid.rows if i < len(r))
+               for i in columns]
     lines = [grid.title]
-    for row, texts in zip(raw, cells, strict=True):
+    for texts in cells:
         parts = []
         for i, text in enumerate(texts):
             pad = " " * (widths[i] - width(text))
-            numeric = row is not grid.header and isinstance(row[i], (int, float))
-            parts.append(pad + text if numeric else text + pad)
+            parts.append(pad + text if numeric[i] else text + pad)
         lines.append("  " + "  ".join(parts).rstrip())
     return lines
 

@@ -14,12 +14,13 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
 import click
 
-from ..audit.export import export_text
+from ..audit.export import export_text, write_history_xlsx
 from ..audit.replay import Replayer, ReplayResult
 from ..audit.rows import readable_history
 from ..audit.timeline import deadlines_summary, entry
@@ -172,12 +173,22 @@ def verify_cmd(spec: EngineSpec, as_json: bool) -> None:
 
 @cli.command("export")
 @click.argument("case_id", metavar="CASE")
-@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json",
-              show_default=True)
-@click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-",
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx"]), default="json",
+              show_default=True, help="xlsx needs --output.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write here instead of stdout.")
 @engine_options
-def export_cmd(case_id: str, fmt: str, output: Any, spec: EngineSpec) -> None:
-    """The history of CASE as JSON or CSV."""
+def export_cmd(case_id: str, fmt: str, output: str | None, spec: EngineSpec) -> None:
+    """The history of CASE as JSON, CSV (UTF-8 with a BOM) or an Excel file."""
+    if fmt == "xlsx" and output is None:
+        raise click.BadParameter("an Excel file needs a file name: --output case.xlsx",
+                                 param_hint="--format")
     engine = open_engine(spec, load_processes=False)
-    output.write(export_text(case_id, readable_history(engine.store, case_id), fmt))
+    events = readable_history(engine.store, case_id)
+    if fmt == "xlsx":
+        assert output is not None
+        write_history_xlsx(case_id, events, output)
+    elif output is None:
+        click.echo(export_text(case_id, events, fmt), nl=False)
+    else:
+        Path(output).write_text(export_text(case_id, events, fmt), encoding="utf-8", newline="")
