@@ -18,6 +18,10 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 
 Cell = str | int | float | None
 BOM = "\ufeff"
@@ -81,16 +85,16 @@ def write_xlsx(grids: Sequence[Grid], path: str | Path) -> None:
         sheet = book.create_sheet(sheet_name(grid.title, taken))
         _put(sheet, 1, [grid.title])
         _put(sheet, 2, list(grid.header))
-        for cell in sheet[2]:
-            cell.font = Font(bold=True)
+        for col in range(1, len(grid.header) + 1):
+            sheet.cell(row=2, column=col).font = Font(bold=True)
         for i, row in enumerate(grid.rows, start=3):
             _put(sheet, i, row)
     book.save(str(path))
 
 
-def _put(sheet: object, row: int, values: Sequence[Cell]) -> None:
+def _put(sheet: Worksheet, row: int, values: Sequence[Cell]) -> None:
     for col, value in enumerate(values, start=1):
-        cell = sheet.cell(row=row, column=col, value=value)  # type: ignore[attr-defined]
+        cell = sheet.cell(row=row, column=col, value=value)
         if risky(value):
             cell.data_type = "s"  # openpyxl took it for a formula
             cell.quotePrefix = True
@@ -103,7 +107,8 @@ def width(text: str) -> int:
 
 def grid_lines(grid: Grid) -> list[str]:
     """The grid as aligned text: text to the left, numbers to the right."""
-    cells = [[_shown(c) for c in row] for row in [grid.header, *grid.rows]]
+    everything: list[Sequence[Cell]] = [grid.header, *grid.rows]
+    cells = [[_shown(c) for c in row] for row in everything]
     columns = range(len(grid.header))
     widths = [max(width(r[i]) for r in cells if i < len(r)) for i in columns]
     numeric = [any(isinstance(r[i], (int, float)) for r in grid.rows if i < len(r))
