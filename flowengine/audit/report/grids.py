@@ -36,7 +36,8 @@ def report_grids(rep: Report) -> list[Grid]:
     """Per process: counts, KPIs, deadlines; then each `--by` table."""
     lang, out = rep.lang, []
     for pid, fig in sorted(rep.processes.items()):
-        out += [_counts(pid, fig, lang), _kpis(pid, fig, lang), _deadlines(pid, fig, lang)]
+        out += [_counts(pid, fig, lang), _kpis(pid, fig, lang)]
+        out += [_deadlines(pid, fig, lang)] if fig.deadlines else []
     return out + [table_grid(t, lang) for t in rep.tables()]
 
 
