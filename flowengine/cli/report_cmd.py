@@ -11,7 +11,6 @@ import json
 import re
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -19,49 +18,29 @@ from ..audit.report import LANGS, report, report_grids, report_lines
 from ..audit.sheets import csv_text, write_xlsx
 from ..clock import DEFAULT_TZ, parse_instant
 from . import cli
-from .common import EngineSpec, engine_options, open_engine
+from .common import EngineSpec, ParsedType, engine_options, open_engine
 
 FORMATS = ("text", "json", "csv", "xlsx")
 
 
-class DateType(click.ParamType):  # type: ignore[type-arg]  # generic only in click >= 8.2
-    name = "DATE"
-
-    def convert(self, value: Any, param: click.Parameter | None,
-                ctx: click.Context | None) -> date:
-        if isinstance(value, date):
-            return value
-        try:
-            return date.fromisoformat(str(value).strip())
-        except ValueError:
-            self.fail(f"'{value}' is not a date; write YYYY-MM-DD", param, ctx)
+def _as_of(text: str) -> datetime:
+    """A date means its end (24:00 Asia/Shanghai, the instant the next day starts)."""
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return datetime.combine(date.fromisoformat(text) + timedelta(days=1), time(0), DEFAULT_TZ)
+    return parse_instant(text)
 
 
-class AsOfType(click.ParamType):  # type: ignore[type-arg]
-    """A date (its end: 24:00 Asia/Shanghai, the instant the next day starts) or a time."""
-
-    name = "DATE|TIME"
-
-    def convert(self, value: Any, param: click.Parameter | None,
-                ctx: click.Context | None) -> datetime:
-        if isinstance(value, datetime):
-            return value
-        text = str(value).strip()
-        try:
-            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-                day = date.fromisoformat(text) + timedelta(days=1)
-                return datetime.combine(day, time(0), DEFAULT_TZ)
-            return parse_instant(text)
-        except ValueError:
-            self.fail(f"'{value}' is not a date or a time; write YYYY-MM-DD (the end of that "
-                      f"day) or ISO 8601 such as 2026-06-30T18:00", param, ctx)
+DATE = ParsedType("DATE", date.fromisoformat, date, "not a date; write YYYY-MM-DD")
+AS_OF = ParsedType("DATE|TIME", _as_of, datetime,
+                   "not a date or a time; write YYYY-MM-DD (the end of that day) or ISO 8601 "
+                   "such as 2026-06-30T18:00")
 
 
 @cli.command("report")
 @click.option("--process", "process_id", metavar="PROCESS", help="Only this process.")
-@click.option("--from", "start", type=DateType(), help="Cases received on or after (local).")
-@click.option("--to", "end", type=DateType(), help="Cases received on or before (local).")
-@click.option("--as-of", "as_of", type=AsOfType(),
+@click.option("--from", "start", type=DATE, help="Cases received on or after (local).")
+@click.option("--to", "end", type=DATE, help="Cases received on or before (local).")
+@click.option("--as-of", "as_of", type=AS_OF,
               help="Every figure as it stood then, from the events up to that instant "
                    "(a date means its end, 24:00).")
 @click.option("--deadline", "deadlines", multiple=True, metavar="NAME",
