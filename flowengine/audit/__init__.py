@@ -6,8 +6,9 @@ over a whole store, export, and the KPI report.
     replay.py    rebuild a case from its events; compare with the stored projection
     verify.py    every case of a store, streaming
     timeline.py  what each event did, in words
-    export.py    a history as JSON or CSV
-    report.py    结案率 / 按期办结率 / 满意率 / 立案率 and friends
+    export.py    a history as JSON, CSV or XLSX
+    sheets.py    CSV with a BOM, XLSX, aligned text; no cell can run as a formula
+    report/      立案率 / 结案率 / 按期办结率 / 满意率 and friends, by dimension, as of a date
 """
 
 from __future__ import annotations

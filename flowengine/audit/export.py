@@ -1,20 +1,23 @@
-"""A case's history as JSON or CSV, for auditors and for the registry office's archive.
+"""A case's history as JSON, CSV or XLSX, for auditors and for the registry office's
+archive.
 
 JSON keeps every event whole (body, `prev_hash`, `hash`), so an auditor can re-check the
 chain outside flowengine: SHA-256 over the canonical body (keys sorted, no spaces, UTF-8)
-of each event equals its `hash` (docs/audit.md). CSV is one row per event for a
-spreadsheet: the data an event set as canonical JSON, its deadline changes in words.
+of each event equals its `hash` (docs/audit.md). CSV and XLSX are one row per event for a
+spreadsheet: the data an event set as canonical JSON, its deadline changes in words; CSV
+starts with a byte-order mark and no cell can run as a formula (sheets.py).
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, TextIO
 
 from ..engine.events import Event, canonical
+from .sheets import Grid, csv_text, write_xlsx
 from .timeline import describe_effect
 
 CSV_COLUMNS = ("case", "seq", "at", "type", "actor", "role", "trigger", "source", "dest",
@@ -43,11 +46,19 @@ def csv_row(event: Event) -> dict[str, Any]:
     }
 
 
+def history_grid(case_id: str, events: Iterable[Event]) -> Grid:
+    """The history as one table (a row per event), for CSV and XLSX."""
+    return Grid(f"case {case_id}", list(CSV_COLUMNS),
+                [[csv_row(e)[c] for c in CSV_COLUMNS] for e in events])
+
+
 def write_csv(events: Iterable[Event], out: TextIO) -> None:
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for event in events:
-        writer.writerow(csv_row(event))
+    """UTF-8 with a BOM; a cell that could run as a formula gets a leading apostrophe."""
+    out.write(csv_text([history_grid("", events)], titles=False))
+
+
+def write_history_xlsx(case_id: str, events: Iterable[Event], path: str | Path) -> None:
+    write_xlsx([history_grid(case_id, events)], path)
 
 
 def export_text(case_id: str, events: Iterable[Event], fmt: str) -> str:
@@ -62,5 +73,5 @@ def export_text(case_id: str, events: Iterable[Event], fmt: str) -> str:
     return buf.getvalue()
 
 
-__all__ = ["CSV_COLUMNS", "csv_row", "export_text", "history_document", "write_csv",
-           "write_json"]
+__all__ = ["CSV_COLUMNS", "csv_row", "export_text", "history_document", "history_grid",
+           "write_csv", "write_history_xlsx", "write_json"]

@@ -36,23 +36,27 @@ DEFAULT_PROCESSES = "processes"
 F = Callable[..., Any]
 
 
-class InstantType(click.ParamType):  # type: ignore[type-arg]  # generic only in click >= 8.2
-    """ISO 8601; without an offset the time is Asia/Shanghai local time."""
+class ParsedType(click.ParamType):  # type: ignore[type-arg]  # generic only in click >= 8.2
+    """An option value read by `parse` (which raises ValueError); a value that does not
+    parse is a usage error (exit 2) saying what to write instead (`hint`)."""
 
-    name = "TIME"
+    def __init__(self, name: str, parse: Callable[[str], Any], kind: type, hint: str) -> None:
+        self.name, self.parse, self.kind, self.hint = name, parse, kind, hint
 
     def convert(self, value: Any, param: click.Parameter | None,
-                ctx: click.Context | None) -> datetime:
-        if isinstance(value, datetime):
+                ctx: click.Context | None) -> Any:
+        if isinstance(value, self.kind):
             return value
         try:
-            return parse_instant(str(value))
+            return self.parse(str(value).strip())
         except ValueError:
-            self.fail(f"'{value}' is not a time; write ISO 8601 such as 2026-03-02T09:00 "
-                      f"(Asia/Shanghai) or 2026-03-02T01:00:00+00:00", param, ctx)
+            self.fail(f"'{value}' is {self.hint}", param, ctx)
 
 
-INSTANT = InstantType()
+# ISO 8601; without an offset the time is Asia/Shanghai local time.
+INSTANT = ParsedType("TIME", parse_instant, datetime,
+                     "not a time; write ISO 8601 such as 2026-03-02T09:00 (Asia/Shanghai) "
+                     "or 2026-03-02T01:00:00+00:00")
 
 
 def is_database_error(exc: BaseException) -> bool:
@@ -235,6 +239,6 @@ def emit(as_json: bool, doc: Any, lines: Sequence[str]) -> None:
         click.echo(line)
 
 
-__all__ = ["DEFAULT_DB", "EngineSpec", "INSTANT", "actor_options", "at_option", "data_options",
+__all__ = ["DEFAULT_DB", "EngineSpec", "INSTANT", "ParsedType", "actor_options", "at_option", "data_options",
            "emit", "engine_options", "json_option", "merge_data", "open_engine", "open_store",
            "resolve_plugin"]

@@ -1,5 +1,5 @@
-"""`flowengine tick|worker|replay|audit verify|export|report`: running timers, and the
-auditor's and the statistician's commands.
+"""`flowengine tick|worker|replay|audit verify|export`: running timers, and the auditor's
+commands (`report` is in report_cmd.py).
 
 Exit codes (spec/cli.md): `replay` and `audit verify` exit 1 when the history does not
 verify (tampered chain, projection that differs from the replay) and name the case and the
@@ -13,15 +13,15 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import datetime
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
 import click
 
-from ..audit.export import export_text
+from ..audit.export import export_text, write_history_xlsx
 from ..audit.replay import Replayer, ReplayResult
-from ..audit.report import report, report_lines
 from ..audit.rows import readable_history
 from ..audit.timeline import deadlines_summary, entry
 from ..audit.verify import CaseProblem, verify_store
@@ -173,44 +173,22 @@ def verify_cmd(spec: EngineSpec, as_json: bool) -> None:
 
 @cli.command("export")
 @click.argument("case_id", metavar="CASE")
-@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json",
-              show_default=True)
-@click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-",
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx"]), default="json",
+              show_default=True, help="xlsx needs --output.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write here instead of stdout.")
 @engine_options
-def export_cmd(case_id: str, fmt: str, output: Any, spec: EngineSpec) -> None:
-    """The history of CASE as JSON or CSV."""
+def export_cmd(case_id: str, fmt: str, output: str | None, spec: EngineSpec) -> None:
+    """The history of CASE as JSON, CSV (UTF-8 with a BOM) or an Excel file."""
+    if fmt == "xlsx" and output is None:
+        raise click.BadParameter("an Excel file needs a file name: --output case.xlsx",
+                                 param_hint="--format")
     engine = open_engine(spec, load_processes=False)
-    output.write(export_text(case_id, readable_history(engine.store, case_id), fmt))
-
-
-class _DateType(click.ParamType):  # type: ignore[type-arg]  # generic only in click >= 8.2
-    name = "DATE"
-
-    def convert(self, value: Any, param: click.Parameter | None,
-                ctx: click.Context | None) -> date:
-        if isinstance(value, date):
-            return value
-        try:
-            return date.fromisoformat(str(value).strip())
-        except ValueError:
-            self.fail(f"'{value}' is not a date; write YYYY-MM-DD", param, ctx)
-
-
-@cli.command("report")
-@click.option("--process", "process_id", metavar="PROCESS", help="Only this process.")
-@click.option("--from", "start", type=_DateType(), help="Cases started on or after (local).")
-@click.option("--to", "end", type=_DateType(), help="Cases started on or before (local).")
-@click.option("--deadline", "deadlines", multiple=True, metavar="NAME",
-              help="按期办结率 over these deadlines only (repeatable; default all).")
-@engine_options
-@json_option
-def report_cmd(process_id: str | None, start: date | None, end: date | None,
-               deadlines: tuple[str, ...], spec: EngineSpec, as_json: bool) -> None:
-    """KPIs: counts, 结案率, 按期办结率, 满意率, 立案率, overdue, extensions, duplicates."""
-    if start and end and end < start:
-        raise click.BadParameter("--to is before --from", param_hint="--to")
-    engine = open_engine(spec, load_processes=False)
-    rep = report(engine.store, engine.registry, process_id=process_id, start=start, end=end,
-                 on_time_deadlines=deadlines)
-    emit(as_json, rep.as_dict(), report_lines(rep))
+    events = readable_history(engine.store, case_id)
+    if fmt == "xlsx":
+        assert output is not None
+        write_history_xlsx(case_id, events, output)
+    elif output is None:
+        click.echo(export_text(case_id, events, fmt), nl=False)
+    else:
+        Path(output).write_text(export_text(case_id, events, fmt), encoding="utf-8", newline="")

@@ -166,7 +166,8 @@ def _field(name: str, b: MarkedMap) -> FieldDef:
     return FieldDef(
         name=name, type=b["type"], location=b.loc, title=b.get("title", ""),
         required=bool(b.get("required")), default=b.get("default"),
-        values=tuple(b.get("values", ())), minimum=_dec(b.get("min")), maximum=_dec(b.get("max")),
+        values=tuple(b.get("values", ())), value_titles=dict(b.get("value_titles") or {}),
+        minimum=_dec(b.get("min")), maximum=_dec(b.get("max")),
         max_length=b.get("max_length"), items=b.get("items"), min_items=b.get("min_items"),
         locs=_locs(b),
     )
@@ -266,7 +267,7 @@ def _deadline(name: str, b: MarkedMap) -> DeadlineDef:
             after_due=ext.get("after_due", "refuse")),
         on_overdue=None if over is None else OverdueDef(
             location=over.loc, mark=over.get("mark", True), fire=over.get("fire")),
-        locs=_locs(b),
+        kpi=_names(b.get("kpi")), locs=_locs(b),
     )
 
 

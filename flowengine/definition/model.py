@@ -81,6 +81,7 @@ class FieldDef(_Located):
     required: bool = False
     default: Any = None
     values: tuple[str, ...] = ()  # enum members
+    value_titles: Mapping[str, str] = field(default_factory=dict)  # enum member -> its title
     minimum: Decimal | None = None  # money / integer
     maximum: Decimal | None = None
     max_length: int | None = None  # string / text
@@ -232,6 +233,7 @@ class DeadlineDef(_Located):
     warn: Duration | None = None  # how long before due to warn
     extension: ExtensionDef | None = None
     on_overdue: OverdueDef | None = None
+    kpi: tuple[str, ...] = ()  # report figures it answers: timely_acceptance, on_time_reply, …
     locs: Mapping[str, Location] = field(default_factory=dict, compare=False, repr=False)
 
 

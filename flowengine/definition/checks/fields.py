@@ -99,13 +99,19 @@ def set_values(ctx: Context) -> None:
 
 
 def field_defs(ctx: Context) -> None:
-    """FE216: defaults that do not fit, min > max, enum without values, list without items."""
+    """FE216: defaults that do not fit, min > max, enum without values, list without items,
+    a value title for a value the field does not have."""
     p = ctx.process
     for f in ctx.fields.values():
         where = location_of(p, f"fields.{f.name}:key", f"fields.{f.name}")
         if f.type == "enum" and not f.values:
             ctx.add("FE216", f"enum field '{f.name}' has no values", where,
                     hint="list them: values: [a, b]")
+        for value in f.value_titles:
+            if value not in f.values:
+                ctx.add("FE216", f"field '{f.name}' has a title for '{value}', which is not one "
+                        f"of its values", f.at(f"value_titles.{value}:key"),
+                        hint=unknown_hint(value, f.values, "values"))
         if f.type == "list" and f.items is None:
             ctx.add("FE216", f"list field '{f.name}' does not say what its items are", where,
                     hint="add items: string, or text, money, integer, boolean, date, datetime")

@@ -1,4 +1,4 @@
-"""`flowengine tick|worker|replay|audit verify|export|report` on a real SQLite file."""
+"""`flowengine tick|worker|replay|audit verify|export` on a real SQLite file."""
 
 from __future__ import annotations
 
@@ -71,24 +71,10 @@ def test_export_json_and_csv(cli: Cli) -> None:
     walk_api(cli, case_id)
     doc = cli("export", case_id, "--format", "json").json()
     assert [e["seq"] for e in doc["events"]] == list(range(1, 11))
-    rows = list(csv.DictReader(io.StringIO(cli("export", case_id, "--format", "csv").stdout)))
+    text = cli("export", case_id, "--format", "csv").stdout
+    rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
     assert rows[-1]["trigger"] == "close" and rows[-1]["dest"] == "closed"
     r = cli("export", case_id, "--format", "csv", "-o", str(cli.folder / "h.csv"))
     assert r.code == 0 and r.stdout == ""
-    assert (cli.folder / "h.csv").read_text(encoding="utf-8").startswith("case,seq,at")
+    assert (cli.folder / "h.csv").read_text(encoding="utf-8").startswith("\ufeffcase,seq,at")
     assert cli("export", case_id, "--format", "xml").code == 2
-
-
-def test_report(cli: Cli) -> None:
-    a = cli.start(petitioner="甲")
-    walk_api(cli, a)
-    cli.start(petitioner="乙", at="2026-03-20T09:00")
-    doc = cli("report", "--json").json()
-    fig = doc["by_process"]["standard_case"]
-    assert fig["cases"] == 2 and fig["closed"] == 1 and fig["accepted"] == 1
-    assert fig["rates"]["satisfaction_rate"]["value"] == 1.0
-    only = cli("report", "--from", "2026-03-10", "--json").json()
-    assert only["cases"] == 1 and only["from"] == "2026-03-10"
-    assert "结案率 closure: 100.0% (1/1" in cli("report").stdout
-    assert cli("report", "--from", "2026-03-10", "--to", "2026-03-01").code == 2
-    assert cli("report", "--from", "March").code == 2

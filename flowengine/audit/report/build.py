@@ -1,0 +1,97 @@
+"""A report: the KPIs of each process and the `--by` tables, over the selected cases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from ...engine.case import Case
+from ...engine.registry import Registry
+from ...store.base import Store
+from ..replay import PinnedDefinitions
+from .dimensions import Tally, UnknownDimension, available, dimensions
+from .kpis import ProcessFigures
+from .select import selected, source_cases
+
+LANGS = ("zh", "en")
+
+
+@dataclass
+class Report:
+    start: date | None
+    end: date | None
+    as_of: datetime | None = None
+    by: tuple[str, ...] = ()
+    lang: str = "zh"
+    processes: dict[str, ProcessFigures] = field(default_factory=dict)
+    tallies: dict[str, Tally] = field(default_factory=dict)
+
+    @property
+    def cases(self) -> int:
+        return sum(p.counts["cases"] for p in self.processes.values())
+
+    def tables(self) -> list[dict[str, Any]]:
+        return [t.as_dict(self.lang) for _, t in sorted(self.tallies.items())]
+
+    def as_dict(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"from": self.start.isoformat() if self.start else None,
+               "to": self.end.isoformat() if self.end else None,
+               "as_of": self.as_of.isoformat() if self.as_of else None, "cases": self.cases,
+               "by_process": {k: v.as_dict() for k, v in sorted(self.processes.items())}}
+        if self.by:
+            doc["by"] = list(self.by)
+            doc["tables"] = self.tables()
+        return doc
+
+
+def build_report(cases: Iterable[Case], definitions: PinnedDefinitions,
+                 start: date | None = None, end: date | None = None,
+                 on_time_deadlines: Iterable[str] = (), *, as_of: datetime | None = None,
+                 by: Sequence[str] = (), lang: str = "zh") -> Report:
+    """The figures over `cases` received between `start` and `end` (inclusive, local
+    dates), as they stand in `cases` (rebuilt as of `as_of` by the caller, if given).
+    `on_time_deadlines`: 按期办结率 over these deadlines instead of the declared ones;
+    `by`: one or two dimensions to count by (`UnknownDimension` if none fits)."""
+    if lang not in LANGS:
+        raise ValueError(f"unknown language {lang!r}; use zh or en")
+    override = tuple(on_time_deadlines)
+    report = Report(start, end, as_of, tuple(by), lang)
+    for process, case, day in selected(cases, definitions, start, end):
+        figures = report.processes.get(process.id)
+        if figures is None:  # figures are by process id, over every version of it
+            figures = report.processes[process.id] = ProcessFigures(process, override, as_of)
+            dims = dimensions(by, process) if by else None
+            if dims is not None:
+                report.tallies[process.id] = Tally(dims)
+        figures.add(case)
+        tally = report.tallies.get(process.id)
+        if tally is not None:
+            tally.add(case, day)
+    if by and report.processes and not report.tallies:
+        raise UnknownDimension(_unknown(by, report))
+    return report
+
+
+def _unknown(by: Sequence[str], report: Report) -> str:
+    options = sorted({name for f in report.processes.values() for name in available(f.process)})
+    return (f"cannot count by {' and '.join(by)}: no selected process has "
+            f"{'that' if len(by) == 1 else 'all of those'} (--by takes year, month, state, an "
+            f"enum or boolean field, or DATEFIELD.year / DATEFIELD.month); "
+            f"here: {', '.join(options)}")
+
+
+def report(store: Store, registry: Registry | None = None, *, process_id: str | None = None,
+           start: date | None = None, end: date | None = None,
+           on_time_deadlines: Iterable[str] = (), as_of: datetime | None = None,
+           by: Sequence[str] = (), lang: str = "zh") -> Report:
+    """KPIs (and `by` tables) over the cases of `store` received between `start` and
+    `end`, as they stood at `as_of` (default: as stored now)."""
+    definitions = PinnedDefinitions(store, registry)
+    cases = source_cases(store, definitions, process_id, as_of)
+    return build_report(cases, definitions, start, end, on_time_deadlines, as_of=as_of,
+                        by=by, lang=lang)
+
+
+__all__ = ["LANGS", "Report", "build_report", "report"]

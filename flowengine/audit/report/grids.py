@@ -1,0 +1,107 @@
+"""A report as plain grids (a title, a header, rows of cells): what the text, CSV and
+Excel outputs print, so the three show the same numbers as the JSON document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..sheets import Cell, Grid, grid_lines
+from .build import Report
+from .kpis import KPI_NAMES, OUTCOMES, ProcessFigures, deadline_rate
+
+_WORDS = {
+    "figures": ("指标", "figures"), "counts": ("数量", "counts"), "deadlines": ("期限", "deadlines"),
+    "figure": ("指标", "figure"), "numerator": ("分子", "numerator"),
+    "denominator": ("分母", "denominator"), "percent": ("百分比 (%)", "percent"),
+    "basis": ("口径", "basis"), "count": ("数量", "count"), "total": ("合计", "total"),
+    "item": ("项目", "item"), "deadline": ("期限", "deadline"),
+    "on_time": ("按期", "on time"), "late": ("超期", "late"), "pending": ("未到期", "pending"),
+    "neither": ("不计 (撤销、被取代等)", "not counted (cancelled, superseded …)"),
+    "extended": ("延期", "extended"), "on_time_rate": ("按期率 (%)", "on-time %"),
+    "cases": ("收件", "received"), "first_time": ("初信初访", "first-time"),
+    "duplicates": ("重信重访", "repeat petitions"), "accepted": ("受理", "accepted"),
+    "filed": ("立案", "filed"), "closed": ("结案", "closed"),
+    "overdue": ("超期未办结", "overdue now"), "extended_cases": ("延期件", "extended cases"),
+    "extensions": ("延期次数", "extensions"),
+}
+COUNT_ROWS = ("cases", "first_time", "duplicates", "accepted", "filed", "closed", "overdue",
+              "extended_cases", "extensions")
+
+
+def word(key: str, lang: str) -> str:
+    return _WORDS[key][lang != "zh"]
+
+
+def report_grids(rep: Report) -> list[Grid]:
+    """Per process: counts, KPIs, deadlines; then each `--by` table."""
+    lang, out = rep.lang, []
+    for pid, fig in sorted(rep.processes.items()):
+        out += [_counts(pid, fig, lang), _kpis(pid, fig, lang)]
+        out += [_deadlines(pid, fig, lang)] if fig.deadlines else []
+    return out + [table_grid(t, lang) for t in rep.tables()]
+
+
+def _counts(pid: str, fig: ProcessFigures, lang: str) -> Grid:
+    rows: list[list[Cell]] = [[word(k, lang), fig.counts[k]] for k in COUNT_ROWS
+                              if k != "filed" or "filed" in fig.process.fields]
+    return Grid(f"{pid}: {word('counts', lang)}", [word("item", lang), word("count", lang)], rows)
+
+
+def _kpis(pid: str, fig: ProcessFigures, lang: str) -> Grid:
+    header = [word(k, lang) for k in ("figure", "numerator", "denominator", "percent", "basis")]
+    rows: list[list[Cell]] = [[KPI_NAMES[k][lang != "zh"], r.numerator, r.denominator,
+                               r.percent, r.basis] for k, r in fig.rates().items()]
+    return Grid(f"{pid}: {word('figures', lang)}", header, rows)
+
+
+def _deadlines(pid: str, fig: ProcessFigures, lang: str) -> Grid:
+    header = [word(k, lang) for k in ("deadline", *OUTCOMES, "extended", "on_time_rate")]
+    rows: list[list[Cell]] = []
+    for name, counts in sorted(fig.deadlines.items()):
+        d = fig.process.deadlines.get(name)
+        label = d.title if d is not None and d.title and lang == "zh" else name
+        rows.append([label, *(counts[k] for k in OUTCOMES), counts["extended"],
+                     deadline_rate(name, counts).percent])
+    return Grid(f"{pid}: {word('deadlines', lang)}", header, rows)
+
+
+def table_grid(table: dict[str, Any], lang: str) -> Grid:
+    """One `--by` table (`Tally.as_dict`) as a grid, with a total row."""
+    titles, total = table["titles"], table["total"]
+    title = f"{table['process']}: {' × '.join(titles)}"
+    pct, tot = word("percent", lang), word("total", lang)
+    if "columns" not in table:
+        rows: list[list[Cell]] = [[r["label"], r["count"], r["percent"]] for r in table["rows"]]
+        rows.append([tot, total, 100.0 if total else None])
+        return Grid(title, [titles[0], word("count", lang), pct], rows)
+    columns = table["columns"]
+    header = [" × ".join(titles)]
+    for c in columns:
+        header += [c["label"], f"{c['label']} %"]
+    header += [tot, pct]
+    rows = []
+    for r in table["rows"]:
+        cells: list[Cell] = [r["label"]]
+        for c in r["cells"]:
+            cells += [c["count"], c["percent"]]
+        rows.append(cells + [r["count"], r["percent"]])
+    last: list[Cell] = [tot]
+    for c in columns:
+        last += [c["count"], c["percent"]]
+    rows.append(last + [total, 100.0 if total else None])
+    return Grid(title, header, rows)
+
+
+def report_lines(rep: Report) -> list[str]:
+    """The report as text for the terminal: a headline, then every grid."""
+    span = f"{rep.start or 'the beginning'} to {rep.end or 'now'}"
+    head = f"{rep.cases} case(s) received from {span}"
+    if rep.as_of is not None:
+        head += f", as they stood at {rep.as_of.isoformat()}"
+    lines = [head]
+    for grid in report_grids(rep):
+        lines += ["", *grid_lines(grid)]
+    return lines
+
+
+__all__ = ["report_grids", "report_lines", "table_grid", "word"]
