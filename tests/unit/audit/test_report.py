@@ -101,8 +101,8 @@ def test_from_to_selects_by_local_start_date(standard) -> None:  # type: ignore[
 def test_late_acceptance_and_extension_within_the_new_due_date() -> None:
     """G accepted on day 20 (the notice was due after 15 days): late although no tick ran.
     H's handling (60 days from 03-03: 05-02, rolled past 劳动节 to 05-06) is extended by
-    10 days (docs/calendar.md: added to the nominal last day, 05-12) and replied on 05-10:
-    in time only because of the extension."""
+    10 days (counted from the day the period actually ended, 05-06: Saturday 05-16,
+    rolled to 05-18) and replied on 05-10: in time only because of the extension."""
     engine, clock = new_engine("2026-03-02T09:00:00")
     g = engine.start("standard_case", {"petitioner": "G", "subject": "噪音"}, actor=CLERK)
     clock.set(at("2026-03-03T09:00:00"))
@@ -120,7 +120,7 @@ def test_late_acceptance_and_extension_within_the_new_due_date() -> None:
         engine.fire(h.id, trigger, data, actor=actor)
     clock.set(at("2026-05-10T09:00:00"))
     engine.fire(h.id, "issue_reply", {"reply_text": "已说明"}, actor=CLERK)
-    assert engine.case(h.id).deadlines["handling"].due_date == date(2026, 5, 12)
+    assert engine.case(h.id).deadlines["handling"].due_date == date(2026, 5, 18)
     assert engine.case(g.id).deadlines["acceptance_notice"].late
     fig = report(engine.store).as_dict()["by_process"]["standard_case"]
     assert rate(fig, "timely_acceptance_rate") == (1, 2)  # H in time; G late
