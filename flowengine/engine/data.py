@@ -128,6 +128,29 @@ def _scalar(f: FieldDef, kind: str, v: Any) -> Any:
     return _text(f, v)
 
 
+def _item(f: FieldDef, index: int, value: Any) -> Any:
+    """One item of list field `f`, checked against the declared item type: no item of any
+    list passes unchecked (a dict is never text, money or a date)."""
+    try:
+        if f is SIGNATURES_FIELD:
+            return _signature(value)
+        return _scalar(f, f.items or "string", value)
+    except DataError as exc:
+        raise DataError(f"item {index} of {exc}") from None
+
+
+_SIGNATURE_KEYS = frozenset({"name", "role", "at"})
+
+
+def _signature(v: Any) -> dict[str, Any]:
+    """A recorded signature `{name, role, at}` (the engine writes them; replay reads them)."""
+    if (not isinstance(v, dict) or set(v) != _SIGNATURE_KEYS
+            or not all(isinstance(v[k], str) for k in ("name", "at"))
+            or not isinstance(v["role"], (str, type(None)))):
+        raise DataError(f"{SIGNATURES} holds signatures {{name, role, at}}, not {v!r}")
+    return v
+
+
 def _bounds(f: FieldDef, value: Any) -> None:
     if f.minimum is not None and value < f.minimum:
         raise DataError(f"{f.name} must be at least {f.minimum}, not {value}")
@@ -144,8 +167,7 @@ def coerce(f: FieldDef, value: Any) -> Any:
             value = [v.strip() for v in value.split(",") if v.strip()]
         if not isinstance(value, (list, tuple)):
             raise DataError(f"{f.name} must be a list")
-        item_kind = f.items or "string"
-        items = [v if isinstance(v, dict) else _scalar(f, item_kind, v) for v in value]
+        items = [_item(f, i, v) for i, v in enumerate(value, 1)]
         if f.min_items is not None and len(items) < f.min_items:
             raise DataError(f"{f.name} needs at least {f.min_items} item(s)")
         return items
