@@ -7,6 +7,7 @@ as the same typed value. Money is `Decimal`, never float.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -181,7 +182,9 @@ SIGNATURES_FIELD = FieldDef(name=SIGNATURES, type="list", location=None)  # type
 
 
 def coerce_all(fields: Mapping[str, FieldDef], data: Mapping[str, Any]) -> dict[str, Any]:
-    """Coerce every value; unknown names and bad values raise `DataError`."""
+    """Coerce every value given as input; unknown names and bad values raise `DataError`.
+    Text is also checked for control characters here, at entry only (`coerce` alone
+    replays stored history, which must keep loading whatever it holds)."""
     out: dict[str, Any] = {}
     for name, value in data.items():
         f = fields.get(name) or (SIGNATURES_FIELD if name == SIGNATURES else None)
@@ -191,7 +194,27 @@ def coerce_all(fields: Mapping[str, FieldDef], data: Mapping[str, Any]) -> dict[
             hint = did_you_mean(name, fields) or "declare it under 'fields:' in the process YAML"
             raise DataError(f"unknown field '{name}'; {hint}")
         out[name] = coerce(f, value)
+        _entry_text(f, out[name])
     return out
+
+
+# Line breaks of any kind (str.splitlines' set): a `string` is one line, and a contact
+# (an e-mail address, a phone number) with CR/LF could add mail headers or recipients.
+_LINE_BREAK = re.compile("[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def _entry_text(f: FieldDef, value: Any) -> None:
+    """NUL is refused in all text (no database column keeps it); a line break in a
+    `string` field (one line: names, references, contacts), not in a `text` field."""
+    kind = (f.items or "string") if f.type == "list" else f.type
+    if kind not in ("string", "text") or value is None or f is SIGNATURES_FIELD:
+        return
+    for text in value if isinstance(value, list) else (value,):
+        if "\x00" in text:
+            raise DataError(f"{f.name} contains a NUL character")
+        if kind == "string" and _LINE_BREAK.search(text):
+            raise DataError(f"{f.name} is one line of text: a line break (CR, LF …) is "
+                            "refused; declare the field as text for several lines")
 
 
 def is_missing(value: Any) -> bool:
