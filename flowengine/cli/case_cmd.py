@@ -38,14 +38,16 @@ def case_group() -> None:
     """Start cases, fire triggers, show and list cases."""
 
 
-def _rejected(exc: TriggerRejected, as_json: bool) -> NoReturn:
-    """Print why, then exit 2 (SystemExit: click would swallow its own Exit in `main`)."""
-    click.echo(f"error: case {exc.case_id}: '{exc.trigger}' rejected in state "
-               f"'{exc.state}':", err=True)
+def _rejected(exc: TriggerRejected, as_json: bool, *, new_case: bool = False) -> NoReturn:
+    """Print why, then exit 2 (SystemExit: click would swallow its own Exit in `main`).
+    A refused start names no case: the id it would have had does not exist."""
+    case_id = None if new_case else exc.case_id
+    where = "no case was created" if new_case else f"case {exc.case_id}"
+    click.echo(f"error: {where}: '{exc.trigger}' rejected in state '{exc.state}':", err=True)
     for reason in exc.reasons:
         click.echo(f"  - {reason.check}: {reason.message}", err=True)
     if as_json:
-        emit(True, {"ok": False, "case": exc.case_id, "trigger": exc.trigger,
+        emit(True, {"ok": False, "case": case_id, "trigger": exc.trigger,
                     "state": exc.state,
                     "reasons": [{"check": r.check, "message": r.message} for r in exc.reasons]},
              [])
@@ -95,7 +97,7 @@ def start_cmd(process_id: str, data: Mapping[str, Any], at: datetime | None,
     try:
         case = engine.start(process_id, data, actor=actor, at=at)
     except TriggerRejected as exc:
-        _rejected(exc, as_json)
+        _rejected(exc, as_json, new_case=True)
     emit(as_json, case_doc(case), [case.id] + _duplicate_lines(case))
 
 

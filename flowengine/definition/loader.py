@@ -225,7 +225,7 @@ def _transition(t: MarkedMap, non_final: tuple[str, ...]) -> TransitionDef:
 def _start(b: MarkedMap, loc: Location) -> StartDef:
     return StartDef(location=getattr(b, "loc", loc), roles=_names(b.get("roles")),
                     requires=_requirements(b.get("requires"), getattr(b, "loc", loc)),
-                    locs=_locs(b))
+                    accepts=_names(b.get("accepts")), locs=_locs(b))
 
 
 def _decision(name: str, b: MarkedMap) -> DecisionTable:

@@ -263,11 +263,12 @@ class NotificationDef(_Located):
 
 @dataclass(frozen=True)
 class StartDef(_Located):
-    """What starting a case requires (besides fields marked `required`)."""
+    """What starting a case requires (besides fields marked `required`) and may record."""
 
     location: Location
     roles: tuple[str, ...] = ()
     requires: tuple[Requirement, ...] = ()
+    accepts: tuple[str, ...] = ()  # optional data a start may record
     locs: Mapping[str, Location] = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -306,3 +307,12 @@ class ProcessDef(_Located):
     @cached_property
     def triggers(self) -> frozenset[str]:
         return frozenset(t.trigger for t in self.transitions)
+
+    @cached_property
+    def computed_by(self) -> Mapping[str, str]:
+        """field -> the first trigger whose `compute` writes it (never given as data at start)."""
+        out: dict[str, str] = {}
+        for t in self.transitions:
+            for name in t.compute:
+                out.setdefault(name, t.trigger)
+        return out

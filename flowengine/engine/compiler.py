@@ -37,6 +37,7 @@ from ..definition.model import (
 )
 from ..expr import Expr, compile_expr
 from .data import coerce_all
+from .records import start_records
 
 
 @dataclass
@@ -73,6 +74,7 @@ class CompiledProcess:
     candidates: dict[str, dict[str, tuple[Candidate, ...]]] = field(init=False, default_factory=dict)
     start_defaults: dict[str, Any] = field(init=False, default_factory=dict)
     start_requires: tuple[Requirement, ...] = field(init=False, default=())
+    start_records: frozenset[str] = field(init=False, default=frozenset())
 
     def __post_init__(self) -> None:
         p = self.process
@@ -104,6 +106,7 @@ class CompiledProcess:
                                                     if f.default is not None})
         self.start_requires = (Requirement(tuple(n for n, f in p.fields.items() if f.required),
                                            p.location),) + p.start.requires
+        self.start_records = start_records(p)
 
     # ------------------------------------------------------------------ expressions
     def expr(self, text: str) -> Expr:

@@ -7,6 +7,7 @@ as the same typed value. Money is `Decimal`, never float.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -128,6 +129,29 @@ def _scalar(f: FieldDef, kind: str, v: Any) -> Any:
     return _text(f, v)
 
 
+def _item(f: FieldDef, index: int, value: Any) -> Any:
+    """One item of list field `f`, checked against the declared item type: no item of any
+    list passes unchecked (a dict is never text, money or a date)."""
+    try:
+        if f is SIGNATURES_FIELD:
+            return _signature(value)
+        return _scalar(f, f.items or "string", value)
+    except DataError as exc:
+        raise DataError(f"item {index} of {exc}") from None
+
+
+_SIGNATURE_KEYS = frozenset({"name", "role", "at"})
+
+
+def _signature(v: Any) -> dict[str, Any]:
+    """A recorded signature `{name, role, at}` (the engine writes them; replay reads them)."""
+    if (not isinstance(v, dict) or set(v) != _SIGNATURE_KEYS
+            or not all(isinstance(v[k], str) for k in ("name", "at"))
+            or not isinstance(v["role"], (str, type(None)))):
+        raise DataError(f"{SIGNATURES} holds signatures {{name, role, at}}, not {v!r}")
+    return v
+
+
 def _bounds(f: FieldDef, value: Any) -> None:
     if f.minimum is not None and value < f.minimum:
         raise DataError(f"{f.name} must be at least {f.minimum}, not {value}")
@@ -144,8 +168,7 @@ def coerce(f: FieldDef, value: Any) -> Any:
             value = [v.strip() for v in value.split(",") if v.strip()]
         if not isinstance(value, (list, tuple)):
             raise DataError(f"{f.name} must be a list")
-        item_kind = f.items or "string"
-        items = [v if isinstance(v, dict) else _scalar(f, item_kind, v) for v in value]
+        items = [_item(f, i, v) for i, v in enumerate(value, 1)]
         if f.min_items is not None and len(items) < f.min_items:
             raise DataError(f"{f.name} needs at least {f.min_items} item(s)")
         return items
@@ -159,7 +182,9 @@ SIGNATURES_FIELD = FieldDef(name=SIGNATURES, type="list", location=None)  # type
 
 
 def coerce_all(fields: Mapping[str, FieldDef], data: Mapping[str, Any]) -> dict[str, Any]:
-    """Coerce every value; unknown names and bad values raise `DataError`."""
+    """Coerce every value given as input; unknown names and bad values raise `DataError`.
+    Text is also checked for control characters here, at entry only (`coerce` alone
+    replays stored history, which must keep loading whatever it holds)."""
     out: dict[str, Any] = {}
     for name, value in data.items():
         f = fields.get(name) or (SIGNATURES_FIELD if name == SIGNATURES else None)
@@ -169,7 +194,27 @@ def coerce_all(fields: Mapping[str, FieldDef], data: Mapping[str, Any]) -> dict[
             hint = did_you_mean(name, fields) or "declare it under 'fields:' in the process YAML"
             raise DataError(f"unknown field '{name}'; {hint}")
         out[name] = coerce(f, value)
+        _entry_text(f, out[name])
     return out
+
+
+# Line breaks of any kind (str.splitlines' set): a `string` is one line, and a contact
+# (an e-mail address, a phone number) with CR/LF could add mail headers or recipients.
+_LINE_BREAK = re.compile("[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def _entry_text(f: FieldDef, value: Any) -> None:
+    """NUL is refused in all text (no database column keeps it); a line break in a
+    `string` field (one line: names, references, contacts), not in a `text` field."""
+    kind = (f.items or "string") if f.type == "list" else f.type
+    if kind not in ("string", "text") or value is None or f is SIGNATURES_FIELD:
+        return
+    for text in value if isinstance(value, list) else (value,):
+        if "\x00" in text:
+            raise DataError(f"{f.name} contains a NUL character")
+        if kind == "string" and _LINE_BREAK.search(text):
+            raise DataError(f"{f.name} is one line of text: a line break (CR, LF …) is "
+                            "refused; declare the field as text for several lines")
 
 
 def is_missing(value: Any) -> bool:

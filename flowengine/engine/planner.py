@@ -22,6 +22,7 @@ from .deadlines import Step, extension_effects, recompute_effects, step_effects,
 from .events import GENESIS, Event, new_event, seal_new
 from .fold import apply
 from .notify import notifications_for
+from .records import start_refusal
 
 
 def _env(cp: CompiledProcess, state: str, data: Mapping[str, Any], actor: Actor | None,
@@ -282,8 +283,11 @@ def _effects_on_data(cp: CompiledProcess, case: Case, t: TransitionDef, env: Sim
 def plan_start(cp: CompiledProcess, case_id: str, data: Mapping[str, Any], actor: Actor,
                at: datetime, duplicate_of: str | None = None) -> tuple[Event, Case]:
     """The sealed `started` event of a new case and the case, or `TriggerRejected` /
-    `InvalidData`."""
+    `InvalidData` (also for data the start does not record: see `records`)."""
     p = cp.process
+    refusal = start_refusal(p, cp.start_records, data)
+    if refusal is not None:
+        raise InvalidData(case_id, "start", p.initial_state, refusal)
     given = _coerce(cp, case_id, "start", data)
     full = {**cp.start_defaults, **given}
     env = _env(cp, p.initial_state, full, actor, at)

@@ -27,7 +27,10 @@ Errors::
 from __future__ import annotations
 
 import ast
+import io
 import operator
+import re
+import tokenize
 import warnings
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -138,6 +141,9 @@ def compile_expr(
     return Expr(text, frozenset(compiler.used_names), frozenset(compiler.used_functions), run)
 
 
+_GROUPED = re.compile(r"\d[\d_]*(?:,\d{3})+(?![\d.])")  # 5,000 or 12,500,000
+
+
 class _Source:
     """The expression text and the mapping from AST positions to 1-based columns."""
 
@@ -156,6 +162,7 @@ class _Source:
         if "\x00" in self.text:
             raise ExprError("the expression contains a NUL character",
                             self.lead + self.text.index("\x00") + 1, kind="syntax")
+        self.check_thousands()
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -165,6 +172,34 @@ class _Source:
         except (ValueError, MemoryError, RecursionError):
             raise ExprError("the expression cannot be parsed (too complex or has "
                             "characters Python does not accept)", 1, kind="syntax") from None
+
+    def check_thousands(self) -> None:
+        """`5,000` is two numbers (Python reads a tuple), so a guard `x <= 5,000 or …`
+        would never refuse: a number, a comma and three digits written together are refused
+        before parsing, with the number as meant."""
+        tokens: list[tokenize.TokenInfo] = []
+        try:
+            for token in tokenize.generate_tokens(io.StringIO(self.text).readline):
+                tokens.append(token)
+                if len(tokens) >= 3:
+                    self._thousands(*tokens[-3:])
+        except (tokenize.TokenError, SyntaxError):
+            return  # ast.parse reports it, with its own column
+
+    def _thousands(self, number: tokenize.TokenInfo, comma: tokenize.TokenInfo,
+                   group: tokenize.TokenInfo) -> None:
+        if not (number.type == tokenize.NUMBER and comma.string == ","
+                and number.end == comma.start and comma.end == group.start):
+            return
+        line, col = number.start
+        found = _GROUPED.match(number.line, col)
+        if found is None:
+            return
+        written = found.group(0)
+        raise ExprError(f"'{written}' is not one number: a comma separates items, it is not "
+                        "a thousands separator",
+                        self.lead + self.starts[line - 1] + comma.start[1] + 1,
+                        f"write {written.replace(',', '')}, not {written}", kind="syntax")
 
     def _syntax_error(self, exc: SyntaxError) -> ExprError:
         line = exc.lineno or 1
@@ -225,11 +260,13 @@ _FORBIDDEN: Mapping[type, str] = {
     ast.NamedExpr: "assignment (:=) is not allowed",
     ast.Dict: "dictionaries ({key: value}) are not allowed",
     ast.Set: "sets ({a, b}) are not allowed; use a list [a, b]",
+    ast.Tuple: "a comma outside [ ] or a call makes a tuple, which is not allowed",
     ast.Starred: "unpacking with * is not allowed",
     ast.Await: "await is not allowed",
     ast.Yield: "yield is not allowed",
     ast.YieldFrom: "yield is not allowed",
 }
+_TUPLE_HINT = "use a list [a, b], and write numbers as 5000, not 5,000"
 _FORBIDDEN_BINOPS: Mapping[type, tuple[str, str]] = {
     ast.Pow: ("**", "'**' is not allowed (it can build huge numbers); write the value out"),
     ast.FloorDiv: ("//", "'//' is not allowed; use /"),
@@ -271,14 +308,15 @@ class _Compiler:
             ast.Constant: self.constant, ast.Name: self.name,
             ast.Attribute: self.attribute, ast.UnaryOp: self.unary, ast.BinOp: self.binop,
             ast.BoolOp: self.boolop, ast.Compare: self.compare, ast.IfExp: self.ifexp,
-            ast.List: self.sequence, ast.Tuple: self.sequence, ast.Call: self.call,
+            ast.List: self.sequence, ast.Call: self.call,
         }
 
     def compile(self, node: ast.expr) -> _Fn:
         method = self.dispatch.get(type(node))
         if method is None:
             message = _FORBIDDEN.get(type(node), f"{type(node).__name__} is not allowed")
-            raise self.error(message, node)
+            hint = _TUPLE_HINT if isinstance(node, ast.Tuple) else ""
+            raise self.error(message, node, hint)
         return method(node)
 
     def error(self, message: str, node: ast.AST, hint: str = "",
@@ -402,10 +440,8 @@ class _Compiler:
         return self.fold(lambda env: body(env) if test(env) else orelse(env),
                          [test, body, orelse], node)
 
-    def sequence(self, node: ast.List | ast.Tuple) -> _Fn:
+    def sequence(self, node: ast.List) -> _Fn:
         items = [self.compile(element) for element in node.elts]
-        if isinstance(node, ast.Tuple):
-            return self.fold(lambda env: tuple(item(env) for item in items), items, node)
         return self.fold(lambda env: [item(env) for item in items], items, node)
 
     def compare(self, node: ast.Compare) -> _Fn:

@@ -39,7 +39,7 @@ from ..errors import TriggerRejected
 from ..store.base import OutboxRow
 from . import ENTRY_POINT_GROUP, PROJECT, hookspecs
 from .notification import DeliveryError, Notification
-from .settings import Settings
+from .settings import Settings, SettingsError
 
 if TYPE_CHECKING:
     from ..engine.compiler import CompiledProcess
@@ -343,6 +343,8 @@ class PluginDispatch:
         for impl in self._impls(hook):
             try:
                 results.append((impl, impl.function(*_args(impl, kwargs))))
+            except SettingsError:
+                raise  # bad settings stop the start-up; they are not a plugin's failure
             except Exception as exc:
                 self._record(PluginError(impl.plugin_name, hook, f"{type(exc).__name__}: {exc}",
                                          case_id, seq))

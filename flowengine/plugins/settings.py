@@ -24,6 +24,9 @@ from the environment variables the file names. Example (all keys optional)::
 
     [smtp]        # and [console], [jsonl], [webhook], [metrics]: see docs/plugins.md
     host = "smtp.example.gov.cn"
+
+Every value is checked against `flowengine/schemas/notify-settings.schema.json` when the
+settings are loaded (`settings_schema`): a bad file fails at start-up, naming the key.
 """
 
 from __future__ import annotations
@@ -36,14 +39,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from ..errors import FlowengineError
+from .settings_schema import SettingsError, check_settings
+
+__all__ = ["DeliveryPolicy", "RecipientBook", "Settings", "SettingsError"]
 
 CONFIG_ENV = "FLOWENGINE_NOTIFY_CONFIG"
 DEFAULT_FILE = "flowengine-notify.toml"
-
-
-class SettingsError(FlowengineError):
-    """The delivery settings file is unreadable or has a value of the wrong kind (exit 2)."""
 
 
 @dataclass(frozen=True)
@@ -61,9 +62,14 @@ class DeliveryPolicy:
     batch: int = 100
 
     def delay(self, attempts: int) -> timedelta:
-        """How long to wait after the `attempts`-th failed attempt (1, 2, …)."""
-        seconds = self.backoff.total_seconds() * self.backoff_factor ** max(attempts - 1, 0)
-        return min(timedelta(seconds=seconds), self.backoff_max)
+        """How long to wait after the `attempts`-th failed attempt (1, 2, …); capped before
+        it becomes a timedelta, so no attempt count can overflow it."""
+        cap = self.backoff_max.total_seconds()
+        try:
+            seconds = self.backoff.total_seconds() * self.backoff_factor ** max(attempts - 1, 0)
+        except OverflowError:
+            seconds = cap
+        return timedelta(seconds=min(seconds, cap))
 
     def limit(self, retryable: bool) -> int:
         """How many attempts a row gets before it is dead-lettered."""
@@ -112,52 +118,40 @@ class Settings:
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], source: str | None = None) -> Settings:
         """Build settings from the parsed TOML (or an equivalent dict)."""
-        where = source or "<settings>"
+        check_settings(data, source or "<settings>")
         sections = {k: dict(v) for k, v in data.items()
                     if k not in ("delivery", "recipients") and isinstance(v, Mapping)}
-        return cls(delivery=_policy(data.get("delivery", {}), where),
-                   recipients=_book(data.get("recipients", {}), where),
+        return cls(delivery=_policy(data.get("delivery", {})),
+                   recipients=_book(data.get("recipients", {})),
                    sections=sections, source=source)
 
 
-def _policy(d: Mapping[str, Any], where: str) -> DeliveryPolicy:
+def _policy(d: Mapping[str, Any]) -> DeliveryPolicy:
     base = DeliveryPolicy()
     channels = d.get("default_channels")
-    policy = DeliveryPolicy(
-        max_attempts=_num(d, "max_attempts", base.max_attempts, where, int, 1),
-        permanent_attempts=_num(d, "permanent_attempts", base.permanent_attempts, where, int, 1),
-        backoff=timedelta(seconds=_num(d, "backoff_seconds", 60, where, float, 0)),
-        backoff_factor=_num(d, "backoff_factor", base.backoff_factor, where, float, 1),
-        backoff_max=timedelta(seconds=_num(d, "backoff_max_seconds", 21600, where, float, 0)),
-        timeout=_num(d, "timeout_seconds", base.timeout, where, float, 0.001),
+    return DeliveryPolicy(
+        max_attempts=int(d.get("max_attempts", base.max_attempts)),
+        permanent_attempts=int(d.get("permanent_attempts", base.permanent_attempts)),
+        backoff=timedelta(seconds=float(d.get("backoff_seconds", 60))),
+        backoff_factor=float(d.get("backoff_factor", base.backoff_factor)),
+        backoff_max=timedelta(seconds=float(d.get("backoff_max_seconds", 21600))),
+        timeout=float(d.get("timeout_seconds", base.timeout)),
         immediate=bool(d.get("immediate", False)),
-        default_channels=None if channels is None else _strings(channels, where, "default_channels"),
-        batch=_num(d, "batch", base.batch, where, int, 1),
+        default_channels=None if channels is None else _strings(channels),
+        batch=int(d.get("batch", base.batch)),
     )
-    return policy
 
 
-def _book(d: Mapping[str, Any], where: str) -> RecipientBook:
+def _book(d: Mapping[str, Any]) -> RecipientBook:
     base = RecipientBook()
     return RecipientBook(
-        contact_fields=_strings(d.get("contact_fields", base.contact_fields), where, "contact_fields"),
-        name_fields=_strings(d.get("name_fields", base.name_fields), where, "name_fields"),
-        roles={k: _strings(v, where, f"roles.{k}") for k, v in d.get("roles", {}).items()},
-        people={k: _strings(v, where, f"people.{k}") for k, v in d.get("people", {}).items()},
+        contact_fields=_strings(d.get("contact_fields", base.contact_fields)),
+        name_fields=_strings(d.get("name_fields", base.name_fields)),
+        roles={k: _strings(v) for k, v in d.get("roles", {}).items()},
+        people={k: _strings(v) for k, v in d.get("people", {}).items()},
     )
 
 
-def _num(d: Mapping[str, Any], key: str, default: Any, where: str, kind: type, low: float) -> Any:
-    value = d.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < low:
-        raise SettingsError(f"{where}: [delivery] {key} must be a number ≥ {low}, not {value!r}")
-    return kind(value)
-
-
-def _strings(value: Any, where: str, key: str) -> tuple[str, ...]:
-    """A string or a list of strings, as a tuple."""
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    raise SettingsError(f"{where}: {key} must be a string or a list of strings, not {value!r}")
+def _strings(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """A string or a list of strings (checked by the schema), as a tuple."""
+    return (value,) if isinstance(value, str) else tuple(value)

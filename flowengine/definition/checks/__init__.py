@@ -8,7 +8,7 @@ placed on the YAML node that must change (`def.at(key)`), saying what is wrong a
 to do, with "did you mean …" where a near name exists. Codes are stable and documented in
 docs/validation.md:
 
-    FE201–FE224  references and structure (errors, a few warnings)
+    FE201–FE225  references and structure (errors, a few warnings)
     FE301–FE303  expressions (guards, conditions, computed values)
     FE401–FE403  lint for legal completeness (warnings)
 
@@ -72,7 +72,8 @@ def check_process(process: ProcessDef) -> list[Problem]:
 
 _CHECKS: tuple[Callable[[Context], None], ...] = (
     states.states, states.reachability, states.transitions, fields.field_refs,
-    fields.set_values, fields.field_defs, deadlines.trigger_refs, deadlines.deadlines,
+    fields.set_values, fields.field_defs, fields.engine_written, deadlines.trigger_refs,
+    deadlines.deadlines,
     decisions.decisions, expressions.expressions, notifications.notifications,
     deadlines.environment, states.open_roles, completeness.closure_fields,
 )

@@ -1,6 +1,7 @@
 """Expressions (guards, conditional requirements, computed values, deadline and table
 conditions) compiled exactly as the engine compiles them, so one that would fail at run time
-is refused at load, pointing at the character (FE301–FE303)."""
+is refused at load, pointing at the character (FE301–FE303); a quoted role or state they
+compare with must be declared (FE211, FE201)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from typing import Any
 
 from ...errors import Location
 from ...expr import FUNCTIONS, ExprError, Function, compile_expr
+from ...expr.literals import named_literals
 from ..model import ProcessDef, Requirement
 from .columns import scalar_location
-from .context import SIGNATURES, Context, location_of
+from .context import SIGNATURES, Context, location_of, unknown_hint
 
 EXPR_BUILTINS = ("state", SIGNATURES)  # names every expression may read besides fields
 
@@ -65,9 +67,34 @@ def expressions(ctx: Context) -> None:
             code, message = _classify(exc)
             where = scalar_location(ctx.lines, loc, text, exc.col - 1)
             ctx.add(code, f"{what}: {message}", where, hint=exc.hint)
+            continue
         except Exception as exc:  # noqa: BLE001 - a compiler bug must not crash validate
             ctx.add("FE301", f"{what}: the expression could not be checked "
                     f"({type(exc).__name__}: {exc})", loc)
+            continue
+        _named_literals(ctx, text, loc, what)
+
+
+def _named_literals(ctx: Context, text: str, loc: Location, what: str) -> None:
+    """FE211 / FE201: a quoted role or state (`actor.role == 'directr'`, `state in
+    ['closed']`, `has_signed('principl')`) must be declared, or the test is never true."""
+    p = ctx.process
+    known = {"role": declared_roles(p), "state": set(p.states)}
+    for lit in named_literals(text):
+        names = known[lit.kind]
+        if not names or lit.value in names:
+            continue
+        code = "FE211" if lit.kind == "role" else "FE201"
+        ctx.add(code, f"{what}: '{lit.value}' is not a {lit.kind} of this process",
+                scalar_location(ctx.lines, loc, text, lit.col - 1),
+                hint=unknown_hint(lit.value, names, f"{lit.kind}s"))
+
+
+def declared_roles(p: ProcessDef) -> set[str]:
+    """`roles:` when declared, else every role some transition or the start names."""
+    if p.roles:
+        return set(p.roles)
+    return set(p.start.roles).union(*(t.roles for t in p.transitions))
 
 
 _QUOTED = re.compile(r"'([^']*)'")

@@ -8,7 +8,14 @@ from typing import Any
 
 from ...errors import Location
 from ..model import DeadlineDef, Requirement
-from .context import Context, location_of, number_text, unknown_hint, with_locations
+from .context import (
+    SIGNATURES,
+    Context,
+    location_of,
+    number_text,
+    unknown_hint,
+    with_locations,
+)
 from .values import value_problem
 
 
@@ -26,7 +33,7 @@ def field_refs(ctx: Context) -> None:
             _field_ref(ctx, name, loc, f"clear of {owner}")
         for name, loc in with_locations(t, "accepts", t.accepts):
             _field_ref(ctx, name, loc, f"accepts of {owner}")
-    _requirement_refs(ctx, p.start, p.start.requires, "start")
+    _start_refs(ctx)
     for name, loc in with_locations(p, "duplicate_key", p.duplicate_key):
         _field_ref(ctx, name, loc, "duplicate_key")
     for table in p.decisions.values():
@@ -34,6 +41,13 @@ def field_refs(ctx: Context) -> None:
             _field_ref(ctx, table.input, table.at("input"), f"decision '{table.name}'")
     for d in p.deadlines.values():
         _deadline_field_refs(ctx, d)
+
+
+def _start_refs(ctx: Context) -> None:
+    start = ctx.process.start
+    _requirement_refs(ctx, start, start.requires, "start")
+    for name, loc in with_locations(start, "accepts", start.accepts):
+        _field_ref(ctx, name, loc, "accepts of start")
 
 
 def _requirement_refs(ctx: Context, defn: Any, requires: tuple[Requirement, ...],
@@ -123,3 +137,26 @@ def field_defs(ctx: Context) -> None:
             if why:
                 ctx.add("FE216", f"default {f.default!r} of field '{f.name}' ({f.type}): {why}",
                         f.at("default"), hint="change the default to fit the field")
+
+
+RESERVED_FIELDS = (SIGNATURES, "duplicate_of", "state")  # the engine's own names
+
+
+def engine_written(ctx: Context) -> None:
+    """FE225: a start can never be given what the engine writes itself (signatures, a
+    computed field), and a field cannot take a name the engine uses for its own values."""
+    p = ctx.process
+    for name in RESERVED_FIELDS:
+        if name in p.fields:
+            ctx.add("FE225", f"field name '{name}' is the engine's own", location_of(
+                p, f"fields.{name}:key", f"fields.{name}"), hint="rename the field")
+    given = [(n, p.at(f"fields.{n}.required"), "is required at start")
+             for n, f in p.fields.items() if f.required]
+    given += [(n, loc, "is in start.accepts")
+              for n, loc in with_locations(p.start, "accepts", p.start.accepts)]
+    for name, loc, how in given:
+        if name == SIGNATURES or name in p.computed_by:
+            by = (f"'{p.computed_by[name]}' computes it" if name in p.computed_by
+                  else "only a fire with signs: true adds to it")
+            ctx.add("FE225", f"field '{name}' {how}, but {by}: a start can never be given it",
+                    loc, hint="remove it from what the start records")

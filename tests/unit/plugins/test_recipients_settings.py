@@ -70,8 +70,8 @@ def test_no_file_means_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 @pytest.mark.parametrize("text, message", [
-    ("[delivery]\nmax_attempts = 0\n", "max_attempts must be a number ≥ 1"),
-    ("[delivery]\ntimeout_seconds = 'soon'\n", "timeout_seconds must be a number"),
+    ("[delivery]\nmax_attempts = 0\n", "max_attempts must be a whole number ≥ 1"),
+    ("[delivery]\ntimeout_seconds = 'soon'\n", "timeout_seconds must be a finite number"),
     ("[recipients.roles]\nsupervisor = 3\n", "roles.supervisor must be a string or a list"),
     ("[delivery\n", "cannot read delivery settings"),
 ])
