@@ -33,6 +33,7 @@ from ..engine.case import Case
 from ..engine.events import Event
 from ..errors import ConcurrentUpdate
 from . import migrations
+from .access import read_only_hint
 from .base import AppendItem, CaseQuery, OutboxRow
 from .codec import case_from_values, case_values, dup_key, load_data
 from .connect import Held, configure_sqlite, instant_from_db, open_engine
@@ -65,13 +66,18 @@ class SqlStore:
     `claim_seconds`: how long a worker's claim on a due timer or outbox row keeps other
     workers away (the claims of a worker that died run out after that).
     `busy_timeout_ms` (SQLite): how long a writer waits for the lock before failing.
+    `read_only` (a URL, not a host's engine): for auditors (docs/audit.md). The database
+    must exist and have the current schema; SQLite opens it with `mode=ro` (`immutable=1`
+    with `immutable`: an evidence copy nothing else writes), PostgreSQL in read-only
+    transactions; every write fails and nothing, not even the journal mode, is changed.
     """
 
     def __init__(self, db: str | URL | Engine, *, synchronous: str | None = None,
-                 claim_seconds: float = 300, busy_timeout_ms: int = 30_000) -> None:
+                 claim_seconds: float = 300, busy_timeout_ms: int = 30_000,
+                 read_only: bool = False, immutable: bool = False) -> None:
         self._owned = not isinstance(db, Engine)
         self.engine = db if isinstance(db, Engine) else open_engine(
-            db, synchronous, busy_timeout_ms)
+            db, synchronous, busy_timeout_ms, read_only=read_only, immutable=immutable)
         if not self._owned and self.engine.dialect.name == "sqlite":
             configure_sqlite(self.engine, synchronous or "full", busy_timeout_ms,
                              explicit_begin=False)
@@ -84,10 +90,11 @@ class SqlStore:
         # case id -> (seq, row values, the case if we wrote it): see _changed, recent_case
         self._seen: dict[str, tuple[int, dict[str, Any], Case | None]] = {}
         try:
-            migrations.prepare(self.engine, self.url)
+            migrations.prepare(self.engine, self.url, create=not read_only)
         except OperationalError as exc:
             self.close()
-            raise DatabaseUnavailable(f"cannot open {self.url}: {exc.orig}") from None
+            hint = read_only_hint(exc.orig, immutable) if read_only else ""
+            raise DatabaseUnavailable(f"cannot open {self.url}: {exc.orig}{hint}") from None
         except BaseException:
             self.close()
             raise

@@ -12,39 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from flowengine import Actor, Engine
 from flowengine.store.sql import SqlStore
 
-from .conftest import PROCESSES, Cli
-
-CLERK = Actor("王芳", "clerk")
-STEPS = [("accept", {}, "clerk"), ("investigate", {}, "clerk"),
-         ("assign", {"department": "城管局", "handler": "刘洋"}, "clerk"),  # seq 4
-         ("draft_reply", {"findings": "属实", "proposed_result": "supported"}, "clerk"),
-         ("sign_off", {}, "office_director"), ("sign_off", {}, "deputy_leader"),
-         ("issue_reply", {"reply_text": "已整改"}, "clerk")]
+from .conftest import Cli
+from .tamper_support import build_cases
 
 
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     """Three cases of eight events each, in a SQLite file closed cleanly (WAL checkpointed)."""
-    from datetime import datetime, timedelta
-    from zoneinfo import ZoneInfo
-
     path = tmp_path_factory.mktemp("pristine") / "cases.db"
-    store = SqlStore(f"sqlite:///{path}")
-    engine = Engine(store=store, processes=[PROCESSES])
-    t = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-    ids = []
-    for who in ("甲", "乙", "丙"):
-        case = engine.start("standard_case", {"petitioner": who, "subject": "噪音"},
-                            actor=CLERK, at=t)
-        for i, (trigger, data, role) in enumerate(STEPS):
-            engine.fire(case.id, trigger, data, actor=Actor("王芳", role),
-                        at=t + timedelta(days=i + 1))
-        ids.append(case.id)
-    store.close()
-    return path, ids
+    return path, build_cases(f"sqlite:///{path}", ("甲", "乙", "丙"))
 
 
 @pytest.fixture

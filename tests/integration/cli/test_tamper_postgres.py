@@ -3,36 +3,13 @@ and `replay` through the command line with `--db postgresql+psycopg://…`."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
-
 import pytest
 from sqlalchemy import create_engine, text
 
-from flowengine import Actor, Engine
-from flowengine.store.sql import SqlStore
-
 from .conftest import Cli
-from .test_tamper import STEPS
+from .tamper_support import build_cases
 
 pytestmark = pytest.mark.postgres
-CLERK = Actor("王芳", "clerk")
-
-
-def _build(url: str) -> list[str]:
-    store = SqlStore(url)
-    engine = Engine(store=store, processes=[Cli.processes()])
-    t = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-    ids = []
-    for who in ("甲", "乙"):
-        case = engine.start("standard_case", {"petitioner": who, "subject": "噪音"},
-                            actor=CLERK, at=t)
-        for i, (trigger, data, role) in enumerate(STEPS):
-            engine.fire(case.id, trigger, data, actor=Actor("王芳", role),
-                        at=t + timedelta(days=i + 1))
-        ids.append(case.id)
-    store.close()
-    return ids
 
 
 TAMPERS = {
@@ -50,7 +27,7 @@ TAMPERS = {
 
 @pytest.mark.parametrize("kind", sorted(TAMPERS))
 def test_tampering_is_named_on_postgresql(cli: Cli, pg_url: str, kind: str) -> None:
-    ids = _build(pg_url)
+    ids = build_cases(pg_url, ("甲", "乙"))
     env = {"FLOWENGINE_DB": pg_url}
     assert cli("audit", "verify", env=env).code == 0
     statement, seq = TAMPERS[kind]
