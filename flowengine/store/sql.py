@@ -31,11 +31,11 @@ from sqlalchemy.exc import OperationalError
 
 from ..engine.case import Case
 from ..engine.events import Event
-from ..errors import ConcurrentUpdate
+from ..errors import ConcurrentUpdate, RecordUnreadable
 from . import migrations
 from .access import read_only_hint
 from .base import AppendItem, CaseQuery, OutboxRow
-from .codec import case_from_values, case_values, dup_key, load_data
+from .codec import case_values, decode_case, dup_key, load_data
 from .connect import Held, configure_sqlite, instant_from_db, open_engine
 from .errors import DatabaseUnavailable
 from .schema import cases, definitions, events, outbox
@@ -285,7 +285,7 @@ class SqlStore:
             return None
         values = dict(zip(CASE_NAMES, rows[0], strict=True))
         self._remember(case_id, values["seq"], values)
-        return case_from_values(values, instant_from_db)
+        return decode_case(values, instant_from_db)
 
     def load_cases(self, case_ids: Sequence[str]) -> list[Case]:
         """`load_case` for many ids, `LOAD_CHUNK` per SELECT (a tick's due cases), in the
@@ -304,7 +304,7 @@ class SqlStore:
             if row is not None:
                 values = dict(zip(CASE_NAMES, row, strict=True))
                 self._remember(case_id, values["seq"], values)
-                out.append(case_from_values(values, instant_from_db))
+                out.append(decode_case(values, instant_from_db))
         return out
 
     def events(self, case_id: str) -> Iterator[Event]:
@@ -334,7 +334,10 @@ class SqlStore:
         if query.limit:
             stmt = stmt.limit(query.limit)
         with self._reader.connect() as conn:
-            return [case_from_values(r._mapping) for r in conn.execute(stmt)]
+            try:
+                return [decode_case(r._mapping) for r in conn.execute(stmt)]
+            except (ValueError, TypeError) as exc:  # an instant column the type cannot read
+                raise RecordUnreadable(None, f"{type(exc).__name__}: {exc}") from exc
 
     def find_open_duplicate(self, process_id: str, key: dict[str, object]) -> str | None:
         """The oldest open case of the process whose data has the same key values.
