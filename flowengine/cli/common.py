@@ -244,7 +244,7 @@ def _require_file(url: str) -> None:
     """A usage error when `url` names a SQLite file that does not exist."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return  # not a URL: SqlStore says why
     try:
         require_file(parsed)

@@ -58,7 +58,7 @@ def open_engine(db: str | URL, synchronous: str | None = None,
             engine = sqlite_read_only(url, busy_timeout_ms, immutable)
         else:
             engine = _sqlite_engine(url, busy_timeout_ms)
-    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+    except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
         raise DatabaseUnavailable(f"cannot use the database URL {hide_password(db)}: "
                                   f"{exc}") from None
     configure_sqlite(engine, level, busy_timeout_ms, wal=not read_only)
