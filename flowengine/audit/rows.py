@@ -69,6 +69,10 @@ def decode(case_id: str, seq: int, body: str | bytes, stored_hash: str) -> Row:
     if number != seq:
         return Unreadable(case_id, event.seq, f"the stored row's seq column holds {seq!r}, "
                                               "not an event number")
+    if event.case_id != case_id:
+        return Unreadable(case_id, event.seq, f"the stored row's case_id column holds "
+                                              f"{case_id!r} but its body is of case "
+                                              f"{event.case_id}")
     if type(stored_hash) is not str:
         return Unreadable(case_id, event.seq, f"the stored hash {stored_hash!r} is not text")
     return event, hashlib.sha256(raw).hexdigest()
