@@ -17,7 +17,8 @@ maps `exit_code` to the process exit status, so no command prints a traceback::
     ├── ConcurrentUpdate(case_id, seq)     another writer appended first; retry
     └── IntegrityError                     exit 1: the thing checked is not fine
         ├── ChainBroken(case_id, seq)      the hash chain does not verify
-        └── ReplayMismatch(case_id, field) replayed state differs from the stored projection
+        ├── ReplayMismatch(case_id, field) replayed state differs from the stored projection
+        └── RecordUnreadable(case_id)      a stored case record holds values it cannot hold
 
 Validation itself returns `list[Problem]` (values, not exceptions) so that `validate`
 reports every problem at once; `DefinitionError` wraps them when loading must stop.
@@ -199,6 +200,16 @@ class ReplayMismatch(IntegrityError):
         super().__init__(
             f"case {case_id}: stored {field_name} {stored!r} differs from replayed {replayed!r}"
         )
+
+
+class RecordUnreadable(IntegrityError):
+    """A stored case record cannot be decoded (changed behind the engine's back)."""
+
+    def __init__(self, case_id: str | None, why: str):
+        self.case_id = case_id
+        whose = f"case {case_id}: the stored case record" if case_id else "a stored case record"
+        super().__init__(f"{whose} cannot be read ({why}); 'flowengine audit verify' names "
+                         f"every broken case")
 
 
 @dataclass

@@ -28,7 +28,8 @@ from ..engine.registry import Registry
 from ..errors import CaseNotFound, IntegrityError, ReplayMismatch
 from ..store.base import Store
 from .chain import ChainCursor, ChainFault
-from .rows import Row, Unreadable, stored_events
+from .records import BadRecord
+from .rows import Row, Unreadable, load_record, stored_events
 from .timeline import TimelineEntry, deadlines_summary, entry
 
 CASE_FIELDS = ("process_id", "digest", "state", "seq", "last_hash", "duplicate_of",
@@ -256,19 +257,22 @@ class Replayer:
         self.definitions = PinnedDefinitions(store, registry)
 
     def replay(self, case_id: str, until: datetime | None = None) -> ReplayResult:
-        stored = self.store.load_case(case_id)
+        stored = load_record(self.store, case_id)
         return self.replay_events(case_id, stored_events(self.store, case_id), stored, until)
 
-    def replay_events(self, case_id: str, rows: Iterable[Row | Event], stored: Case | None,
+    def replay_events(self, case_id: str, rows: Iterable[Row | Event],
+                      record: Case | BadRecord | None,
                       until: datetime | None = None) -> ReplayResult:
-        """Replay from rows (`rows.stored_events`) or plain events."""
+        """Replay from rows (`rows.stored_events`) or plain events; a stored record that
+        cannot be read (`BadRecord`) is a fault at the case's last event."""
+        stored = record if isinstance(record, Case) else None
         folder = CaseFolder(case_id, self.definitions, until, timeline=True)
         for row in rows:
             if isinstance(row, Event):
                 folder.feed(row)
             else:
                 folder.feed_row(row)
-        if folder.chain.count == 0 and stored is None:
+        if folder.chain.count == 0 and record is None:
             raise CaseNotFound(case_id)
         if folder.missing is not None:
             raise folder.missing
@@ -279,6 +283,10 @@ class Replayer:
         if stored is not None and folder.case is not None and folder.left_out == 0:
             result.compared = True
             result.mismatches = compare(stored, folder.case)
+        elif isinstance(record, BadRecord):
+            if result.fault is None:
+                last = folder.case.seq if folder.case is not None else folder.chain.seq
+                result.fault = ChainFault(case_id, last, record.why)
         elif stored is None:
             result.mismatches = [Mismatch("case", None, "a case with events but no record")]
         return result

@@ -11,7 +11,7 @@ decoding is done once, with orjson, straight into `Event` objects. Other stores 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
@@ -21,6 +21,7 @@ import orjson
 from ..engine.case import Actor, Case
 from ..engine.events import Event, event_from_dict
 from ..store.base import Store
+from .records import BadRecord, Record, record_from_row
 
 
 @dataclass(frozen=True)
@@ -59,11 +60,21 @@ def _event(d: dict[str, Any], stored_hash: str) -> Event:
 def decode(case_id: str, seq: int, body: str | bytes, stored_hash: str) -> Row:
     """One stored row -> (event, SHA-256 of its stored body), or `Unreadable`."""
     raw = body.encode("utf-8") if isinstance(body, str) else body
+    number = seq if type(seq) is int else 0  # a tampered seq column may hold anything
     try:
         event = _event(orjson.loads(raw), stored_hash)
     except Exception as exc:  # a tampered row can be broken in any way
-        return Unreadable(case_id, seq, f"the stored event cannot be read ({type(exc).__name__}:"
-                                        f" {exc})")
+        return Unreadable(case_id, number, f"the stored event cannot be read "
+                                           f"({type(exc).__name__}: {exc})")
+    if number != seq:
+        return Unreadable(case_id, event.seq, f"the stored row's seq column holds {seq!r}, "
+                                              "not an event number")
+    if event.case_id != case_id:
+        return Unreadable(case_id, event.seq, f"the stored row's case_id column holds "
+                                              f"{case_id!r} but its body is of case "
+                                              f"{event.case_id}")
+    if type(stored_hash) is not str:
+        return Unreadable(case_id, event.seq, f"the stored hash {stored_hash!r} is not text")
     return event, hashlib.sha256(raw).hexdigest()
 
 
@@ -131,32 +142,61 @@ def readable_history(store: Store, case_id: str) -> list[Event]:
     return events
 
 
-def load_cases(store: Store, case_ids: list[str]) -> dict[str, Case]:
-    """The stored projections of `case_ids`: one query on the SQL store, else one each."""
+def load_cases(store: Store, case_ids: list[str]) -> dict[str, Record]:
+    """The stored records of `case_ids` (a case without one is left out): on the SQL store
+    one query, each row checked column by column (`records.record_from_row`), and a row
+    the database driver cannot even convert found case by case; else `load_case` each."""
     sql = _sql_store(store)
-    if sql is not None:
-        found = _sql_cases(sql, case_ids)
-        if found is not None:
-            return found
-    loaded = {case_id: store.load_case(case_id) for case_id in case_ids}
-    return {k: v for k, v in loaded.items() if v is not None}
-
-
-def _sql_cases(store: Any, case_ids: list[str]) -> dict[str, Case] | None:
-    """Read the way `SqlStore.cases` does (its columns, `codec.case_from_values`); None when
-    the store's codec no longer offers that, and the caller loads case by case."""
+    if sql is None:
+        loaded = {case_id: store.load_case(case_id) for case_id in case_ids}
+        return {k: v for k, v in loaded.items() if v is not None}
     try:
-        from ..store.codec import case_from_values
-    except ImportError:  # pragma: no cover - guards against the store changing under us
-        return None
-    from sqlalchemy import select
+        return _sql_records(sql, case_ids)
+    except Exception as exc:
+        if not _unconvertible(exc):
+            raise
+    found = (load_record(store, case_id) for case_id in case_ids)
+    return _by_id(found)
+
+
+def load_record(store: Store, case_id: str) -> Record | None:
+    """One case's stored record, as `load_cases` reads it; None when there is none."""
+    sql = _sql_store(store)
+    if sql is None:
+        return store.load_case(case_id)
+    try:
+        return _sql_records(sql, [case_id]).get(case_id)
+    except Exception as exc:
+        if not _unconvertible(exc):
+            raise
+        why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return BadRecord(case_id, f"the stored case record cannot be read: {why}")
+
+
+def _sql_records(store: Any, case_ids: list[str]) -> dict[str, Record]:
+    """Raw column values (no type processing that could fail), checked row by row."""
+    from sqlalchemy import select, type_coerce
+    from sqlalchemy.types import NullType
 
     from ..store.schema import cases as table
 
-    columns = [c for c in table.c if c.name != "claimed_until"]
+    columns = [type_coerce(c, NullType()).label(c.name) for c in table.c]
     stmt = select(*columns).where(table.c.id.in_(case_ids))
     with store.engine.connect() as conn:
-        return {c.id: c for c in (case_from_values(r._mapping) for r in conn.execute(stmt))}
+        return _by_id([record_from_row(r._mapping) for r in conn.execute(stmt)])
+
+
+def _by_id(records: Iterable[Record | None]) -> dict[str, Record]:
+    return {r.id if isinstance(r, Case) else r.case_id: r for r in records if r is not None}
+
+
+def _unconvertible(exc: BaseException) -> bool:
+    """A stored value the driver refuses to convert (PostgreSQL's 'infinity' timestamp),
+    as opposed to a database that cannot be reached."""
+    from sqlalchemy.exc import DataError
+
+    orig = getattr(exc, "orig", None) or exc
+    return isinstance(exc, DataError) or type(orig).__name__ == "DataError"
 
 
 def cases_without_events(store: Store) -> Iterator[str] | None:
@@ -178,5 +218,5 @@ def _sql_orphans(store: Any) -> Iterator[str]:
         yield from conn.execute(stmt).scalars()
 
 
-__all__ = ["Row", "Unreadable", "cases_without_events", "decode", "load_cases",
+__all__ = ["Row", "Unreadable", "cases_without_events", "decode", "load_cases", "load_record",
            "readable_history", "stored_events"]

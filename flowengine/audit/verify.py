@@ -25,6 +25,7 @@ from typing import Any
 from ..engine.case import Case
 from ..engine.registry import Registry
 from ..store.base import CaseQuery, Store
+from .records import BadRecord, Record
 from .replay import CaseFolder, PinnedDefinitions, compare, jsonable
 from .rows import Unreadable, cases_without_events, load_cases, stored_events
 
@@ -156,15 +157,17 @@ class _Verifier:
                               "deleted)", "missing")
 
 
-def _judge(folder: CaseFolder, stored: Case | None, projections: bool) -> CaseProblem | None:
+def _judge(folder: CaseFolder, stored: Record | None, projections: bool) -> CaseProblem | None:
     """The problem of one replayed case, if any: its chain first, then its record."""
-    fault = folder.fault(stored.seq if stored is not None else None)
+    fault = folder.fault(stored.seq if isinstance(stored, Case) else None)
     if fault is not None:
         return CaseProblem(fault.case_id, fault.seq, fault.why, "chain")
     if not projections:
         return None
     replayed = folder.case
     assert replayed is not None  # no fault means the start event folded
+    if isinstance(stored, BadRecord):
+        return CaseProblem(folder.case_id, replayed.seq, stored.why, "projection")
     if stored is None:
         return CaseProblem(folder.case_id, replayed.seq, "the case has events but no case "
                            "record", "projection")

@@ -25,11 +25,13 @@ from .common import (
     EngineSpec,
     actor_options,
     at_option,
+    creating_engine_options,
     data_options,
     emit,
     engine_options,
     json_option,
     open_engine,
+    reading_engine_options,
 )
 
 
@@ -88,7 +90,7 @@ def _summary(case: Case) -> str:
 @data_options
 @at_option
 @actor_options
-@engine_options
+@creating_engine_options
 @json_option
 def start_cmd(process_id: str, data: Mapping[str, Any], at: datetime | None,
               actor: Actor | None, spec: EngineSpec, as_json: bool) -> None:
@@ -137,7 +139,7 @@ def _pointing_here(engine: Engine, case: Case) -> list[str]:
 
 @case_group.command("show")
 @click.argument("case_id", metavar="CASE")
-@engine_options
+@reading_engine_options
 @json_option
 def show_cmd(case_id: str, spec: EngineSpec, as_json: bool) -> None:
     """State, data, deadlines, duplicate links and history of CASE."""
@@ -169,7 +171,7 @@ def _show_lines(case: Case, duplicates: list[str], history: list[str]) -> list[s
 @click.option("--state", metavar="STATE", help="Only cases in this state.")
 @click.option("--overdue", is_flag=True, help="Only cases with an overdue deadline.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many cases.")
-@engine_options
+@reading_engine_options
 @json_option
 def list_cmd(process_id: str | None, state: str | None, overdue: bool, limit: int | None,
              spec: EngineSpec, as_json: bool) -> None:

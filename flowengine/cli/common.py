@@ -18,17 +18,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import click
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from ..clock import parse_instant
 from ..engine.case import Actor
 from ..engine.engine import Engine
 from ..errors import FlowengineError
+from ..store.access import require_file
 from ..store.base import Store
+from ..store.connect import hide_password
+from ..store.errors import DatabaseUnavailable
 
 DEFAULT_DB = "sqlite:///flowengine.db"
 DEFAULT_PROCESSES = "processes"
@@ -73,34 +76,59 @@ class DatabaseProblem(FlowengineError):
 
     def __init__(self, url: str, exc: BaseException) -> None:
         detail = _first_line(getattr(exc, "orig", None) or exc)
-        super().__init__(f"database {_hide_password(url)}: {detail}; if its schema is from "
+        super().__init__(f"database {hide_password(url)}: {detail}; if its schema is from "
                          f"another flowengine version, run 'flowengine db upgrade'")
 
 
-def _hide_password(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return url
+# How a command uses the database: "create" may create it (a new SQLite file), "write"
+# needs it to exist, "read" opens it read-only and needs it to exist (docs/cli.md).
+Access = Literal["create", "write", "read"]
 
 
 @dataclass(frozen=True)
 class EngineSpec:
-    """Where the cases live, which process folders and plugins to load."""
+    """Where the cases live, which process folders and plugins to load, and how the
+    command uses the database."""
 
     db: str
     processes: tuple[str, ...]
     plugins: tuple[str, ...]
+    access: Access = "write"
+    immutable: bool = False
 
 
 def engine_options(func: F) -> F:
-    """Add --db, --processes, --plugin; the command receives them as `spec: EngineSpec`."""
+    """Add --db, --processes, --plugin; the command receives them as `spec: EngineSpec`.
+    For a command that writes to an existing database."""
+    return _engine_options(func, "write")
 
+
+def creating_engine_options(func: F) -> F:
+    """`engine_options` for a command that may create the database (`case start`, …)."""
+    return _engine_options(func, "create")
+
+
+def reading_engine_options(func: F) -> F:
+    """`engine_options` for a command that only reads: read-only, plus --immutable."""
+    func = _engine_options(func, "read")
+    return immutable_option(func)
+
+
+def immutable_option(func: F) -> F:
+    return click.option(
+        "--immutable", is_flag=True,
+        help="SQLite: open the file as immutable (no locks, no -wal/-shm files), for an "
+             "evidence copy on read-only media that nothing else writes.")(func)
+
+
+def _engine_options(func: F, access: Access) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, db: str, processes: tuple[str, ...], plugins: tuple[str, ...],
                 **kwargs: Any) -> Any:
+        immutable = bool(kwargs.pop("immutable", False))
+        spec = EngineSpec(db, processes, plugins, access, immutable)
         try:
-            return func(*args, spec=EngineSpec(db, processes, plugins), **kwargs)
+            return func(*args, spec=spec, **kwargs)
         except Exception as exc:  # never a traceback for a database that will not do
             if is_database_error(exc):
                 raise DatabaseProblem(db, exc) from exc
@@ -197,18 +225,35 @@ def resolve_plugin(ref: str) -> Any:
     return obj
 
 
-def open_store(url: str) -> Store:
-    """The durable store for `url`; a bad URL or an unopenable database is a usage error."""
+def open_store(url: str, access: Access = "write", immutable: bool = False) -> Store:
+    """The durable store for `url`; a bad URL, a missing SQLite file (unless `access` is
+    "create") or an unopenable database is a usage error naming the URL (password hidden)."""
     try:
         from ..store.sql import SqlStore
     except ImportError as exc:  # pragma: no cover - the SQL store ships with flowengine
         raise click.UsageError(f"the SQL store is not available: {exc}") from None
+    if access != "create":
+        _require_file(url)
     try:
-        store: Store = SqlStore(url)
+        store: Store = SqlStore(url, read_only=access == "read", immutable=immutable)
+    except FlowengineError as exc:  # its message names the URL (password hidden)
+        raise click.BadParameter(str(exc), param_hint="--db") from None
     except Exception as exc:  # SQLAlchemy's errors (bad URL, unreachable server, …)
-        raise click.BadParameter(f"cannot open {url}: {_first_line(exc)}",
+        raise click.BadParameter(f"cannot open {hide_password(url)}: {_first_line(exc)}",
                                  param_hint="--db") from None
     return store
+
+
+def _require_file(url: str) -> None:
+    """A usage error when `url` names a SQLite file that does not exist."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return  # not a URL: SqlStore says why
+    try:
+        require_file(parsed)
+    except DatabaseUnavailable as exc:
+        raise click.BadParameter(str(exc), param_hint="--db") from None
 
 
 def _first_line(exc: BaseException) -> str:
@@ -227,7 +272,8 @@ def open_engine(spec: EngineSpec, *, load_processes: bool = True) -> Engine:
     use only the definition versions pinned in the database, and write nothing."""
     plugins = [resolve_plugin(ref) for ref in spec.plugins]
     folders = process_folders(spec) if load_processes else []
-    return Engine(store=open_store(spec.db), processes=folders, plugins=plugins)
+    store = open_store(spec.db, spec.access, spec.immutable)
+    return Engine(store=store, processes=folders, plugins=plugins)
 
 
 def emit(as_json: bool, doc: Any, lines: Sequence[str]) -> None:
@@ -239,6 +285,7 @@ def emit(as_json: bool, doc: Any, lines: Sequence[str]) -> None:
         click.echo(line)
 
 
-__all__ = ["DEFAULT_DB", "EngineSpec", "INSTANT", "ParsedType", "actor_options", "at_option", "data_options",
-           "emit", "engine_options", "json_option", "merge_data", "open_engine", "open_store",
-           "resolve_plugin"]
+__all__ = ["DEFAULT_DB", "Access", "EngineSpec", "INSTANT", "ParsedType", "actor_options",
+           "at_option", "creating_engine_options", "data_options", "emit", "engine_options",
+           "immutable_option", "json_option", "merge_data", "open_engine", "open_store",
+           "reading_engine_options", "resolve_plugin"]

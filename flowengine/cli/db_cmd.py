@@ -16,22 +16,27 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from ..store import migrations
-from ..store.connect import open_engine
+from ..store.access import read_only_hint
+from ..store.connect import hide_password, open_engine
 from ..store.errors import DatabaseUnavailable
 from . import cli
+from .common import immutable_option
 
 DEFAULT_DB = "sqlite:///flowengine.db"
 _DB_HELP = "Database URL (env FLOWENGINE_DB)."
 
 
 @contextmanager
-def _engine(db: str) -> Iterator[Engine]:
-    """The configured engine; a database that cannot be opened is a usage error (exit 2)."""
-    engine = open_engine(db)
+def _engine(db: str, *, read_only: bool = False, immutable: bool = False) -> Iterator[Engine]:
+    """The configured engine; a database that cannot be opened is a usage error (exit 2).
+    `read_only`: the SQLite file must exist and is opened read-only (store/access.py)."""
+    engine = open_engine(db, read_only=read_only, immutable=immutable)
     try:
         yield engine
     except OperationalError as exc:
-        raise DatabaseUnavailable(f"cannot open {db}: {exc.orig}") from None
+        hint = read_only_hint(exc.orig, immutable) if read_only else ""
+        raise DatabaseUnavailable(f"cannot open {hide_password(db)}: {exc.orig}{hint}") \
+            from None
     finally:
         engine.dispose()
 
@@ -63,9 +68,10 @@ def upgrade_cmd(db: str, as_json: bool) -> None:
 @click.option("--db", envvar="FLOWENGINE_DB", default=DEFAULT_DB, show_default=True,
               help=_DB_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def current_cmd(db: str, as_json: bool) -> None:
-    """Show the database's schema revision and the one this flowengine needs."""
-    with _engine(db) as engine, engine.connect() as conn:
+@immutable_option
+def current_cmd(db: str, as_json: bool, immutable: bool) -> None:
+    """Show the database's schema revision and the one this flowengine needs (read-only)."""
+    with _engine(db, read_only=True, immutable=immutable) as engine, engine.connect() as conn:
         revision = migrations.current(conn)
     head = migrations.head()
     if as_json:

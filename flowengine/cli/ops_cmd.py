@@ -28,7 +28,15 @@ from ..audit.verify import CaseProblem, verify_store
 from ..engine.events import Event
 from ..plugins.outbox import DeliveryReport
 from . import cli
-from .common import INSTANT, EngineSpec, emit, engine_options, json_option, open_engine
+from .common import (
+    INSTANT,
+    EngineSpec,
+    creating_engine_options,
+    emit,
+    json_option,
+    open_engine,
+    reading_engine_options,
+)
 
 
 def _fired_lines(events: list[Event]) -> list[str]:
@@ -42,7 +50,7 @@ def _fired_doc(events: list[Event]) -> list[dict[str, Any]]:
 @cli.command("tick")
 @click.option("--now", "now", type=INSTANT, default=None,
               help="Fire what is due at this time (default: now).")
-@engine_options
+@creating_engine_options
 @json_option
 def tick_cmd(now: datetime | None, spec: EngineSpec, as_json: bool) -> None:
     """Fire every timer that is due, then deliver the notifications that are due; a second
@@ -85,7 +93,7 @@ def _stop_on_signals(flag: _StopFlag) -> Iterator[None]:
               help="Seconds between ticks.")
 @click.option("--max-ticks", type=click.IntRange(min=1), default=None,
               help="Stop after this many ticks (for tests and cron-like use).")
-@engine_options
+@creating_engine_options
 @json_option
 def worker_cmd(interval: float, max_ticks: int | None, spec: EngineSpec, as_json: bool) -> None:
     """Run `tick` (timers, then notification delivery) in a loop until SIGTERM/SIGINT
@@ -133,7 +141,7 @@ def _replay_lines(result: ReplayResult) -> list[str]:
 @click.argument("case_id", metavar="CASE")
 @click.option("--until", type=INSTANT, default=None,
               help="Show the case as it stood at this time.")
-@engine_options
+@reading_engine_options
 @json_option
 def replay_cmd(case_id: str, until: datetime | None, spec: EngineSpec, as_json: bool) -> None:
     """Rebuild CASE from its events, check its chain and compare with the stored case."""
@@ -152,7 +160,7 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
-@engine_options
+@reading_engine_options
 @json_option
 def verify_cmd(spec: EngineSpec, as_json: bool) -> None:
     """Check every case's chain and projection; exit 1 naming each broken case and event."""
@@ -177,7 +185,7 @@ def verify_cmd(spec: EngineSpec, as_json: bool) -> None:
               show_default=True, help="xlsx needs --output.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write here instead of stdout.")
-@engine_options
+@reading_engine_options
 def export_cmd(case_id: str, fmt: str, output: str | None, spec: EngineSpec) -> None:
     """The history of CASE as JSON, CSV (UTF-8 with a BOM) or an Excel file."""
     if fmt == "xlsx" and output is None:

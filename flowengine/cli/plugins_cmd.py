@@ -24,6 +24,7 @@ from .common import (
     engine_options,
     json_option,
     open_engine,
+    reading_engine_options,
     resolve_plugin,
 )
 
@@ -63,7 +64,7 @@ def notifications() -> None:
 @click.option("--failed", is_flag=True, help="Only dead letters (delivery gave up).")
 @click.option("--status", type=click.Choice(STATUSES), default=None, help="Only this status.")
 @click.option("--case", "case_id", metavar="CASE", default=None, help="Only this case.")
-@engine_options
+@reading_engine_options
 @json_option
 def list_cmd(failed: bool, status: str | None, case_id: str | None, spec: EngineSpec,
              as_json: bool) -> None:

@@ -18,7 +18,7 @@ from ..audit.report import LANGS, report, report_grids, report_lines
 from ..audit.sheets import csv_text, write_xlsx
 from ..clock import DEFAULT_TZ, parse_instant
 from . import cli
-from .common import EngineSpec, ParsedType, engine_options, open_engine
+from .common import EngineSpec, ParsedType, open_engine, reading_engine_options
 
 FORMATS = ("text", "json", "csv", "xlsx")
 
@@ -55,7 +55,7 @@ AS_OF = ParsedType("DATE|TIME", _as_of, datetime,
 @click.option("--json", "as_json", is_flag=True, help="The same as --format json.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write to this file instead of stdout.")
-@engine_options
+@reading_engine_options
 def report_cmd(process_id: str | None, start: date | None, end: date | None,
                as_of: datetime | None, deadlines: tuple[str, ...], by: tuple[str, ...],
                lang: str, fmt: str | None, as_json: bool, output: str | None,

@@ -26,6 +26,7 @@ from typing import Any
 import orjson
 
 from ..engine.case import Actor, Case, Deadline
+from ..errors import RecordUnreadable
 
 _TAGS = ("$dec", "$date", "$dt", "$map")
 # sorted keys (equal data, equal text); dates and datetimes go through `_tag`, not orjson's
@@ -193,3 +194,16 @@ def case_from_values(row: Mapping[Any, Any],
         owner=Actor(owner, row["owner_role"]) if owner is not None else None,
         duplicate_of=row["duplicate_of"],
     )
+
+
+def decode_case(row: Mapping[Any, Any],
+                instant: Callable[[Any], datetime | None] | None = None) -> Case:
+    """`case_from_values`, with a row that does not decode (changed behind the engine's
+    back) reported as `RecordUnreadable` naming the case, never as a bare exception."""
+    try:
+        case = case_from_values(row, instant)
+        if type(case.seq) is not int:
+            raise TypeError(f"seq {case.seq!r} is not an event number")
+        return case
+    except Exception as exc:  # a tampered row can be broken in any way
+        raise RecordUnreadable(str(row["id"]), f"{type(exc).__name__}: {exc}") from exc

@@ -33,25 +33,48 @@ from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from .access import postgresql_read_only, sqlite_read_only
 from .errors import DatabaseUnavailable
 
 SYNCHRONOUS = ("extra", "full", "normal", "off")  # off: only for measuring CPU cost
 
 
 def open_engine(db: str | URL, synchronous: str | None = None,
-                busy_timeout_ms: int = 30_000) -> Engine:
-    """A configured Engine for a URL; `?synchronous=` in a SQLite URL is read here."""
+                busy_timeout_ms: int = 30_000, *, read_only: bool = False,
+                immutable: bool = False) -> Engine:
+    """A configured Engine for a URL; `?synchronous=` in a SQLite URL is read here.
+    `read_only` (access.py): SQLite opened with `mode=ro` (`immutable=1` with `immutable`),
+    never switched to WAL; PostgreSQL sessions in read-only transactions."""
     try:
         url = make_url(db)
         if url.get_backend_name() != "sqlite":
-            return sa_create_engine(url, pool_pre_ping=True)
+            engine = sa_create_engine(url, pool_pre_ping=True)
+            if read_only:
+                postgresql_read_only(engine)
+            return engine
         level = synchronous or str(url.query.get("synchronous", "full"))
         url = url.difference_update_query(["synchronous"])
-        engine = _sqlite_engine(url, busy_timeout_ms)
-    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
-        raise DatabaseUnavailable(f"cannot use the database URL {db!s}: {exc}") from None
-    configure_sqlite(engine, level, busy_timeout_ms)
+        if read_only and not is_memory(url):
+            engine = sqlite_read_only(url, busy_timeout_ms, immutable)
+        else:
+            engine = _sqlite_engine(url, busy_timeout_ms)
+    except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
+        raise DatabaseUnavailable(f"cannot use the database URL {hide_password(db)}: "
+                                  f"{exc}") from None
+    configure_sqlite(engine, level, busy_timeout_ms, wal=not read_only)
     return engine
+
+
+def hide_password(db: str | URL) -> str:
+    """The URL as it may be shown: any password replaced by `***`."""
+    try:
+        return make_url(db).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - not even a URL: show it without what may be a secret
+        text = str(db)
+        scheme, sep, rest = text.partition("://")
+        if sep and "@" in rest:
+            return f"{scheme}://***@{rest.rpartition('@')[2]}"
+        return text
 
 
 def _sqlite_engine(url: URL, busy_ms: int) -> Engine:
@@ -66,9 +89,10 @@ def is_memory(url: URL) -> bool:
 
 
 def configure_sqlite(engine: Engine, synchronous: str, busy_ms: int,
-                     explicit_begin: bool = True) -> None:
-    """Per connection: WAL, `synchronous`, foreign keys, busy timeout; explicit BEGINs on
-    engines the store creates (a host's engine keeps its own transaction handling)."""
+                     explicit_begin: bool = True, wal: bool = True) -> None:
+    """Per connection: WAL (unless `wal` is False: a read-only file keeps its journal
+    mode), `synchronous`, foreign keys, busy timeout; explicit BEGINs on engines the store
+    creates (a host's engine keeps its own transaction handling)."""
     level = synchronous.lower()
     if level not in SYNCHRONOUS:
         raise DatabaseUnavailable(
@@ -83,7 +107,7 @@ def configure_sqlite(engine: Engine, synchronous: str, busy_ms: int,
         for pragma in (f"busy_timeout={int(busy_ms)}", f"synchronous={level.upper()}",
                        "foreign_keys=ON"):
             dbapi_conn.execute(f"PRAGMA {pragma}").close()
-        if not memory:
+        if wal and not memory:
             _use_wal(dbapi_conn, busy_ms)
 
     if explicit_begin:

@@ -31,10 +31,11 @@ from sqlalchemy.exc import OperationalError
 
 from ..engine.case import Case
 from ..engine.events import Event
-from ..errors import ConcurrentUpdate
+from ..errors import ConcurrentUpdate, RecordUnreadable
 from . import migrations
+from .access import read_only_hint
 from .base import AppendItem, CaseQuery, OutboxRow
-from .codec import case_from_values, case_values, dup_key, load_data
+from .codec import case_values, decode_case, dup_key, load_data
 from .connect import Held, configure_sqlite, instant_from_db, open_engine
 from .errors import DatabaseUnavailable
 from .schema import cases, definitions, events, outbox
@@ -65,13 +66,18 @@ class SqlStore:
     `claim_seconds`: how long a worker's claim on a due timer or outbox row keeps other
     workers away (the claims of a worker that died run out after that).
     `busy_timeout_ms` (SQLite): how long a writer waits for the lock before failing.
+    `read_only` (a URL, not a host's engine): for auditors (docs/audit.md). The database
+    must exist and have the current schema; SQLite opens it with `mode=ro` (`immutable=1`
+    with `immutable`: an evidence copy nothing else writes), PostgreSQL in read-only
+    transactions; every write fails and nothing, not even the journal mode, is changed.
     """
 
     def __init__(self, db: str | URL | Engine, *, synchronous: str | None = None,
-                 claim_seconds: float = 300, busy_timeout_ms: int = 30_000) -> None:
+                 claim_seconds: float = 300, busy_timeout_ms: int = 30_000,
+                 read_only: bool = False, immutable: bool = False) -> None:
         self._owned = not isinstance(db, Engine)
         self.engine = db if isinstance(db, Engine) else open_engine(
-            db, synchronous, busy_timeout_ms)
+            db, synchronous, busy_timeout_ms, read_only=read_only, immutable=immutable)
         if not self._owned and self.engine.dialect.name == "sqlite":
             configure_sqlite(self.engine, synchronous or "full", busy_timeout_ms,
                              explicit_begin=False)
@@ -84,10 +90,11 @@ class SqlStore:
         # case id -> (seq, row values, the case if we wrote it): see _changed, recent_case
         self._seen: dict[str, tuple[int, dict[str, Any], Case | None]] = {}
         try:
-            migrations.prepare(self.engine, self.url)
+            migrations.prepare(self.engine, self.url, create=not read_only)
         except OperationalError as exc:
             self.close()
-            raise DatabaseUnavailable(f"cannot open {self.url}: {exc.orig}") from None
+            hint = read_only_hint(exc.orig, immutable) if read_only else ""
+            raise DatabaseUnavailable(f"cannot open {self.url}: {exc.orig}{hint}") from None
         except BaseException:
             self.close()
             raise
@@ -278,7 +285,7 @@ class SqlStore:
             return None
         values = dict(zip(CASE_NAMES, rows[0], strict=True))
         self._remember(case_id, values["seq"], values)
-        return case_from_values(values, instant_from_db)
+        return decode_case(values, instant_from_db)
 
     def load_cases(self, case_ids: Sequence[str]) -> list[Case]:
         """`load_case` for many ids, `LOAD_CHUNK` per SELECT (a tick's due cases), in the
@@ -297,7 +304,7 @@ class SqlStore:
             if row is not None:
                 values = dict(zip(CASE_NAMES, row, strict=True))
                 self._remember(case_id, values["seq"], values)
-                out.append(case_from_values(values, instant_from_db))
+                out.append(decode_case(values, instant_from_db))
         return out
 
     def events(self, case_id: str) -> Iterator[Event]:
@@ -327,7 +334,10 @@ class SqlStore:
         if query.limit:
             stmt = stmt.limit(query.limit)
         with self._reader.connect() as conn:
-            return [case_from_values(r._mapping) for r in conn.execute(stmt)]
+            try:
+                return [decode_case(r._mapping) for r in conn.execute(stmt)]
+            except (ValueError, TypeError) as exc:  # an instant column the type cannot read
+                raise RecordUnreadable(None, f"{type(exc).__name__}: {exc}") from exc
 
     def find_open_duplicate(self, process_id: str, key: dict[str, object]) -> str | None:
         """The oldest open case of the process whose data has the same key values.

@@ -79,20 +79,24 @@ def upgrade(engine: Engine) -> Upgrade:
     return Upgrade(before, head())
 
 
-def prepare(engine: Engine, url: str) -> None:
-    """Create the schema of an empty database; refuse one at another revision."""
+def prepare(engine: Engine, url: str, create: bool = True) -> None:
+    """Create the schema of an empty database (unless not `create`: a read-only store);
+    refuse one at another revision."""
     with engine.connect() as conn:
         revision = current(conn)
         has_cases = inspect(conn).has_table("cases")
     if revision == head():
         return
-    if revision is None and not has_cases:
+    if revision is None and not has_cases and create:
         upgrade(engine)
         return
-    raise SchemaNotCurrent(_refusal(revision, url))
+    raise SchemaNotCurrent(_refusal(revision, url, has_cases))
 
 
-def _refusal(revision: str | None, url: str) -> str:
+def _refusal(revision: str | None, url: str, has_cases: bool = True) -> str:
+    if revision is None and not has_cases:
+        return (f"{url} is empty: it has no flowengine schema and no cases (opened "
+                f"read-only, so it was not created; check the URL)")
     if revision is None:
         return (f"{url} has a 'cases' table but no flowengine schema version; it is not a "
                 f"flowengine database (use another database or file)")

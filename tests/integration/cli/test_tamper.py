@@ -12,39 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from flowengine import Actor, Engine
 from flowengine.store.sql import SqlStore
 
-from .conftest import PROCESSES, Cli
-
-CLERK = Actor("王芳", "clerk")
-STEPS = [("accept", {}, "clerk"), ("investigate", {}, "clerk"),
-         ("assign", {"department": "城管局", "handler": "刘洋"}, "clerk"),  # seq 4
-         ("draft_reply", {"findings": "属实", "proposed_result": "supported"}, "clerk"),
-         ("sign_off", {}, "office_director"), ("sign_off", {}, "deputy_leader"),
-         ("issue_reply", {"reply_text": "已整改"}, "clerk")]
+from .conftest import Cli
+from .tamper_support import build_cases
 
 
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     """Three cases of eight events each, in a SQLite file closed cleanly (WAL checkpointed)."""
-    from datetime import datetime, timedelta
-    from zoneinfo import ZoneInfo
-
     path = tmp_path_factory.mktemp("pristine") / "cases.db"
-    store = SqlStore(f"sqlite:///{path}")
-    engine = Engine(store=store, processes=[PROCESSES])
-    t = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-    ids = []
-    for who in ("甲", "乙", "丙"):
-        case = engine.start("standard_case", {"petitioner": who, "subject": "噪音"},
-                            actor=CLERK, at=t)
-        for i, (trigger, data, role) in enumerate(STEPS):
-            engine.fire(case.id, trigger, data, actor=Actor("王芳", role),
-                        at=t + timedelta(days=i + 1))
-        ids.append(case.id)
-    store.close()
-    return path, ids
+    return path, build_cases(f"sqlite:///{path}", ("甲", "乙", "丙"))
 
 
 @pytest.fixture
@@ -219,3 +197,87 @@ def test_stored_bodies_are_canonical_so_hashing_the_text_is_the_chain_check(
     store.close()
     assert [e for e, _ in fast] == slow
     assert [h for _, h in fast] == [chain_hash(e.body()) for e in slow] == [e.hash for e in slow]
+
+
+# Stored garbage: values the engine never writes, in every column the audit reads. Each
+# must end as a named broken case (exit 1), never a traceback; the other cases verify.
+CASE_GARBAGE = {
+    "process_id": ["X'00'", "''"], "digest": ["X'00'", "'nope'"], "state": ["X'ff'", "''"],
+    "data": ["'not json'", "'[]'", "'{\"a\": {\"$dec\": \"zz\"}}'",
+             "'{\"a\": {\"$date\": 5}}'", "X'00'"],
+    "deadlines": ["'not json'", "'{}'", "'[1]'", "'[{\"name\": \"x\"}]'", "X'00'",
+                  "replace(deadlines, '\"started_at\":\"2026-03-02T09:00:00+08:00\"', "
+                  "'\"started_at\":null')",
+                  "replace(deadlines, '\"due_date\":\"2026-03-17\"', '\"due_date\":\"soon\"')"],
+    "seq": ["'x'", "2.5", "0", "X'08'"], "last_hash": ["X'00'", "''"],
+    "overdue": ["'yes'", "2"], "late": ["'no'"], "final": ["-1"],
+    "duplicate_of": ["X'00'", "'Cnosuchcase'"], "dup_key": ["X'00'"],
+    "owner": ["X'00'", "NULL"], "owner_role": ["X'00'"],
+    "created_at": ["'garbage'", "'2026-03-02'", "5"], "updated_at": ["'2026-13-45'"],
+    "next_timer_at": ["'garbage'", "'2026-03-02T09:00'"], "claimed_until": ["'soon'"],
+}
+EVENT_GARBAGE = {"seq": ["'x'", "2.5", "X'08'"], "hash": ["X'00'", "'garbage'"],
+                 "body": ["X'00'", "'[1]'"], "case_id": ["'Cnotacase'"]}
+
+
+def _no_traceback_anywhere(cli: Cli, case_id: str) -> None:
+    """The other commands that read the case may refuse it (exit 1), never crash."""
+    for args in (("case", "show", case_id), ("case", "list"), ("report",),
+                 ("export", case_id)):
+        r = cli(*args)
+        assert r.code in (0, 1) and "Traceback" not in r.stderr, (args, r)
+        assert r.code == 0 or r.stderr.startswith("error: "), (args, r)
+
+
+@pytest.mark.parametrize("column,value", [(c, v) for c, vs in CASE_GARBAGE.items()
+                                          for v in vs])
+def test_garbage_in_a_case_record(copy: tuple[Cli, list[str]], column: str,
+                                  value: str) -> None:
+    cli, ids = copy
+    _sql(cli.db, (f"UPDATE cases SET {column} = {value} WHERE id = ?", (ids[1],)))
+    assert _broken(cli) == [(ids[1], 8)]
+    _replay_fails(cli, ids[1], 0)
+    assert cli("replay", ids[0]).code == 0
+
+
+@pytest.mark.parametrize("column,value", [("data", "'not json'"), ("deadlines", "'[1]'"),
+                                          ("seq", "'x'"), ("created_at", "'garbage'")])
+def test_reading_commands_refuse_an_undecodable_record(copy: tuple[Cli, list[str]],
+                                                       column: str, value: str) -> None:
+    """`case show`, `case list` and `report` read records the store's way: a record that
+    does not decode is an error (exit 1) saying so, not a traceback."""
+    cli, ids = copy
+    _sql(cli.db, (f"UPDATE cases SET {column} = {value} WHERE id = ?", (ids[1],)))
+    for args in (("case", "show", ids[1]), ("case", "list"), ("report",)):
+        r = cli(*args)
+        assert r.code == 1 and "cannot be read" in r.stderr, (args, r)
+        assert "Traceback" not in r.stderr
+    assert cli("replay", ids[0]).code == 0
+
+
+@pytest.mark.parametrize("column,value", [(c, v) for c, vs in EVENT_GARBAGE.items()
+                                          for v in vs])
+@pytest.mark.parametrize("seq", [3, 8])
+def test_garbage_in_an_event_row(copy: tuple[Cli, list[str]], column: str, value: str,
+                                 seq: int) -> None:
+    cli, ids = copy
+    _sql(cli.db, (f"UPDATE events SET {column} = {value} WHERE case_id = ? AND seq = ?",
+                  (ids[1], seq)))
+    moved = [("Cnotacase", seq)] if column == "case_id" else []  # a row of another case
+    assert sorted(_broken(cli)) == sorted([(ids[1], seq), *moved])
+    _replay_fails(cli, ids[1], seq)
+    _no_traceback_anywhere(cli, ids[1])
+
+
+@pytest.mark.parametrize("change", ["DELETE FROM definitions",
+                                    "UPDATE definitions SET text = 'id: [unclosed'",
+                                    "UPDATE definitions SET text = X'00'"])
+def test_garbage_in_the_stored_definition(copy: tuple[Cli, list[str]], change: str) -> None:
+    cli, ids = copy
+    con = sqlite3.connect(cli.db)
+    with con:
+        assert con.execute(change).rowcount >= 1
+    con.close()
+    assert sorted(_broken(cli)) == sorted((case_id, 1) for case_id in ids)
+    r = cli("replay", ids[1])
+    assert r.code == 1 and f"case {ids[1]}" in r.stderr and "Traceback" not in r.stderr

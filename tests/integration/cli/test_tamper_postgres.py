@@ -3,36 +3,13 @@ and `replay` through the command line with `--db postgresql+psycopg://…`."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
-
 import pytest
 from sqlalchemy import create_engine, text
 
-from flowengine import Actor, Engine
-from flowengine.store.sql import SqlStore
-
 from .conftest import Cli
-from .test_tamper import STEPS
+from .tamper_support import build_cases
 
 pytestmark = pytest.mark.postgres
-CLERK = Actor("王芳", "clerk")
-
-
-def _build(url: str) -> list[str]:
-    store = SqlStore(url)
-    engine = Engine(store=store, processes=[Cli.processes()])
-    t = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-    ids = []
-    for who in ("甲", "乙"):
-        case = engine.start("standard_case", {"petitioner": who, "subject": "噪音"},
-                            actor=CLERK, at=t)
-        for i, (trigger, data, role) in enumerate(STEPS):
-            engine.fire(case.id, trigger, data, actor=Actor("王芳", role),
-                        at=t + timedelta(days=i + 1))
-        ids.append(case.id)
-    store.close()
-    return ids
 
 
 TAMPERS = {
@@ -50,7 +27,7 @@ TAMPERS = {
 
 @pytest.mark.parametrize("kind", sorted(TAMPERS))
 def test_tampering_is_named_on_postgresql(cli: Cli, pg_url: str, kind: str) -> None:
-    ids = _build(pg_url)
+    ids = build_cases(pg_url, ("甲", "乙"))
     env = {"FLOWENGINE_DB": pg_url}
     assert cli("audit", "verify", env=env).code == 0
     statement, seq = TAMPERS[kind]
@@ -66,3 +43,50 @@ def test_tampering_is_named_on_postgresql(cli: Cli, pg_url: str, kind: str) -> N
     if kind != "every event":
         assert cli("replay", ids[1], env=env).code == 1
     assert cli("replay", ids[0], env=env).code == 0
+
+
+# Stored garbage PostgreSQL's column types let through: text that is not JSON or not the
+# right JSON, impossible numbers, and timestamps the driver cannot convert ('infinity').
+GARBAGE = {
+    "data not JSON": "UPDATE cases SET data = 'not json' WHERE id = :c",
+    "data a list": "UPDATE cases SET data = '[]' WHERE id = :c",
+    "deadlines wrong shape": "UPDATE cases SET deadlines = '[1]' WHERE id = :c",
+    "deadline date": "UPDATE cases SET deadlines = replace(deadlines, "
+                     "'\"due_date\":\"2026-03-17\"', '\"due_date\":\"soon\"') WHERE id = :c",
+    "seq zero": "UPDATE cases SET seq = 0 WHERE id = :c",
+    "state empty": "UPDATE cases SET state = '' WHERE id = :c",
+    "created_at infinity": "UPDATE cases SET created_at = 'infinity' WHERE id = :c",
+    "next_timer_at infinity": "UPDATE cases SET next_timer_at = 'infinity' WHERE id = :c",
+    "claimed_until -infinity": "UPDATE cases SET claimed_until = '-infinity' WHERE id = :c",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(GARBAGE))
+def test_stored_garbage_is_a_named_broken_case_on_postgresql(cli: Cli, pg_url: str,
+                                                             kind: str) -> None:
+    ids = build_cases(pg_url, ("甲", "乙"))
+    env = {"FLOWENGINE_DB": pg_url}
+    engine = create_engine(pg_url)
+    with engine.begin() as conn:
+        assert conn.execute(text(GARBAGE[kind]), {"c": ids[1]}).rowcount == 1
+    engine.dispose()
+    r = cli("audit", "verify", "--json", env=env)
+    assert r.code == 1 and "Traceback" not in r.stderr, r
+    assert [(b["case"], b["seq"]) for b in r.json()["broken"]] == [(ids[1], 8)]
+    r = cli("replay", ids[1], env=env)
+    assert r.code == 1 and f"case {ids[1]}" in r.stderr and "Traceback" not in r.stderr
+    assert cli("replay", ids[0], env=env).code == 0
+
+
+def test_a_deleted_definition_is_named_on_postgresql(cli: Cli, pg_url: str) -> None:
+    ids = build_cases(pg_url, ("甲",))
+    engine = create_engine(pg_url)
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE cases DROP CONSTRAINT cases_digest_fkey"))
+        assert conn.execute(text("DELETE FROM definitions WHERE digest = (SELECT digest "
+                                 "FROM cases WHERE id = :c)"), {"c": ids[0]}).rowcount == 1
+    engine.dispose()
+    r = cli("audit", "verify", "--json", env={"FLOWENGINE_DB": pg_url})
+    assert r.code == 1 and [(b["case"], b["seq"]) for b in r.json()["broken"]] == [(ids[0], 1)]
+    r = cli("replay", ids[0], env={"FLOWENGINE_DB": pg_url})
+    assert r.code == 1 and "is not stored" in r.stderr and "Traceback" not in r.stderr
