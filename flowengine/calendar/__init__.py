@@ -11,7 +11,14 @@ See docs/calendar.md.
 from __future__ import annotations
 
 from .base import MAX_YEAR, MIN_YEAR, Calendar, TableCalendar, YearDays, dates_of_year, weekday_name
-from .layers import CalendarLayer, LayeredCalendar, build_calendar, load_calendar_file
+from .layers import (
+    CalendarLayer,
+    LayeredCalendar,
+    build_calendar,
+    calendar_of_texts,
+    load_calendar_file,
+    read_calendar_text,
+)
 from .national import NationalCalendar, national_calendar
 from .periods import DueExplanation, due_date, end_of_day, explain_due, local_date, provisional_years
 
@@ -26,6 +33,7 @@ __all__ = [
     "TableCalendar",
     "YearDays",
     "build_calendar",
+    "calendar_of_texts",
     "dates_of_year",
     "due_date",
     "end_of_day",
@@ -34,5 +42,6 @@ __all__ = [
     "local_date",
     "national_calendar",
     "provisional_years",
+    "read_calendar_text",
     "weekday_name",
 ]

@@ -67,15 +67,22 @@ def _read_text(path: str) -> str:
 
 
 def _layer_from_text(text: str, path: str) -> CalendarLayer:
+    layer, problems = read_calendar_text(text, path)
+    if problems:
+        raise CalendarFileError("\n".join(f"{loc}: {message}" for loc, message in problems))
+    return layer
+
+
+def read_calendar_text(text: str, path: str) -> tuple[CalendarLayer, list[tuple[Location, str]]]:
+    """The layer a calendar text describes and every problem in it, each with its place
+    (so `flowengine validate` reports a process's calendar files as it reports the process)."""
     try:
         data = load_yaml(text, path)
     except YamlError as exc:
-        raise CalendarFileError(f"{exc.location}: {exc.message}") from None
+        return CalendarLayer(path, path, frozenset(), {}, {}), [(exc.location, exc.message)]
     reader = _Reader(path)
     layer = reader.layer(data)
-    if reader.problems:
-        raise CalendarFileError("\n".join(reader.problems))
-    return layer
+    return layer, reader.problems
 
 
 class _Reader:
@@ -83,10 +90,10 @@ class _Reader:
 
     def __init__(self, path: str):
         self.path = path
-        self.problems: list[str] = []
+        self.problems: list[tuple[Location, str]] = []
 
     def problem(self, loc: Location, message: str) -> None:
-        self.problems.append(f"{loc}: {message}")
+        self.problems.append((loc, message))
 
     def layer(self, data: Any) -> CalendarLayer:
         default_name = os.path.basename(self.path)
@@ -283,13 +290,21 @@ def build_calendar(files: Sequence[str] = ()) -> Calendar:
     """
     if not files:
         return national_calendar()
-    texts = [(path, _read_text(path)) for path in files]
-    key = tuple((os.path.abspath(p), hashlib.sha256(t.encode()).hexdigest()) for p, t in texts)
+    return calendar_of_texts([(os.path.abspath(path), _read_text(path)) for path in files])
+
+
+def calendar_of_texts(texts: Sequence[tuple[str, str]]) -> Calendar:
+    """The national calendar with calendar files given as (name, text) layered on in
+    order: how a definition's pinned calendar files are used, never looked up on disk again.
+    Cached by names and content hashes."""
+    if not texts:
+        return national_calendar()
+    key = tuple((name, hashlib.sha256(t.encode()).hexdigest()) for name, t in texts)
     with _cache_lock:
         found = _cache.get(key)
     if found is not None:
         return found
-    layers = [_layer_from_text(text, path) for path, text in texts]
+    layers = [_layer_from_text(text, name) for name, text in texts]
     built = LayeredCalendar(national_calendar(), layers)
     with _cache_lock:
         if len(_cache) >= _CACHE_SIZE:

@@ -7,6 +7,7 @@ builder). `validate_file` returns every problem instead of raising, for `floweng
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from collections.abc import Iterable
@@ -15,7 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..errors import DefinitionError, Location, Problem
-from . import checks
+from . import calendars, checks
 from .model import (
     Anchor,
     DeadlineDef,
@@ -65,11 +66,22 @@ def validate_file(path: str | os.PathLike[str]) -> tuple[ProcessDef | None, list
     return validate_text(text, file)
 
 
-def validate_text(text: str, file: str = "<string>") -> tuple[ProcessDef | None, list[Problem]]:
-    """Like `validate_file` for YAML text already in memory (`file` names it in messages)."""
+def validate_text(text: str, file: str = "<string>", *,
+                  pinned: bool = False) -> tuple[ProcessDef | None, list[Problem]]:
+    """Like `validate_file` for YAML text already in memory (`file` names it in messages;
+    calendar files are read relative to it). `pinned`: a stored definition text, whose
+    calendar texts, if any, are in the text itself (never read from disk again)."""
     process, problems = _parse_and_build(text, file)
     if process is None:
         return None, list(problems)
+    if process.calendars and not process.calendar_texts and not pinned:
+        where = [process.at(f"calendars[{i}]") for i in range(len(process.calendars))]
+        texts, found = calendars.read_calendars(process.calendars, file, where)
+        if found:
+            return process, [*found, *checks.check_process(process)]
+        bundled, _ = _parse_and_build(calendars.make_bundle(text, texts), file)
+        assert bundled is not None  # the same process text, which built above
+        process = bundled
     return process, checks.check_process(process)
 
 
@@ -87,7 +99,14 @@ def _parse_and_build(text: str, file: str) -> tuple[ProcessDef | None, tuple[Pro
     if problems:
         return None, tuple(problems)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return build_process(doc, file, digest, text), ()
+    process = build_process(doc, file, digest, text)
+    _, pinned = calendars.split_bundle(text)
+    if pinned:
+        if tuple(name for name, _ in pinned) != process.calendars:
+            return None, (Problem("FE230", "the calendar files appended to this definition do "
+                                  "not match its 'calendars:' list", process.location),)
+        process = dataclasses.replace(process, calendar_texts=pinned)
+    return process, ()
 
 
 # ----------------------------------------------------------------------------- building
@@ -131,7 +150,6 @@ def build_process(doc: MarkedMap, file: str, digest: str, text: str = "") -> Pro
     states = {name: _state(name, body, doc["states"].loc_of(name))
               for name, body in doc["states"].items()}
     non_final = tuple(n for n, s in states.items() if not s.final)
-    base = os.path.dirname(os.path.abspath(file))
     return ProcessDef(
         id=doc["id"],
         version=str(doc.get("version", "1")),
@@ -147,7 +165,7 @@ def build_process(doc: MarkedMap, file: str, digest: str, text: str = "") -> Pro
         deadlines={n: _deadline(n, b) for n, b in doc.get("deadlines", {}).items()},
         notifications={n: _notification(n, b) for n, b in doc.get("notifications", {}).items()},
         roles=_names(doc.get("roles")),
-        calendars=tuple(os.path.normpath(os.path.join(base, c)) for c in doc.get("calendars", ())),
+        calendars=tuple(str(c) for c in doc.get("calendars", ())),
         duplicate_key=_names(doc.get("duplicate_key")),
         source_text=text,
         locs=_locs(doc),

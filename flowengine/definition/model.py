@@ -274,7 +274,8 @@ class StartDef(_Located):
 
 @dataclass(frozen=True)
 class ProcessDef(_Located):
-    """A loaded, checked process definition. `digest` is the SHA-256 of the file's bytes."""
+    """A loaded, checked process definition. `digest` is the SHA-256 of `source_text`: the
+    file's bytes, plus the texts of its calendar files when it lists any."""
 
     id: str
     version: str
@@ -290,9 +291,12 @@ class ProcessDef(_Located):
     deadlines: Mapping[str, DeadlineDef] = field(default_factory=dict)
     notifications: Mapping[str, NotificationDef] = field(default_factory=dict)
     roles: tuple[str, ...] = ()
-    calendars: tuple[str, ...] = ()  # calendar files, resolved to absolute paths
+    calendars: tuple[str, ...] = ()  # calendar files as written (relative to the process file)
     duplicate_key: tuple[str, ...] = ()
-    source_text: str = ""  # the YAML as loaded, kept so a pinned version can be replayed
+    # the YAML as loaded, with its calendar files appended (definition/calendars.py), kept so
+    # a pinned version can be replayed; `digest` is its SHA-256
+    source_text: str = ""
+    calendar_texts: tuple[tuple[str, str], ...] = ()  # (name, text) of each calendar file
     locs: Mapping[str, Location] = field(default_factory=dict, compare=False, repr=False)
 
     # Derived once per definition (frozen: they cannot go stale); every fire reads them.

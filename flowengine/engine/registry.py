@@ -17,7 +17,13 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..calendar import CalendarLayer, LayeredCalendar, TableCalendar, build_calendar
+from ..calendar import (
+    CalendarLayer,
+    LayeredCalendar,
+    TableCalendar,
+    build_calendar,
+    calendar_of_texts,
+)
 from ..definition.loader import load_process, validate_text
 from ..definition.model import ProcessDef
 from ..errors import DefinitionError, ProcessNotFound
@@ -29,7 +35,10 @@ _COMPILED: dict[tuple[str, int], CompiledProcess] = {}
 def compiled(process: ProcessDef) -> CompiledProcess:
     """The compiled form of `process`, shared by every engine in this interpreter: keyed by
     the definition's digest and its calendar (itself shared by content), both immutable."""
-    calendar = build_calendar(process.calendars)
+    if process.calendar_texts or not process.calendars:
+        calendar = calendar_of_texts(process.calendar_texts)
+    else:  # a definition stored before calendar files were pinned with it: as it was then
+        calendar = build_calendar(process.calendars)
     key = (process.digest, id(calendar))
     found = _COMPILED.get(key)
     if found is None:
@@ -88,7 +97,7 @@ class Registry:
 
     def add_text(self, text: str, file: str) -> ProcessDef:
         """Load a pinned version from its stored text (for replaying old cases)."""
-        process, problems = validate_text(text, file)
+        process, problems = validate_text(text, file, pinned=True)
         if process is None or any(p.severity == "error" for p in problems):
             raise DefinitionError(problems)
         if process.digest not in self._by_digest:

@@ -5,7 +5,6 @@ calendar files the counting relies on are there (FE220, FE221)."""
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 
 from ...errors import Location, did_you_mean
@@ -103,7 +102,8 @@ def _zones() -> frozenset[str]:
 
 
 def environment(ctx: Context) -> None:
-    """FE220 unknown time zone, FE221 missing calendar file."""
+    """FE220 unknown time zone. (Calendar files, FE221/FE230/FE231, are read and checked
+    by the loader: definition/calendars.py.)"""
     import zoneinfo
 
     p = ctx.process
@@ -113,10 +113,4 @@ def environment(ctx: Context) -> None:
         ctx.add("FE220", f"unknown time zone '{p.timezone}'", p.at("timezone"),
                 hint=did_you_mean(p.timezone, _zones()) or
                 "use an IANA name such as Asia/Shanghai")
-    base = os.path.dirname(os.path.abspath(ctx.file))
-    for i, path in enumerate(p.calendars):
-        if not os.path.isfile(path):
-            written = os.path.relpath(path, base)
-            ctx.add("FE221", f"calendar file '{written}' does not exist",
-                    p.at(f"calendars[{i}]"), hint="calendar paths are relative to the process "
-                    "file; add the file or fix the path")
+
