@@ -89,8 +89,9 @@ def validate_text(text: str, file: str = "<string>", *,
 def _parse_and_build(text: str, file: str) -> tuple[ProcessDef | None, tuple[Problem, ...]]:
     """Parse, check the structure and build the frozen model: a pure function of the text,
     cached, because every engine, scenario and replay loading the same bytes would otherwise
-    parse them again (PyYAML's pure-Python parser is most of the cost of loading). The
-    semantic checks run every time: one of them looks at the file system."""
+    parse them again (PyYAML's pure-Python parser is most of the cost of loading). A
+    bundle's calendar texts (definition/calendars.py) are split off here; the files of a
+    process file are read by `validate_text`, never by the checks."""
     try:
         doc = load_yaml(text, file)
     except YamlError as exc:
