@@ -274,6 +274,19 @@ class _Runner:
                 self.result.fail(f"{where}: deadline {name} is {d.status}, expected {want['status']}")
         if "due" in want and not _due_matches(d.due_date, d.due, want["due"]):
             self.result.fail(f"{where}: deadline {name} is due {d.due_date}, expected {to_json(want['due'])}")
+        if "provisional" in want and _years(want["provisional"]) != list(d.provisional):
+            self.result.fail(f"{where}: deadline {name} is provisional over {list(d.provisional)}, "
+                             f"expected {want['provisional']}")
+
+
+def _years(want: Any) -> list[int]:
+    """`provisional: [2027]`, `provisional: true` (some year) is not accepted: name the years;
+    `provisional: false` or `[]` means official data only."""
+    if want is False or want is None:
+        return []
+    if isinstance(want, list) and all(isinstance(y, int) and not isinstance(y, bool) for y in want):
+        return list(want)
+    raise ScenarioError(f"'provisional' expects a list of years, e.g. [2027], or false; got {want!r}")
 
 
 def _is_input_error(exc: FlowengineError) -> bool:
