@@ -23,3 +23,12 @@ fe case fire "$case_id" draft_reply --actor 王芳 --role clerk --at 2026-10-21T
 fe replay "$case_id"
 fe audit verify
 fe report
+
+# The same office today, without --at: a petition accepted now has its 60 days counted on
+# the provisional calendar wherever they reach a year whose holiday arrangement the State
+# Council has not published yet (the due date says so), and is recounted by `tick` or
+# `flowengine calendar reconcile` once that year's calendar file is loaded.
+today_id=$(fe case start standard_case --actor 李娜 --role clerk \
+  --set petitioner="李四" --set subject="冬季供暖温度不达标")
+fe case fire "$today_id" accept --actor 李娜 --role clerk
+fe case show "$today_id"
