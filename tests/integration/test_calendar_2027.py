@@ -178,3 +178,19 @@ def test_reconcile_on_the_command_line(tmp_path: Path, capsys: pytest.CaptureFix
     with pytest.raises(SystemExit):
         main(args)
     assert json.loads(capsys.readouterr().out)["recounted"] == []
+
+
+def test_the_report_counts_provisional_due_dates_until_the_recount(tmp_path: Path) -> None:
+    from flowengine.audit.report import report
+
+    engine = Engine(processes=[ROOT / "processes"])
+    _accepted_on_2026_11_10(engine)
+
+    def provisional() -> int:
+        doc = report(engine.store).as_dict()["by_process"]["standard_case"]
+        return int(doc["deadlines"]["handling"]["provisional"])
+
+    assert provisional() == 1
+    engine.load(_with_2027_file(tmp_path))
+    engine.reconcile(at("2026-12-10T09:00"))
+    assert provisional() == 0

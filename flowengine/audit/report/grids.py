@@ -18,6 +18,7 @@ _WORDS = {
     "on_time": ("按期", "on time"), "late": ("超期", "late"), "pending": ("未到期", "pending"),
     "neither": ("不计 (撤销、被取代等)", "not counted (cancelled, superseded …)"),
     "extended": ("延期", "extended"), "on_time_rate": ("按期率 (%)", "on-time %"),
+    "provisional": ("暂定期限", "provisional due"),
     "cases": ("收件", "received"), "first_time": ("初信初访", "first-time"),
     "duplicates": ("重信重访", "repeat petitions"), "accepted": ("受理", "accepted"),
     "filed": ("立案", "filed"), "closed": ("结案", "closed"),
@@ -55,13 +56,14 @@ def _kpis(pid: str, fig: ProcessFigures, lang: str) -> Grid:
 
 
 def _deadlines(pid: str, fig: ProcessFigures, lang: str) -> Grid:
-    header = [word(k, lang) for k in ("deadline", *OUTCOMES, "extended", "on_time_rate")]
+    header = [word(k, lang) for k in ("deadline", *OUTCOMES, "extended", "provisional",
+                                      "on_time_rate")]
     rows: list[list[Cell]] = []
     for name, counts in sorted(fig.deadlines.items()):
         d = fig.process.deadlines.get(name)
         label = d.title if d is not None and d.title and lang == "zh" else name
         rows.append([label, *(counts[k] for k in OUTCOMES), counts["extended"],
-                     deadline_rate(name, counts).percent])
+                     counts["provisional"], deadline_rate(name, counts).percent])
     return Grid(f"{pid}: {word('deadlines', lang)}", header, rows)
 
 

@@ -167,7 +167,8 @@ class ProcessFigures:
                                            for d in case.deadlines.values())})
         for d in case.deadlines.values():
             counts = self.deadlines.setdefault(d.name, Counter())
-            _tally(counts, {d.status: 1, outcome(d, self.as_of): 1, "extended": d.extensions > 0})
+            _tally(counts, {d.status: 1, outcome(d, self.as_of): 1, "extended": d.extensions > 0,
+                            "provisional": bool(d.provisional) and d.active})
 
     def rates(self) -> dict[str, Rate]:
         c, fields = self.counts, self.process.fields
@@ -224,8 +225,9 @@ def deadline_rate(name: str, counts: Counter[str]) -> Rate:
 
 def deadline_doc(name: str, counts: Counter[str]) -> dict[str, Any]:
     return {**{k: counts[k] for k in OUTCOMES}, "extended": counts["extended"],
+            "provisional": counts["provisional"],
             "by_status": {k: v for k, v in sorted(counts.items())
-                          if k not in OUTCOMES and k != "extended" and v},
+                          if k not in OUTCOMES and k not in ("extended", "provisional") and v},
             "on_time_rate": deadline_rate(name, counts).as_dict()}
 
 
