@@ -7,9 +7,11 @@ Past what the provisional rule computes (2100), a year is still refused."""
 from __future__ import annotations
 
 import json
+import multiprocessing
 import shutil
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -194,3 +196,36 @@ def test_the_report_counts_provisional_due_dates_until_the_recount(tmp_path: Pat
     engine.load(_with_2027_file(tmp_path))
     engine.reconcile(at("2026-12-10T09:00"))
     assert provisional() == 0
+
+
+def _reconcile_worker(db: str, folder: str, out: Any) -> None:
+    engine = Engine(db, processes=[ROOT / "processes", folder])
+    out.put(len(engine.reconcile(at("2026-12-10T09:00"))))
+
+
+def test_two_workers_reconciling_at_once_recount_each_case_once(tmp_path: Path) -> None:
+    """Real concurrent processes on one SQLite file: each case gets exactly one `calendar`
+    event; a case the other worker moved first is skipped by the sequence check."""
+    db = f"sqlite:///{tmp_path / 'cases.db'}"
+    engine = Engine(db, processes=[ROOT / "processes"])
+    ids = []
+    for i in range(30):
+        case = engine.start("standard_case", {"petitioner": f"P{i}", "subject": "噪音"},
+                            actor=CLERK, at=at("2026-11-10T09:00"))
+        ids.append(engine.fire(case.id, "accept", actor=CLERK, at=at("2026-11-10T10:00")).id)
+    engine.store.close()  # type: ignore[attr-defined]
+    folder = _with_2027_file(tmp_path)
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    workers = [ctx.Process(target=_reconcile_worker, args=(db, str(folder), out)) for _ in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(120)
+        assert w.exitcode == 0
+    assert out.get(timeout=5) + out.get(timeout=5) == 30
+    check = Engine(db)
+    for cid in ids:
+        kinds = [e.type for e in check.history(cid)]
+        assert kinds.count("calendar") == 1, (cid, kinds)
+        assert check.case(cid).deadlines["handling"].due_date == date(2027, 1, 9)
