@@ -149,6 +149,13 @@ NEVER_STARTED = {
     # no claim, or straight to court: no mediation clock (§3)
     "medical_dispute/route_0_no_claim_closed_after_feedback.yaml": ["mediation"],
     "medical_dispute/route_200000_court_advised_then_judgment.yaml": ["mediation"],
+    # the feedback period is 5 or 10 working days, chosen at registration, never both;
+    # mediation runs only once the committee accepts (issue 11)
+    "medical_dispute/feedback_due_one_department_across_national_day.yaml":
+        ["feedback_multi_department"],
+    "medical_dispute/feedback_due_multi_department_across_national_day.yaml":
+        ["feedback", "mediation"],
+    "medical_dispute/resolved_on_spot.yaml": ["feedback_multi_department", "mediation"],
 }
 
 LATE = {
@@ -159,6 +166,9 @@ LATE = {
     ("standard_case/acceptance_notice_met_across_spring_festival.yaml", "acceptance_notice"): False,
     ("five_step/assign_owner_overdue_supervised.yaml", "assign_owner"): True,
     ("five_step/individual_matter_13710_across_spring_festival.yaml", "assign_owner"): False,
+    ("medical_dispute/feedback_due_one_department_across_national_day.yaml", "feedback"): False,
+    ("medical_dispute/feedback_due_multi_department_across_national_day.yaml",
+     "feedback_multi_department"): True,
 }
 
 @pytest.mark.parametrize("rel,names", sorted(NEVER_STARTED.items()))

@@ -200,7 +200,7 @@ def _requirements(items: Iterable[Any] | None, loc: Location) -> tuple[Requireme
             out.append(Requirement(fields=(item,), location=where))
         else:
             out.append(Requirement(fields=_names(item["fields"]), location=where,
-                                   when=item.get("when")))
+                                   when=item.get("when"), given=bool(item.get("given"))))
     return tuple(out)
 
 
@@ -303,6 +303,6 @@ def _notification(name: str, b: MarkedMap) -> NotificationDef:
                     deadlines=("*",) if deadlines == "*" else _names(deadlines),
                     deadline_event=on.get("event")),
         location=b.loc, to=tuple(b.get("to", ())), channel=b.get("channel"),
-        title=b.get("title", ""),
+        title=b.get("title", ""), when=b.get("when"),
         message=dict(message), locs=_locs(b),
     )

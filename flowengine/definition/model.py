@@ -23,7 +23,8 @@ FieldType = Literal[
 FIELD_TYPES: tuple[str, ...] = FieldType.__args__  # type: ignore[attr-defined]
 
 DurationUnit = Literal["minutes", "hours", "days", "working_days"]
-DEADLINE_EVENTS = ("warning", "overdue", "expired", "extension", "paused", "resumed", "recomputed")
+DEADLINE_EVENTS = ("started", "warning", "overdue", "expired", "extension", "paused", "resumed",
+                   "recomputed")
 
 _DURATION_RE = re.compile(
     r"^\s*(\d+)\s*(minute|minutes|hour|hours|day|days|working day|working days|"
@@ -92,11 +93,14 @@ class FieldDef(_Located):
 
 @dataclass(frozen=True)
 class Requirement:
-    """Fields that must hold a non-empty value, optionally only when `when` is true."""
+    """Fields that must hold a non-empty value, optionally only when `when` is true.
+    `given`: the value must come with this fire itself; one an earlier fire recorded does
+    not count (a fresh agreement for each extension, both sides present at each unsealing)."""
 
     fields: tuple[str, ...]
     location: Location
     when: str | None = None
+    given: bool = False
 
 
 @dataclass(frozen=True)
@@ -258,6 +262,7 @@ class NotificationDef(_Located):
     channel: str | None = None
     title: str = ""  # e.g. 延期告知; delivery uses it as a subject
     message: Mapping[str, str] = field(default_factory=dict)  # language -> template
+    when: str | None = None  # sent only when this expression is true after the step
     locs: Mapping[str, Location] = field(default_factory=dict, compare=False, repr=False)
 
 

@@ -25,8 +25,9 @@ from ..definition.model import NotificationDef
 from .case import Actor, Case
 from .compiler import CompiledProcess
 from .data import to_json
+from .notify_when import wanted
 
-OP_EVENT = {"warned": "warning", "overdue": "overdue", "expired": "expired",
+OP_EVENT = {"started": "started", "warned": "warning", "overdue": "overdue", "expired": "expired",
             "extended": "extension", "paused": "paused", "resumed": "resumed",
             "recomputed": "recomputed"}
 
@@ -157,6 +158,8 @@ def notifications_for(cp: CompiledProcess, case: Case, *, at: datetime, actor: A
     matched = [n for n in cp.process.notifications.values() if n.on.deadline_event is None and (
         (n.on.started and started) or (trigger is not None and trigger in n.on.triggers)
         or (entered is not None and entered in n.on.enter))]
+    if any(n.when for n in cp.process.notifications.values()):
+        matched = [n for n in matched if wanted(cp, n, case, at, actor)]
     deadline_effects = [e for e in effects if e["op"] in OP_EVENT]
     if not matched and not deadline_effects:
         return []  # the common case: no template values to compute
@@ -167,8 +170,9 @@ def notifications_for(cp: CompiledProcess, case: Case, *, at: datetime, actor: A
         values = base.with_(_deadline_values(cp, case, effect))
         declared = [n for n in cp.process.notifications.values() if _answers(n, kind, effect)]
         for n in declared:
-            out.append(_record(kind, n, n.to, n.channel, n.message, values, effect))
-        if not declared:
+            if wanted(cp, n, case, at, actor):
+                out.append(_record(kind, n, n.to, n.channel, n.message, values, effect))
+        if not declared and kind in DEFAULT_MESSAGES:  # `started`: only when declared
             out.append(_record(kind, None, DEFAULT_TO[kind], None, DEFAULT_MESSAGES[kind],
                                values, effect))
     return out

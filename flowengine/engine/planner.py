@@ -43,12 +43,15 @@ def _coerce(cp: CompiledProcess, case: Case | str, trigger: str,
         raise InvalidData(case_id, trigger, state, str(exc)) from None
 
 
-def _missing(cp: CompiledProcess, reqs: tuple[Requirement, ...], env: SimpleEnv) -> list[str]:
+def _missing(cp: CompiledProcess, reqs: tuple[Requirement, ...], env: SimpleEnv,
+             given: Mapping[str, Any] | None = None) -> list[str]:
+    """Required fields without a value; a `given` requirement looks only at this fire's data."""
     missing: list[str] = []
     for r in reqs:
         if r.when is not None and not _truth(cp, r.when, env):
             continue
-        missing += [f for f in r.fields if is_missing(env.data.get(f)) and f not in missing]
+        source = given if r.given and given is not None else env.data
+        missing += [f for f in r.fields if is_missing(source.get(f)) and f not in missing]
     return missing
 
 
@@ -132,11 +135,13 @@ class FirePlan:
     def _required(self, t: TransitionDef) -> list[Rejection]:
         if not t.requires:
             return []
-        missing = _missing(self.cp, t.requires, self.env)
+        missing = _missing(self.cp, t.requires, self.env, self.given)
         if not missing:
             return []
         given = " ".join(f"--set {m}=…" for m in missing)
-        return [Rejection("required", f"missing data: {', '.join(missing)} (give {given})")]
+        fresh = {f for r in t.requires if r.given for f in r.fields} & set(missing)
+        again = f"; {', '.join(sorted(fresh))} must be given with this fire" if fresh else ""
+        return [Rejection("required", f"missing data: {', '.join(missing)} (give {given}){again}")]
 
     def _guards(self, t: TransitionDef) -> list[Rejection]:
         out = []

@@ -141,8 +141,9 @@ def test_dot_quotes_chinese_titles_and_escapes_quotes() -> None:
 def test_decision_rows_become_one_edge_each_with_their_range() -> None:
     text = render(load_process(ROOT / "processes" / "medical_dispute.yaml"), "mermaid")
     assert "feedback_given --> negotiating : route_claim [0 < claim_amount <= 30000]" in text
-    assert "feedback_given --> mediation : route_claim [30000 < claim_amount < 200000]" in text
-    assert "feedback_given --> court_advised : route_claim [claim_amount >= 200000]" in text
+    assert "feedback_given --> mediation_guided : route_claim [claim_amount > 30000]" in text
+    assert "mediation --> settled : mediation_agreement [amount < 200000]" in text
+    assert "mediation --> court_advised : mediation_agreement [amount >= 200000]" in text
 
 
 def test_self_triggers_are_loops_marked_self() -> None:
@@ -155,8 +156,8 @@ def test_self_triggers_are_loops_marked_self() -> None:
 def test_deadline_notes_give_length_start_stop_and_pause() -> None:
     text = to_mermaid(load_process(ROOT / "processes" / "medical_dispute.yaml"))
     note = text[text.index("note right of mediation"):]
-    for part in ("deadline mediation: 30 working days", "start: entering mediation",
-                 "stop: entering settled, court_advised, closed", "paused in appraisal",
+    for part in ("deadline mediation: 30 working days", "start: trigger accept_mediation",
+                 "stop: entering settled, court_advised, closed, in_litigation", "paused in appraisal",
                  "when overdue: fire mediation_failed"):
         assert part in note
     standard = to_mermaid(load_process(ROOT / "processes" / "standard_case.yaml"))

@@ -43,10 +43,17 @@ def every_expression(process: ProcessDef) -> Iterator[tuple[str, Location, str]]
         if d.due_field is not None and d.due_field.when:
             yield d.due_field.when, d.at("due_field.when"), \
                 f"due_field when of deadline '{d.name}'"
+    yield from _table_and_letter_exprs(process)
+
+
+def _table_and_letter_exprs(process: ProcessDef) -> Iterator[tuple[str, Location, str]]:
     for table in process.decisions.values():
         for i, row in enumerate(table.rows, 1):
             if row.when:
                 yield row.when, row.at("when"), f"row {i} of decision '{table.name}'"
+    for n in process.notifications.values():
+        if n.when:
+            yield n.when, n.at("when"), f"when of notification '{n.name}'"
 
 
 def _requirement_exprs(defn: Any, requires: tuple[Requirement, ...],

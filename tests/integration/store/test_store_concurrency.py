@@ -43,6 +43,9 @@ def start_cases(engine: Engine) -> list[str]:
             "category": "medical_quality", "cause": "hospital", "responsibility": "hospital"})
         engine.fire(case.id, "give_feedback", actor=director)
         engine.fire(case.id, "route_claim", actor=director)
+        engine.fire(case.id, "apply_mediation", actor=director,
+                    data={"mediation_committee": "区医调委"})
+        engine.fire(case.id, "accept_mediation", actor=Actor("周某", "mediator"))
         ids.append(case.id)
     return ids
 

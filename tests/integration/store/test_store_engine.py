@@ -35,7 +35,10 @@ def to_mediation(engine: Engine, data: dict[str, str] | None = None) -> str:
                 data={"category": "medical_quality", "cause": "hospital",
                       "responsibility": "hospital"})
     engine.fire(case.id, "give_feedback", actor=DIRECTOR)
-    assert engine.fire(case.id, "route_claim", actor=DIRECTOR).state == "mediation"
+    assert engine.fire(case.id, "route_claim", actor=DIRECTOR).state == "mediation_guided"
+    engine.fire(case.id, "apply_mediation", actor=DIRECTOR,
+                data={"mediation_committee": "区医调委"})
+    engine.fire(case.id, "accept_mediation", actor=Actor("周某", "mediator"))
     return case.id
 
 
@@ -92,7 +95,7 @@ def test_duplicate_petitions_are_linked_while_the_first_is_open(db_url: str) -> 
 
     clock.advance(timedelta(days=60))
     engine.tick()  # mediation ran out: court_advised
-    engine.fire(first, "withdraw", actor=DIRECTOR)
+    engine.fire(first, "withdraw", {"withdraw_reason": "患方撤回"}, actor=DIRECTOR)
     engine.fire(first, "archive", actor=DIRECTOR)
     engine.fire(again.id, "verify_identity", actor=RECEPTION)
     # the first case is final now; the second one (still open) is what a third start finds
@@ -197,7 +200,7 @@ def test_a_fire_planned_from_a_stale_held_case_is_decided_again_on_a_fresh_read(
     with pytest.raises(TriggerRejected):
         mine.fire(case.id, "give_feedback", actor=DIRECTOR)
     assert log.seen == ["give_feedback"]
-    assert mine.fire(case.id, "route_claim", actor=DIRECTOR).state == "mediation"
+    assert mine.fire(case.id, "route_claim", actor=DIRECTOR).state == "mediation_guided"
     assert [e.seq for e in mine.history(case.id)] == [1, 2, 3, 4, 5]
     assert_chain(mine, case.id)
     mine.store.close()

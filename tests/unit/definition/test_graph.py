@@ -14,8 +14,8 @@ ROOT = Path(__file__).resolve().parents[3]
 def test_routes_give_one_edge_per_row() -> None:
     process = load_process(ROOT / "processes" / "medical_dispute.yaml")
     routed = [(e.source, e.dest) for e in graph.edges(process) if e.row is not None]
-    assert routed == [("feedback_given", "negotiating"), ("feedback_given", "mediation"),
-                      ("feedback_given", "court_advised")]
+    assert routed == [("feedback_given", "negotiating"), ("feedback_given", "mediation_guided"),
+                      ("mediation", "settled"), ("mediation", "court_advised")]
 
 
 def test_every_shipped_state_is_reachable_and_can_finish() -> None:
