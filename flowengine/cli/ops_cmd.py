@@ -173,9 +173,14 @@ def verify_cmd(spec: EngineSpec, as_json: bool) -> None:
     rep = verify_store(engine.store, engine.registry, on_problem=tell)
     summary = (f"{rep.cases} case(s), {rep.events} event(s) checked: "
                + ("all verified" if rep.ok else f"{len(rep.problems)} broken"))
-    emit(as_json, rep.as_dict(), [summary])
-    if not rep.ok:
+    lines = [f"BROKEN {d}" for d in rep.definitions] + [summary]
+    emit(as_json, rep.as_dict(), lines)
+    if rep.definitions:
+        click.echo(f"error: {len(rep.definitions)} stored definition(s) do not match their "
+                   "digest", err=True)
+    if rep.problems:
         click.echo(f"error: {len(rep.problems)} case(s) do not verify", err=True)
+    if not rep.ok:
         raise SystemExit(1)
 
 
