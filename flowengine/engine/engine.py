@@ -70,10 +70,9 @@ class Engine:
             from ..audit.definitions import PinnedDefinitionBroken, check_definition
 
             text = self.store.definition_text(case.digest)
-            why = ("is not stored" if text is None
-                   else check_definition(case.digest, text))
-            if why is not None:  # refused before the text is even parsed
-                raise PinnedDefinitionBroken(case.id, case.digest, why)
+            why = "is not stored" if text is None else check_definition(case.digest, text)
+            if text is None or why is not None:  # refused before the text is even parsed
+                raise PinnedDefinitionBroken(case.id, case.digest, why or "is not stored")
             self.registry.add_text(text, f"<{case.process_id}@{case.digest[:12]}>")
             cp = self.registry.pinned(case.digest)
             if cp is None:  # the text hashes to the digest, so this cannot happen
