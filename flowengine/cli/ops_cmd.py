@@ -20,6 +20,7 @@ from typing import Any
 
 import click
 
+from ..audit.checkpoint import check
 from ..audit.export import Recorded, export_text, write_history_xlsx
 from ..audit.recorded import backdated_events, mark_timeline, recorded_times
 from ..audit.replay import Replayer, ReplayResult
@@ -168,13 +169,23 @@ def audit_group() -> None:
 @audit_group.command("verify")
 @click.option("--strict", is_flag=True, help="Backdated events are an error (exit 1), "
               "not a warning.")
+@click.option("--checkpoint", "checkpoint_file", type=click.Path(exists=True, dir_okay=False),
+              default=None, help="Also prove the log only grew since this checkpoint.")
+@click.option("--pubkey", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="The checkpoint must be signed by this Ed25519 public key (PEM).")
 @reading_engine_options
 @tolerance_option
 @json_option
-def verify_cmd(strict: bool, spec: EngineSpec, tolerance: timedelta, as_json: bool) -> None:
+def verify_cmd(strict: bool, checkpoint_file: str | None, pubkey: str | None, spec: EngineSpec,
+               tolerance: timedelta, as_json: bool) -> None:
     """Check every case's chain and projection; exit 1 naming each broken case and event.
-    Backdated events are a warning (an error with --strict)."""
+    Backdated events are a warning (an error with --strict). With --checkpoint, also the
+    first missing or changed log index since it."""
+    from .audit_cmd import load_checkpoint
+
+    cp = load_checkpoint(checkpoint_file, pubkey) if checkpoint_file else None
     engine = open_engine(spec, load_processes=False)
+    log = check(engine.store, cp) if cp is not None else []
 
     def tell(problem: CaseProblem) -> None:
         if not as_json:
@@ -185,8 +196,19 @@ def verify_cmd(strict: bool, spec: EngineSpec, tolerance: timedelta, as_json: bo
                + ("all verified" if rep.ok else f"{len(rep.problems)} broken"))
     back = list(backdated_events(engine.store, tolerance))
     lines = [f"BROKEN {d}" for d in rep.definitions] + [f"BACKDATED {b}" for b in back]
-    emit(as_json, {**rep.as_dict(), "backdated": [b.as_dict() for b in back],
-                   "backdate_tolerance_seconds": tolerance.total_seconds()}, lines + [summary])
+    lines += [f"CHANGED {f}" for f in log]
+    if cp is not None:
+        lines.append(f"checkpoint of {cp.size} entries: " + (
+            "the log is an append-only extension of it" if not log else "NOT an extension"))
+    emit(as_json, {**rep.as_dict(), "ok": rep.ok and not log,
+                   "backdated": [b.as_dict() for b in back],
+                   "backdate_tolerance_seconds": tolerance.total_seconds(),
+                   "checkpoint": None if cp is None else {
+                       "size": cp.size, "root": cp.root, "extended": not log,
+                       "findings": [f.as_dict() for f in log]}}, lines + [summary])
+    if log:
+        click.echo(f"error: the log is not an extension of the checkpoint; first at log "
+                   f"index {log[0].index}", err=True)
     if back:
         level = "error" if strict else "warning"
         click.echo(f"{level}: {len(back)} backdated event(s): claimed more than {tolerance} "
@@ -196,7 +218,7 @@ def verify_cmd(strict: bool, spec: EngineSpec, tolerance: timedelta, as_json: bo
                    "digest", err=True)
     if rep.problems:
         click.echo(f"error: {len(rep.problems)} case(s) do not verify", err=True)
-    if not rep.ok or (strict and back):
+    if not rep.ok or (strict and back) or log:
         raise SystemExit(1)
 
 
