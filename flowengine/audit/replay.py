@@ -25,9 +25,10 @@ from ..engine.data import to_json
 from ..engine.events import Event
 from ..engine.fold import apply, new_case
 from ..engine.registry import Registry
-from ..errors import CaseNotFound, IntegrityError, ReplayMismatch
+from ..errors import CaseNotFound, ReplayMismatch
 from ..store.base import Store
 from .chain import ChainCursor, ChainFault
+from .definitions import PinnedDefinitionBroken, check_definition
 from .records import BadRecord
 from .rows import Row, Unreadable, load_record, stored_events
 from .timeline import TimelineEntry, deadlines_summary, entry
@@ -37,14 +38,16 @@ CASE_FIELDS = ("process_id", "digest", "state", "seq", "last_hash", "duplicate_o
 DEADLINE_FIELDS = tuple(f.name for f in fields(Deadline))
 
 
-class PinnedDefinitionMissing(IntegrityError):
+class PinnedDefinitionMissing(PinnedDefinitionBroken):
     """The events name a definition version the store does not hold (exit 1)."""
 
     def __init__(self, case_id: str, digest: str):
-        self.case_id = case_id
-        self.digest = digest
-        super().__init__(f"case {case_id}: its definition version {digest[:12]}… is not "
-                         f"stored, so the case cannot be replayed")
+        why = "is not stored, so the case cannot be replayed"
+        super().__init__(case_id, digest, why)
+        self.args = (f"case {case_id}: its definition version {digest[:12]}… {why}",)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 class HasStore(Protocol):
@@ -74,6 +77,9 @@ class PinnedDefinitions:
         text = self.store.definition_text(digest)
         if text is None:
             raise PinnedDefinitionMissing(case_id, digest)
+        why = check_definition(digest, text)
+        if why is not None:
+            raise PinnedDefinitionBroken(case_id, digest, why)
         return self.registry.add_text(text, f"<pinned {digest[:12]}>")
 
 
@@ -117,7 +123,7 @@ class CaseFolder:
         self.folded = 0
         self.left_out = 0
         self.timeline: list[TimelineEntry] | None = [] if timeline else None
-        self.missing: PinnedDefinitionMissing | None = None
+        self.missing: PinnedDefinitionBroken | None = None
 
     def feed_row(self, row: Row) -> None:
         """A row from `rows.stored_events`: an event with its content hash, or unreadable."""
@@ -156,11 +162,10 @@ class CaseFolder:
             assert self.process is not None
             apply(self.process, self.case, event)
             self.folded += 1
-        except PinnedDefinitionMissing as exc:  # verify names the case; replay raises it
+        except PinnedDefinitionBroken as exc:  # verify names the case; replay raises it
             self.missing = exc
             self.fold_fault = ChainFault(self.case_id, event.seq,
-                                         f"its definition version {exc.digest[:12]}… is not "
-                                         "stored, so the case cannot be replayed")
+                                         f"its definition version {exc.digest[:12]}… {exc.why}")
         except Exception as exc:  # a tampered event can break the fold in any way
             self.fold_fault = ChainFault(self.case_id, event.seq, f"cannot be folded: {exc}")
 

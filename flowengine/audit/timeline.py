@@ -31,12 +31,15 @@ class TimelineEntry:
     data: dict[str, Any] = field(default_factory=dict)
     deadlines: tuple[str, ...] = ()
     notifications: tuple[str, ...] = ()
+    recorded_at: str | None = None  # the database's time of writing (recorded.py)
+    backdated: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {"seq": self.seq, "at": self.at, "actor": self.actor, "role": self.role,
                 "what": self.what, "source": self.source, "dest": self.dest,
                 "data": self.data, "deadlines": list(self.deadlines),
-                "notifications": list(self.notifications)}
+                "notifications": list(self.notifications), "recorded_at": self.recorded_at,
+                "backdated": self.backdated}
 
     def line(self) -> str:
         """One plain text line (and a few indented ones) for the terminal."""
@@ -45,6 +48,8 @@ class TimelineEntry:
         if self.dest is not None:
             move = f" {self.source} -> {self.dest}" if self.source else f" -> {self.dest}"
         parts = [f"#{self.seq} {self.at} {who}: {self.what}{move}"]
+        if self.backdated:
+            parts[0] += f"  [BACKDATED: recorded {self.recorded_at}]"
         if self.data:
             shown = ", ".join(f"{k}={_short(v)}" for k, v in sorted(self.data.items()))
             parts.append(f"    data: {shown}")

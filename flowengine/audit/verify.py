@@ -9,6 +9,8 @@ with one query. For each case:
 - the fold: the events replay on the pinned definition (replay.py);
 - the projection: the stored case record equals the replayed case field by field, so an
   edit of the `cases` table alone (state, data, deadlines) is caught too;
+- the definitions: every stored definition text hashes to its digest (definitions.py); a
+  case pinned to a missing or changed text is broken at its first event;
 - completeness: case records without any event (on the SQL store the database finds them
   with an anti-join; other stores are in memory and list their cases).
 
@@ -25,6 +27,7 @@ from typing import Any
 from ..engine.case import Case
 from ..engine.registry import Registry
 from ..store.base import CaseQuery, Store
+from .definitions import DefinitionProblem, stored_definition_problems
 from .records import BadRecord, Record
 from .replay import CaseFolder, PinnedDefinitions, compare, jsonable
 from .rows import Unreadable, cases_without_events, load_cases, stored_events
@@ -51,14 +54,17 @@ class VerifyReport:
     cases: int = 0
     events: int = 0
     problems: list[CaseProblem] = field(default_factory=list)
+    # stored definition texts that are not the version their digest names
+    definitions: list[DefinitionProblem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.problems and not self.definitions
 
     def as_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "cases": self.cases, "events": self.events,
-                "broken": [p.as_dict() for p in self.problems]}
+                "broken": [p.as_dict() for p in self.problems],
+                "broken_definitions": [d.as_dict() for d in self.definitions]}
 
 
 Listener = Callable[[CaseProblem], None]
@@ -96,6 +102,8 @@ class _Verifier:
         self.seen: set[str] | None = set() if self.orphans is None else None
 
     def run(self) -> VerifyReport:
+        if self.projections:  # every stored text, also of versions no case uses any more
+            self.report.definitions = list(stored_definition_problems(self.store))
         folder: CaseFolder | None = None
         for row in stored_events(self.store):
             case_id = row.case_id if isinstance(row, Unreadable) else row[0].case_id

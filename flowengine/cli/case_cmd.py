@@ -8,11 +8,12 @@ input, docs/cli.md), with `--json` also one document on stdout saying why.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
 import click
 
+from ..audit.recorded import mark_timeline, recorded_times
 from ..audit.rows import readable_history
 from ..audit.timeline import deadline_outcome, entry
 from ..clock import DEFAULT_TZ
@@ -33,6 +34,7 @@ from .common import (
     open_engine,
     reading_engine_options,
 )
+from .recorded_opts import tolerance_option
 
 
 @cli.group("case")
@@ -140,15 +142,18 @@ def _pointing_here(engine: Engine, case: Case) -> list[str]:
 @case_group.command("show")
 @click.argument("case_id", metavar="CASE")
 @reading_engine_options
+@tolerance_option
 @json_option
-def show_cmd(case_id: str, spec: EngineSpec, as_json: bool) -> None:
-    """State, data, deadlines, duplicate links and history of CASE."""
+def show_cmd(case_id: str, spec: EngineSpec, tolerance: timedelta, as_json: bool) -> None:
+    """State, data, deadlines, duplicate links and history of CASE (a backdated event is
+    marked)."""
     engine = open_engine(spec, load_processes=False)
     case = engine.case(case_id)
-    history = readable_history(engine.store, case_id)
+    history = mark_timeline([entry(e) for e in readable_history(engine.store, case_id)],
+                            recorded_times(engine.store, case_id), tolerance)
     duplicates = _pointing_here(engine, case)
-    doc = {**case_doc(case, duplicates), "history": [entry(e).as_dict() for e in history]}
-    emit(as_json, doc, _show_lines(case, duplicates, [entry(e).line() for e in history]))
+    doc = {**case_doc(case, duplicates), "history": [h.as_dict() for h in history]}
+    emit(as_json, doc, _show_lines(case, duplicates, [h.line() for h in history]))
 
 
 def _show_lines(case: Case, duplicates: list[str], history: list[str]) -> list[str]:

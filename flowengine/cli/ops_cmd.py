@@ -13,14 +13,16 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 import click
 
-from ..audit.export import export_text, write_history_xlsx
+from ..audit.checkpoint import check
+from ..audit.export import Recorded, export_text, write_history_xlsx
+from ..audit.recorded import backdated_events, mark_timeline, recorded_times
 from ..audit.replay import Replayer, ReplayResult
 from ..audit.rows import readable_history
 from ..audit.timeline import deadlines_summary, entry
@@ -37,6 +39,7 @@ from .common import (
     open_engine,
     reading_engine_options,
 )
+from .recorded_opts import tolerance_option
 
 
 def _fired_lines(events: list[Event]) -> list[str]:
@@ -142,11 +145,15 @@ def _replay_lines(result: ReplayResult) -> list[str]:
 @click.option("--until", type=INSTANT, default=None,
               help="Show the case as it stood at this time.")
 @reading_engine_options
+@tolerance_option
 @json_option
-def replay_cmd(case_id: str, until: datetime | None, spec: EngineSpec, as_json: bool) -> None:
+def replay_cmd(case_id: str, until: datetime | None, spec: EngineSpec, tolerance: timedelta,
+               as_json: bool) -> None:
     """Rebuild CASE from its events, check its chain and compare with the stored case."""
     engine = open_engine(spec, load_processes=False)
     result = Replayer(engine.store, engine.registry).replay(case_id, until)
+    result.timeline = mark_timeline(result.timeline, recorded_times(engine.store, case_id),
+                                    tolerance)
     emit(as_json, result.as_dict(), _replay_lines(result))
     if not result.ok:
         for problem in result.problems():
@@ -160,11 +167,25 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
+@click.option("--strict", is_flag=True, help="Backdated events are an error (exit 1), "
+              "not a warning.")
+@click.option("--checkpoint", "checkpoint_file", type=click.Path(exists=True, dir_okay=False),
+              default=None, help="Also prove the log only grew since this checkpoint.")
+@click.option("--pubkey", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="The checkpoint must be signed by this Ed25519 public key (PEM).")
 @reading_engine_options
+@tolerance_option
 @json_option
-def verify_cmd(spec: EngineSpec, as_json: bool) -> None:
-    """Check every case's chain and projection; exit 1 naming each broken case and event."""
+def verify_cmd(strict: bool, checkpoint_file: str | None, pubkey: str | None, spec: EngineSpec,
+               tolerance: timedelta, as_json: bool) -> None:
+    """Check every case's chain and projection; exit 1 naming each broken case and event.
+    Backdated events are a warning (an error with --strict). With --checkpoint, also the
+    first missing or changed log index since it."""
+    from .audit_cmd import load_checkpoint
+
+    cp = load_checkpoint(checkpoint_file, pubkey) if checkpoint_file else None
     engine = open_engine(spec, load_processes=False)
+    log = check(engine.store, cp) if cp is not None else []
 
     def tell(problem: CaseProblem) -> None:
         if not as_json:
@@ -173,9 +194,31 @@ def verify_cmd(spec: EngineSpec, as_json: bool) -> None:
     rep = verify_store(engine.store, engine.registry, on_problem=tell)
     summary = (f"{rep.cases} case(s), {rep.events} event(s) checked: "
                + ("all verified" if rep.ok else f"{len(rep.problems)} broken"))
-    emit(as_json, rep.as_dict(), [summary])
-    if not rep.ok:
+    back = list(backdated_events(engine.store, tolerance))
+    lines = [f"BROKEN {d}" for d in rep.definitions] + [f"BACKDATED {b}" for b in back]
+    lines += [f"CHANGED {f}" for f in log]
+    if cp is not None:
+        lines.append(f"checkpoint of {cp.size} entries: " + (
+            "the log is an append-only extension of it" if not log else "NOT an extension"))
+    emit(as_json, {**rep.as_dict(), "ok": rep.ok and not log,
+                   "backdated": [b.as_dict() for b in back],
+                   "backdate_tolerance_seconds": tolerance.total_seconds(),
+                   "checkpoint": None if cp is None else {
+                       "size": cp.size, "root": cp.root, "extended": not log,
+                       "findings": [f.as_dict() for f in log]}}, lines + [summary])
+    if log:
+        click.echo(f"error: the log is not an extension of the checkpoint; first at log "
+                   f"index {log[0].index}", err=True)
+    if back:
+        level = "error" if strict else "warning"
+        click.echo(f"{level}: {len(back)} backdated event(s): claimed more than {tolerance} "
+                   "before the database recorded them", err=True)
+    if rep.definitions:
+        click.echo(f"error: {len(rep.definitions)} stored definition(s) do not match their "
+                   "digest", err=True)
+    if rep.problems:
         click.echo(f"error: {len(rep.problems)} case(s) do not verify", err=True)
+    if not rep.ok or (strict and back) or log:
         raise SystemExit(1)
 
 
@@ -186,17 +229,22 @@ def verify_cmd(spec: EngineSpec, as_json: bool) -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write here instead of stdout.")
 @reading_engine_options
-def export_cmd(case_id: str, fmt: str, output: str | None, spec: EngineSpec) -> None:
-    """The history of CASE as JSON, CSV (UTF-8 with a BOM) or an Excel file."""
+@tolerance_option
+def export_cmd(case_id: str, fmt: str, output: str | None, spec: EngineSpec,
+               tolerance: timedelta) -> None:
+    """The history of CASE as JSON, CSV (UTF-8 with a BOM) or an Excel file, with each
+    event's recorded time and whether it was backdated."""
     if fmt == "xlsx" and output is None:
         raise click.BadParameter("an Excel file needs a file name: --output case.xlsx",
                                  param_hint="--format")
     engine = open_engine(spec, load_processes=False)
     events = readable_history(engine.store, case_id)
+    recorded = Recorded(recorded_times(engine.store, case_id), tolerance)
     if fmt == "xlsx":
         assert output is not None
-        write_history_xlsx(case_id, events, output)
+        write_history_xlsx(case_id, events, output, recorded)
     elif output is None:
-        click.echo(export_text(case_id, events, fmt), nl=False)
+        click.echo(export_text(case_id, events, fmt, recorded), nl=False)
     else:
-        Path(output).write_text(export_text(case_id, events, fmt), encoding="utf-8", newline="")
+        Path(output).write_text(export_text(case_id, events, fmt, recorded),
+                                encoding="utf-8", newline="")

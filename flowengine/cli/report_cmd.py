@@ -19,6 +19,7 @@ from ..audit.sheets import csv_text, write_xlsx
 from ..clock import DEFAULT_TZ, parse_instant
 from . import cli
 from .common import EngineSpec, ParsedType, open_engine, reading_engine_options
+from .recorded_opts import tolerance_option
 
 FORMATS = ("text", "json", "csv", "xlsx")
 
@@ -56,10 +57,11 @@ AS_OF = ParsedType("DATE|TIME", _as_of, datetime,
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write to this file instead of stdout.")
 @reading_engine_options
+@tolerance_option
 def report_cmd(process_id: str | None, start: date | None, end: date | None,
                as_of: datetime | None, deadlines: tuple[str, ...], by: tuple[str, ...],
                lang: str, fmt: str | None, as_json: bool, output: str | None,
-               spec: EngineSpec) -> None:
+               spec: EngineSpec, tolerance: timedelta) -> None:
     """KPIs (立案率, 结案率, 及时受理率, 按期答复率, 按期办结率, 满意率, 重信重访率, extensions)
     and counts by dimension; docs/audit.md defines each figure."""
     fmt = _format(fmt, as_json)
@@ -72,7 +74,8 @@ def report_cmd(process_id: str | None, start: date | None, end: date | None,
                                  param_hint="--format")
     engine = open_engine(spec, load_processes=False)
     rep = report(engine.store, engine.registry, process_id=process_id, start=start, end=end,
-                 on_time_deadlines=deadlines, as_of=as_of, by=by, lang=lang)
+                 on_time_deadlines=deadlines, as_of=as_of, by=by, lang=lang,
+                 tolerance=tolerance)
     if fmt == "xlsx":
         assert output is not None
         write_xlsx(report_grids(rep), output)

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..clock import Clock, SystemClock
 from ..definition.model import ProcessDef
-from ..errors import CaseNotFound, ClockError, ConcurrentUpdate, DefinitionError, TriggerRejected
+from ..errors import CaseNotFound, ClockError, ConcurrentUpdate, TriggerRejected
 from ..plugins.manager import PluginDispatch
 from ..store.base import CaseQuery, Store
 from .case import Actor, Case
@@ -67,12 +67,16 @@ class Engine:
         (`Registry.effective`)."""
         cp = self.registry.pinned(case.digest)
         if cp is None:
+            from ..audit.definitions import PinnedDefinitionBroken, check_definition
+
             text = self.store.definition_text(case.digest)
-            if text is None:
-                raise DefinitionError([])
+            why = "is not stored" if text is None else check_definition(case.digest, text)
+            if text is None or why is not None:  # refused before the text is even parsed
+                raise PinnedDefinitionBroken(case.id, case.digest, why or "is not stored")
             self.registry.add_text(text, f"<{case.process_id}@{case.digest[:12]}>")
             cp = self.registry.pinned(case.digest)
-            assert cp is not None
+            if cp is None:  # the text hashes to the digest, so this cannot happen
+                raise PinnedDefinitionBroken(case.id, case.digest, "does not load as itself")
         return self.registry.effective(cp)
 
     # ------------------------------------------------------------------ commands

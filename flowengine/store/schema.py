@@ -11,7 +11,8 @@ with this module so they cannot drift.
   (indexed among open cases that have one), so finding a duplicate petition is one probe.
 - `events`: the append-only history; `body` is `canonical(event.body())` byte for byte, so
   the hash chain can be checked against exactly what was hashed. UNIQUE(case_id, seq) is the
-  last line of defence of optimistic concurrency.
+  last line of defence of optimistic concurrency. `recorded_at` (the database's clock) and
+  `log_index` (the transparency log) are outside the hashed body (docs/audit.md).
 - `outbox`: notifications to deliver, written in the same transaction as their events;
   `id` is the idempotency key, `due_at` (next attempt, or creation) is indexed with status.
 
@@ -146,8 +147,25 @@ events = Table(
     Column("body", Text, nullable=False),  # canonical(event.body()), exactly what was hashed
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # (revision 0004) the database's own clock when the row was written (the INSERT sets
+    # it: RECORDED_AT); NULL for rows written before 0004 ("unknown"). Not in the body.
+    Column("recorded_at", Instant, nullable=True),
+    # (revision 0004) the event's place in the store-wide transparency log, given by the
+    # sequencer at `audit checkpoint` (audit/log.py); NULL until then. Partial index: an
+    # append does not touch it.
+    Column("log_index", BigInteger, nullable=True),
     UniqueConstraint("case_id", "seq", name="uq_events_case_seq"),
+    Index("ux_events_log_index", "log_index", unique=True,
+          sqlite_where=text("log_index IS NOT NULL"),
+          postgresql_where=text("log_index IS NOT NULL")),
 )
+
+# The database's clock, as the INSERT of an event sets `recorded_at`: PostgreSQL's `now()`
+# (the transaction's start), SQLite's current time in the fixed-width text of `Instant`.
+RECORDED_AT = {
+    "postgresql": "now()",
+    "sqlite": "strftime('%Y-%m-%dT%H:%M:%f000+00:00', 'now')",
+}
 
 outbox = Table(
     "outbox", metadata,

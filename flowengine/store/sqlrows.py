@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, null, or_, select, update
+from sqlalchemy import Engine, bindparam, literal_column, null, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..definition.yaml_loader import YamlError, load_yaml
@@ -18,7 +18,7 @@ from ..engine.case import Case
 from ..engine.events import Event, canonical, event_from_dict
 from .base import OutboxRow
 from .connect import Prepared, same
-from .schema import cases, definitions, events, outbox
+from .schema import RECORDED_AT, cases, definitions, events, outbox
 
 CASE_COLUMNS = [c for c in cases.c if c.name not in ("claimed_until",)]
 OUTBOX_COLUMNS = [c for c in outbox.c if c.name != "due_at"]
@@ -30,7 +30,9 @@ CHANGING = ("state", "data", "deadlines", "seq", "last_hash", "overdue", "late",
 COMPARED = CHANGING[:-1]  # with the row last seen: claimed_until is always set (a release)
 CASE_NAMES = tuple(c.name for c in CASE_COLUMNS)
 CASE_INSTANTS = ("created_at", "updated_at", "next_timer_at")
-EVENT_NAMES = tuple(c.name for c in events.c if c.name != "id")
+# the columns an event's INSERT binds: not the id, nor those the database fills
+# (`recorded_at`, from its own clock) or the sequencer gives later (`log_index`)
+EVENT_NAMES = tuple(c.name for c in events.c if c.name not in ("id", "recorded_at", "log_index"))
 LOAD_CHUNK = 100  # cases read per SELECT by `load_cases` (a short chunk repeats its last id)
 SEEN_MAX = 4096  # rows remembered to SET only what changed (one fire: load, then append)
 
@@ -53,7 +55,9 @@ class Statements:
                                engine)
         self.load_case = Prepared(
             select(*CASE_COLUMNS).where(cases.c.id == bindparam("k_id")), engine)
-        self.insert_event = Prepared(events.insert(), engine, list(EVENT_NAMES))
+        clock: Any = literal_column(RECORDED_AT[engine.dialect.name])
+        self.insert_event = Prepared(events.insert().values(recorded_at=clock), engine,
+                                     list(EVENT_NAMES))
         self.load_key = (lambda k: (k,)) if self.load_case.names else (lambda k: {"k_id": k})
         self.load_cases = Prepared(
             select(*CASE_COLUMNS).where(cases.c.id.in_(

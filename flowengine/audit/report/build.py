@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from ...engine.case import Case
 from ...engine.registry import Registry
 from ...store.base import Store
+from ..recorded import DEFAULT_TOLERANCE, backdated_events
 from ..replay import PinnedDefinitions
 from .dimensions import Tally, UnknownDimension, available, dimensions
 from .kpis import ProcessFigures
@@ -27,6 +29,7 @@ class Report:
     lang: str = "zh"
     processes: dict[str, ProcessFigures] = field(default_factory=dict)
     tallies: dict[str, Tally] = field(default_factory=dict)
+    process_of: dict[str, str] = field(default_factory=dict)  # selected case id -> process
 
     @property
     def cases(self) -> int:
@@ -66,6 +69,7 @@ def build_report(cases: Iterable[Case], definitions: PinnedDefinitions,
             if dims is not None:
                 report.tallies[process.id] = Tally(dims)
         figures.add(case)
+        report.process_of[case.id] = process.id
         tally = report.tallies.get(process.id)
         if tally is not None:
             tally.add(case, day)
@@ -85,13 +89,30 @@ def _unknown(by: Sequence[str], report: Report) -> str:
 def report(store: Store, registry: Registry | None = None, *, process_id: str | None = None,
            start: date | None = None, end: date | None = None,
            on_time_deadlines: Iterable[str] = (), as_of: datetime | None = None,
-           by: Sequence[str] = (), lang: str = "zh") -> Report:
+           by: Sequence[str] = (), lang: str = "zh",
+           tolerance: timedelta = DEFAULT_TOLERANCE) -> Report:
     """KPIs (and `by` tables) over the cases of `store` received between `start` and
-    `end`, as they stood at `as_of` (default: as stored now)."""
+    `end`, as they stood at `as_of` (default: as stored now); backdated events counted
+    with `tolerance`."""
     definitions = PinnedDefinitions(store, registry)
     cases = source_cases(store, definitions, process_id, as_of)
-    return build_report(cases, definitions, start, end, on_time_deadlines, as_of=as_of,
-                        by=by, lang=lang)
+    rep = build_report(cases, definitions, start, end, on_time_deadlines, as_of=as_of,
+                       by=by, lang=lang)
+    count_backdated(rep, store, tolerance)
+    return rep
+
+
+def count_backdated(rep: Report, store: Store, tolerance: timedelta) -> None:
+    """Count the backdated events (recorded.py) of the selected cases, by process; with
+    `as_of`, only events claimed at or before it (those the figures were folded from)."""
+    per_case: Counter[str] = Counter()
+    for b in backdated_events(store, tolerance, rep.process_of):
+        if rep.as_of is None or b.at <= rep.as_of:
+            per_case[b.case_id] += 1
+    for case_id, n in per_case.items():
+        counts = rep.processes[rep.process_of[case_id]].counts
+        counts["backdated_cases"] += 1
+        counts["backdated_events"] += n
 
 
 __all__ = ["LANGS", "Report", "build_report", "report"]

@@ -24,9 +24,11 @@ _WORDS = {
     "filed": ("立案", "filed"), "closed": ("结案", "closed"),
     "overdue": ("超期未办结", "overdue now"), "extended_cases": ("延期件", "extended cases"),
     "extensions": ("延期次数", "extensions"),
+    "backdated_cases": ("倒签件", "backdated cases"),
+    "backdated_events": ("倒签事件", "backdated events"),
 }
 COUNT_ROWS = ("cases", "first_time", "duplicates", "accepted", "filed", "closed", "overdue",
-              "extended_cases", "extensions")
+              "extended_cases", "extensions", "backdated_cases", "backdated_events")
 
 
 def word(key: str, lang: str) -> str:

@@ -202,6 +202,7 @@ class ProcessFigures:
             "rates": {k: r.as_dict() for k, r in self.rates().items()},
             "overdue_now": c["overdue"],
             "extensions": {"cases": c["extended_cases"], "total": c["extensions"]},
+            "backdated": {"cases": c["backdated_cases"], "events": c["backdated_events"]},
             "deadlines": {k: deadline_doc(k, v) for k, v in sorted(self.deadlines.items())},
         }
         if "filed" in self.process.fields:

@@ -1,0 +1,252 @@
+"""Signed checkpoints of the transparency log (log.py): take one, check the store against
+one, prove one event's inclusion under one.
+
+A checkpoint says "the log had `size` entries whose Merkle root was `root` at `time`",
+signed with Ed25519 (`cryptography`). An auditor files it or sends it to the supervising
+authority; later, `audit verify --checkpoint` recomputes the root of the first `size`
+entries of the current log: equal roots prove the log only grew since. When they differ,
+the case heads the checkpoint carries (each case's last entry then) and the log's own
+shape (gaps, a case's events out of order) name the first missing or changed index and its
+case. The text format is in docs/audit.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from sqlalchemy import literal_column, select
+
+from ..errors import IntegrityError
+from ..store.schema import RECORDED_AT
+from .log import Leaf, leaves, sequence
+from .merkle import inclusion_proof, root_of
+
+MAGIC = "flowengine-checkpoint/1"
+Head = tuple[str, int, int, str]  # case id, seq, log index, hash
+
+
+class CheckpointError(IntegrityError):
+    """A checkpoint file that cannot be read, or whose signature does not hold (exit 1)."""
+
+
+@dataclass
+class Checkpoint:
+    size: int
+    root: str
+    time: str
+    heads: list[Head] = field(default_factory=list)
+    key: str = "none"  # SHA-256 of the raw Ed25519 public key, hex
+    signature: str = "none"  # base64
+
+    def heads_text(self) -> str:
+        return "".join(f"{c} {s} {i} {h}\n" for c, s, i, h in self.heads)
+
+    def signed_text(self) -> str:
+        heads = hashlib.sha256(self.heads_text().encode()).hexdigest()
+        return (f"{MAGIC}\nsize {self.size}\nroot {self.root}\ntime {self.time}\n"
+                f"heads {heads}\n")
+
+    def text(self) -> str:
+        return (f"{self.signed_text()}key {self.key}\nsig {self.signature}\n\n"
+                f"{self.heads_text()}")
+
+
+def key_id(public: Ed25519PublicKey) -> str:
+    return hashlib.sha256(public.public_bytes(Encoding.Raw, PublicFormat.Raw)).hexdigest()
+
+
+def take(store: Any, key: Ed25519PrivateKey | None) -> Checkpoint:
+    """Sequence the new events, then the checkpoint of the whole log (signed with `key`)."""
+    size = sequence(store)
+    heads: dict[str, Head] = {}
+
+    def hashes() -> Any:
+        for leaf in leaves(store, size):
+            if isinstance(leaf, str):
+                raise CheckpointError(f"cannot take a checkpoint: {leaf}; run 'flowengine "
+                                      "audit verify' first")
+            heads[leaf.case_id] = (leaf.case_id, leaf.seq, leaf.index, leaf.hash)
+            yield leaf.leaf_hash()
+
+    count, root = root_of(hashes())
+    if count != size:
+        raise CheckpointError(f"cannot take a checkpoint: the log has {count} readable "
+                              f"entries below index {size}")
+    cp = Checkpoint(size, root.hex(), _database_time(store), sorted(heads.values()))
+    if key is not None:
+        cp.key = key_id(key.public_key())
+        cp.signature = base64.b64encode(key.sign(cp.signed_text().encode())).decode()
+    return cp
+
+
+def _database_time(store: Any) -> str:
+    """The database's clock (the engine reads none of its own)."""
+    engine = store.engine
+    with engine.connect() as conn:
+        value = conn.execute(select(literal_column(RECORDED_AT[engine.dialect.name]))).scalar()
+    when = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return str(when.astimezone(UTC).isoformat(timespec="microseconds"))
+
+
+def parse(text: str, where: str) -> Checkpoint:
+    """A checkpoint file's text; `CheckpointError` naming the file and line otherwise."""
+    lines = text.split("\n")
+    names = ("size", "root", "time", "heads", "key", "sig")
+    if not lines or lines[0] != MAGIC:
+        raise CheckpointError(f"{where}: line 1: not a flowengine checkpoint (it starts "
+                              f"with {MAGIC!r})")
+    values: dict[str, str] = {}
+    for n, name in enumerate(names, start=2):
+        line = lines[n - 1] if n - 1 < len(lines) else ""
+        found, _, value = line.partition(" ")
+        if found != name or not value:
+            raise CheckpointError(f"{where}: line {n}: expected '{name} …', found {line!r}")
+        values[name] = value
+    heads: list[Head] = []
+    for n, line in enumerate(lines[8:], start=9):
+        if not line:
+            continue
+        parts = line.split(" ")
+        if len(parts) != 4 or not parts[1].isdigit() or not parts[2].isdigit():
+            raise CheckpointError(f"{where}: line {n}: not a case head "
+                                  f"'<case> <seq> <index> <hash>': {line!r}")
+        heads.append((parts[0], int(parts[1]), int(parts[2]), parts[3]))
+    if not values["size"].isdigit():
+        raise CheckpointError(f"{where}: line 2: the size {values['size']!r} is not a number")
+    cp = Checkpoint(int(values["size"]), values["root"], values["time"], heads,
+                    values["key"], values["sig"])
+    if cp.signed_text().split("\n")[4] != f"heads {values['heads']}":
+        raise CheckpointError(f"{where}: line 5: the case heads below do not match their "
+                              "digest (the file was edited)")
+    return cp
+
+
+def check_signature(cp: Checkpoint, public: Ed25519PublicKey, where: str) -> None:
+    """Refuse a checkpoint not signed by `public`."""
+    if cp.key != key_id(public):
+        raise CheckpointError(f"{where}: signed with another key ({cp.key[:16]}…), not the "
+                              f"given public key ({key_id(public)[:16]}…)")
+    try:
+        public.verify(base64.b64decode(cp.signature, validate=True), cp.signed_text().encode())
+    except (InvalidSignature, ValueError):
+        raise CheckpointError(f"{where}: the signature does not hold: the checkpoint was "
+                              "changed or not signed by this key") from None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Where the current log stops being an extension of the checkpoint."""
+
+    index: int
+    case_id: str | None
+    why: str
+
+    def __str__(self) -> str:
+        case = f"case {self.case_id}: " if self.case_id else ""
+        return f"log index {self.index}: {case}{self.why}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "case": self.case_id, "why": self.why}
+
+
+def check(store: Any, cp: Checkpoint) -> list[Finding]:
+    """[] when the first `cp.size` entries of the log have `cp.root`; else the findings,
+    first index first (read-only: the log is not sequenced here)."""
+    found: list[Finding] = []
+    at: dict[int, Leaf] = {}
+    per_case: Counter[str] = Counter()
+    last_seq: dict[str, int] = {}
+    expected = 0
+
+    def hashes() -> Any:
+        nonlocal expected
+        for leaf in leaves(store, cp.size):
+            if isinstance(leaf, str):
+                found.append(Finding(expected, None, leaf))
+                continue
+            if leaf.index > expected:
+                found.append(Finding(expected, None, f"log entries {expected}–"
+                                     f"{leaf.index - 1} are missing"))
+            expected = leaf.index + 1
+            if leaf.seq <= last_seq.get(leaf.case_id, 0):
+                found.append(Finding(leaf.index, leaf.case_id, f"event {leaf.seq} comes after "
+                                     f"event {last_seq[leaf.case_id]} in the log "
+                                     "(entries reordered)"))
+            last_seq[leaf.case_id] = leaf.seq
+            per_case[leaf.case_id] += 1
+            at[leaf.index] = leaf
+            yield leaf.leaf_hash()
+
+    count, root = root_of(hashes())
+    if count == cp.size and root.hex() == cp.root and not found:
+        return []
+    if expected < cp.size:
+        found.append(Finding(expected, None, f"log entries {expected}–{cp.size - 1} are "
+                             f"missing (the log has {count} of the checkpoint's {cp.size})"))
+    found += _heads(cp, at, per_case)
+    _attribute(found, cp, per_case)
+    if not found:
+        found.append(Finding(0, None, "the log's first entries do not have the checkpoint's "
+                             "root: an entry (e.g. a recorded time) was changed"))
+    return sorted(found, key=lambda f: (f.index, f.case_id is None))
+
+
+def _heads(cp: Checkpoint, at: dict[int, Leaf], per_case: Counter[str]) -> list[Finding]:
+    out = []
+    for case_id, seq, index, hash_ in cp.heads:
+        leaf = at.get(index)
+        if leaf is None:
+            continue  # a gap: reported, and attributed below
+        if (leaf.case_id, leaf.seq, leaf.hash) != (case_id, seq, hash_):
+            out.append(Finding(index, case_id, f"event {seq} (the case's last at the "
+                               "checkpoint) is not what was checkpointed: the history was "
+                               "changed at or before it"))
+        elif per_case[case_id] != seq:
+            out.append(Finding(index, case_id, f"the log holds {per_case[case_id]} of the "
+                               f"case's {seq} checkpointed events"))
+    return out
+
+
+def _attribute(found: list[Finding], cp: Checkpoint, per_case: Counter[str]) -> None:
+    """Name the case of each gap: the cases that lost entries since the checkpoint."""
+    lost = [(c, s - per_case[c]) for c, s, _, _ in cp.heads if per_case[c] < s]
+    if not lost:
+        return
+    names = ", ".join(f"case {c} ({n} event(s) gone)" for c, n in lost)
+    for i, f in enumerate(found):
+        if f.case_id is None and "missing" in f.why:
+            case = lost[0][0] if len(lost) == 1 else None
+            found[i] = Finding(f.index, case, f"{f.why}; lost since the checkpoint: {names}")
+
+
+def prove(store: Any, cp: Checkpoint, case_id: str, seq: int) -> dict[str, Any]:
+    """The inclusion proof of one event under the checkpoint (RFC 9162 §2.1.3)."""
+    hashes: list[bytes] = []
+    target: Leaf | None = None
+    for leaf in leaves(store, cp.size):
+        if isinstance(leaf, str):
+            raise CheckpointError(f"cannot prove: {leaf}")
+        if leaf.case_id == case_id and leaf.seq == seq:
+            target = leaf
+        hashes.append(leaf.leaf_hash())
+    if target is None:
+        raise CheckpointError(f"case {case_id}: event {seq} is not in the log's first "
+                              f"{cp.size} entries (taken after the checkpoint, or missing)")
+    if len(hashes) != cp.size or root_of(hashes)[1].hex() != cp.root:
+        raise CheckpointError("the log no longer has the checkpoint's root: run 'flowengine "
+                              "audit verify --checkpoint' to see where it changed")
+    return {"size": cp.size, "root": cp.root, "index": target.index,
+            "leaf": target.data().decode(), "leaf_hash": target.leaf_hash().hex(),
+            "proof": [p.hex() for p in inclusion_proof(target.index, hashes)]}
+
+
+__all__ = ["Checkpoint", "CheckpointError", "Finding", "check", "check_signature", "key_id",
+           "parse", "prove", "take"]

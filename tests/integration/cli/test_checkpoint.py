@@ -1,0 +1,213 @@
+"""Signed checkpoints of the store-wide log: each tamper below, done with plain SQL after a
+checkpoint (and invisible to the per-case chains where the forger recomputed hashes and
+projection), is caught by `audit verify --checkpoint` naming the log index and the case;
+a checkpoint signed with another key is refused; `audit prove` gives an inclusion proof
+that a script using only the standard library accepts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import Cli
+from .tamper_support import build_cases
+
+CHECK = r'''
+import hashlib, json, sys
+doc = json.load(sys.stdin)
+node = lambda l, r: hashlib.sha256(b"\x01" + l + r).digest()
+leaf = hashlib.sha256(b"\x00" + doc["leaf"].encode()).digest()
+assert leaf.hex() == doc["leaf_hash"]
+fn, sn, r = doc["index"], doc["size"] - 1, leaf
+for p in map(bytes.fromhex, doc["proof"]):
+    assert sn > 0
+    if fn & 1 or fn == sn:
+        r = node(p, r)
+        while fn & 1 == 0 and fn != 0:
+            fn >>= 1; sn >>= 1
+    else:
+        r = node(r, p)
+    fn >>= 1; sn >>= 1
+print("included" if sn == 0 and r.hex() == doc["root"] else "NOT included")
+'''
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    path = tmp_path_factory.mktemp("pristine") / "cases.db"
+    return path, build_cases(f"sqlite:///{path}", ("甲", "乙", "丙"))
+
+
+@pytest.fixture
+def signed(pristine: tuple[Path, list[str]], cli: Cli) -> tuple[Cli, list[str], Path, Path]:
+    """A copy with a checkpoint over its 24 events, signed with a fresh key."""
+    shutil.copy(pristine[0], cli.db)
+    key = cli.folder / "auditor.key"
+    assert cli("audit", "keygen", str(key)).code == 0
+    cp = cli.folder / "cp.txt"
+    r = cli("audit", "checkpoint", "--key", str(key), "-o", str(cp))
+    assert r.code == 0, r
+    return cli, pristine[1], cp, Path(f"{key}.pub")
+
+
+def _sql(db: Path, *statements: str, args: tuple[object, ...] = ()) -> None:
+    con = sqlite3.connect(db)
+    with con:
+        for s in statements:
+            assert con.execute(s, args).rowcount >= 1, s
+    con.close()
+
+
+def _index(db: Path, case_id: str, seq: int) -> int:
+    con = sqlite3.connect(db)
+    (index,) = con.execute("SELECT log_index FROM events WHERE case_id = ? AND seq = ?",
+                           (case_id, seq)).fetchone()
+    con.close()
+    return int(index)
+
+
+def _findings(cli: Cli, cp: Path, pub: Path) -> list[tuple[int, str | None]]:
+    r = cli("audit", "verify", "--checkpoint", str(cp), "--pubkey", str(pub), "--json")
+    assert r.code == 1, r
+    doc = r.json()["checkpoint"]
+    assert doc["extended"] is False
+    text = cli("audit", "verify", "--checkpoint", str(cp), "--pubkey", str(pub))
+    assert "the log is not an extension of the checkpoint; first at log index" in text.stderr
+    return [(f["index"], f["case"]) for f in doc["findings"]]
+
+
+def test_the_checkpoint_format_and_an_untouched_log(
+        signed: tuple[Cli, list[str], Path, Path]) -> None:
+    cli, ids, cp, pub = signed
+    lines = cp.read_text().splitlines()
+    assert lines[0] == "flowengine-checkpoint/1" and lines[1] == "size 24"
+    assert [line.split()[0] for line in lines[1:7]] == ["size", "root", "time", "heads", "key",
+                                                        "sig"]
+    assert sorted(line.split()[0] for line in lines[8:]) == sorted(ids)  # one head per case
+    r = cli("audit", "verify", "--checkpoint", str(cp), "--pubkey", str(pub))
+    assert r.code == 0, r
+    assert "the log is an append-only extension of it" in r.stdout
+    # events appended after the checkpoint do not break it
+    cli.start()
+    assert cli("audit", "verify", "--checkpoint", str(cp), "--pubkey", str(pub)).code == 0
+    again = cli.folder / "cp2.txt"
+    assert cli("audit", "checkpoint", "-o", str(again)).code == 0
+    assert again.read_text().splitlines()[1] == "size 25"
+
+
+def test_deleted_case(signed: tuple[Cli, list[str], Path, Path]) -> None:
+    cli, ids, cp, pub = signed
+    first = _index(cli.db, ids[1], 1)
+    con = sqlite3.connect(cli.db)
+    with con:  # every trace of the case: outbox (if any), events, record
+        for table, column in (("outbox", "case_id"), ("events", "case_id"), ("cases", "id")):
+            con.execute(f"DELETE FROM {table} WHERE {column} = ?", (ids[1],))
+    con.close()
+    assert cli("audit", "verify").code == 0  # the chains alone cannot see it
+    assert _findings(cli, cp, pub)[0] == (first, ids[1])
+
+
+def test_truncated_case_with_its_projection_rolled_back(
+        signed: tuple[Cli, list[str], Path, Path]) -> None:
+    cli, ids, cp, pub = signed
+    seventh = _index(cli.db, ids[2], 7)
+    con = sqlite3.connect(cli.db)
+    (h6,) = con.execute("SELECT hash FROM events WHERE case_id = ? AND seq = 6",
+                        (ids[2],)).fetchone()
+    con.close()
+    _sql(cli.db, "DELETE FROM events WHERE case_id = ? AND seq > 6", args=(ids[2],))
+    _sql(cli.db, "UPDATE cases SET seq = 6, last_hash = ? WHERE id = ?", args=(h6, ids[2]))
+    assert _findings(cli, cp, pub)[0] == (seventh, ids[2])
+
+
+def test_case_rewritten_with_recomputed_hashes_and_projection(
+        signed: tuple[Cli, list[str], Path, Path]) -> None:
+    """The forger rebuilds case 0 through the API with other data: valid chain, valid
+    projection, same number of events; only the checkpoint knows."""
+    cli, ids, cp, pub = signed
+    con = sqlite3.connect(cli.db)
+    rows = con.execute("SELECT seq, body FROM events WHERE case_id = ? ORDER BY seq",
+                       (ids[0],)).fetchall()
+    prev = "0" * 64
+    with con:
+        for seq, body in rows:
+            doc = json.loads(body)
+            doc["prev_hash"] = prev
+            if seq == 4:
+                doc["data"]["department"] = "公安局"
+            text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            prev = hashlib.sha256(text.encode()).hexdigest()
+            con.execute("UPDATE events SET body = ?, hash = ?, prev_hash = ? "
+                        "WHERE case_id = ? AND seq = ?", (text, prev, doc["prev_hash"],
+                                                          ids[0], seq))
+        (data,) = con.execute("SELECT data FROM cases WHERE id = ?", (ids[0],)).fetchone()
+        con.execute("UPDATE cases SET last_hash = ?, data = ? WHERE id = ?",
+                    (prev, data.replace("城管局", "公安局"), ids[0]))
+    con.close()
+    assert cli("audit", "verify").code == 0  # chain and projection are consistent
+    assert (_index(cli.db, ids[0], 8), ids[0]) in _findings(cli, cp, pub)
+
+
+def test_edited_definition_after_a_checkpoint(signed: tuple[Cli, list[str], Path, Path]) -> None:
+    cli, ids, cp, pub = signed
+    _sql(cli.db, "UPDATE definitions SET text = replace(text, 'length: 60 days', "
+         "'length: 90 days') WHERE digest IN (SELECT digest FROM cases)")
+    r = cli("audit", "verify", "--checkpoint", str(cp), "--pubkey", str(pub), "--json")
+    assert r.code == 1 and r.json()["broken_definitions"]
+    assert r.json()["checkpoint"]["extended"] is True  # the log itself did not change
+
+
+def test_deleted_and_reordered_log_entries(signed: tuple[Cli, list[str], Path, Path]) -> None:
+    cli, ids, cp, pub = signed
+    third, fourth = _index(cli.db, ids[1], 3), _index(cli.db, ids[1], 4)
+    _sql(cli.db, "UPDATE events SET log_index = -1 WHERE case_id = ? AND seq = 3",
+         args=(ids[1],))
+    _sql(cli.db, f"UPDATE events SET log_index = {third} WHERE case_id = ? AND seq = 4",
+         args=(ids[1],))
+    _sql(cli.db, f"UPDATE events SET log_index = {fourth} WHERE case_id = ? AND seq = 3",
+         args=(ids[1],))
+    assert _findings(cli, cp, pub)[0] == (fourth, ids[1])
+    _sql(cli.db, "UPDATE events SET log_index = NULL WHERE case_id = ? AND seq = 5",
+         args=(ids[1],))  # the entry taken out of the log
+    assert _findings(cli, cp, pub)[0][0] == fourth
+
+
+def test_a_checkpoint_signed_with_another_key_or_edited_is_refused(
+        signed: tuple[Cli, list[str], Path, Path]) -> None:
+    cli, ids, cp, pub = signed
+    other = cli.folder / "other.key"
+    assert cli("audit", "keygen", str(other)).code == 0
+    r = cli("audit", "verify", "--checkpoint", str(cp), "--pubkey", f"{other}.pub")
+    assert r.code == 1 and "signed with another key" in r.stderr and "Traceback" not in r.stderr
+    forged = cli.folder / "forged.txt"
+    text = cp.read_text()
+    forged.write_text(text.replace("size 24", "size 23"))
+    r = cli("audit", "verify", "--checkpoint", str(forged), "--pubkey", str(pub))
+    assert r.code == 1 and "the signature does not hold" in r.stderr
+    forged.write_text("hello\n")
+    r = cli("audit", "verify", "--checkpoint", str(forged))
+    assert r.code == 1 and f"{forged}: line 1: not a flowengine checkpoint" in r.stderr
+
+
+def test_inclusion_proof_checked_with_the_standard_library_alone(
+        signed: tuple[Cli, list[str], Path, Path]) -> None:
+    cli, ids, cp, pub = signed
+    r = cli("audit", "prove", ids[2], "5", "--checkpoint", str(cp), "--pubkey", str(pub))
+    assert r.code == 0, r
+    doc = json.loads(r.stdout)
+    assert doc["index"] == _index(cli.db, ids[2], 5) and doc["leaf"].startswith(f"{ids[2]}\n5\n")
+    run = subprocess.run([sys.executable, "-I", "-c", CHECK], input=r.stdout, text=True,
+                         capture_output=True, check=True)
+    assert run.stdout.strip() == "included"
+    doc["leaf"] = doc["leaf"].replace("\n5\n", "\n6\n")
+    doc["leaf_hash"] = hashlib.sha256(b"\x00" + doc["leaf"].encode()).hexdigest()
+    run = subprocess.run([sys.executable, "-I", "-c", CHECK], input=json.dumps(doc), text=True,
+                         capture_output=True, check=True)
+    assert run.stdout.strip() == "NOT included"
