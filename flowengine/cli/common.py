@@ -2,7 +2,7 @@
 `Engine` from them.
 
 Why one place: every command must read `--db`, `--processes` and `--plugin` the same way
-(with the same environment variables and defaults, spec/cli.md), parse `--at` the same way
+(with the same environment variables and defaults, docs/cli.md), parse `--at` the same way
 (no offset = Asia/Shanghai) and turn `--data`/`--set` into one mapping. Problems with an
 option are click usage errors (exit 2), never tracebacks.
 """

@@ -1,7 +1,7 @@
 """`flowengine tick|worker|replay|audit verify|export`: running timers, and the auditor's
 commands (`report` is in report_cmd.py).
 
-Exit codes (spec/cli.md): `replay` and `audit verify` exit 1 when the history does not
+Exit codes (docs/cli.md): `replay` and `audit verify` exit 1 when the history does not
 verify (tampered chain, projection that differs from the replay) and name the case and the
 event; unknown cases and bad options exit 2. The audit commands load no process folders:
 they use only the definition versions pinned in the database, and write nothing.
