@@ -117,7 +117,7 @@ class CalendarFileError(FlowengineError):
 
 
 class ProcessNotFound(FlowengineError):
-    def __init__(self, process_id: str, known: Iterable[str] = ()):
+    def __init__(self, process_id: str, known: Iterable[str] = (), broken: Iterable[str] = ()):
         self.process_id = process_id
         known = list(known)
         hint = did_you_mean(process_id, known)
@@ -126,6 +126,9 @@ class ProcessNotFound(FlowengineError):
             msg += f"; {hint}"
         elif known:
             msg += f"; known: {', '.join(sorted(known))}"
+        broken = list(broken)
+        if broken:
+            msg += f"; not loaded because of errors: {', '.join(broken)}"
         super().__init__(msg)
 
 

@@ -2,7 +2,8 @@
 package (2004–2026 in its 1.11 release), provisional years after it.
 
 We read the package's data (its `holidays` and `workdays` tables) once and answer from
-our own arrays (`TableCalendar`), for three reasons (domain.md §6): its functions validate
+our own arrays (`TableCalendar`), for three reasons (found checking chinese-calendar
+1.11): its functions validate
 every call by scanning its tables, so a day-by-day loop over them is slow; its
 `find_workday` reads today's date and is off by one from a rest day, so it is never
 called here; and wrapping it lets calendar files add local days and later years without

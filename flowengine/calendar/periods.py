@@ -1,11 +1,12 @@
 """Statutory period arithmetic: when "N days" or "N working days" from a date runs out.
 
-The rules are domain.md Part A (民法典 arts. 200–204, 民事诉讼法 art. 85, by analogy):
+The rules are the Civil Code's (民法典 arts. 200–204, 民事诉讼法 art. 85, by analogy):
 
 - N days from X: X is not counted; the nominal last day is X + N; if that is a rest day
   and roll-forward is on (the default), the period ends on the next working day.
 - N working days from X: the N-th working day strictly after X.
-- A start on a rest day counts from that actual date (option (a) of domain.md §4.6).
+- A start on a rest day counts from that actual date (option (a): the start date itself,
+  not the next working day).
 - An extension is added by the caller to `amount`, in the same unit, so it extends the
   nominal last day and the roll applies after it.
 - A pause (A, B) removes the days A <= d < B that the period counts (calendar days for a

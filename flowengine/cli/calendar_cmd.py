@@ -34,6 +34,7 @@ from ..definition.model import Duration
 from ..errors import CalendarYearMissing
 from . import cli
 from .common import INSTANT, EngineSpec, engine_options, open_engine
+from .terminal import progress
 
 
 def _date(ctx: click.Context, param: click.Parameter, value: str) -> date:
@@ -182,7 +183,8 @@ def reconcile_cmd(now: datetime | None, spec: EngineSpec, as_json: bool) -> None
     """Recount every open deadline counted over a provisional calendar year whose official
     data is now loaded; one event per changed case (tick does the same first)."""
     engine = open_engine(spec)
-    events = engine.reconcile(now)
+    with progress("calendar reconcile", as_json=as_json):
+        events = engine.reconcile(now)
     lines = [f"{e.case_id}: " + "; ".join(describe_effect(x) for x in e.effects) for e in events]
     lines.append(f"{len(events)} case(s) recounted")
     doc = {"recounted": [{"case": e.case_id, "seq": e.seq,

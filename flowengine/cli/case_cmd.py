@@ -102,7 +102,9 @@ def start_cmd(process_id: str, data: Mapping[str, Any], at: datetime | None,
         case = engine.start(process_id, data, actor=actor, at=at)
     except TriggerRejected as exc:
         _rejected(exc, as_json, new_case=True)
-    emit(as_json, case_doc(case), [case.id] + _duplicate_lines(case))
+    emit(as_json, case_doc(case), [case.id])
+    for line in _duplicate_lines(case):  # stderr: `id=$(flowengine case start …)` stays the id
+        click.echo(line, err=True)
 
 
 def _duplicate_lines(case: Case) -> list[str]:

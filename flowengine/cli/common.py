@@ -2,7 +2,7 @@
 `Engine` from them.
 
 Why one place: every command must read `--db`, `--processes` and `--plugin` the same way
-(with the same environment variables and defaults, spec/cli.md), parse `--at` the same way
+(with the same environment variables and defaults, docs/cli.md), parse `--at` the same way
 (no offset = Asia/Shanghai) and turn `--data`/`--set` into one mapping. Problems with an
 option are click usage errors (exit 2), never tracebacks.
 """
@@ -273,7 +273,19 @@ def open_engine(spec: EngineSpec, *, load_processes: bool = True) -> Engine:
     plugins = [resolve_plugin(ref) for ref in spec.plugins]
     folders = process_folders(spec) if load_processes else []
     store = open_store(spec.db, spec.access, spec.immutable)
-    return Engine(store=store, processes=folders, plugins=plugins)
+    engine = Engine(store=store, processes=folders, plugins=plugins)
+    report_broken(engine)
+    return engine
+
+
+def report_broken(engine: Engine) -> None:
+    """Name, once on stderr, each process file of a folder that could not be loaded; the
+    folder's other processes work (a command that needs the broken one says so too)."""
+    for path, exc in engine.registry.broken.items():
+        click.echo(f"warning: {path} was not loaded (the other process files were):", err=True)
+        for problem in exc.problems:
+            if problem.severity == "error":
+                click.echo(f"  {problem}", err=True)
 
 
 def emit(as_json: bool, doc: Any, lines: Sequence[str]) -> None:
@@ -288,4 +300,4 @@ def emit(as_json: bool, doc: Any, lines: Sequence[str]) -> None:
 __all__ = ["DEFAULT_DB", "Access", "EngineSpec", "INSTANT", "ParsedType", "actor_options",
            "at_option", "creating_engine_options", "data_options", "emit", "engine_options",
            "immutable_option", "json_option", "merge_data", "open_engine", "open_store",
-           "reading_engine_options", "resolve_plugin"]
+           "reading_engine_options", "report_broken", "resolve_plugin"]

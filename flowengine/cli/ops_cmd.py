@@ -1,7 +1,7 @@
 """`flowengine tick|worker|replay|audit verify|export`: running timers, and the auditor's
 commands (`report` is in report_cmd.py).
 
-Exit codes (spec/cli.md): `replay` and `audit verify` exit 1 when the history does not
+Exit codes (docs/cli.md): `replay` and `audit verify` exit 1 when the history does not
 verify (tampered chain, projection that differs from the replay) and name the case and the
 event; unknown cases and bad options exit 2. The audit commands load no process folders:
 they use only the definition versions pinned in the database, and write nothing.
@@ -27,7 +27,9 @@ from ..audit.replay import Replayer, ReplayResult
 from ..audit.rows import readable_history
 from ..audit.timeline import deadlines_summary, entry
 from ..audit.verify import CaseProblem, verify_store
+from ..engine.engine import Engine
 from ..engine.events import Event
+from ..engine.failures import TickFailure
 from ..plugins.outbox import DeliveryReport
 from . import cli
 from .common import (
@@ -40,6 +42,7 @@ from .common import (
     reading_engine_options,
 )
 from .recorded_opts import tolerance_option
+from .terminal import progress
 
 
 def _fired_lines(events: list[Event]) -> list[str]:
@@ -50,20 +53,41 @@ def _fired_doc(events: list[Event]) -> list[dict[str, Any]]:
     return [{"case": e.case_id, **entry(e).as_dict()} for e in events]
 
 
+def quiet_option(func: Any) -> Any:
+    return click.option("--quiet", "-q", is_flag=True,
+                        help="Print only the summary, not one line per event.")(func)
+
+
 @cli.command("tick")
 @click.option("--now", "now", type=INSTANT, default=None,
               help="Fire what is due at this time (default: now).")
+@quiet_option
 @creating_engine_options
 @json_option
-def tick_cmd(now: datetime | None, spec: EngineSpec, as_json: bool) -> None:
+def tick_cmd(now: datetime | None, quiet: bool, spec: EngineSpec, as_json: bool) -> None:
     """Fire every timer that is due, then deliver the notifications that are due; a second
     tick at the same time does nothing."""
     engine = open_engine(spec)
-    fired = engine.tick(now)
+    with progress("tick: due cases", as_json=as_json) as advance:
+        fired = engine.tick(now, progress=advance)
     sent = engine.plugins.deliver_due(now)
-    lines = _fired_lines(fired) + [f"{len(fired)} timer event(s)", _delivery_line(sent)]
+    failed = _tell_failures(engine)
+    lines = ([] if quiet else _fired_lines(fired)) + [f"{len(fired)} timer event(s)",
+                                                      _delivery_line(sent)]
     emit(as_json, {"now": now.isoformat() if now else None, "fired": _fired_doc(fired),
-                   "delivery": sent.as_dict()}, lines)
+                   "delivery": sent.as_dict(), "failed": [f.as_dict() for f in failed]}, lines)
+
+
+def _tell_failures(engine: Engine, told: set[tuple[str, int]] | None = None) -> list[TickFailure]:
+    """Name on stderr each case whose timers failed in this tick (the others went on);
+    `told` keeps a worker from repeating a failure it has already reported."""
+    failed = list(engine.failures.failures.values())
+    for f in failed:
+        if told is None or (f.case_id, f.attempts) not in told:
+            click.echo(f"warning: case {f.line()}", err=True)
+        if told is not None:
+            told.add((f.case_id, f.attempts))
+    return failed
 
 
 def _delivery_line(sent: DeliveryReport) -> str:
@@ -98,20 +122,24 @@ def _stop_on_signals(flag: _StopFlag) -> Iterator[None]:
               help="Stop after this many ticks (for tests and cron-like use).")
 @creating_engine_options
 @json_option
-def worker_cmd(interval: float, max_ticks: int | None, spec: EngineSpec, as_json: bool) -> None:
+@quiet_option
+def worker_cmd(interval: float, max_ticks: int | None, quiet: bool, spec: EngineSpec,
+               as_json: bool) -> None:
     """Run `tick` (timers, then notification delivery) in a loop until SIGTERM/SIGINT
     (or --max-ticks)."""
     engine = open_engine(spec)
     flag = _StopFlag()
     ticks, fired = 0, 0
+    told: set[tuple[str, int]] = set()
     with _stop_on_signals(flag):
-        if not as_json:
+        if not as_json and not quiet:
             click.echo(f"worker started: a tick every {interval:g} s until SIGTERM/SIGINT")
         while not flag.event.is_set():
             events = engine.tick()
             sent = engine.plugins.deliver_due()
+            _tell_failures(engine, told)
             ticks, fired = ticks + 1, fired + len(events)
-            if not as_json:
+            if not as_json and not quiet:
                 for line in _fired_lines(events):
                     click.echo(line)
                 if sent.delivered or sent.retrying or sent.dead:
@@ -191,7 +219,8 @@ def verify_cmd(strict: bool, checkpoint_file: str | None, pubkey: str | None, sp
         if not as_json:
             click.echo(f"BROKEN {problem}")
 
-    rep = verify_store(engine.store, engine.registry, on_problem=tell)
+    with progress("audit verify", as_json=as_json):
+        rep = verify_store(engine.store, engine.registry, on_problem=tell)
     summary = (f"{rep.cases} case(s), {rep.events} event(s) checked: "
                + ("all verified" if rep.ok else f"{len(rep.problems)} broken"))
     back = list(backdated_events(engine.store, tolerance))

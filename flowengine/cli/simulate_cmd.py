@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..simulate import ScenarioResult, run_scenario
-from . import cli
+from . import cli, terminal
 
 
 @cli.command("simulate")
@@ -30,7 +30,7 @@ def simulate(scenarios: tuple[str, ...], processes: tuple[str, ...], as_json: bo
         doc = {"scenarios": [r.as_dict() for r in results], "ok": ok}
         click.echo(json.dumps(doc, ensure_ascii=False, indent=1, default=str))
     else:
-        console = Console(highlight=False, width=max(Console().width, 110))
+        console = terminal.console(width=max(terminal.console().width, 110))
         for r in results:
             _print(console, r)
         passed = sum(r.ok for r in results)

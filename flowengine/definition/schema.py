@@ -1,7 +1,8 @@
-"""Check a parsed process YAML against the bundled JSON Schema, as located `Problem`s.
+"""Check a parsed process (or scenario) YAML against its bundled JSON Schema, as located
+`Problem`s.
 
-The schema (`flowengine/schemas/process.schema.json`) is the same file editors use for
-autocompletion, so the structure rules live in one place. This module only turns
+The schemas (`flowengine/schemas/process.schema.json`, `scenario.schema.json`) are the same
+files editors use for autocompletion, so the structure rules live in one place. This module only turns
 jsonschema's errors into messages an integrator can act on, placed on the YAML node.
 Codes: FE101 unknown key, FE102 missing key, FE103 wrong type, FE104 bad name,
 FE105 bad duration, FE106 not an allowed value, FE107 empty, FE108 other structure.
@@ -9,13 +10,14 @@ FE105 bad duration, FE106 not an allowed value, FE107 empty, FE108 other structu
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError, best_match
 
 from ..errors import Location, Problem, did_you_mean
@@ -24,25 +26,45 @@ from .yaml_loader import MarkedList, MarkedMap
 _NAME_PATTERN = "^[a-z][a-z0-9_]*$"
 
 
-@lru_cache(maxsize=1)
-def process_schema() -> dict[str, Any]:
-    """The bundled JSON Schema of the process language."""
-    text = resources.files("flowengine.schemas").joinpath("process.schema.json").read_text()
+@lru_cache(maxsize=2)
+def bundled_schema(name: str) -> dict[str, Any]:
+    """A JSON Schema shipped in `flowengine/schemas/` (`process`, `scenario`)."""
+    text = resources.files("flowengine.schemas").joinpath(f"{name}.schema.json").read_text()
     return json.loads(text)  # type: ignore[no-any-return]
 
 
-@lru_cache(maxsize=1)
-def _validator() -> Draft202012Validator:
-    return Draft202012Validator(process_schema())
+def process_schema() -> dict[str, Any]:
+    """The bundled JSON Schema of the process language."""
+    return bundled_schema("process")
 
 
-def schema_problems(doc: Any, file: str) -> list[Problem]:
-    """Every structural problem of `doc`, each placed on its YAML node, in file order."""
+def _is_string(checker: Any, instance: Any) -> bool:
+    """YAML reads an unquoted 2026-03-02T09:00 as a date-time; for the schema (and for an
+    editor, which sees text) it is a string."""
+    return isinstance(instance, (str, dt.date))
+
+
+_YamlValidator = validators.extend(  # type: ignore[no-untyped-call]
+    Draft202012Validator,
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("string", _is_string))
+
+
+@lru_cache(maxsize=2)
+def _validator(name: str) -> Any:
+    return (Draft202012Validator if name == "process" else _YamlValidator)(bundled_schema(name))
+
+
+def schema_problems(doc: Any, file: str, schema: str = "process") -> list[Problem]:
+    """Every structural problem of `doc` against the bundled `schema`, each placed on its
+    YAML node, in file order."""
     if not isinstance(doc, dict):
         loc = getattr(doc, "loc", Location(file, 1, 1))
-        return [Problem("FE103", "a process definition must be a YAML mapping (id:, states:, "
-                        "transitions: …)", loc)]
-    problems = [_to_problem(_deepest(err), doc, file) for err in _validator().iter_errors(doc)]
+        what = ("a process definition must be a YAML mapping (id:, states:, transitions: …)"
+                if schema == "process" else
+                f"a {schema} file must be a YAML mapping (process:, start:, steps: …)")
+        return [Problem("FE103", what, loc)]
+    errors = _validator(schema).iter_errors(doc)
+    problems = [p for err in errors for p in _to_problems(_deepest(err), doc, file)]
     unique = {(p.location, p.message): p for p in problems}
     return sorted(unique.values(), key=lambda p: (p.location.line, p.location.col))
 
@@ -85,20 +107,26 @@ def _location(doc: Any, path: list[Any], file: str) -> Location:
     return getattr(doc, "loc", Location(file, 1, 1))
 
 
+def _to_problems(err: ValidationError, doc: Any, file: str) -> list[Problem]:
+    """One problem per unknown key (a mapping may have several), else one."""
+    inst = err.instance
+    if err.validator == "additionalProperties" and isinstance(inst, dict):
+        allowed = sorted((err.schema if isinstance(err.schema, dict) else {}).get("properties", {}))
+        path = list(err.absolute_path)
+        where, loc = _where(path), _location(doc, path, file)
+        return [Problem("FE101", f"unknown key '{key}' in {where}",
+                        inst.key_loc(key) if isinstance(inst, MarkedMap) else loc,
+                        hint=did_you_mean(key, allowed) or f"allowed keys: {', '.join(allowed)}")
+                for key in inst if key not in allowed]
+    return [_to_problem(err, doc, file)]
+
+
 def _to_problem(err: ValidationError, doc: Any, file: str) -> Problem:
     path = list(err.absolute_path)
     where = _where(path)
     loc = _location(doc, path, file)
     v, inst = err.validator, err.instance
     schema: dict[str, Any] = err.schema if isinstance(err.schema, dict) else {}
-    if v == "additionalProperties" and isinstance(inst, dict):
-        allowed = sorted(schema.get("properties", {}))
-        extra = [k for k in inst if k not in allowed]
-        key = extra[0] if extra else "?"
-        if isinstance(inst, MarkedMap) and key in inst:
-            loc = inst.key_loc(key)
-        hint = did_you_mean(key, allowed) or f"allowed keys: {', '.join(allowed)}"
-        return Problem("FE101", f"unknown key '{key}' in {where}", loc, hint=hint)
     if v == "required":
         missing = err.message.split("'")[1] if "'" in err.message else "?"
         return Problem("FE102", f"{where} needs '{missing}'", loc)
@@ -106,8 +134,9 @@ def _to_problem(err: ValidationError, doc: Any, file: str) -> Problem:
         return Problem("FE104", f"'{inst}' in {where} is not a valid name", loc,
                        hint="use lowercase letters, digits and _, starting with a letter")
     if v == "pattern" and "working days" in str(schema.get("pattern")):
+        digits = "; N has at most 6 digits" if "{1,6}" in str(schema.get("pattern")) else ""
         return Problem("FE105", f"'{inst}' in {where} is not a duration", loc,
-                       hint="write N minutes, N hours, N days or N working days")
+                       hint=f"write N minutes, N hours, N days or N working days{digits}")
     if v in ("enum", "const"):
         allowed = [str(x) for x in schema.get("enum", [schema.get("const")])]
         hint = did_you_mean(str(inst), allowed) or f"allowed: {', '.join(allowed)}"
@@ -116,8 +145,9 @@ def _to_problem(err: ValidationError, doc: Any, file: str) -> Problem:
         return Problem("FE107", f"{where} must not be empty", loc)
     if v == "type":
         kind = schema.get("type")
-        wanted = " or ".join(kind) if isinstance(kind, list) else str(kind)
-        return Problem("FE103", f"{where} must be {_article(wanted)}, not {_kind(inst)}", loc)
+        kinds = kind if isinstance(kind, list) else [str(kind)]
+        wanted = " or ".join(_article(k) for k in kinds)
+        return Problem("FE103", f"{where} must be {wanted}, not {_kind(inst)}", loc)
     if v == "not" and path and isinstance(inst, dict):
         return Problem("FE108", f"{where} has both 'dest' and 'route'; give one", loc)
     return Problem("FE108", f"{where}: {err.message}", loc)

@@ -8,7 +8,10 @@ Deliberate differences from PyYAML's SafeLoader:
 - only `true`/`false` are booleans (YAML 1.1's `on`, `off`, `yes`, `no` stay strings, so a
   key named `on` is not silently turned into `True`);
 - a mapping with the same key twice is an error, not a silent overwrite;
-- every parse error becomes a `YamlError` with a location, never a PyYAML traceback.
+- every parse error becomes a `YamlError` with a location, never a PyYAML traceback;
+- a document is at most `MAX_YAML_BYTES` long and builds at most `MAX_YAML_NODES` values
+  counting every alias expansion, so an alias bomb ("billion laughs") is refused in
+  milliseconds instead of exhausting memory.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..errors import Location
+
+MAX_YAML_BYTES = 2_000_000  # a process or scenario file is a few kB; 2 MB is generous
+MAX_YAML_NODES = 200_000  # values built, every alias expansion counted
 
 
 class YamlError(Exception):
@@ -67,7 +73,10 @@ _BOOL_RE = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2-style booleans and marked containers."""
+    """SafeLoader with YAML 1.2-style booleans and marked containers; `budget` counts down
+    the values it may still build."""
+
+    budget = MAX_YAML_NODES
 
 
 # Drop YAML 1.1's yes/no/on/off booleans; keep true/false.
@@ -83,6 +92,11 @@ def _loc(file: str, node: Node) -> Location:
 
 
 def _construct(loader: _Loader, node: Node, file: str) -> Any:
+    loader.budget -= 1
+    if loader.budget < 0:
+        raise YamlError(f"YAML: more than {MAX_YAML_NODES:,} values once aliases (*name) are "
+                        "expanded; write the document out without nested aliases",
+                        _loc(file, node))
     if isinstance(node, MappingNode):
         loader.flatten_mapping(node)
         result = MarkedMap()
@@ -119,6 +133,9 @@ def _construct(loader: _Loader, node: Node, file: str) -> Any:
 
 def load_yaml(text: str, file: str = "<string>") -> Any:
     """Parse one YAML document into marked containers; raises `YamlError` on bad input."""
+    if len(text) > MAX_YAML_BYTES:
+        raise YamlError(f"the file is longer than {MAX_YAML_BYTES:,} characters; a process "
+                        "or scenario file is a few kilobytes", Location(file, 1, 1))
     try:
         loader = _Loader(text)  # the reader refuses NUL and other control characters here
     except yaml.reader.ReaderError as exc:
@@ -152,7 +169,7 @@ def load_yaml_file(path: str) -> Any:
     """Read and parse a file; unreadable or non-UTF-8 files become a located `YamlError`."""
     try:
         with open(path, encoding="utf-8") as fh:
-            text = fh.read()
+            text = fh.read(MAX_YAML_BYTES + 1)
     except UnicodeDecodeError:
         raise YamlError("the file is not UTF-8 text", Location(path, 1, 1)) from None
     except OSError as exc:

@@ -22,6 +22,7 @@ from .case import Actor, Case
 from .compiler import CompiledProcess
 from .data import DataError, coerce_all
 from .events import Event
+from .failures import FailureLog, conditions_as_data
 from .planner import plan_fire, plan_recompute, plan_start, plan_timers
 from .registry import Registry, official_years
 
@@ -47,6 +48,7 @@ class Engine:
         self.registry = Registry()
         self._listeners: list[Listener] = []
         self.plugins = PluginDispatch(self, list(plugins))
+        self.failures = FailureLog(self.store)  # per-case tick failures (engine/failures.py)
         for path in processes:
             self.load(path)
 
@@ -88,7 +90,8 @@ class Engine:
         actor = actor or UNKNOWN_ACTOR
         case_id = self.store.new_case_id(process_id)
         duplicate = self._duplicate_of(cp, data or {})
-        event, case = plan_start(cp, case_id, data or {}, actor, at, duplicate)
+        with conditions_as_data(case_id, "start", cp.process.initial_state):
+            event, case = plan_start(cp, case_id, data or {}, actor, at, duplicate)
         self._commit(cp, case, [event], 0)
         return case
 
@@ -118,9 +121,11 @@ class Engine:
         at = self._instant(at, case)
         cp = self.compiled(case)
         expected = case.seq
-        events, current = plan_timers(cp, case, at, owned=True)
+        with conditions_as_data(case.id, trigger, case.state):
+            events, current = plan_timers(cp, case, at, owned=True)
         try:
-            event, after = plan_fire(cp, current, trigger, data, actor, at, owned=True)
+            with conditions_as_data(case.id, trigger, current.state):
+                event, after = plan_fire(cp, current, trigger, data, actor, at, owned=True)
         except TriggerRejected as exc:
             if last_try:
                 self.plugins.rejected(current, exc, actor, at)
@@ -128,21 +133,28 @@ class Engine:
         self._commit(cp, after, [*events, event], expected)
         return after
 
-    def tick(self, now: datetime | None = None) -> list[Event]:
+    def tick(self, now: datetime | None = None, *,
+             progress: Callable[[int, int | None], None] | None = None) -> list[Event]:
         """Run every timer due at or before `now`; idempotent (a second tick does nothing).
 
         The due cases' timer events commit in groups of up to `TICK_GROUP` cases, one
         transaction (one disk flush) per group; a case another worker moved on meanwhile
-        is skipped (the per-case sequence check), the rest of its group still commits."""
+        is skipped (the per-case sequence check), the rest of its group still commits. A
+        case whose timers fail is recorded in `failures` and retried with back-off; the
+        others go on. `progress(done, total)` is told how far the tick is."""
         now = self._instant(now, None)
         fired: list[Event] = self.reconcile(now)
         seen: set[str] = set()
         while True:
-            batch = [cid for cid in self.store.due_cases(now) if cid not in seen]
+            batch = [cid for cid in self.store.due_cases(now)
+                     if cid not in seen and not self.failures.waiting(cid, now)]
             if not batch:
                 return fired
+            done = len(seen)
             seen.update(batch)
             for i in range(0, len(batch), TICK_GROUP):
+                if progress is not None:
+                    progress(done + i, len(seen))
                 fired += self._tick_cases(batch[i:i + TICK_GROUP], now)
 
     def reconcile(self, now: datetime | None = None) -> list[Event]:
@@ -159,8 +171,14 @@ class Engine:
                 case = self.store.load_case(case_id)
                 if case is None or case.updated_at is not None and now < case.updated_at:
                     continue  # never record an event before the case's last one
-                cp = self.compiled(case)
-                planned = plan_recompute(cp, case, now)
+                if self.failures.waiting(case_id, now):
+                    continue
+                try:
+                    cp = self.compiled(case)
+                    planned = plan_recompute(cp, case, now)
+                except Exception as exc:  # noqa: BLE001 - one case never stops the others
+                    self.failures.record(case_id, exc, now)
+                    continue
                 if planned is not None and self._commit_or_skip(cp, planned[1], [planned[0]], case.seq):
                     done.append(planned[0])
         return done
@@ -180,9 +198,14 @@ class Engine:
         loaded = (load_cases(case_ids) if load_cases is not None
                   else [c for cid in case_ids if (c := self.store.load_case(cid)) is not None])
         for case in loaded:
-            cp = self.compiled(case)
             expected = case.seq
-            events, after = plan_timers(cp, case, now, owned=True)
+            try:
+                cp = self.compiled(case)
+                events, after = plan_timers(cp, case, now, owned=True)
+            except Exception as exc:  # noqa: BLE001 - one case never stops the others
+                self.failures.record(case.id, exc, now)
+                continue
+            self.failures.clear(case.id)
             if events:
                 planned.append((cp, after, events, expected))
         if not planned:

@@ -24,9 +24,10 @@ from ..calendar import (
     build_calendar,
     calendar_of_texts,
 )
+from ..definition.folder import kind_of, yaml_files
 from ..definition.loader import load_process, validate_text
 from ..definition.model import ProcessDef
-from ..errors import DefinitionError, ProcessNotFound
+from ..errors import DefinitionError, Location, Problem, ProcessNotFound
 from .compiler import CompiledProcess
 
 _COMPILED: dict[tuple[str, int], CompiledProcess] = {}
@@ -70,20 +71,48 @@ def _official_layers(newest: object, years: frozenset[int]) -> list[CalendarLaye
 
 
 class Registry:
+    """The loaded definitions. `broken` holds, per file of a folder that could not be
+    loaded, why: the folder's other processes still work (a file named on its own raises)."""
+
     def __init__(self) -> None:
         self._by_id: dict[str, ProcessDef] = {}
         self._by_digest: dict[str, CompiledProcess] = {}
         self._effective: dict[tuple[str, str], CompiledProcess] = {}
         self._folders: list[Path] = []
+        self.broken: dict[str, DefinitionError] = {}
 
     def add_path(self, path: str | os.PathLike[str]) -> list[ProcessDef]:
-        """Load a file, or every *.yaml / *.yml file of a folder (a folder is remembered)."""
+        """Load a file, or every process file of a folder (a folder is remembered; which
+        files are processes: `definition/folder.py`). Two files of a folder with the same
+        id are both refused: which one new cases would use is not for file order to say."""
         p = Path(path)
-        if p.is_dir():
-            self._folders.append(p)
-            files = sorted([*p.glob("*.yaml"), *p.glob("*.yml")])
-            return [self.add_file(f) for f in files]
-        return [self.add_file(p)]
+        if not p.is_dir():
+            return [self.add_file(p)]
+        self._folders.append(p)
+        loaded: dict[str, ProcessDef] = {}
+        duplicated: set[str] = set()
+        for f in yaml_files(p):
+            try:
+                process = load_process(f)
+                compiled(process)
+            except DefinitionError as exc:
+                if kind_of(f) == "process":
+                    self.broken[str(f)] = exc
+                continue
+            except Exception as exc:  # noqa: BLE001 - one bad file must not stop the folder
+                self.broken[str(f)] = _failure(f, exc)
+                continue
+            first = loaded.get(process.id)
+            if first is not None:
+                self._refuse_duplicate(first, process)
+                duplicated.add(process.id)
+                continue
+            loaded[process.id] = process
+        return [self.add(process) for pid, process in loaded.items() if pid not in duplicated]
+
+    def _refuse_duplicate(self, first: ProcessDef, second: ProcessDef) -> None:
+        for this, other in ((first, second), (second, first)):
+            self.broken[this.location.file] = DuplicateId(this, other)
 
     def add_file(self, path: str | os.PathLike[str]) -> ProcessDef:
         process = load_process(path)
@@ -107,6 +136,8 @@ class Registry:
     def latest(self, process_id: str) -> CompiledProcess:
         process = self._by_id.get(process_id)
         if process is None:
+            if self.broken:
+                raise ProcessNotFound(process_id, self._by_id, sorted(self.broken))
             raise ProcessNotFound(process_id, self._by_id)
         return self._by_digest[process.digest]
 
@@ -132,3 +163,19 @@ class Registry:
 
     def ids(self) -> Iterable[str]:
         return self._by_id.keys()
+
+
+class DuplicateId(DefinitionError):
+    """Two files of one folder declare the same process id."""
+
+    def __init__(self, this: ProcessDef, other: ProcessDef) -> None:
+        self.process_id = this.id
+        super().__init__([Problem(
+            "FE109", f"process id '{this.id}' is also declared in {other.location.file}",
+            this.locs.get("id", this.location),
+            hint="one id per process: rename one of them or move it away")])
+
+
+def _failure(path: Path, exc: Exception) -> DefinitionError:
+    return DefinitionError([Problem("FE001", f"could not be loaded: {type(exc).__name__}: {exc}",
+                                    Location(str(path), 1, 1))])

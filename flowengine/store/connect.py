@@ -5,7 +5,7 @@ the chosen `synchronous` level, foreign keys and a busy timeout, and explicit BE
 (pysqlite's implicit BEGIN comes too late for a safe read-modify-write): `BEGIN IMMEDIATE`
 for writes, so two writers queue on the lock instead of one failing half-way.
 
-Why a fast path: RESULTS.md §4 (shared/peer-bench) prices SQLAlchemy's per-execution work at
+Why a fast path: bench/RESULTS.md §4 prices SQLAlchemy's per-execution work at
 65–90 µs per commit, about as much as SQLite's own work. A fire is one `load_case` and one
 `append`, so those two run their statements, still built and compiled by SQLAlchemy Core
 (`Prepared`), straight on a DBAPI connection this thread holds (`Held`): no pool checkout,

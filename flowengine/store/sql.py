@@ -410,6 +410,12 @@ class SqlStore:
             rows = conn.execute(claim, {"now": now, "until": now + self._claim}).all()
         return [case_id for case_id, _ in sorted(rows, key=lambda r: (r[1], r[0]))]
 
+    def defer_case(self, case_id: str, until: datetime) -> None:
+        """Leave a case whose timers failed out of `due_cases` until `until` (a longer
+        claim; the case's next write releases it)."""
+        with self._writer.begin() as conn:
+            conn.execute(update(cases).where(cases.c.id == case_id).values(claimed_until=until))
+
     # ------------------------------------------------------------------ outbox
     def due_outbox(self, now: datetime, limit: int = 100) -> list[OutboxRow]:
         """Pending rows due by `now`, oldest first, claimed for `claim_seconds` (their

@@ -53,7 +53,8 @@ def guaranteed_fields(process: ProcessDef) -> dict[str, set[str]]:
 def closure_fields(ctx: Context) -> None:
     """FE403: a way into a state that may lack the fields the state `requires` (the engine
     would refuse it at run time), and end states entered with different records that do not
-    say which fields a finished case must hold."""
+    say which fields a finished case must hold. A state that declares `requires` at all
+    (`requires: []`, or only conditional entries) has said so: no end-record warning."""
     p = ctx.process
     have = guaranteed_fields(p)
     ends = p.final_states | graph.closing_states(p)
@@ -65,7 +66,7 @@ def closure_fields(ctx: Context) -> None:
         declared = unconditional_fields(p.states[state].requires)
         if declared:
             _entry_gaps(ctx, state, into, declared, have)
-        elif state in ends:
+        elif state in ends and f"states.{state}.requires" not in p.locs:
             _end_record_gaps(ctx, state, into, have)
 
 
@@ -98,7 +99,8 @@ def _end_record_gaps(ctx: Context, state: str, into: list[graph.Edge],
                     f"{', '.join(sorted(missing))}, which {others} to reach it",
                     t.at("trigger"), "warning",
                     hint=f"say what a case must hold there: states: {{{state}: {{requires: "
-                    f"[...]}}}}, and require those fields on every way in")
+                    f"[...]}}}} (requires: [] if nothing), and require those fields on "
+                    f"every way in")
 
 
 def _missing(into: list[graph.Edge], needs: Mapping[int, set[str]], got: set[str],

@@ -87,7 +87,8 @@ def test_duplicates_are_linked_both_ways(cli: Cli) -> None:
     r = cli("case", "start", "standard_case", "--set", "petitioner=张三", "--set",
             "subject=噪音扰民", "--role", "clerk", "--at", "2026-03-05T09:00")
     second = r.stdout.splitlines()[0]
-    assert f"duplicate (重信重访) of open case {first}" in r.stdout
+    assert r.stdout == f"{second}\n"  # only the id: `id=$(flowengine case start …)`
+    assert f"duplicate (重信重访) of open case {first}" in r.stderr
     assert cli("case", "show", second, "--json").json()["duplicate_of"] == first
     shown = cli("case", "show", first)
     assert f"duplicates of this case (重信重访): {second}" in shown.stdout

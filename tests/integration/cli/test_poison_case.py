@@ -1,0 +1,87 @@
+"""A poison case never stops the others: a case whose timers cannot be planned is named
+on stderr (and under --json) against its id, left aside with back-off, and every other due
+case fires; a start whose process condition cannot be evaluated is refused as bad data."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from flowengine import Actor, Engine
+from flowengine.clock import parse_instant
+from flowengine.errors import InvalidData
+
+from .conftest import Cli
+
+POISON = Path(__file__).resolve().parents[2] / "fixtures" / "poison"
+
+
+def _start(cli: Cli, *extra: str) -> str:
+    r = cli("case", "start", "poison", "--processes", str(POISON), "--actor", "a", "--role",
+            "clerk", "--at", "2026-03-02T09:00", "--set", "name=x", *extra)
+    assert r.code == 0, r.stderr
+    return r.stdout.strip()
+
+
+def test_tick_fires_every_other_case_and_names_the_poison_one(cli: Cli) -> None:
+    good1 = _start(cli, "--set", "amount=5")
+    poison = _start(cli)
+    good2 = _start(cli, "--set", "amount=7")
+    r = cli("tick", "--now", "2026-03-10T09:00", "--processes", str(POISON), "--json")
+    assert r.code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    fired = {e["case"] for e in doc["fired"]}
+    assert {good1, good2} <= fired and poison not in fired
+    assert [f["case"] for f in doc["failed"]] == [poison]
+    assert "amount is not set" in doc["failed"][0]["error"]
+    assert f"warning: case {poison}: timers not run" in r.stderr
+    assert "Traceback" not in r.stderr
+    for case_id, state in ((good1, "late"), (good2, "late"), (poison, "open")):
+        shown = cli("case", "show", case_id, "--json")
+        assert json.loads(shown.stdout)["state"] == state
+    again = cli("tick", "--now", "2026-03-10T09:00", "--processes", str(POISON), "--json")
+    assert json.loads(again.stdout)["failed"] == []  # left aside until its retry time
+
+
+def test_the_same_engine_backs_off_further_and_a_success_clears_a_failure() -> None:
+    at = parse_instant("2026-03-02T09:00")
+    engine = Engine(processes=[POISON])
+    clerk = Actor("a", "clerk")
+    poison = engine.start("poison", {"name": "x"}, actor=clerk, at=at).id
+    other = engine.start("poison", {"name": "y", "amount": "3"}, actor=clerk, at=at).id
+    engine.failures.record(other, ValueError("stale"), at)  # an old failure of `other`...
+    now = parse_instant("2026-03-10T09:00")
+    fired = engine.tick(now)
+    assert {e.case_id for e in fired} == {other}
+    assert other not in engine.failures.failures  # ...is cleared when its timers run
+    first = engine.failures.failures[poison]
+    assert (first.attempts, first.retry_at - now) == (1, timedelta(minutes=1))
+    engine.tick(now + timedelta(seconds=30))
+    assert engine.failures.failures[poison].attempts == 1  # not yet retried
+    engine.tick(first.retry_at)
+    second = engine.failures.failures[poison]
+    assert (second.attempts, second.retry_at - first.retry_at) == (2, timedelta(minutes=2))
+    with pytest.raises(InvalidData, match="amount is not set"):  # refused, not a crash
+        engine.fire(poison, "finish", actor=clerk, at=second.retry_at)
+
+
+@pytest.mark.parametrize("amount", [None, "5"])
+def test_a_start_condition_that_cannot_be_evaluated_refuses_the_data(
+        cli: Cli, tmp_path: Path, amount: str | None) -> None:
+    text = (POISON / "poison.yaml").read_text("utf-8").replace(
+        "    start: {enter: late}\n    unless:", "    start: {started: true}\n    unless:")
+    folder = tmp_path / "p"
+    folder.mkdir()
+    (folder / "poison.yaml").write_text(text, encoding="utf-8")
+    extra = ["--set", f"amount={amount}"] if amount else []
+    r = cli("case", "start", "poison", "--processes", str(folder), "--actor", "a", "--role",
+            "clerk", "--at", "2026-03-02T09:00", "--set", "name=x", *extra)
+    if amount:
+        assert r.code == 0 and r.stdout.strip().startswith("C")
+        return
+    assert r.code == 2 and r.stdout == ""
+    assert "no case was created" in r.stderr and "amount is not set" in r.stderr
+    assert "Traceback" not in r.stderr
