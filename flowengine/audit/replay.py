@@ -166,7 +166,7 @@ class CaseFolder:
             self.missing = exc
             self.fold_fault = ChainFault(self.case_id, event.seq,
                                          f"its definition version {exc.digest[:12]}… {exc.why}")
-        except Exception as exc:  # a tampered event can break the fold in any way
+        except Exception as exc:  # noqa: BLE001 - a tampered event can break the fold in any way
             self.fold_fault = ChainFault(self.case_id, event.seq, f"cannot be folded: {exc}")
 
     def fault(self, stored_seq: int | None = None) -> ChainFault | None:

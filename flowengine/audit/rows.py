@@ -63,7 +63,7 @@ def decode(case_id: str, seq: int, body: str | bytes, stored_hash: str) -> Row:
     number = seq if type(seq) is int else 0  # a tampered seq column may hold anything
     try:
         event = _event(orjson.loads(raw), stored_hash)
-    except Exception as exc:  # a tampered row can be broken in any way
+    except Exception as exc:  # noqa: BLE001 - a tampered row can be broken in any way
         return Unreadable(case_id, number, f"the stored event cannot be read "
                                            f"({type(exc).__name__}: {exc})")
     if number != seq:

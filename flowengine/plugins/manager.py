@@ -140,7 +140,7 @@ def _register_entry_point(pm: pluggy.PluginManager, ep: md.EntryPoint,
     """Load and register one entry point; a broken one is logged and skipped."""
     try:
         pm.register(ep.load(), name=ep.name)
-    except Exception as exc:  # a broken third-party plugin must not stop the engine
+    except Exception as exc:  # noqa: BLE001 - a broken third-party plugin must not stop the engine
         error = PluginError(ep.name, "load", f"{type(exc).__name__}: {exc}")
         log.warning("%s (entry point %s)", error, ep.value)
         if errors is not None:
@@ -345,7 +345,7 @@ class PluginDispatch:
                 results.append((impl, impl.function(*_args(impl, kwargs))))
             except SettingsError:
                 raise  # bad settings stop the start-up; they are not a plugin's failure
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - a plugin failure never loses a transition
                 self._record(PluginError(impl.plugin_name, hook, f"{type(exc).__name__}: {exc}",
                                          case_id, seq))
         return results

@@ -152,7 +152,7 @@ def attempt(store: Store, dispatch: PluginDispatch, row: OutboxRow, now: datetim
         cases[row.case_id] = store.load_case(row.case_id)
     try:
         note = build_notification(row, cases[row.case_id], dispatch.settings.recipients)
-    except Exception as exc:  # a malformed payload must not stop the other rows
+    except Exception as exc:  # noqa: BLE001 - a malformed payload must not stop the other rows
         return _failed(store, policy, row, now, exc)
     flight = _launch(dispatch, note)
     if not flight.done.wait(policy.timeout):
@@ -172,7 +172,7 @@ def _launch(dispatch: PluginDispatch, note: Notification) -> Flight:
     def run() -> None:
         try:
             flight.receipt = dispatch.call_deliver(note)
-        except BaseException as exc:  # reported to the caller through `flight`
+        except BaseException as exc:  # noqa: BLE001 - reported to the caller through `flight`
             flight.error = exc
         finally:
             flight.done.set()
