@@ -29,7 +29,7 @@ from .store.memory import MemoryStore
 
 STEP_KEYS = {"fire", "advance", "expect", "after", "at", "actor", "data", "expect_error", "note"}
 EXPECT_KEYS = {"state", "data", "deadlines", "notifications", "events"}
-DEADLINE_STATUSES = {"open", "met", "overdue", "expired", "cancelled", "paused"}
+DEADLINE_STATUSES = {"open", "met", "overdue", "expired", "cancelled", "superseded", "paused"}
 
 
 @dataclass

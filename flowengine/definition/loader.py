@@ -255,8 +255,10 @@ def _deadline(name: str, b: MarkedMap) -> DeadlineDef:
         due_def = None
     ext = b.get("extension")
     over = b.get("on_overdue")
+    sup = b.get("supersede")
     return DeadlineDef(
         name=name, start=_anchor(b["start"]), stop=_anchor(b["stop"]), location=b.loc,
+        supersede=None if sup is None else _anchor(sup),
         title=b.get("title", ""), length=_duration(b.get("length")), due_field=due_def,
         unless=b.get("unless"), roll_forward=b.get("roll_forward", True),
         pause_in=_names(b.get("pause_in")), warn=_duration(b.get("warn")),

@@ -225,6 +225,7 @@ class DeadlineDef(_Located):
     stop: Anchor
     location: Location
     title: str = ""
+    supersede: Anchor | None = None  # ends it as `superseded`: neither met nor overdue
     length: Duration | None = None
     due_field: DueFieldDef | None = None
     unless: str | None = None  # expression: the deadline does not run when true at start
@@ -235,6 +236,12 @@ class DeadlineDef(_Located):
     on_overdue: OverdueDef | None = None
     kpi: tuple[str, ...] = ()  # report figures it answers: timely_acceptance, on_time_reply, …
     locs: Mapping[str, Location] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def anchors(self) -> tuple[tuple[str, Anchor], ...]:
+        """(key, anchor) of `start`, `stop` and, when declared, `supersede`."""
+        own = (("start", self.start), ("stop", self.stop))
+        return own if self.supersede is None else (*own, ("supersede", self.supersede))
 
 
 @dataclass(frozen=True)
