@@ -286,6 +286,6 @@ def _notification(name: str, b: MarkedMap) -> NotificationDef:
                     deadlines=("*",) if deadlines == "*" else _names(deadlines),
                     deadline_event=on.get("event")),
         location=b.loc, to=tuple(b.get("to", ())), channel=b.get("channel"),
-        title=b.get("title", ""),
+        title=b.get("title", ""), when=b.get("when"),
         message=dict(message), locs=_locs(b),
     )

@@ -265,6 +265,7 @@ class NotificationDef(_Located):
     channel: str | None = None
     title: str = ""  # e.g. 延期告知; delivery uses it as a subject
     message: Mapping[str, str] = field(default_factory=dict)  # language -> template
+    when: str | None = None  # expression over the case after the step: sent only when true
     locs: Mapping[str, Location] = field(default_factory=dict, compare=False, repr=False)
 
 

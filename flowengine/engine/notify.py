@@ -21,7 +21,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from ..definition.model import NotificationDef
+from ..definition.model import FieldDef, NotificationDef
 from .case import Actor, Case
 from .compiler import CompiledProcess
 from .data import to_json
@@ -103,6 +103,7 @@ class _Values(dict):  # type: ignore[type-arg]
     computed only for the names a template asks for (most of a case's fields are in none)."""
 
     data: Mapping[str, Any] = {}
+    fields: Mapping[str, FieldDef] = {}
 
     def get(self, key: str, default: Any = None) -> Any:
         if key in self:
@@ -111,12 +112,15 @@ class _Values(dict):  # type: ignore[type-arg]
             value = self.data[key]
             if isinstance(value, date) and not isinstance(value, datetime):
                 return value  # written per language by `render`
+            f = self.fields.get(key)
+            if f is not None and isinstance(value, str) and value in f.value_titles:
+                return Localized(zh=f.value_titles[value], en=value)  # 予以支持, not supported
             return to_json(value)
         return default
 
     def with_(self, extra: Mapping[str, Any]) -> _Values:
         out = _Values(self)
-        out.data = self.data
+        out.data, out.fields = self.data, self.fields
         out.update(extra)
         return out
 
@@ -156,7 +160,7 @@ def notifications_for(cp: CompiledProcess, case: Case, *, at: datetime, actor: A
         return []  # a process without notifications, a step without deadline changes
     matched = [n for n in cp.process.notifications.values() if n.on.deadline_event is None and (
         (n.on.started and started) or (trigger is not None and trigger in n.on.triggers)
-        or (entered is not None and entered in n.on.enter))]
+        or (entered is not None and entered in n.on.enter)) and _holds(cp, n, case, at, actor)]
     deadline_effects = [e for e in effects if e["op"] in OP_EVENT]
     if not matched and not deadline_effects:
         return []  # the common case: no template values to compute
@@ -179,11 +183,20 @@ def _answers(n: NotificationDef, kind: str, effect: Mapping[str, Any]) -> bool:
     return on.deadline_event == kind and ("*" in on.deadlines or effect["deadline"] in on.deadlines)
 
 
+def _holds(cp: CompiledProcess, n: NotificationDef, case: Case, at: datetime, actor: Actor) -> bool:
+    """A notification's `when` over the case after the step (absent: always)."""
+    if n.when is None:
+        return True
+    from .planner import case_env  # the planner imports this module
+
+    return bool(cp.expr(n.when).evaluate(case_env(cp, case.state, case.data, actor, at)))
+
+
 def _values(cp: CompiledProcess, case: Case, at: datetime, actor: Actor,
             trigger: str | None) -> _Values:
     values = _Values(case=case.id, date=at.astimezone(cp.tz).date(),
                      state=case.state, trigger=trigger or "", actor=actor.name)
-    values.data = case.data
+    values.data, values.fields = case.data, cp.process.fields
     return values
 
 

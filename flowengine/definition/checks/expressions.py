@@ -47,6 +47,8 @@ def every_expression(process: ProcessDef) -> Iterator[tuple[str, Location, str]]
         for i, row in enumerate(table.rows, 1):
             if row.when:
                 yield row.when, row.at("when"), f"row {i} of decision '{table.name}'"
+    yield from ((n.when, n.at("when"), f"when of notification '{n.name}'")
+                for n in process.notifications.values() if n.when)
 
 
 def _requirement_exprs(defn: Any, requires: tuple[Requirement, ...],
