@@ -22,6 +22,7 @@ from .model import (
     DecisionRow,
     DecisionTable,
     DueFieldDef,
+    DuplicateFlagDef,
     Duration,
     ExtensionDef,
     FieldDef,
@@ -149,6 +150,8 @@ def build_process(doc: MarkedMap, file: str, digest: str, text: str = "") -> Pro
         roles=_names(doc.get("roles")),
         calendars=tuple(os.path.normpath(os.path.join(base, c)) for c in doc.get("calendars", ())),
         duplicate_key=_names(doc.get("duplicate_key")),
+        duplicate_lookback=_duration(doc.get("duplicate_lookback")),
+        duplicate_flag=_duplicate_flag(doc.get("duplicate_flag")),
         source_text=text,
         locs=_locs(doc),
     )
@@ -237,6 +240,10 @@ def _decision(name: str, b: MarkedMap) -> DecisionTable:
     )
     return DecisionTable(name=name, rows=rows, location=b.loc, input=b.get("input"),
                          locs=_locs(b))
+
+
+def _duplicate_flag(b: MarkedMap | None) -> DuplicateFlagDef | None:
+    return None if b is None else DuplicateFlagDef(field=b["field"], when=b["when"], location=b.loc)
 
 
 def _anchor(b: MarkedMap) -> Anchor:

@@ -281,6 +281,16 @@ class StartDef(_Located):
 
 
 @dataclass(frozen=True)
+class DuplicateFlagDef:
+    """A boolean field the engine sets on a new case whose earlier case (same
+    `duplicate_key`) satisfies `when` (evaluated on the earlier case's data)."""
+
+    field: str
+    when: str
+    location: Location
+
+
+@dataclass(frozen=True)
 class ProcessDef(_Located):
     """A loaded, checked process definition. `digest` is the SHA-256 of the file's bytes."""
 
@@ -300,6 +310,8 @@ class ProcessDef(_Located):
     roles: tuple[str, ...] = ()
     calendars: tuple[str, ...] = ()  # calendar files, resolved to absolute paths
     duplicate_key: tuple[str, ...] = ()
+    duplicate_lookback: Duration | None = None  # finished cases count as earlier ones too
+    duplicate_flag: DuplicateFlagDef | None = None
     source_text: str = ""  # the YAML as loaded, kept so a pinned version can be replayed
     locs: Mapping[str, Location] = field(default_factory=dict, compare=False, repr=False)
 

@@ -281,15 +281,17 @@ def _effects_on_data(cp: CompiledProcess, case: Case, t: TransitionDef, env: Sim
 
 
 def plan_start(cp: CompiledProcess, case_id: str, data: Mapping[str, Any], actor: Actor,
-               at: datetime, duplicate_of: str | None = None) -> tuple[Event, Case]:
+               at: datetime, duplicate_of: str | None = None,
+               flags: Mapping[str, Any] | None = None) -> tuple[Event, Case]:
     """The sealed `started` event of a new case and the case, or `TriggerRejected` /
-    `InvalidData` (also for data the start does not record: see `records`)."""
+    `InvalidData` (also for data the start does not record: see `records`); `flags`:
+    what the engine records about the earlier case (`duplicate_flag`)."""
     p = cp.process
     refusal = start_refusal(p, cp.start_records, data)
     if refusal is not None:
         raise InvalidData(case_id, "start", p.initial_state, refusal)
     given = _coerce(cp, case_id, "start", data)
-    full = {**cp.start_defaults, **given}
+    full = {**cp.start_defaults, **given, **(flags or {})}
     env = case_env(cp, p.initial_state, full, actor, at)
     reasons = []
     if p.start.roles and actor.role not in p.start.roles:
