@@ -152,6 +152,7 @@ def build_process(doc: MarkedMap, file: str, digest: str, text: str = "") -> Pro
         duplicate_key=_names(doc.get("duplicate_key")),
         duplicate_lookback=_duration(doc.get("duplicate_lookback")),
         duplicate_flag=_duplicate_flag(doc.get("duplicate_flag")),
+        require_titles=bool(doc.get("require_titles", False)),
         source_text=text,
         locs=_locs(doc),
     )

@@ -312,6 +312,7 @@ class ProcessDef(_Located):
     duplicate_key: tuple[str, ...] = ()
     duplicate_lookback: Duration | None = None  # finished cases count as earlier ones too
     duplicate_flag: DuplicateFlagDef | None = None
+    require_titles: bool = False  # FE409 warns about a missing title or an English gloss
     source_text: str = ""  # the YAML as loaded, kept so a pinned version can be replayed
     locs: Mapping[str, Location] = field(default_factory=dict, compare=False, repr=False)
 
