@@ -27,6 +27,7 @@ from .model import (
     ExtensionDef,
     FieldDef,
     GuardDef,
+    ListDef,
     NotificationDef,
     NotifyOn,
     OverdueDef,
@@ -153,6 +154,9 @@ def build_process(doc: MarkedMap, file: str, digest: str, text: str = "") -> Pro
         duplicate_lookback=_duration(doc.get("duplicate_lookback")),
         duplicate_flag=_duplicate_flag(doc.get("duplicate_flag")),
         require_titles=bool(doc.get("require_titles", False)),
+        lists={n: ListDef(name=n, columns=_names(b["columns"]), location=b.loc,
+                          title=b.get("title", ""), when=b.get("when"), locs=_locs(b))
+               for n, b in doc.get("lists", {}).items()},
         source_text=text,
         locs=_locs(doc),
     )

@@ -281,6 +281,19 @@ class StartDef(_Located):
 
 
 @dataclass(frozen=True)
+class ListDef(_Located):
+    """A duty list (责任清单) `flowengine lists` produces: the cases for which `when`
+    holds, one row each, with these fields as columns."""
+
+    name: str
+    columns: tuple[str, ...]
+    location: Location
+    title: str = ""
+    when: str | None = None
+    locs: Mapping[str, Location] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
 class DuplicateFlagDef:
     """A boolean field the engine sets on a new case whose earlier case (same
     `duplicate_key`) satisfies `when` (evaluated on the earlier case's data)."""
@@ -313,6 +326,7 @@ class ProcessDef(_Located):
     duplicate_lookback: Duration | None = None  # finished cases count as earlier ones too
     duplicate_flag: DuplicateFlagDef | None = None
     require_titles: bool = False  # FE409 warns about a missing title or an English gloss
+    lists: Mapping[str, ListDef] = field(default_factory=dict)  # duty lists (四个清单)
     source_text: str = ""  # the YAML as loaded, kept so a pinned version can be replayed
     locs: Mapping[str, Location] = field(default_factory=dict, compare=False, repr=False)
 

@@ -77,4 +77,5 @@ _CHECKS: tuple[Callable[[Context], None], ...] = (
     deadlines.deadlines,
     decisions.decisions, expressions.expressions, notifications.notifications,
     deadlines.environment, states.open_roles, completeness.closure_fields, titles.titles,
+    fields.list_refs,
 )

@@ -56,6 +56,8 @@ def _case_exprs(process: ProcessDef) -> Iterator[tuple[str, Location, str]]:
                 for n in process.notifications.values() if n.when)
     if process.duplicate_flag is not None:
         yield process.duplicate_flag.when, process.duplicate_flag.location, "duplicate_flag when"
+    yield from ((x.when, x.at("when"), f"when of list '{x.name}'")
+                for x in process.lists.values() if x.when)
 
 
 def _requirement_exprs(defn: Any, requires: tuple[Requirement, ...],

@@ -42,6 +42,13 @@ def field_refs(ctx: Context) -> None:
         _deadline_field_refs(ctx, d)
 
 
+def list_refs(ctx: Context) -> None:
+    """FE210: a duty list's columns are declared fields."""
+    for x in ctx.process.lists.values():
+        for name, loc in with_locations(x, "columns", x.columns):
+            _field_ref(ctx, name, loc, f"list '{x.name}'")
+
+
 def _duplicate_refs(ctx: Context) -> None:
     """`duplicate_key` names fields; `duplicate_flag.field` a boolean one (FE210, FE224)."""
     p = ctx.process
