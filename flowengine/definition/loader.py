@@ -152,10 +152,10 @@ def build_process(doc: MarkedMap, file: str, digest: str, text: str = "") -> Pro
         calendars=tuple(os.path.normpath(os.path.join(base, c)) for c in doc.get("calendars", ())),
         duplicate_key=_names(doc.get("duplicate_key")),
         duplicate_lookback=_duration(doc.get("duplicate_lookback")),
-        duplicate_flag=_duplicate_flag(doc.get("duplicate_flag")),
+        duplicate_flag=None if (flag := doc.get("duplicate_flag")) is None else DuplicateFlagDef(
+            field=flag["field"], when=flag["when"], location=flag.loc),
         require_titles=bool(doc.get("require_titles", False)),
-        lists={n: ListDef(name=n, columns=_names(b["columns"]), location=b.loc,
-                          title=b.get("title", ""), when=b.get("when"), locs=_locs(b))
+        lists={n: ListDef(n, _names(b["columns"]), b.loc, b.get("title", ""), b.get("when"), _locs(b))
                for n, b in doc.get("lists", {}).items()},
         source_text=text,
         locs=_locs(doc),
@@ -245,10 +245,6 @@ def _decision(name: str, b: MarkedMap) -> DecisionTable:
     )
     return DecisionTable(name=name, rows=rows, location=b.loc, input=b.get("input"),
                          locs=_locs(b))
-
-
-def _duplicate_flag(b: MarkedMap | None) -> DuplicateFlagDef | None:
-    return None if b is None else DuplicateFlagDef(field=b["field"], when=b["when"], location=b.loc)
 
 
 def _anchor(b: MarkedMap) -> Anchor:
