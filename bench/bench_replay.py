@@ -62,7 +62,9 @@ def path_for(rnd: random.Random) -> list[Step]:
     opinion = rnd.choice(["satisfied", "satisfied", "unsatisfied", "no_response"])
     steps += [
         ("assign", {"department": rnd.choice(["城管局", "住建局", "人社局"]), "handler": "刘洋"}, CLERK),
-        ("draft_reply", {"findings": "经调查属实", "proposed_result": "supported"}, CLERK),
+        ("draft_reply", {"claim": "请求处理",
+            "findings": "经调查属实", "proposed_result": "supported",
+            "legal_basis": "条例第三十二条"}, CLERK),
         ("sign_off", {}, DIRECTOR), ("sign_off", {}, DEPUTY),
         ("issue_reply", {"reply_text": "已责令整改，请监督。"}, CLERK),
         ("record_opinion", {"petitioner_opinion": opinion}, CLERK),

@@ -19,7 +19,8 @@ fe case fire "$case_id" extend --actor 赵副局长 --role deputy_leader --at 20
 fe tick --now 2026-10-20T09:00          # the extended 60 days ran out on 10-19: overdue, 督办
 fe case show "$case_id"
 fe case fire "$case_id" draft_reply --actor 王芳 --role clerk --at 2026-10-21T09:00 \
-  --set findings="夜间施工属实，已责令整改" --set proposed_result=supported
+  --set claim="请求制止夜间施工" --set findings="夜间施工属实，已责令整改" \
+  --set proposed_result=supported --set legal_basis="《环境噪声污染防治法》第三十条"
 fe replay "$case_id"
 fe audit verify
 fe report

@@ -102,6 +102,8 @@ _WORDS: dict[str, Callable[[Effect], str]] = {
     "started": _started,
     "met": _stopped,
     "cancelled": lambda e: "cancelled (the case ended)",
+    "superseded": lambda e: "superseded (taken over by a higher level)"
+    + (" after it had passed" if e.get("late") else ""),
     "extended": lambda e: f"extended by {e.get('days')} {_unit(e)} to {_due(e)}"
     + (f" (reason: {e['reason']})" if e.get("reason") else ""),
     "recomputed": lambda e: f"recomputed: due {_due(e)} (was {e.get('old_due_date')}; {e.get('why')})",

@@ -23,10 +23,12 @@ from .model import (
     DecisionRow,
     DecisionTable,
     DueFieldDef,
+    DuplicateFlagDef,
     Duration,
     ExtensionDef,
     FieldDef,
     GuardDef,
+    ListDef,
     NotificationDef,
     NotifyOn,
     OverdueDef,
@@ -168,6 +170,12 @@ def build_process(doc: MarkedMap, file: str, digest: str, text: str = "") -> Pro
         roles=_names(doc.get("roles")),
         calendars=tuple(str(c) for c in doc.get("calendars", ())),
         duplicate_key=_names(doc.get("duplicate_key")),
+        duplicate_lookback=_duration(doc.get("duplicate_lookback")),
+        duplicate_flag=None if (flag := doc.get("duplicate_flag")) is None else DuplicateFlagDef(
+            field=flag["field"], when=flag["when"], location=flag.loc),
+        require_titles=bool(doc.get("require_titles", False)),
+        lists={n: ListDef(n, _names(b["columns"]), b.loc, b.get("title", ""), b.get("when"), _locs(b))
+               for n, b in doc.get("lists", {}).items()},
         source_text=text,
         locs=_locs(doc),
     )
@@ -274,8 +282,10 @@ def _deadline(name: str, b: MarkedMap) -> DeadlineDef:
         due_def = None
     ext = b.get("extension")
     over = b.get("on_overdue")
+    sup = b.get("supersede")
     return DeadlineDef(
         name=name, start=_anchor(b["start"]), stop=_anchor(b["stop"]), location=b.loc,
+        supersede=None if sup is None else _anchor(sup),
         title=b.get("title", ""), length=_duration(b.get("length")), due_field=due_def,
         unless=b.get("unless"), roll_forward=b.get("roll_forward", True),
         pause_in=_names(b.get("pause_in")), warn=_duration(b.get("warn")),

@@ -229,6 +229,7 @@ class DeadlineDef(_Located):
     stop: Anchor
     location: Location
     title: str = ""
+    supersede: Anchor | None = None  # ends it as `superseded`: neither met nor overdue
     length: Duration | None = None
     due_field: DueFieldDef | None = None
     unless: str | None = None  # expression: the deadline does not run when true at start
@@ -239,6 +240,12 @@ class DeadlineDef(_Located):
     on_overdue: OverdueDef | None = None
     kpi: tuple[str, ...] = ()  # report figures it answers: timely_acceptance, on_time_reply, …
     locs: Mapping[str, Location] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def anchors(self) -> tuple[tuple[str, Anchor], ...]:
+        """(key, anchor) of `start`, `stop` and, when declared, `supersede`."""
+        own = (("start", self.start), ("stop", self.stop))
+        return own if self.supersede is None else (*own, ("supersede", self.supersede))
 
 
 @dataclass(frozen=True)
@@ -278,6 +285,29 @@ class StartDef(_Located):
 
 
 @dataclass(frozen=True)
+class ListDef(_Located):
+    """A duty list (责任清单) `flowengine lists` produces: the cases for which `when`
+    holds, one row each, with these fields as columns."""
+
+    name: str
+    columns: tuple[str, ...]
+    location: Location
+    title: str = ""
+    when: str | None = None
+    locs: Mapping[str, Location] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class DuplicateFlagDef:
+    """A boolean field the engine sets on a new case whose earlier case (same
+    `duplicate_key`) satisfies `when` (evaluated on the earlier case's data)."""
+
+    field: str
+    when: str
+    location: Location
+
+
+@dataclass(frozen=True)
 class ProcessDef(_Located):
     """A loaded, checked process definition. `digest` is the SHA-256 of `source_text`: the
     file's bytes, plus the texts of its calendar files when it lists any."""
@@ -298,6 +328,10 @@ class ProcessDef(_Located):
     roles: tuple[str, ...] = ()
     calendars: tuple[str, ...] = ()  # calendar files as written (relative to the process file)
     duplicate_key: tuple[str, ...] = ()
+    duplicate_lookback: Duration | None = None  # finished cases count as earlier ones too
+    duplicate_flag: DuplicateFlagDef | None = None
+    require_titles: bool = False  # FE409 warns about a missing title or an English gloss
+    lists: Mapping[str, ListDef] = field(default_factory=dict)  # duty lists (四个清单)
     # the YAML as loaded, with its calendar files appended (definition/calendars.py), kept so
     # a pinned version can be replayed; `digest` is its SHA-256
     source_text: str = ""

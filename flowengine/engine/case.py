@@ -32,7 +32,7 @@ class Deadline:
     """One run of a deadline of a case (a deadline that starts again gets a new round)."""
 
     name: str
-    status: str  # open | met | overdue | expired | cancelled | paused
+    status: str  # open | met | overdue | expired | cancelled | superseded | paused
     started_at: datetime
     start_date: date | None  # local date the period counts from (None for hour periods)
     due: datetime | None  # the instant it falls due (None while paused)

@@ -127,6 +127,7 @@ class CompiledProcess:
             texts += [x for x in (d.unless, d.due_field.when if d.due_field else None) if x]
         for table in p.decisions.values():
             texts += [r.when for r in table.rows if r.when]
+        texts += [n.when for n in p.notifications.values() if n.when]
         for text in texts:
             self.expr(text)
 

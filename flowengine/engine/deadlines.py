@@ -9,6 +9,8 @@ Rules (documented in docs/deadlines.md):
   a finished one starts a new round;
 - entering a `pause_in` state pauses; leaving it for a state outside `pause_in` resumes,
   with the paused local dates A <= d < B no longer counted;
+- a `supersede` anchor ends a running deadline as `superseded` (another body took the
+  matter over: neither met nor overdue; `late` kept when it had already passed);
 - entering a final state cancels every deadline still running;
 - an extension runs from the day the period actually ended (after its roll-forward) and
   rolls again; it is refused once the period has ended unless the deadline's extension
@@ -73,7 +75,10 @@ def step_effects(cp: CompiledProcess, case: Case, step: Step, env: Any) -> list[
     for d in cp.process.deadlines.values():
         running = case.deadlines.get(d.name)
         active = running is not None and running.active
-        if active and _matches(d.stop, step):
+        if active and d.supersede is not None and _matches(d.supersede, step):
+            effects.append(_stop("superseded", running, step.at))  # type: ignore[arg-type]
+            active = False
+        elif active and _matches(d.stop, step):
             effects.append(_stop("met", running, step.at))  # type: ignore[arg-type]
             active = False
         elif active and final:

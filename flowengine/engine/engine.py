@@ -20,11 +20,11 @@ from ..plugins.manager import PluginDispatch
 from ..store.base import CaseQuery, Store
 from .case import Actor, Case
 from .compiler import CompiledProcess
-from .data import DataError, coerce_all
 from .events import Event
 from .failures import FailureLog, conditions_as_data
 from .planner import plan_fire, plan_recompute, plan_start, plan_timers
 from .registry import Registry, official_years
+from .repeats import earlier_case
 
 UNKNOWN_ACTOR = Actor("unknown", None)
 TICK_GROUP = 500  # due cases whose timer events share one transaction in `tick`
@@ -89,9 +89,9 @@ class Engine:
         at = self._instant(at, None)
         actor = actor or UNKNOWN_ACTOR
         case_id = self.store.new_case_id(process_id)
-        duplicate = self._duplicate_of(cp, data or {})
+        duplicate, flags = earlier_case(self.store, cp, data or {}, at)
         with conditions_as_data(case_id, "start", cp.process.initial_state):
-            event, case = plan_start(cp, case_id, data or {}, actor, at, duplicate)
+            event, case = plan_start(cp, case_id, data or {}, actor, at, duplicate, flags)
         self._commit(cp, case, [event], 0)
         return case
 
@@ -263,16 +263,6 @@ class Engine:
                 f"case {case.id}: {at.isoformat()} is earlier than its last event "
                 f"({case.updated_at.isoformat()}); events are recorded in time order")
         return at
-
-    def _duplicate_of(self, cp: CompiledProcess, data: Mapping[str, Any]) -> str | None:
-        keys = cp.process.duplicate_key
-        if not keys or any(data.get(k) in (None, "") for k in keys):
-            return None
-        try:
-            key = coerce_all(cp.process.fields, {k: data[k] for k in keys})
-        except DataError:
-            return None  # plan_start reports the bad value
-        return self.store.find_open_duplicate(cp.process.id, key)
 
     def _commit(self, cp: CompiledProcess, case: Case, events: list[Event], expected: int) -> None:
         final = case.state in cp.final_states

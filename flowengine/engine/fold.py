@@ -148,6 +148,7 @@ _EFFECTS: dict[str, Callable[[Case, Mapping[str, Any], datetime], None]] = {
     "started": _started,
     "met": _stopped("met"),
     "cancelled": _stopped("cancelled"),
+    "superseded": _stopped("superseded"),
     "extended": _extended,
     "paused": _paused,
     "resumed": _resumed,

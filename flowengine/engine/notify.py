@@ -21,7 +21,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from ..definition.model import NotificationDef
+from ..definition.model import FieldDef, NotificationDef
 from .case import Actor, Case
 from .compiler import CompiledProcess
 from .data import to_json
@@ -104,6 +104,7 @@ class _Values(dict):  # type: ignore[type-arg]
     computed only for the names a template asks for (most of a case's fields are in none)."""
 
     data: Mapping[str, Any] = {}
+    fields: Mapping[str, FieldDef] = {}
 
     def get(self, key: str, default: Any = None) -> Any:
         if key in self:
@@ -112,12 +113,15 @@ class _Values(dict):  # type: ignore[type-arg]
             value = self.data[key]
             if isinstance(value, date) and not isinstance(value, datetime):
                 return value  # written per language by `render`
+            f = self.fields.get(key)
+            if f is not None and isinstance(value, str) and value in f.value_titles:
+                return Localized(zh=f.value_titles[value], en=value)  # 予以支持, not supported
             return to_json(value)
         return default
 
     def with_(self, extra: Mapping[str, Any]) -> _Values:
         out = _Values(self)
-        out.data = self.data
+        out.data, out.fields = self.data, self.fields
         out.update(extra)
         return out
 
@@ -187,7 +191,7 @@ def _values(cp: CompiledProcess, case: Case, at: datetime, actor: Actor,
             trigger: str | None) -> _Values:
     values = _Values(case=case.id, date=at.astimezone(cp.tz).date(),
                      state=case.state, trigger=trigger or "", actor=actor.name)
-    values.data = case.data
+    values.data, values.fields = case.data, cp.process.fields
     return values
 
 

@@ -25,7 +25,7 @@ from .notify import notifications_for
 from .records import start_refusal
 
 
-def _env(cp: CompiledProcess, state: str, data: Mapping[str, Any], actor: Actor | None,
+def case_env(cp: CompiledProcess, state: str, data: Mapping[str, Any], actor: Actor | None,
          now: datetime) -> SimpleEnv:
     variables = dict(data)
     variables["state"] = state
@@ -89,7 +89,7 @@ class FirePlan:
     def env(self) -> SimpleEnv:
         """What guards and computed values read: the case data merged with the given data."""
         if self._env is None:
-            self._env = _env(self.cp, self.case.state, self.data, self.actor, self.at)
+            self._env = case_env(self.cp, self.case.state, self.data, self.actor, self.at)
         return self._env
 
     def check(self, t: TransitionDef) -> bool:
@@ -206,7 +206,7 @@ def plan_fire(cp: CompiledProcess, case: Case, trigger: str, data: Mapping[str, 
     effects = plan.ext_effects
     if cp.process.deadlines:
         step = Step(at=at, trigger=trigger, source=case.state, dest=new_state)
-        env = plan.env if not changes else _env(cp, new_state, _changed(case.data, changes),
+        env = plan.env if not changes else case_env(cp, new_state, _changed(case.data, changes),
                                                 actor, at)
         effects = effects + step_effects(cp, case, step, env)
     event = _event(cp, case, "fired", at, actor, trigger=trigger, source=case.state,
@@ -221,7 +221,7 @@ def _check_entry(cp: CompiledProcess, case: Case, trigger: str, state: str,
                  data: Mapping[str, Any], actor: Actor, at: datetime) -> None:
     """A state's `requires` hold for every way into it (e.g. a case is never closed
     without its result), whatever route the transition took."""
-    missing = _missing(cp, cp.process.states[state].requires, _env(cp, state, data, actor, at))
+    missing = _missing(cp, cp.process.states[state].requires, case_env(cp, state, data, actor, at))
     if missing:
         raise TriggerRejected(case.id, trigger, case.state, [Rejection(
             "required", f"entering '{state}' needs {', '.join(missing)} "
@@ -286,16 +286,18 @@ def _effects_on_data(cp: CompiledProcess, case: Case, t: TransitionDef, env: Sim
 
 
 def plan_start(cp: CompiledProcess, case_id: str, data: Mapping[str, Any], actor: Actor,
-               at: datetime, duplicate_of: str | None = None) -> tuple[Event, Case]:
+               at: datetime, duplicate_of: str | None = None,
+               flags: Mapping[str, Any] | None = None) -> tuple[Event, Case]:
     """The sealed `started` event of a new case and the case, or `TriggerRejected` /
-    `InvalidData` (also for data the start does not record: see `records`)."""
+    `InvalidData` (also for data the start does not record: see `records`); `flags`:
+    what the engine records about the earlier case (`duplicate_flag`)."""
     p = cp.process
     refusal = start_refusal(p, cp.start_records, data)
     if refusal is not None:
         raise InvalidData(case_id, "start", p.initial_state, refusal)
     given = _coerce(cp, case_id, "start", data)
-    full = {**cp.start_defaults, **given}
-    env = _env(cp, p.initial_state, full, actor, at)
+    full = {**cp.start_defaults, **given, **(flags or {})}
+    env = case_env(cp, p.initial_state, full, actor, at)
     reasons = []
     if p.start.roles and actor.role not in p.start.roles:
         reasons.append(Rejection("role", f"starting a case needs the role "

@@ -29,7 +29,8 @@ def start_records(p: ProcessDef) -> frozenset[str]:
     never a built-in or a computed one."""
     named = {n for n, f in p.fields.items() if f.required} | set(p.start.accepts)
     named.update(f for r in p.start.requires for f in r.fields)
-    return frozenset(named - set(p.computed_by) - {SIGNATURES, DUPLICATE_OF})
+    flag = {p.duplicate_flag.field} if p.duplicate_flag is not None else set()
+    return frozenset(named - set(p.computed_by) - {SIGNATURES, DUPLICATE_OF} - flag)
 
 
 def start_refusal(p: ProcessDef, records: frozenset[str], given: Iterable[str]) -> str | None:

@@ -89,6 +89,11 @@ class Store(Protocol):
     def find_open_duplicate(self, process_id: str, key: dict[str, object]) -> str | None:
         """The id of an open (not final) case of the process with the same duplicate key."""
 
+    def find_finished_duplicate(self, process_id: str, key: dict[str, object],
+                                since: datetime) -> str | None:
+        """The id of the most recently finished (final) case of the process with the same
+        duplicate key whose last event is at or after `since` (the look-back)."""
+
     def provisional_cases(self, process_id: str, years: Sequence[int], limit: int = 1000) -> list[str]:
         """Ids of open cases of the process whose earliest provisional deadline year (see
         `codec.provisional_from`) is one of `years`. Optional: without it the engine's

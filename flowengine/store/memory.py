@@ -98,6 +98,14 @@ class MemoryStore:
                 return cid
         return None
 
+    def find_finished_duplicate(self, process_id: str, key: dict[str, object],
+                                since: datetime) -> str | None:
+        found = [(c.updated_at, cid) for cid, c in self._cases.items()
+                 if c.process_id == process_id and self._final.get(cid)
+                 and c.updated_at is not None and c.updated_at >= since
+                 and all(c.data.get(k) == v for k, v in key.items())]
+        return max(found)[1] if found else None
+
     def provisional_cases(self, process_id: str, years: Sequence[int], limit: int = 1000) -> list[str]:
         wanted = set(years)
         found = [cid for cid, case in self._cases.items()

@@ -349,6 +349,23 @@ class SqlStore:
         stmt = (select(cases.c.id, cases.c.data)
                 .where(cases.c.process_id == process_id, not_(cases.c.final))
                 .order_by(cases.c.created_at, cases.c.id))
+        return self._first_duplicate(stmt, process_id, key)
+
+    def find_finished_duplicate(self, process_id: str, key: dict[str, object],
+                                since: datetime) -> str | None:
+        """The newest final case of the process with the same key values whose last event
+        is at or after `since`. Final cases are not in the partial `dup_key` index (it
+        covers open cases only), so this reads the process's recently updated final
+        cases through `ix_cases_process`; it runs once per start of a process that
+        declares `duplicate_lookback`."""
+        stmt = (select(cases.c.id, cases.c.data)
+                .where(cases.c.process_id == process_id, cases.c.final,
+                       cases.c.updated_at >= since)
+                .order_by(cases.c.updated_at.desc(), cases.c.id.desc()))
+        return self._first_duplicate(stmt, process_id, key)
+
+    def _first_duplicate(self, stmt: Select[Any], process_id: str,
+                         key: dict[str, object]) -> str | None:
         fields = tuple(sorted(key))
         if fields in self._declared_keys(process_id):
             stmt = stmt.where(cases.c.dup_key == dup_key(process_id, fields, key))

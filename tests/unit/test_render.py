@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -128,7 +129,9 @@ def test_graphviz_accepts_the_dot(process: ProcessDef) -> None:
 
 
 def test_dot_quotes_chinese_titles_and_escapes_quotes() -> None:
-    process = load_process(ROOT / "processes" / "five_step.yaml")
+    # the shipped title uses Chinese quotes (领导包案“13710”工作法); ASCII ones must be escaped
+    process = replace(load_process(ROOT / "processes" / "five_step.yaml"),
+                      title='领导包案 "13710" (leader-owned case)')
     text = to_dot(process)
     assert '"received" [label="市级领导接访约访 (received)"' in text
     assert 'label="领导包案 \\"13710\\" (leader-owned case)' in text

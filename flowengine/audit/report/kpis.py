@@ -9,7 +9,9 @@ Why each definition is what it is:
   for them (`kpi:` in the YAML), so an integrator's procedure gets the same figures;
 - a deadline whose status is neither met, overdue nor expired (`cancelled`, a
   `superseded` one of an escalated case, any status added later) is counted neither on
-  time nor late: only statuses known to mean "in time" or "late" enter a rate.
+  time nor late: only statuses known to mean "in time" or "late" enter a rate; a
+  deadline superseded after it had already passed stays late (escalating a matter must
+  not wipe out the lower level's delay).
 """
 
 from __future__ import annotations
@@ -98,8 +100,8 @@ def outcome(d: Deadline, as_of: datetime | None = None) -> str:
     """on_time | late | pending | neither (see `past_due` for `as_of`)."""
     if d.status == "met":
         return "late" if d.late else "on_time"
-    if d.status == "expired" or past_due(d, as_of):
-        return "late"
+    if d.status == "expired" or past_due(d, as_of) or (d.status == "superseded" and d.late):
+        return "late"  # a superseded deadline that had already passed stays late
     if d.status in ("open", "paused"):
         return "late" if d.late else "pending"  # late: overdue, then extended
     return "neither"  # cancelled, superseded, and any status this code does not know

@@ -21,6 +21,7 @@ One module per family of checks, each check a small function of a `Context`:
     expressions    guards and other expressions, compiled as the engine compiles them
     notifications  events, recipients, message templates
     completeness   FE403: the fields every way into a state records
+    titles         FE409: titles for people, when the process requires them
     context        the process under check and the wording shared by every problem
     columns        the column of a character inside a YAML scalar
 
@@ -36,7 +37,7 @@ from collections.abc import Callable
 
 from ...errors import Problem
 from ..model import ProcessDef
-from . import completeness, deadlines, decisions, expressions, fields, notifications, states
+from . import completeness, deadlines, decisions, expressions, fields, notifications, states, titles
 from .columns import scalar_location
 from .completeness import guaranteed_fields
 from .context import Context
@@ -75,5 +76,6 @@ _CHECKS: tuple[Callable[[Context], None], ...] = (
     fields.set_values, fields.field_defs, fields.engine_written, deadlines.trigger_refs,
     deadlines.deadlines,
     decisions.decisions, expressions.expressions, notifications.notifications,
-    deadlines.environment, states.open_roles, completeness.closure_fields,
+    deadlines.environment, states.open_roles, completeness.closure_fields, titles.titles,
+    fields.list_refs,
 )

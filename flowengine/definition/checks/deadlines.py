@@ -1,5 +1,6 @@
 """Deadlines and the time they are counted in: each deadline can run and says what happens
-when it passes (FE213, FE222, FE223, FE401), the triggers deadlines and notifications name
+when it passes (FE213, FE222, FE223, FE401), a `supersede` that does not overlap `stop`
+(FE229), the triggers deadlines and notifications name
 exist and an extension does not move the case (FE212, FE214), and the time zone and
 calendar files the counting relies on are there (FE220, FE221)."""
 
@@ -17,7 +18,7 @@ def trigger_refs(ctx: Context) -> None:
     p = ctx.process
     for d in p.deadlines.values():
         owner = f"deadline '{d.name}'"
-        for part, anchor in (("start", d.start), ("stop", d.stop)):
+        for part, anchor in d.anchors:
             for name, loc in with_locations(d, f"{part}.trigger", anchor.triggers):
                 _trigger_ref(ctx, name, loc, owner)
         if d.on_overdue is not None and d.on_overdue.fire is not None:
@@ -70,6 +71,7 @@ def deadlines(ctx: Context) -> None:
                     "state; a pause is counted in whole days", d.at("pause_in"),
                     hint="give it a length in days or working days, or drop pause_in")
         _durations(ctx, d)
+        _supersede_overlap(ctx, d)
         if d.on_overdue is None:
             ctx.add("FE401", f"deadline '{d.name}' has no on_overdue: what happens when it "
                     "passes is not stated", key, "warning",
@@ -92,6 +94,23 @@ def _durations(ctx: Context, d: DeadlineDef) -> None:
                 f"its extension max_total counts {ext.max_total.unit.replace('_', ' ')}",
                 d.at("extension.max_total"), "warning",
                 hint="write both in the same unit, as the extension adds to the length")
+
+
+def _supersede_overlap(ctx: Context, d: DeadlineDef) -> None:
+    """FE229: one event cannot both meet a deadline and supersede it."""
+    if d.supersede is None:
+        return
+    for kind, what in (("triggers", "trigger"), ("enter", "enter"), ("leave", "leave")):
+        both = sorted(set(getattr(d.stop, kind)) & set(getattr(d.supersede, kind)))
+        if both:
+            ctx.add("FE229", f"deadline '{d.name}' both stops and supersedes on {what} "
+                    f"{', '.join(both)}", d.at(f"supersede.{what}"),
+                    hint="a step either meets the deadline (stop) or ends it as superseded "
+                    "(supersede); name it in one of the two")
+    if d.supersede.started:
+        ctx.add("FE229", f"deadline '{d.name}' supersedes on 'started': it would end before "
+                "it runs", d.at("supersede.started"), hint="name the trigger or state that "
+                "takes the matter out of this deadline's hands")
 
 
 @lru_cache(maxsize=1)

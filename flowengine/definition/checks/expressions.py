@@ -51,9 +51,17 @@ def _table_and_letter_exprs(process: ProcessDef) -> Iterator[tuple[str, Location
         for i, row in enumerate(table.rows, 1):
             if row.when:
                 yield row.when, row.at("when"), f"row {i} of decision '{table.name}'"
-    for n in process.notifications.values():
-        if n.when:
-            yield n.when, n.at("when"), f"when of notification '{n.name}'"
+    yield from _case_exprs(process)
+
+
+def _case_exprs(process: ProcessDef) -> Iterator[tuple[str, Location, str]]:
+    """Conditions over a whole case: a notification's `when`, `duplicate_flag.when`."""
+    yield from ((n.when, n.at("when"), f"when of notification '{n.name}'")
+                for n in process.notifications.values() if n.when)
+    if process.duplicate_flag is not None:
+        yield process.duplicate_flag.when, process.duplicate_flag.location, "duplicate_flag when"
+    yield from ((x.when, x.at("when"), f"when of list '{x.name}'")
+                for x in process.lists.values() if x.when)
 
 
 def _requirement_exprs(defn: Any, requires: tuple[Requirement, ...],

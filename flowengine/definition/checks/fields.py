@@ -34,13 +34,30 @@ def field_refs(ctx: Context) -> None:
         for name, loc in with_locations(t, "accepts", t.accepts):
             _field_ref(ctx, name, loc, f"accepts of {owner}")
     _start_refs(ctx)
-    for name, loc in with_locations(p, "duplicate_key", p.duplicate_key):
-        _field_ref(ctx, name, loc, "duplicate_key")
+    _duplicate_refs(ctx)
     for table in p.decisions.values():
         if table.input is not None:
             _field_ref(ctx, table.input, table.at("input"), f"decision '{table.name}'")
     for d in p.deadlines.values():
         _deadline_field_refs(ctx, d)
+
+
+def list_refs(ctx: Context) -> None:
+    """FE210: a duty list's columns are declared fields."""
+    for x in ctx.process.lists.values():
+        for name, loc in with_locations(x, "columns", x.columns):
+            _field_ref(ctx, name, loc, f"list '{x.name}'")
+
+
+def _duplicate_refs(ctx: Context) -> None:
+    """`duplicate_key` names fields; `duplicate_flag.field` a boolean one (FE210, FE224)."""
+    p = ctx.process
+    for name, loc in with_locations(p, "duplicate_key", p.duplicate_key):
+        _field_ref(ctx, name, loc, "duplicate_key")
+    if p.duplicate_flag is not None:
+        name, loc = p.duplicate_flag.field, p.at("duplicate_flag.field")
+        if _field_ref(ctx, name, loc, "duplicate_flag"):
+            _field_type(ctx, name, ("boolean",), loc, "the duplicate_flag field")
 
 
 def _start_refs(ctx: Context) -> None:

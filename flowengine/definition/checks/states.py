@@ -36,7 +36,7 @@ def _transition_states(ctx: Context) -> None:
 def _deadline_states(ctx: Context) -> None:
     p = ctx.process
     for d in p.deadlines.values():
-        for part, anchor in (("start", d.start), ("stop", d.stop)):
+        for part, anchor in d.anchors:
             for kind in ("enter", "leave"):
                 for name, loc in with_locations(d, f"{part}.{kind}", getattr(anchor, kind)):
                     _state_ref(ctx, name, loc, f"deadline '{d.name}'")

@@ -15,7 +15,8 @@ from .conftest import PROCESSES
 CLERK = Actor("王芳", "clerk")
 STEPS = [("accept", {}, "clerk"), ("investigate", {}, "clerk"),
          ("assign", {"department": "城管局", "handler": "刘洋"}, "clerk"),  # seq 4
-         ("draft_reply", {"findings": "属实", "proposed_result": "supported"}, "clerk"),
+         ("draft_reply", {"claim": "请求处理",
+             "findings": "属实", "proposed_result": "supported", "legal_basis": "条例第三十二条"}, "clerk"),
          ("sign_off", {}, "office_director"), ("sign_off", {}, "deputy_leader"),
          ("issue_reply", {"reply_text": "已整改"}, "clerk")]
 

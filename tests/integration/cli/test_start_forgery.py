@@ -51,7 +51,8 @@ def test_a_list_item_of_the_wrong_type_is_refused(cli: Cli) -> None:
     for trigger in ("accept", "investigate"):
         assert cli.fire(case_id, trigger, at="2026-03-03T09:00").code == 0
     r = cli.fire(case_id, "draft_reply", "--data", json.dumps(
-        {"findings": "属实", "proposed_result": "supported"}), at="2026-03-03T10:00")
+        {"claim": "请求处理", "findings": "属实", "proposed_result": "supported",
+         "legal_basis": "条例第三十二条"}), at="2026-03-03T10:00")
     assert r.code == 0, r.stderr
     # signatures can only come from sign_off: a fire that tries to record them is refused too
     r = cli.fire(case_id, "issue_reply", "--data", json.dumps(

@@ -39,7 +39,8 @@ def walk_standard(engine: Engine, clock: SimulatedClock, *, petitioner: str = "�
         steps += [("investigate", {}, CLERK)]
     steps += [
         ("assign", {"department": "城管局", "handler": "刘洋"}, CLERK),
-        ("draft_reply", {"findings": "属实", "proposed_result": "supported"}, CLERK),
+        ("draft_reply", {"claim": "请求处理",
+            "findings": "属实", "proposed_result": "supported", "legal_basis": "条例第三十二条"}, CLERK),
         ("sign_off", {}, DIRECTOR), ("sign_off", {}, DEPUTY),
         ("issue_reply", {"reply_text": "已责令整改"}, CLERK),
         ("record_opinion", {"petitioner_opinion": opinion}, CLERK),

@@ -114,8 +114,9 @@ def test_late_acceptance_and_extension_within_the_new_due_date() -> None:
     clock.set(at("2026-04-20T09:00:00"))
     engine.fire(h.id, "extend", {"reason": "情况复杂", "days": 10}, actor=DEPUTY)
     for trigger, data, actor in (("investigate", {}, CLERK),
-                                 ("draft_reply", {"findings": "属实",
-                                                  "proposed_result": "explained"}, CLERK),
+                                 ("draft_reply", {"claim": "请求处理", "findings": "属实",
+                                                  "proposed_result": "explained",
+                                                  "legal_basis": "条例第三十二条"}, CLERK),
                                  ("sign_off", {}, DIRECTOR), ("sign_off", {}, DEPUTY)):
         engine.fire(h.id, trigger, data, actor=actor)
     clock.set(at("2026-05-10T09:00:00"))

@@ -27,7 +27,9 @@ def test_every_shipped_state_is_reachable_and_can_finish() -> None:
 
 def test_closing_states_of_the_shipped_procedures() -> None:
     standard = load_process(ROOT / "processes" / "standard_case.yaml")
-    assert graph.closing_states(standard) == {"closed"}
+    # `closed` is not a closing state of standard_case: request_review / request_recheck
+    # reopen it inside their 30-day windows (docs/process-language.md)
+    assert graph.closing_states(standard) == set()
     five = load_process(ROOT / "processes" / "five_step.yaml")
     assert graph.closing_states(five) == {"resolved"}
 

@@ -57,7 +57,7 @@ def test_guard_refusal_carries_the_yaml_message(engine: Engine) -> None:
 
 def test_trigger_not_allowed_lists_what_is_allowed(engine: Engine) -> None:
     case = engine.start("standard_case", PETITION, actor=CLERK)
-    with pytest.raises(TriggerRejected, match="allowed here: accept, answer_on_spot, redirect"):
+    with pytest.raises(TriggerRejected, match="allowed here: accept, answer_on_spot, decline, redirect"):
         engine.fire(case.id, "archive", actor=CLERK)
     with pytest.raises(TriggerRejected, match="did you mean 'accept'"):
         engine.fire(case.id, "acept", actor=CLERK)

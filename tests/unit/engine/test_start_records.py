@@ -46,7 +46,9 @@ def test_a_forged_principal_signature_cannot_replace_the_sign_off(engine: Engine
         engine.start("standard_case", {**PETITION, "signatures": FORGED}, actor=CLERK)
     case = engine.start("standard_case", PETITION, actor=CLERK)
     for trigger, data in [("accept", {}), ("investigate", {}),
-                          ("draft_reply", {"findings": "属实", "proposed_result": "supported"})]:
+                          ("draft_reply", {"claim": "请求处理",
+                              "findings": "属实", "proposed_result": "supported",
+                              "legal_basis": "条例第三十二条"})]:
         engine.fire(case.id, trigger, data, actor=CLERK)
     with pytest.raises(TriggerRejected, match="an important one needs the principal's"):
         engine.fire(case.id, "issue_reply", {"reply_text": "已督促支付"}, actor=CLERK)

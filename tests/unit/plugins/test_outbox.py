@@ -42,8 +42,8 @@ def test_default_channels_setting_narrows_and_no_channel_means_no_rows() -> None
 
 def test_a_channel_named_in_the_yaml_gets_the_only_row_served_or_not(tmp_path: Path) -> None:
     text = (Path(PROCESSES) / "standard_case.yaml").read_text(encoding="utf-8")
-    text = text.replace("    on: {trigger: accept}\n    to: [petitioner]\n",
-                        "    on: {trigger: accept}\n    to: [petitioner]\n    channel: sms\n")
+    text = text.replace("  acceptance_letter:\n    title: 受理告知书\n",
+                        "  acceptance_letter:\n    title: 受理告知书\n    channel: sms\n")
     (tmp_path / "standard_case.yaml").write_text(text, encoding="utf-8")
     engine, _ = make_engine(RecordingChannel("a"), settings(max_attempts=2, backoff_seconds=60))
     engine.load(tmp_path / "standard_case.yaml")
