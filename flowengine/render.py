@@ -94,7 +94,7 @@ def _anchor_text(kind: str, started: bool, triggers: tuple[str, ...], enter: tup
 
 
 def deadline_lines(d: DeadlineDef) -> list[str]:
-    """A deadline as note lines: name and length, start, stop, pause and timeout."""
+    """A deadline as note lines: name and length, start, stop, supersede, pause and timeout."""
     length = str(d.length) if d.length else ""
     if d.due_field is not None:
         length = f"{length} or {d.due_field.field}" if length else f"date in {d.due_field.field}"
@@ -103,6 +103,9 @@ def deadline_lines(d: DeadlineDef) -> list[str]:
                               d.start.leave))
     lines.append(_anchor_text("stop", d.stop.started, d.stop.triggers, d.stop.enter,
                               d.stop.leave))
+    if d.supersede is not None:
+        s = d.supersede
+        lines.append(_anchor_text("superseded", s.started, s.triggers, s.enter, s.leave))
     if d.pause_in:
         lines.append(f"paused in {', '.join(d.pause_in)}")
     if d.on_overdue is not None and d.on_overdue.fire:

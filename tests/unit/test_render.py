@@ -156,11 +156,12 @@ def test_self_triggers_are_loops_marked_self() -> None:
     assert '"investigating" -> "investigating" [label="assign (self)", style=dashed]' in dot
 
 
-def test_deadline_notes_give_length_start_stop_and_pause() -> None:
+def test_deadline_notes_give_length_start_stop_supersede_and_pause() -> None:
     text = to_mermaid(load_process(ROOT / "processes" / "medical_dispute.yaml"))
     note = text[text.index("note right of mediation"):]
     for part in ("deadline mediation: 30 working days", "start: trigger accept_mediation",
-                 "stop: entering settled, court_advised, closed, in_litigation", "paused in appraisal",
+                 "stop: entering settled, court_advised, closed",
+                 "superseded: trigger lawsuit_filed", "paused in appraisal",
                  "when overdue: fire mediation_failed"):
         assert part in note
     standard = to_mermaid(load_process(ROOT / "processes" / "standard_case.yaml"))
