@@ -10,20 +10,32 @@ report must give the same file). Its random chart id is replaced by a numbered o
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
-
-import pygal  # type: ignore[import-untyped]
-from pygal.style import Style  # type: ignore[import-untyped]
 
 from .page import FONTS, esc
 
-_STYLE = Style(font_family=FONTS.replace('"', ""), background="white",
-               plot_background="white", foreground="#1d1d1f", foreground_strong="#1d1d1f",
-               foreground_subtle="#c8ccd4", colors=("#3b5b8c", "#d08c2c", "#5d9b5a",
-                                                    "#a4262c", "#7a5aa6", "#2c8c8c"),
-               title_font_size=15, label_font_size=12, major_label_font_size=12,
-               value_font_size=11, legend_font_size=12, tooltip_font_size=11)
+
+@cache
+def _pygal() -> Any:
+    import pygal  # type: ignore[import-untyped]
+
+    sys.meta_path[:] = [f for f in sys.meta_path if type(f).__module__ != "pygal"]
+    return pygal
+
+
+@cache
+def _style() -> Any:
+    from pygal.style import Style  # type: ignore[import-untyped]
+
+    return Style(font_family=FONTS.replace('"', ""), background="white",
+                 plot_background="white", foreground="#1d1d1f", foreground_strong="#1d1d1f",
+                 foreground_subtle="#c8ccd4", colors=("#3b5b8c", "#d08c2c", "#5d9b5a",
+                                                      "#a4262c", "#7a5aa6", "#2c8c8c"),
+                 title_font_size=15, label_font_size=12, major_label_font_size=12,
+                 value_font_size=11, legend_font_size=12, tooltip_font_size=11)
 
 
 def _plain(root: Any) -> Any:
@@ -47,8 +59,9 @@ class Charts:
              stacked: bool = False, note: str = "") -> str:
         """A figure with one bar per label and series (None: no bar), values printed."""
         self.count += 1
+        pygal = _pygal()
         kind = pygal.StackedBar if stacked else pygal.Bar
-        chart = kind(js=[], disable_xml_declaration=True, style=_STYLE, width=760,
+        chart = kind(js=[], disable_xml_declaration=True, style=_style(), width=760,
                      height=340, print_values=True, show_legend=len(series) > 1,
                      legend_at_bottom=True, truncate_label=-1, x_label_rotation=0
                      if len(labels) <= 8 else 30, range=(0, 100)
