@@ -108,7 +108,7 @@ def width(text: str) -> int:
 def grid_lines(grid: Grid) -> list[str]:
     """The grid as aligned text: text to the left, numbers to the right."""
     everything: list[Sequence[Cell]] = [grid.header, *grid.rows]
-    cells = [[_shown(c) for c in row] for row in everything]
+    cells = [[shown(c) for c in row] for row in everything]
     columns = range(len(grid.header))
     widths = [max(width(r[i]) for r in cells if i < len(r)) for i in columns]
     numeric = [any(isinstance(r[i], (int, float)) for r in grid.rows if i < len(r))
@@ -123,7 +123,7 @@ def grid_lines(grid: Grid) -> list[str]:
     return lines
 
 
-def _shown(value: Cell) -> str:
+def shown(value: Cell) -> str:
     if value is None:
         return "-"
     if isinstance(value, float):
@@ -132,4 +132,4 @@ def _shown(value: Cell) -> str:
 
 
 __all__ = ["BOM", "Cell", "FORMULA_START", "Grid", "csv_cell", "csv_text", "grid_lines",
-           "risky", "sheet_name", "width", "write_xlsx"]
+           "risky", "sheet_name", "shown", "width", "write_xlsx"]

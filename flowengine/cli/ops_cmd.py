@@ -22,6 +22,7 @@ import click
 
 from ..audit.checkpoint import check
 from ..audit.export import Recorded, export_text, write_history_xlsx
+from ..audit.html import export_html
 from ..audit.recorded import backdated_events, mark_timeline, recorded_times
 from ..audit.replay import Replayer, ReplayResult
 from ..audit.rows import readable_history
@@ -253,7 +254,7 @@ def verify_cmd(strict: bool, checkpoint_file: str | None, pubkey: str | None, sp
 
 @cli.command("export")
 @click.argument("case_id", metavar="CASE")
-@click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx"]), default="json",
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx", "html"]), default="json",
               show_default=True, help="xlsx needs --output.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write here instead of stdout.")
@@ -261,8 +262,8 @@ def verify_cmd(strict: bool, checkpoint_file: str | None, pubkey: str | None, sp
 @tolerance_option
 def export_cmd(case_id: str, fmt: str, output: str | None, spec: EngineSpec,
                tolerance: timedelta) -> None:
-    """The history of CASE as JSON, CSV (UTF-8 with a BOM) or an Excel file, with each
-    event's recorded time and whether it was backdated."""
+    """The history of CASE as JSON, CSV (UTF-8 with a BOM), an Excel file or the auditor's
+    printable timeline (html), with each event's recorded time and whether it was backdated."""
     if fmt == "xlsx" and output is None:
         raise click.BadParameter("an Excel file needs a file name: --output case.xlsx",
                                  param_hint="--format")
@@ -272,8 +273,10 @@ def export_cmd(case_id: str, fmt: str, output: str | None, spec: EngineSpec,
     if fmt == "xlsx":
         assert output is not None
         write_history_xlsx(case_id, events, output, recorded)
-    elif output is None:
-        click.echo(export_text(case_id, events, fmt, recorded), nl=False)
+        return
+    text = (export_html(engine.store, engine.registry, case_id, events, recorded)
+            if fmt == "html" else export_text(case_id, events, fmt, recorded))
+    if output is None:
+        click.echo(text, nl=False)
     else:
-        Path(output).write_text(export_text(case_id, events, fmt, recorded),
-                                encoding="utf-8", newline="")
+        Path(output).write_text(text, encoding="utf-8", newline="")

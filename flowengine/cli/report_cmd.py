@@ -1,4 +1,4 @@
-"""`flowengine report`: the KPIs and `--by` tables as text, JSON, CSV or Excel.
+"""`flowengine report`: the KPIs and `--by` tables as text, JSON, CSV, Excel or HTML.
 
 Why a module of its own: the report has many options (selection, as-of, dimensions,
 language, formats) and none of them concerns the other operations commands. Bad input
@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from ..audit.html import report_html
 from ..audit.report import LANGS, report, report_grids, report_lines
 from ..audit.sheets import csv_text, write_xlsx
 from ..clock import DEFAULT_TZ, parse_instant
@@ -21,7 +22,7 @@ from . import cli
 from .common import EngineSpec, ParsedType, open_engine, reading_engine_options
 from .recorded_opts import tolerance_option
 
-FORMATS = ("text", "json", "csv", "xlsx")
+FORMATS = ("text", "json", "csv", "xlsx", "html")
 
 
 def _as_of(text: str) -> datetime:
@@ -52,7 +53,8 @@ AS_OF = ParsedType("DATE|TIME", _as_of, datetime,
 @click.option("--lang", type=click.Choice(LANGS), default="zh", show_default=True,
               help="Labels: the YAML's Chinese titles, or the English names.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
-              help="Output format (default text; xlsx needs --output).")
+              help="Output format (default text; xlsx needs --output; html is one printable "
+                   "page with charts).")
 @click.option("--json", "as_json", is_flag=True, help="The same as --format json.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write to this file instead of stdout.")
@@ -84,6 +86,8 @@ def report_cmd(process_id: str | None, start: date | None, end: date | None,
         text = json.dumps(rep.as_dict(), ensure_ascii=False, indent=2, default=str) + "\n"
     elif fmt == "csv":
         text = csv_text(report_grids(rep))
+    elif fmt == "html":
+        text = report_html(rep)
     else:
         text = "\n".join(report_lines(rep)) + "\n"
     if output is None:

@@ -68,7 +68,7 @@ def build_report(cases: Iterable[Case], definitions: PinnedDefinitions,
             dims = dimensions(by, process) if by else None
             if dims is not None:
                 report.tallies[process.id] = Tally(dims)
-        figures.add(case)
+        figures.add(case, day)
         report.process_of[case.id] = process.id
         tally = report.tallies.get(process.id)
         if tally is not None:

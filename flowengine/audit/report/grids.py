@@ -37,11 +37,15 @@ def word(key: str, lang: str) -> str:
 
 def report_grids(rep: Report) -> list[Grid]:
     """Per process: counts, KPIs, deadlines; then each `--by` table."""
-    lang, out = rep.lang, []
-    for pid, fig in sorted(rep.processes.items()):
-        out += [_counts(pid, fig, lang), _kpis(pid, fig, lang)]
-        out += [_deadlines(pid, fig, lang)] if fig.deadlines else []
-    return out + [table_grid(t, lang) for t in rep.tables()]
+    out = [g for pid, fig in sorted(rep.processes.items())
+           for g in process_grids(pid, fig, rep.lang)]
+    return out + [table_grid(t, rep.lang) for t in rep.tables()]
+
+
+def process_grids(pid: str, fig: ProcessFigures, lang: str) -> list[Grid]:
+    """One process's counts, KPIs and (if any) deadlines."""
+    out = [_counts(pid, fig, lang), _kpis(pid, fig, lang)]
+    return out + ([_deadlines(pid, fig, lang)] if fig.deadlines else [])
 
 
 def _counts(pid: str, fig: ProcessFigures, lang: str) -> Grid:
@@ -62,11 +66,14 @@ def _deadlines(pid: str, fig: ProcessFigures, lang: str) -> Grid:
                                       "on_time_rate")]
     rows: list[list[Cell]] = []
     for name, counts in sorted(fig.deadlines.items()):
-        d = fig.process.deadlines.get(name)
-        label = d.title if d is not None and d.title and lang == "zh" else name
-        rows.append([label, *(counts[k] for k in OUTCOMES), counts["extended"],
+        rows.append([deadline_label(fig, name, lang), *(counts[k] for k in OUTCOMES), counts["extended"],
                      counts["provisional"], deadline_rate(name, counts).percent])
     return Grid(f"{pid}: {word('deadlines', lang)}", header, rows)
+
+
+def deadline_label(fig: ProcessFigures, name: str, lang: str) -> str:
+    d = fig.process.deadlines.get(name)
+    return d.title if d is not None and d.title and lang == "zh" else name
 
 
 def table_grid(table: dict[str, Any], lang: str) -> Grid:
@@ -108,4 +115,4 @@ def report_lines(rep: Report) -> list[str]:
     return lines
 
 
-__all__ = ["report_grids", "report_lines", "table_grid", "word"]
+__all__ = ["deadline_label", "process_grids", "report_grids", "report_lines", "table_grid", "word"]

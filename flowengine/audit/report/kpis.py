@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -136,13 +136,14 @@ class ProcessFigures:
     kpi_outcomes: dict[str, Counter[str]] = field(default_factory=dict)
     opinions: Counter[str] = field(default_factory=Counter)
     deadlines: dict[str, Counter[str]] = field(default_factory=dict)
+    months: dict[str, Counter[str]] = field(default_factory=dict)  # 按期办结 by month received
 
     def deadline_names(self, kpi: str) -> tuple[str, ...]:
         if kpi == "on_time_completion" and self.completion_override:
             return self.completion_override
         return kpi_deadlines(self.process, kpi)
 
-    def add(self, case: Case) -> None:
+    def add(self, case: Case, received: date | None = None) -> None:
         p, c = self.process, self.counts
         c["cases"] += 1
         self.by_state[case.state] += 1
@@ -153,16 +154,18 @@ class ProcessFigures:
                   "accepted_first_time": accepted and first, "closed": closed,
                   "filed": filed, "filed_first_time": filed and accepted and first,
                   "filed_closed": filed and closed})
-        self._deadlines(case)
+        self._deadlines(case, received)
         opinion_field = satisfaction_field(p)
         if opinion_field is not None and case.data.get(opinion_field) is not None:
             self.opinions[str(case.data[opinion_field])] += 1
 
-    def _deadlines(self, case: Case) -> None:
+    def _deadlines(self, case: Case, received: date | None) -> None:
         for kpi in DEADLINE_KPIS:
             names = self.deadline_names(kpi)
             result = case_outcome(case, names, self.as_of) if names else None
             self.kpi_outcomes.setdefault(kpi, Counter())[result or "none"] += 1
+            if kpi == "on_time_completion" and received is not None and result is not None:
+                self.months.setdefault(f"{received:%Y-%m}", Counter())[result] += 1
         extensions = sum(d.extensions for d in case.deadlines.values())
         _tally(self.counts, {"extensions": extensions, "extended_cases": extensions > 0,
                             "overdue": any(past_due(d, self.as_of) and d.marked
@@ -206,6 +209,9 @@ class ProcessFigures:
             "extensions": {"cases": c["extended_cases"], "total": c["extensions"]},
             "backdated": {"cases": c["backdated_cases"], "events": c["backdated_events"]},
             "deadlines": {k: deadline_doc(k, v) for k, v in sorted(self.deadlines.items())},
+            "on_time_by_month": {m: Rate(o["on_time"], o["on_time"] + o["late"],
+                                         f"cases received in {m} whose deadline was decided")
+                                 .as_dict() for m, o in sorted(self.months.items())},
         }
         if "filed" in self.process.fields:
             doc["filed"] = c["filed"]

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Install Debian's Chromium, its chromedriver and the Noto CJK fonts for the browser tests
+# of the HTML report (tests/integration/browser/), which drive /usr/bin/chromium through
+# /usr/bin/chromedriver with Selenium; no driver is ever downloaded. Idempotent.
+# Runs as root (CI).
+set -euo pipefail
+
+if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && fc-list | grep -q "Noto Sans CJK"; then
+  echo "install-chromium: chromium, chromedriver and Noto CJK already present"
+  exit 0
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y chromium chromium-driver fonts-noto-cjk
+/usr/bin/chromium --version
