@@ -21,15 +21,17 @@ from typing import Any, Protocol
 
 from ..definition.model import ProcessDef
 from ..engine.case import Case, Deadline
+from ..engine.compiler import CompiledProcess
 from ..engine.data import to_json
 from ..engine.events import Event
 from ..engine.fold import apply, new_case
-from ..engine.registry import Registry
+from ..engine.registry import Registry, compiled
 from ..errors import CaseNotFound, ReplayMismatch
 from ..store.base import Store
 from .chain import ChainCursor, ChainFault
 from .definitions import PinnedDefinitionBroken, check_definition
 from .records import BadRecord
+from .redecide import redecide
 from .rows import Row, Unreadable, load_record, stored_events
 from .timeline import TimelineEntry, deadlines_summary, entry
 
@@ -82,6 +84,12 @@ class PinnedDefinitions:
             raise PinnedDefinitionBroken(case_id, digest, why)
         return self.registry.add_text(text, f"<pinned {digest[:12]}>")
 
+    def compiled(self, digest: str, case_id: str) -> CompiledProcess:
+        """The compiled version (what the planner decides with), loaded as `get` does."""
+        process = self.get(digest, case_id)
+        cp = self.registry.pinned(digest)
+        return cp if cp is not None else compiled(process)
+
 
 @dataclass(frozen=True)
 class Mismatch:
@@ -124,6 +132,8 @@ class CaseFolder:
         self.left_out = 0
         self.timeline: list[TimelineEntry] | None = [] if timeline else None
         self.missing: PinnedDefinitionBroken | None = None
+        self.previous: Event | None = None  # the event folded last (for re-deciding)
+        self.notified: list[Event] = []  # the events with notifications (outbox_check.py)
 
     def feed_row(self, row: Row) -> None:
         """A row from `rows.stored_events`: an event with its content hash, or unreadable."""
@@ -158,9 +168,18 @@ class CaseFolder:
                 if event.type != "started":
                     raise ValueError("the case's first stored event is not its start")
                 self.process = self.definitions.get(event.digest, self.case_id)
+                why = self._redecide(None, event)
                 self.case = new_case(self.process, event)
+            else:
+                why = self._redecide(self.case, event)
+            if why is not None:
+                self.fold_fault = ChainFault(self.case_id, event.seq, why)
+                return
             assert self.process is not None
             apply(self.process, self.case, event)
+            self.previous = event
+            if event.notifications:
+                self.notified.append(event)
             self.folded += 1
         except PinnedDefinitionBroken as exc:  # verify names the case; replay raises it
             self.missing = exc
@@ -168,6 +187,11 @@ class CaseFolder:
                                          f"its definition version {exc.digest[:12]}… {exc.why}")
         except Exception as exc:  # noqa: BLE001 - a tampered event can break the fold in any way
             self.fold_fault = ChainFault(self.case_id, event.seq, f"cannot be folded: {exc}")
+
+    def _redecide(self, before: Case | None, event: Event) -> str | None:
+        """Why the engine would not have written `event` on `before` (redecide.py)."""
+        cp = self.definitions.compiled(before.digest if before else event.digest, self.case_id)
+        return redecide(cp, before, event, self.previous)
 
     def fault(self, stored_seq: int | None = None) -> ChainFault | None:
         """The first fault by sequence number: a broken link or an event that does not fold."""

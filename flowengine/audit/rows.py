@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -57,8 +57,39 @@ def _event(d: dict[str, Any], stored_hash: str) -> Event:
     return event
 
 
-def decode(case_id: str, seq: int, body: str | bytes, stored_hash: str) -> Row:
-    """One stored row -> (event, SHA-256 of its stored body), or `Unreadable`."""
+# The `events` columns kept beside the hashed body (for queries), in the order `_sql_rows`
+# selects them after case_id, seq, body and hash; each must say what the body says.
+COLUMNS = ("at", "type", "trigger", "source", "dest", "actor_name", "actor_role",
+           "process_id", "digest", "prev_hash")
+
+
+def _column_values(event: Event) -> tuple[Any, ...]:
+    return (event.at, event.type, event.trigger, event.source, event.dest, event.actor.name,
+            event.actor.role, event.process_id, event.digest, event.prev_hash)
+
+
+def _column_differs(event: Event, columns: tuple[Any, ...]) -> str | None:
+    """The first column that does not hold what the event's body says (a column edited
+    behind the engine's back misleads every query that reads it), or None."""
+    for name, stored, body in zip(COLUMNS, columns, _column_values(event), strict=True):
+        same = same_instant(stored, body) if name == "at" else stored == body
+        if not same:
+            shown = body.isoformat() if name == "at" else body
+            return (f"the stored row's {name} column holds {stored!r} but its body says "
+                    f"{shown!r}")
+    return None
+
+
+def same_instant(stored: Any, at: datetime) -> bool:
+    if isinstance(stored, str):  # SQLite: the fixed-width UTC text `Instant` writes
+        return stored == at.astimezone(UTC).isoformat(timespec="microseconds")
+    return isinstance(stored, datetime) and stored == at
+
+
+def decode(case_id: str, seq: int, body: str | bytes, stored_hash: str,
+           columns: tuple[Any, ...] | None = None) -> Row:
+    """One stored row -> (event, SHA-256 of its stored body), or `Unreadable`;
+    `columns`: the row's other columns (`COLUMNS`), checked against the body."""
     raw = body.encode("utf-8") if isinstance(body, str) else body
     number = seq if type(seq) is int else 0  # a tampered seq column may hold anything
     try:
@@ -75,6 +106,9 @@ def decode(case_id: str, seq: int, body: str | bytes, stored_hash: str) -> Row:
                                               f"{event.case_id}")
     if type(stored_hash) is not str:
         return Unreadable(case_id, event.seq, f"the stored hash {stored_hash!r} is not text")
+    differs = _column_differs(event, columns) if columns is not None else None
+    if differs is not None:
+        return Unreadable(case_id, number, differs)
     return event, hashlib.sha256(raw).hexdigest()
 
 
@@ -109,7 +143,8 @@ def _sql_rows(store: Any, case_id: str | None, batch: int = 2000) -> Iterator[Ro
 
     from ..store.schema import events as table
 
-    stmt = select(table.c.case_id, table.c.seq, table.c.body, table.c.hash)
+    stmt = select(table.c.case_id, table.c.seq, table.c.body, table.c.hash,
+                  *(table.c[name] for name in COLUMNS))
     if case_id is not None:
         stmt = stmt.where(table.c.case_id == case_id)
     stmt = stmt.order_by(table.c.case_id, table.c.seq)
@@ -117,14 +152,14 @@ def _sql_rows(store: Any, case_id: str | None, batch: int = 2000) -> Iterator[Ro
         if conn.dialect.name == "sqlite":  # the DB-API cursor streams; skip the Result layer;
             # the body comes as its UTF-8 bytes, which orjson and sha256 take as they are
             where = " WHERE case_id = ?" if case_id is not None else ""
-            text = (f"SELECT case_id, seq, CAST(body AS BLOB), hash FROM {table.name}{where} "
-                    "ORDER BY case_id, seq")
+            text = (f"SELECT case_id, seq, CAST(body AS BLOB), hash, {', '.join(COLUMNS)} "
+                    f"FROM {table.name}{where} ORDER BY case_id, seq")
             cursor = conn.connection.dbapi_connection.cursor()
             rows: Any = cursor.execute(text, (case_id,) if case_id is not None else ())
         else:  # a server-side cursor, `batch` rows at a time
             rows = conn.execution_options(yield_per=batch).execute(stmt)
-        for row_case, seq, body, stored_hash in rows:
-            yield decode(row_case, seq, body, stored_hash)
+        for row_case, seq, body, stored_hash, *columns in rows:
+            yield decode(row_case, seq, body, stored_hash, tuple(columns))
 
 
 def readable_history(store: Store, case_id: str) -> list[Event]:
@@ -142,16 +177,18 @@ def readable_history(store: Store, case_id: str) -> list[Event]:
     return events
 
 
-def load_cases(store: Store, case_ids: list[str]) -> dict[str, Record]:
+def load_cases(store: Store, case_ids: list[str],
+               columns: dict[str, dict[str, Any]] | None = None) -> dict[str, Record]:
     """The stored records of `case_ids` (a case without one is left out): on the SQL store
     one query, each row checked column by column (`records.record_from_row`), and a row
-    the database driver cannot even convert found case by case; else `load_case` each."""
+    the database driver cannot even convert found case by case; else `load_case` each.
+    `columns` receives each SQL row's raw values by case (for `derived.py`)."""
     sql = _sql_store(store)
     if sql is None:
         loaded = {case_id: store.load_case(case_id) for case_id in case_ids}
         return {k: v for k, v in loaded.items() if v is not None}
     try:
-        return _sql_records(sql, case_ids)
+        return _sql_records(sql, case_ids, columns)
     except Exception as exc:
         if not _unconvertible(exc):
             raise
@@ -173,7 +210,8 @@ def load_record(store: Store, case_id: str) -> Record | None:
         return BadRecord(case_id, f"the stored case record cannot be read: {why}")
 
 
-def _sql_records(store: Any, case_ids: list[str]) -> dict[str, Record]:
+def _sql_records(store: Any, case_ids: list[str],
+                 raw: dict[str, dict[str, Any]] | None = None) -> dict[str, Record]:
     """Raw column values (no type processing that could fail), checked row by row."""
     from sqlalchemy import select, type_coerce
     from sqlalchemy.types import NullType
@@ -183,7 +221,10 @@ def _sql_records(store: Any, case_ids: list[str]) -> dict[str, Record]:
     columns = [type_coerce(c, NullType()).label(c.name) for c in table.c]
     stmt = select(*columns).where(table.c.id.in_(case_ids))
     with store.engine.connect() as conn:
-        return _by_id([record_from_row(r._mapping) for r in conn.execute(stmt)])
+        rows = [dict(r._mapping) for r in conn.execute(stmt)]
+    if raw is not None:
+        raw.update((str(r["id"]), r) for r in rows)
+    return _by_id([record_from_row(r) for r in rows])
 
 
 def _by_id(records: Iterable[Record | None]) -> dict[str, Record]:

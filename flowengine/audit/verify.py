@@ -20,7 +20,7 @@ stored body text, and a row that does not even decode is reported, not a crash.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,8 @@ from ..engine.case import Case
 from ..engine.registry import Registry
 from ..store.base import CaseQuery, Store
 from .definitions import DefinitionProblem, stored_definition_problems
+from .derived import derived_mismatches
+from .outbox_check import OutboxEntry, load_outbox, outbox_problem
 from .records import BadRecord, Record
 from .replay import CaseFolder, PinnedDefinitions, compare, jsonable
 from .rows import Unreadable, cases_without_events, load_cases, stored_events
@@ -40,7 +42,7 @@ class CaseProblem:
     case_id: str
     seq: int
     why: str
-    kind: str  # chain | projection | missing
+    kind: str  # chain | projection | outbox | missing
 
     def __str__(self) -> str:
         return f"case {self.case_id}: event {self.seq}: {self.why}"
@@ -147,9 +149,14 @@ class _Verifier:
     def _flush(self) -> None:
         if not self.pending:
             return
-        stored = load_cases(self.store, [f.case_id for f in self.pending])
+        columns: dict[str, dict[str, Any]] = {}
+        ids = [f.case_id for f in self.pending]
+        stored = load_cases(self.store, ids, columns)
+        outbox = load_outbox(self.store, ids)
         for folder in self.pending:
-            self._found(_judge(folder, stored.get(folder.case_id), True))
+            problem = _judge(folder, stored.get(folder.case_id), True,
+                             columns.get(folder.case_id))
+            self._found(problem or _outbox(folder, outbox.get(folder.case_id, [])))
         self.pending.clear()
 
     def _records_without_events(self) -> Iterable[CaseProblem]:
@@ -165,8 +172,15 @@ class _Verifier:
                               "deleted)", "missing")
 
 
-def _judge(folder: CaseFolder, stored: Record | None, projections: bool) -> CaseProblem | None:
-    """The problem of one replayed case, if any: its chain first, then its record."""
+def _outbox(folder: CaseFolder, rows: list[OutboxEntry]) -> CaseProblem | None:
+    found = outbox_problem(folder.notified, rows)
+    return CaseProblem(folder.case_id, found[0], found[1], "outbox") if found else None
+
+
+def _judge(folder: CaseFolder, stored: Record | None, projections: bool,
+           columns: Mapping[str, Any] | None = None) -> CaseProblem | None:
+    """The problem of one replayed case, if any: its chain first, then its record (with
+    the columns its events determine, `derived.py`, when the raw row is at hand)."""
     fault = folder.fault(stored.seq if isinstance(stored, Case) else None)
     if fault is not None:
         return CaseProblem(fault.case_id, fault.seq, fault.why, "chain")
@@ -180,6 +194,8 @@ def _judge(folder: CaseFolder, stored: Record | None, projections: bool) -> Case
         return CaseProblem(folder.case_id, replayed.seq, "the case has events but no case "
                            "record", "projection")
     mismatches = compare(stored, replayed)
+    if columns is not None and folder.process is not None:
+        mismatches += derived_mismatches(replayed, folder.process, columns)
     if not mismatches:
         return None
     shown = "; ".join(f"{m.field}: stored {jsonable(m.stored)!r}, replayed "

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from .conftest import Cli
-from .tamper_support import build_cases
+from .tamper_support import build_cases, forge
 
 pytestmark = pytest.mark.postgres
 
@@ -90,3 +90,20 @@ def test_a_deleted_definition_is_named_on_postgresql(cli: Cli, pg_url: str) -> N
     assert r.code == 1 and [(b["case"], b["seq"]) for b in r.json()["broken"]] == [(ids[0], 1)]
     r = cli("replay", ids[0], env={"FLOWENGINE_DB": pg_url})
     assert r.code == 1 and "is not stored" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_forged_transition_with_a_valid_chain_is_caught_on_postgresql(
+        cli: Cli, pg_url: str) -> None:
+    """Events 4-8 replaced by one `archive` from investigating, sealed with valid hashes,
+    the case record rewritten to match: only re-deciding the event catches it."""
+    ids = build_cases(pg_url, ("甲", "乙"))
+    env = {"FLOWENGINE_DB": pg_url}
+    forge(pg_url, ids[0], 3, [{"trigger": "archive", "source": "investigating",
+                               "dest": "archived", "data": {}, "effects": (),
+                               "notifications": ()}])
+    r = cli("audit", "verify", "--json", env=env)
+    assert r.code == 1, r
+    [broken] = r.json()["broken"]
+    assert (broken["case"], broken["seq"]) == (ids[0], 4)
+    assert "not allowed in state 'investigating'" in broken["why"]
+    assert cli("replay", ids[1], env=env).code == 0

@@ -1,0 +1,170 @@
+"""Re-decide each stored event: plan it again on the pinned definition from the case as it
+stood before, and require the very event that is stored.
+
+Why: the hash chain proves only that nobody changed an event after it was written. A
+forger who writes a whole new history (say `investigating → archived` by a role that may
+not fire it) and recomputes every hash passes the chain check, and replay re-applies the
+forged events faithfully. Planning each event again with the engine's own planner
+(`plan_start`, `plan_fire`, `plan_timers`) asks what the engine would have done: the same
+trigger, data, actor and instant on the case as it stood must give the same event body
+(state change, data, deadline effects, notifications), or the event is reported.
+
+What is re-decided (docs/audit.md):
+- `started`: the start of the case with the data it records (`duplicate_of` as stored:
+  which open case was a duplicate depends on the whole store at that time);
+- `fired`: the trigger with the data given (the event's data less what the transition
+  sets, computes, clears or signs); a fire by `system` counts as automatic only right
+  after the timer at the same instant that asked for it;
+- `timer`: the first timers due at the event's instant;
+- `calendar` (deadlines recounted with official holiday data): the calendar of that time
+  is not kept, so only the shape is checked: by `system`, no trigger, state or data
+  change, and each effect a `recomputed` of an open provisional deadline changing only
+  its due fields, from the due date it had.
+
+A definition whose calendar was still provisional for some year is re-decided with its
+pinned calendar; where the engine had laid newer official data over it, the due fields
+(and notices, which quote them) are not compared for that case's events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..engine.case import SYSTEM, Case
+from ..engine.compiler import CompiledProcess
+from ..engine.data import SIGNATURES
+from ..engine.events import Event, canonical
+from ..engine.planner import plan_fire, plan_start, plan_timers
+from ..errors import FlowengineError
+
+DUE_FIELDS = frozenset({"due", "due_date", "warn_at", "provisional"})
+RECOMPUTED = frozenset({"deadline", "op", "old_due_date", "provisional", "due", "due_date",
+                        "warn_at", "start_date", "status", "rewarn", "why"})
+
+
+def redecide(cp: CompiledProcess, before: Case | None, event: Event,
+             previous: Event | None) -> str | None:
+    """Why `event` is not what the engine decides on `before` (None: it is). `before` is
+    None for the start; `previous` is the event before (for automatic fires)."""
+    try:
+        if event.type == "calendar":
+            assert before is not None
+            return _calendar(before, event)
+        planned = _plan(cp, before, event, previous)
+    except FlowengineError as exc:
+        why = _first_line(exc).removeprefix(f"case {event.case_id}: ")
+        return f"re-deciding it on the pinned definition refuses it: {why}"
+    except Exception as exc:  # noqa: BLE001 - a forged event can break planning in any way
+        return f"re-deciding it on the pinned definition fails: {type(exc).__name__}: {exc}"
+    if planned is None:
+        return f"the engine never writes a '{event.type}' event"
+    if planned.hash == event.hash:
+        return None
+    loose = bool(getattr(cp.calendar, "provisional_years", ()))
+    differ = _differences(planned, event, loose)
+    if not differ:
+        return None
+    return (f"re-deciding the {_what(event)} on the pinned definition gives a different "
+            f"event ({', '.join(differ)} differ: stored {_shown(event, differ[0])}, "
+            f"decided {_shown(planned, differ[0])})")
+
+
+def _plan(cp: CompiledProcess, before: Case | None, event: Event,
+          previous: Event | None) -> Event | None:
+    if event.type == "started":
+        data = dict(event.data)
+        duplicate = data.pop("duplicate_of", None)
+        given = {k: v for k, v in data.items()
+                 if k in cp.start_records or k not in cp.start_defaults}
+        return plan_start(cp, event.case_id, given, event.actor, event.at, duplicate)[0]
+    assert before is not None
+    if event.type == "timer":
+        events, _ = plan_timers(cp, before, event.at)
+        return events[0] if events else _no_timer(before, event)
+    if event.type == "fired" and event.trigger is not None:
+        auto = event.actor == SYSTEM and _asked_by_timer(previous, event)
+        given = _given(cp, before, event)
+        return plan_fire(cp, before, event.trigger, given, event.actor, event.at, auto=auto)[0]
+    return None
+
+
+class _NoTimer(FlowengineError):
+    """No timer of the case was due at the stored timer event's instant."""
+
+
+def _no_timer(before: Case, event: Event) -> Event:
+    due = before.next_timer()
+    shown = due.isoformat() if due is not None else "none"
+    raise _NoTimer(f"no timer is due at {event.at.isoformat()} (the next one: {shown})")
+
+
+def _asked_by_timer(previous: Event | None, event: Event) -> bool:
+    return (previous is not None and previous.type == "timer" and previous.at == event.at
+            and any(e.get("fire") == event.trigger for e in previous.effects))
+
+
+def _given(cp: CompiledProcess, before: Case, event: Event) -> dict[str, Any]:
+    """The data given with the fire: the event's data less what a candidate transition
+    sets, computes, clears or signs (those are decided again, not taken as given)."""
+    derived: set[str] = set()
+    assert event.trigger is not None
+    for c in cp.candidates.get(event.trigger, {}).get(before.state, ()):
+        t = c.transition
+        derived |= set(t.set) | set(t.compute) | set(t.clear)
+        if t.signs:
+            derived.add(SIGNATURES)
+    return {k: v for k, v in event.data.items() if k not in derived and v is not None}
+
+
+def _calendar(before: Case, event: Event) -> str | None:
+    """The shape of a recount: only the due fields of open provisional deadlines."""
+    if event.actor != SYSTEM or event.trigger or event.source or event.dest or event.data:
+        return "a calendar recount by someone other than system, or with a trigger or data"
+    if not event.effects:
+        return "a calendar recount without effects"
+    for e in event.effects:
+        running = before.deadlines.get(str(e.get("deadline")))
+        if e.get("op") != "recomputed" or not set(e) <= RECOMPUTED:
+            return f"a calendar recount may only recount due dates, not {canonical(e)}"
+        if running is None or not running.provisional or running.status not in (
+                "open", "overdue"):
+            return f"deadline {e.get('deadline')!r} was not an open provisional deadline"
+        old = running.due_date.isoformat() if running.due_date else None
+        if e.get("old_due_date") != old:
+            return (f"deadline {e.get('deadline')!r}: old_due_date {e.get('old_due_date')} "
+                    f"is not the due date it had ({old})")
+        if e.get("status") not in ("open", "overdue"):
+            return f"deadline {e.get('deadline')!r}: a recount cannot make it {e.get('status')}"
+    return None
+
+
+def _differences(planned: Event, stored: Event, loose: bool) -> list[str]:
+    a, b = _comparable(planned.body(), loose), _comparable(stored.body(), loose)
+    return [k for k in sorted(set(a) | set(b)) if canonical(a.get(k)) != canonical(b.get(k))]
+
+
+def _comparable(body: Mapping[str, Any], loose: bool) -> dict[str, Any]:
+    """The body as compared; `loose`: without due fields and notices (see module doc)."""
+    out = dict(body)
+    if loose:
+        out["effects"] = [{k: v for k, v in e.items() if k not in DUE_FIELDS}
+                          for e in body["effects"]]
+        out.pop("notifications", None)
+    return out
+
+
+def _what(event: Event) -> str:
+    return f"{event.type} '{event.trigger}'" if event.trigger else event.type
+
+
+def _shown(event: Event, key: str) -> str:
+    text = canonical(event.body().get(key))
+    return text if len(text) <= 80 else text[:77] + "…"
+
+
+def _first_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())
+
+
+__all__ = ["redecide"]
