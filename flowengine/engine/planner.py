@@ -329,20 +329,26 @@ def plan_timers(cp: CompiledProcess, case: Case, until: datetime, *,
 
     Returns the events and the case after them. An expiry whose trigger fires by itself adds
     the automatic fire as a second event at the same instant (actor `system`). `case` is
-    not modified unless `owned` (the caller hands it over, as in `plan_fire`)."""
+    not modified unless `owned` (the caller hands it over, as in `plan_fire`).
+
+    A timer that came due before the case's last event (a deadline started with its warning
+    window, or its due date, already in the past: a due date taken from a field, a short
+    period with a long warning) is recorded at that event's instant, never before it, so a
+    case's events stay in time order; the effect still says which instant came due."""
     events: list[Event] = []
     current = case
     while (when := current.next_timer()) is not None and when <= until:
         due = [d for d in current.deadlines.values() if d.next_timer() == when]
         effects = [timer_effect(cp, d, when) for d in sorted(due, key=lambda d: d.name)]
-        event = _event(cp, current, "timer", when, SYSTEM, data={}, effects=effects)
+        at = when if current.updated_at is None or when >= current.updated_at else current.updated_at
+        event = _event(cp, current, "timer", at, SYSTEM, data={}, effects=effects)
         current = apply(cp.process, current if owned else current.copy(), event)
         owned = True  # from here on `current` is the copy made above
-        notes = notifications_for(cp, current, at=when, actor=SYSTEM, effects=effects)
+        notes = notifications_for(cp, current, at=at, actor=SYSTEM, effects=effects)
         events.append(_sealed(event, current, notes))
         for trigger in [e["fire"] for e in effects if e.get("fire")]:
             try:
-                fired, current = plan_fire(cp, current, trigger, {}, SYSTEM, when, auto=True,
+                fired, current = plan_fire(cp, current, trigger, {}, SYSTEM, at, auto=True,
                                            owned=True)
             except TriggerRejected:
                 continue  # the state moved on; the expiry itself is recorded
