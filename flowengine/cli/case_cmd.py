@@ -17,7 +17,7 @@ from ..audit.recorded import mark_timeline, recorded_times
 from ..audit.rows import readable_history
 from ..audit.timeline import deadline_outcome, entry
 from ..clock import DEFAULT_TZ
-from ..engine.case import Actor, Case, Deadline
+from ..engine.case import Actor, Case
 from ..engine.data import to_json
 from ..engine.engine import Engine
 from ..errors import TriggerRejected
@@ -58,22 +58,9 @@ def _rejected(exc: TriggerRejected, as_json: bool, *, new_case: bool = False) ->
     raise SystemExit(2)
 
 
-def deadline_doc(d: Deadline) -> dict[str, Any]:
-    return {**d.as_dict(), "paused_on": d.paused_on.isoformat() if d.paused_on else None}
-
-
 def case_doc(case: Case, duplicates: list[str] | None = None) -> dict[str, Any]:
-    """A case as JSON: state, data, deadlines, duplicate links."""
-    return {
-        "id": case.id, "process": case.process_id, "digest": case.digest, "state": case.state,
-        "seq": case.seq, "last_hash": case.last_hash, "overdue": case.overdue,
-        "data": to_json(case.data),
-        "deadlines": [deadline_doc(d) for d in sorted(case.deadlines.values(),
-                                                       key=lambda d: d.name)],
-        "created_at": _iso(case.created_at), "updated_at": _iso(case.updated_at),
-        "owner": case.owner.as_dict() if case.owner else None,
-        "duplicate_of": case.duplicate_of, "duplicates": duplicates or [],
-    }
+    """A case as JSON (`Case.to_dict` in local time), with its duplicates' ids."""
+    return {**case.to_dict(DEFAULT_TZ), "duplicates": duplicates or []}
 
 
 def _iso(value: datetime | None) -> str | None:

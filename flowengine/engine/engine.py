@@ -9,7 +9,8 @@ out before the fire is recorded before it, and events stay in time order.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ from .compiler import CompiledProcess
 from .data import DataError, coerce_all
 from .events import Event
 from .failures import FailureLog, conditions_as_data
+from .host import defer, joined
 from .planner import plan_fire, plan_recompute, plan_start, plan_timers
 from .registry import Registry, official_years
 
@@ -80,6 +82,14 @@ class Engine:
             if cp is None:  # the text hashes to the digest, so this cannot happen
                 raise PinnedDefinitionBroken(case.id, case.digest, "does not load as itself")
         return self.registry.effective(cp)
+
+    @contextmanager
+    def transaction(self, connection: Any) -> Iterator[Engine]:
+        """Starts and fires in this block write in `connection`'s open transaction (an
+        SQLAlchemy `Connection` on the store's database): they commit or roll back with the
+        host's own rows; listeners and plugins are told on the host's commit (engine/host.py)."""
+        with joined(self.store, connection):
+            yield self
 
     # ------------------------------------------------------------------ commands
     def start(self, process_id: str, data: Mapping[str, Any] | None = None, *,
@@ -281,6 +291,10 @@ class Engine:
         self._committed(cp, events, case)
 
     def _committed(self, cp: CompiledProcess, events: list[Event], case: Case) -> None:
+        if not defer(lambda: self._tell(cp, events, case)):
+            self._tell(cp, events, case)
+
+    def _tell(self, cp: CompiledProcess, events: list[Event], case: Case) -> None:
         for listener in self._listeners:
             listener(events, case)
         self.plugins.after_commit(cp, events, case)
