@@ -144,6 +144,7 @@ class Rejection:
 
     check: Literal["state", "role", "required", "guard", "data", "route", "extension"]
     message: str
+    missing: tuple[str, ...] = ()  # "required": the fields to give (the CLI adds how)
 
 
 class TriggerRejected(FlowengineError):

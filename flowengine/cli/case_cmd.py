@@ -20,7 +20,7 @@ from ..clock import DEFAULT_TZ
 from ..engine.case import Actor, Case
 from ..engine.data import to_json
 from ..engine.engine import Engine
-from ..errors import TriggerRejected
+from ..errors import Rejection, TriggerRejected
 from . import cli
 from .common import (
     EngineSpec,
@@ -49,13 +49,26 @@ def _rejected(exc: TriggerRejected, as_json: bool, *, new_case: bool = False) ->
     where = "no case was created" if new_case else f"case {exc.case_id}"
     click.echo(f"error: {where}: '{exc.trigger}' rejected in state '{exc.state}':", err=True)
     for reason in exc.reasons:
-        click.echo(f"  - {reason.check}: {reason.message}", err=True)
+        click.echo(f"  - {reason.check}: {with_advice(reason)}", err=True)
     if as_json:
         emit(True, {"ok": False, "case": case_id, "trigger": exc.trigger,
                     "state": exc.state,
-                    "reasons": [{"check": r.check, "message": r.message} for r in exc.reasons]},
+                    "reasons": [{"check": r.check, "message": with_advice(r)}
+                                for r in exc.reasons]},
              [])
     raise SystemExit(2)
+
+
+def with_advice(reason: Rejection) -> str:
+    """The library's message, with how to give missing fields on the command line after
+    their list ("missing data: a, b (give --set a=… --set b=…)")."""
+    if not reason.missing:
+        return reason.message
+    listing = ", ".join(reason.missing)
+    at = reason.message.find(listing + ";")  # the list ends the message or its first part
+    end = at + len(listing) if at >= 0 else len(reason.message)
+    given = " ".join(f"--set {m}=…" for m in reason.missing)
+    return f"{reason.message[:end]} (give {given}){reason.message[end:]}"
 
 
 def case_doc(case: Case, duplicates: list[str] | None = None) -> dict[str, Any]:
