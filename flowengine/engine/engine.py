@@ -16,7 +16,7 @@ from typing import Any
 
 from ..clock import Clock, SystemClock
 from ..definition.model import ProcessDef
-from ..errors import CaseNotFound, ClockError, ConcurrentUpdate, TriggerRejected
+from ..errors import CaseNotFound, ClockError, ConcurrentUpdate, DuplicateStarted, TriggerRejected
 from ..plugins.manager import PluginDispatch
 from ..store.base import CaseQuery, Store
 from .case import Actor, Case
@@ -102,7 +102,11 @@ class Engine:
         duplicate = self._duplicate_of(cp, data or {})
         with conditions_as_data(case_id, "start", cp.process.initial_state):
             event, case = plan_start(cp, case_id, data or {}, actor, at, duplicate)
-        self._commit(cp, case, [event], 0)
+        try:
+            self._commit(cp, case, [event], 0)
+        except DuplicateStarted as exc:  # the same petition started meanwhile: flag it
+            event, case = plan_start(cp, case_id, data or {}, actor, at, exc.open_case)
+            self._commit(cp, case, [event], 0)
         return case
 
     def fire(self, case_id: str, trigger: str, data: Mapping[str, Any] | None = None, *,

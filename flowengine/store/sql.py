@@ -32,7 +32,7 @@ from sqlalchemy.exc import OperationalError
 
 from ..engine.case import Case
 from ..engine.events import Event
-from ..errors import ConcurrentUpdate, RecordUnreadable
+from ..errors import ConcurrentUpdate, DuplicateStarted, RecordUnreadable
 from . import migrations
 from .access import read_only_hint
 from .base import AppendItem, CaseQuery, OutboxRow
@@ -233,6 +233,8 @@ class SqlStore:
         """The statements of one append, inside the caller's transaction."""
         sql = self._sql
         if expected_seq == 0:
+            if row["dup_key"] is not None and row["duplicate_of"] is None and not row["final"]:
+                self._no_open_duplicate(cur, case.id, row["dup_key"])
             cur.execute(sql.insert_case.sql, sql.insert_case.pick(row))
         else:
             update = sql.update_of(self._changed(row, expected_seq))
@@ -247,6 +249,21 @@ class SqlStore:
         if outbox:
             cur.executemany(sql.insert_outbox.sql,
                             [sql.insert_outbox.args(outbox_row(r)) for r in outbox])
+
+    def _no_open_duplicate(self, cur: Any, case_id: str, key: str) -> None:
+        """Serialised duplicate check of a new case, in its insert's transaction: starts of
+        the same petition queue on SQLite's write lock (BEGIN IMMEDIATE) or, on PostgreSQL,
+        on a transaction lock on the key; the later one finds the earlier one open."""
+        args = {"k_key": key, "k_id": case_id}
+        lock = self._sql.key_lock
+        if lock is not None:
+            cur.execute(lock.sql, lock.args(args))
+            cur.fetchall()
+        found = self._sql.open_duplicate
+        cur.execute(found.sql, found.args(args))
+        rows = cur.fetchall()
+        if rows:
+            raise DuplicateStarted(case_id, str(rows[0][0]))
 
     def _changed(self, row: dict[str, Any], expected_seq: int) -> tuple[str, ...]:
         """The columns whose values differ from the row last read or written at
