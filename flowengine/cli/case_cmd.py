@@ -22,6 +22,7 @@ from ..engine.data import to_json
 from ..engine.engine import Engine
 from ..errors import Rejection, TriggerRejected
 from . import cli
+from .bounds import limit_range
 from .common import (
     EngineSpec,
     actor_options,
@@ -177,7 +178,7 @@ def _show_lines(case: Case, duplicates: list[str], history: list[str]) -> list[s
 @click.option("--process", "process_id", metavar="PROCESS", help="Only cases of this process.")
 @click.option("--state", metavar="STATE", help="Only cases in this state.")
 @click.option("--overdue", is_flag=True, help="Only cases with an overdue deadline.")
-@click.option("--limit", type=click.IntRange(min=1), help="At most this many cases.")
+@click.option("--limit", type=limit_range(), help="At most this many cases (1 to 10^9).")
 @reading_engine_options
 @json_option
 def list_cmd(process_id: str | None, state: str | None, overdue: bool, limit: int | None,
