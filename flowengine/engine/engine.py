@@ -102,8 +102,8 @@ class Engine:
         duplicate = self._duplicate_of(cp, data or {})
         with conditions_as_data(case_id, "start", cp.process.initial_state):
             event, case = plan_start(cp, case_id, data or {}, actor, at, duplicate)
-        try:
-            self._commit(cp, case, [event], 0)
+        try:  # a first of its petition is checked again, serialised, as it is stored
+            self._commit(cp, case, [event], 0, new_petition=duplicate is None)
         except DuplicateStarted as exc:  # the same petition started meanwhile: flag it
             event, case = plan_start(cp, case_id, data or {}, actor, at, exc.open_case)
             self._commit(cp, case, [event], 0)
@@ -288,10 +288,15 @@ class Engine:
             return None  # plan_start reports the bad value
         return self.store.find_open_duplicate(cp.process.id, key)
 
-    def _commit(self, cp: CompiledProcess, case: Case, events: list[Event], expected: int) -> None:
+    def _commit(self, cp: CompiledProcess, case: Case, events: list[Event], expected: int,
+                new_petition: bool = False) -> None:
         final = case.state in cp.final_states
         outbox = self.plugins.outbox_rows(events)
-        self.store.append(case, events, expected, final=final, outbox=outbox)
+        if new_petition and getattr(self.store, "serialises_duplicates", False):
+            self.store.append(case, events, expected, final=final, outbox=outbox,
+                              new_petition=True)  # type: ignore[call-arg]
+        else:
+            self.store.append(case, events, expected, final=final, outbox=outbox)
         self._committed(cp, events, case)
 
     def _committed(self, cp: CompiledProcess, events: list[Event], case: Case) -> None:

@@ -162,12 +162,19 @@ class SqlStore:
             return conn.execute(stmt).scalar()
 
     # ------------------------------------------------------------------ the one write
+    serialises_duplicates = True  # append(..., new_petition=True): see _no_open_duplicate
+
     def append(self, case: Case, events: Sequence[Event], expected_seq: int,
-               final: bool = False, outbox: Sequence[OutboxRow] = ()) -> None:
+               final: bool = False, outbox: Sequence[OutboxRow] = (), *,
+               new_petition: bool = False) -> None:
+        """`new_petition` (the engine's starts): check again, inside the transaction, that
+        no open case has the new case's duplicate key; `DuplicateStarted` if one has."""
         check_sequence(case, events, expected_seq)
         row = self._case_row(case, final)
         try:
             with self._held.write() as cur:
+                if new_petition and row["dup_key"] is not None and not row["final"]:
+                    self._no_open_duplicate(cur, case.id, row["dup_key"])
                 self._write(cur, case, row, events, expected_seq, outbox)
         except BaseException as exc:
             self._seen.pop(case.id, None)  # whatever we held of this case may be stale
@@ -233,8 +240,6 @@ class SqlStore:
         """The statements of one append, inside the caller's transaction."""
         sql = self._sql
         if expected_seq == 0:
-            if row["dup_key"] is not None and row["duplicate_of"] is None and not row["final"]:
-                self._no_open_duplicate(cur, case.id, row["dup_key"])
             cur.execute(sql.insert_case.sql, sql.insert_case.pick(row))
         else:
             update = sql.update_of(self._changed(row, expected_seq))
