@@ -8,6 +8,7 @@ out before the fire is recorded before it, and events stay in time order.
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -21,10 +22,10 @@ from ..plugins.manager import PluginDispatch
 from ..store.base import CaseQuery, Store
 from .case import Actor, Case
 from .compiler import CompiledProcess
-from .data import DataError, coerce_all
 from .events import Event
 from .failures import FailureLog, conditions_as_data
 from .host import defer, joined
+from .lookups import open_duplicate, provisional_cases
 from .planner import plan_fire, plan_recompute, plan_start, plan_timers
 from .registry import Registry, official_years
 
@@ -51,6 +52,7 @@ class Engine:
         self._listeners: list[Listener] = []
         self.plugins = PluginDispatch(self, list(plugins))
         self.failures = FailureLog(self.store)  # per-case tick failures (engine/failures.py)
+        self._serialised = "new_petition" in inspect.signature(self.store.append).parameters
         for path in processes:
             self.load(path)
 
@@ -85,9 +87,8 @@ class Engine:
 
     @contextmanager
     def transaction(self, connection: Any) -> Iterator[Engine]:
-        """Starts and fires in this block write in `connection`'s open transaction (an
-        SQLAlchemy `Connection` on the store's database): they commit or roll back with the
-        host's own rows; listeners and plugins are told on the host's commit (engine/host.py)."""
+        """Calls in this block commit or roll back with `connection`'s open transaction
+        (an SQLAlchemy `Connection`); observers are told on its commit (engine/host.py)."""
         with joined(self.store, connection):
             yield self
 
@@ -99,10 +100,10 @@ class Engine:
         at = self._instant(at, None)
         actor = actor or UNKNOWN_ACTOR
         case_id = self.store.new_case_id(process_id)
-        duplicate = self._duplicate_of(cp, data or {})
+        duplicate = open_duplicate(self.store, cp, data or {})
         with conditions_as_data(case_id, "start", cp.process.initial_state):
             event, case = plan_start(cp, case_id, data or {}, actor, at, duplicate)
-        try:  # a first of its petition is checked again, serialised, as it is stored
+        try:  # a first of its petition is checked again, serialised, in the store's append
             self._commit(cp, case, [event], 0, new_petition=duplicate is None)
         except DuplicateStarted as exc:  # the same petition started meanwhile: flag it
             event, case = plan_start(cp, case_id, data or {}, actor, at, exc.open_case)
@@ -181,7 +182,7 @@ class Engine:
         done: list[Event] = []
         for process_id in list(self.registry.ids()):
             years = sorted(official_years(self.registry.latest(process_id).calendar))
-            for case_id in self._provisional_cases(process_id, years):
+            for case_id in provisional_cases(self.store, process_id, years):
                 case = self.store.load_case(case_id)
                 if case is None or case.updated_at is not None and now < case.updated_at:
                     continue  # never record an event before the case's last one
@@ -196,15 +197,6 @@ class Engine:
                 if planned is not None and self._commit_or_skip(cp, planned[1], [planned[0]], case.seq):
                     done.append(planned[0])
         return done
-
-    def _provisional_cases(self, process_id: str, years: Sequence[int]) -> list[str]:
-        find = getattr(self.store, "provisional_cases", None)
-        if find is not None:
-            found: list[str] = find(process_id, years)
-            return found
-        return [c.id for c in self.store.cases(CaseQuery(process_id))
-                if any(d.provisional and d.active and min(d.provisional) in years
-                       for d in c.deadlines.values())]
 
     def _tick_cases(self, case_ids: Sequence[str], now: datetime) -> list[Event]:
         planned: list[tuple[CompiledProcess, Case, list[Event], int]] = []
@@ -278,21 +270,11 @@ class Engine:
                 f"({case.updated_at.isoformat()}); events are recorded in time order")
         return at
 
-    def _duplicate_of(self, cp: CompiledProcess, data: Mapping[str, Any]) -> str | None:
-        keys = cp.process.duplicate_key
-        if not keys or any(data.get(k) in (None, "") for k in keys):
-            return None
-        try:
-            key = coerce_all(cp.process.fields, {k: data[k] for k in keys})
-        except DataError:
-            return None  # plan_start reports the bad value
-        return self.store.find_open_duplicate(cp.process.id, key)
-
     def _commit(self, cp: CompiledProcess, case: Case, events: list[Event], expected: int,
                 new_petition: bool = False) -> None:
         final = case.state in cp.final_states
         outbox = self.plugins.outbox_rows(events)
-        if new_petition and getattr(self.store, "serialises_duplicates", False):
+        if new_petition and self._serialised:
             self.store.append(case, events, expected, final=final, outbox=outbox,
                               new_petition=True)  # type: ignore[call-arg]
         else:

@@ -162,8 +162,6 @@ class SqlStore:
             return conn.execute(stmt).scalar()
 
     # ------------------------------------------------------------------ the one write
-    serialises_duplicates = True  # append(..., new_petition=True): see _no_open_duplicate
-
     def append(self, case: Case, events: Sequence[Event], expected_seq: int,
                final: bool = False, outbox: Sequence[OutboxRow] = (), *,
                new_petition: bool = False) -> None:
