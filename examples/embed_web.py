@@ -7,7 +7,9 @@ in. A JSON API over the engine:
     POST /cases/<id>/fire       {"trigger", "data", "actor", "role"}      -> 200 the case
     GET  /cases/<id>                                                      -> 200 the case
     GET  /cases?overdue=1                                                 -> 200 a list
-A refused trigger is 409 with the reasons; an unknown case 404; bad input 400.
+A refused trigger is 409 with the reasons; an unknown case 404; bad input 400; a database
+busy for the whole wait 503 (`StoreBusy`: retry). Served by a thread per request: the engine is
+thread-safe, each call checks a connection out of the host's pool and returns it.
 
 Run it:  python examples/embed_web.py --db sqlite:///web.db --port 8080
 """
@@ -19,23 +21,43 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from socketserver import ThreadingMixIn
 from typing import Any
-from wsgiref.simple_server import make_server
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import sqlalchemy
 
-from flowengine import Actor, Case, CaseNotFound, Engine, FlowengineError, SystemClock, TriggerRejected
-from flowengine.engine.data import to_json
+from flowengine import (
+    Actor,
+    Case,
+    CaseNotFound,
+    Engine,
+    FlowengineError,
+    StoreBusy,
+    SystemClock,
+    TriggerRejected,
+)
 
 HERE = Path(__file__).resolve().parent
 Start = Callable[[str, list[tuple[str, str]]], Any]
 
 
 def case_json(case: Case) -> dict[str, Any]:
-    return {"id": case.id, "process": case.process_id, "state": case.state,
-            "data": to_json(case.data), "overdue": case.overdue,
-            "duplicate_of": case.duplicate_of,
-            "deadlines": [d.as_dict() for d in case.deadlines.values()]}
+    return case.to_dict()
+
+
+class ThreadingServer(ThreadingMixIn, WSGIServer):
+    """One thread per request (the standard library's threaded WSGI server)."""
+
+    daemon_threads = True
+
+
+def serve(app: App, port: int, handler: type[WSGIRequestHandler] = WSGIRequestHandler) -> ThreadingServer:
+    """A threaded server for `app` on 127.0.0.1 (`port` 0: any free port)."""
+    server = make_server("127.0.0.1", port, app, server_class=ThreadingServer,
+                         handler_class=handler)
+    assert isinstance(server, ThreadingServer)
+    return server
 
 
 class App:
@@ -52,6 +74,8 @@ class App:
                                             "reasons": [r.message for r in exc.reasons]}
         except CaseNotFound as exc:
             status, body = "404 Not Found", {"error": str(exc)}
+        except StoreBusy as exc:
+            status, body = "503 Service Unavailable", {"error": str(exc)}
         except (FlowengineError, ValueError, KeyError) as exc:
             status, body = "400 Bad Request", {"error": str(exc)}
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
@@ -103,7 +127,7 @@ def main() -> None:
     ap.add_argument("--db", default="sqlite:///web.db")
     ap.add_argument("--port", type=int, default=8080)
     args = ap.parse_args()
-    with make_server("127.0.0.1", args.port, App(build_engine(args.db))) as server:
+    with serve(App(build_engine(args.db)), args.port) as server:
         print(f"serving on http://127.0.0.1:{args.port}")
         server.serve_forever()
 

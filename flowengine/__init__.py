@@ -17,6 +17,7 @@ from .definition.model import ProcessDef
 from .engine.case import SYSTEM, Actor, Case, Deadline
 from .engine.engine import Engine
 from .engine.events import Event
+from .engine.host import TransactionUnsupported
 from .errors import (
     CalendarYearMissing,
     CaseNotFound,
@@ -33,11 +34,21 @@ from .errors import (
     TriggerRejected,
 )
 from .simulate import ScenarioResult, run_scenario
+from .store.errors import (
+    DatabaseUnavailable,
+    HostTransactionMissing,
+    SchemaNotCurrent,
+    StoreBusy,
+    StoreError,
+    ValueRefused,
+)
 
 __all__ = [
     "Actor", "CalendarYearMissing", "Case", "CaseNotFound", "ChainBroken", "Clock", "ClockError",
-    "ConcurrentUpdate", "Deadline", "DefinitionError", "Engine", "Event", "FlowengineError",
-    "IntegrityError", "InvalidData", "Problem", "ProcessDef", "ProcessNotFound", "ReplayMismatch",
-    "SYSTEM", "ScenarioResult", "SimulatedClock", "SystemClock", "TriggerRejected",
-    "load_process", "run_scenario", "validate_file",
+    "ConcurrentUpdate", "DatabaseUnavailable", "Deadline", "DefinitionError", "Engine", "Event",
+    "FlowengineError", "HostTransactionMissing", "IntegrityError", "InvalidData", "Problem",
+    "ProcessDef", "ProcessNotFound", "ReplayMismatch", "SYSTEM", "ScenarioResult",
+    "SchemaNotCurrent", "SimulatedClock", "StoreBusy", "StoreError", "SystemClock",
+    "TransactionUnsupported", "TriggerRejected", "ValueRefused", "load_process",
+    "run_scenario", "validate_file",
 ]

@@ -15,6 +15,7 @@ maps `exit_code` to the process exit status, so no command prints a traceback::
     │   └── InvalidData                    a value does not fit its declared type
     ├── ClockError                         an instant earlier than the case's last event
     ├── ConcurrentUpdate(case_id, seq)     another writer appended first; retry
+    │   └── DuplicateStarted(open_case)    (internal) a same-petition start committed first
     └── IntegrityError                     exit 1: the thing checked is not fine
         ├── ChainBroken(case_id, seq)      the hash chain does not verify
         ├── ReplayMismatch(case_id, field) replayed state differs from the stored projection
@@ -144,6 +145,7 @@ class Rejection:
 
     check: Literal["state", "role", "required", "guard", "data", "route", "extension"]
     message: str
+    missing: tuple[str, ...] = ()  # "required": the fields to give (the CLI adds how)
 
 
 class TriggerRejected(FlowengineError):
@@ -180,6 +182,15 @@ class ConcurrentUpdate(FlowengineError):
             f"case {case_id}: event {seq} was written by someone else first; "
             f"reload the case and try again"
         )
+
+
+class DuplicateStarted(ConcurrentUpdate):
+    """A start raced another start of the same petition (same duplicate key) and lost: the
+    other case is open now. The engine plans the start again as its duplicate."""
+
+    def __init__(self, case_id: str, open_case: str):
+        self.open_case = open_case
+        super().__init__(case_id, 1)
 
 
 class IntegrityError(FlowengineError):

@@ -17,11 +17,12 @@ from ..audit.recorded import mark_timeline, recorded_times
 from ..audit.rows import readable_history
 from ..audit.timeline import deadline_outcome, entry
 from ..clock import DEFAULT_TZ
-from ..engine.case import Actor, Case, Deadline
+from ..engine.case import Actor, Case
 from ..engine.data import to_json
 from ..engine.engine import Engine
-from ..errors import TriggerRejected
+from ..errors import Rejection, TriggerRejected
 from . import cli
+from .bounds import limit_range
 from .common import (
     EngineSpec,
     actor_options,
@@ -49,31 +50,31 @@ def _rejected(exc: TriggerRejected, as_json: bool, *, new_case: bool = False) ->
     where = "no case was created" if new_case else f"case {exc.case_id}"
     click.echo(f"error: {where}: '{exc.trigger}' rejected in state '{exc.state}':", err=True)
     for reason in exc.reasons:
-        click.echo(f"  - {reason.check}: {reason.message}", err=True)
+        click.echo(f"  - {reason.check}: {with_advice(reason)}", err=True)
     if as_json:
         emit(True, {"ok": False, "case": case_id, "trigger": exc.trigger,
                     "state": exc.state,
-                    "reasons": [{"check": r.check, "message": r.message} for r in exc.reasons]},
+                    "reasons": [{"check": r.check, "message": with_advice(r)}
+                                for r in exc.reasons]},
              [])
     raise SystemExit(2)
 
 
-def deadline_doc(d: Deadline) -> dict[str, Any]:
-    return {**d.as_dict(), "paused_on": d.paused_on.isoformat() if d.paused_on else None}
+def with_advice(reason: Rejection) -> str:
+    """The library's message, with how to give missing fields on the command line after
+    their list ("missing data: a, b (give --set a=… --set b=…)")."""
+    if not reason.missing:
+        return reason.message
+    listing = ", ".join(reason.missing)
+    at = reason.message.find(listing + ";")  # the list ends the message or its first part
+    end = at + len(listing) if at >= 0 else len(reason.message)
+    given = " ".join(f"--set {m}=…" for m in reason.missing)
+    return f"{reason.message[:end]} (give {given}){reason.message[end:]}"
 
 
 def case_doc(case: Case, duplicates: list[str] | None = None) -> dict[str, Any]:
-    """A case as JSON: state, data, deadlines, duplicate links."""
-    return {
-        "id": case.id, "process": case.process_id, "digest": case.digest, "state": case.state,
-        "seq": case.seq, "last_hash": case.last_hash, "overdue": case.overdue,
-        "data": to_json(case.data),
-        "deadlines": [deadline_doc(d) for d in sorted(case.deadlines.values(),
-                                                       key=lambda d: d.name)],
-        "created_at": _iso(case.created_at), "updated_at": _iso(case.updated_at),
-        "owner": case.owner.as_dict() if case.owner else None,
-        "duplicate_of": case.duplicate_of, "duplicates": duplicates or [],
-    }
+    """A case as JSON (`Case.to_dict` in local time), with its duplicates' ids."""
+    return {**case.to_dict(DEFAULT_TZ), "duplicates": duplicates or []}
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -177,7 +178,7 @@ def _show_lines(case: Case, duplicates: list[str], history: list[str]) -> list[s
 @click.option("--process", "process_id", metavar="PROCESS", help="Only cases of this process.")
 @click.option("--state", metavar="STATE", help="Only cases in this state.")
 @click.option("--overdue", is_flag=True, help="Only cases with an overdue deadline.")
-@click.option("--limit", type=click.IntRange(min=1), help="At most this many cases.")
+@click.option("--limit", type=limit_range(), help="At most this many cases (1 to 10^9).")
 @reading_engine_options
 @json_option
 def list_cmd(process_id: str | None, state: str | None, overdue: bool, limit: int | None,

@@ -28,10 +28,12 @@ from ..clock import parse_instant
 from ..engine.case import Actor
 from ..engine.engine import Engine
 from ..errors import FlowengineError
+from ..store import migrations
 from ..store.access import require_file
 from ..store.base import Store
 from ..store.connect import hide_password
-from ..store.errors import DatabaseUnavailable
+from ..store.errors import DatabaseUnavailable, StoreError
+from ..store.translate import store_error
 
 DEFAULT_DB = "sqlite:///flowengine.db"
 DEFAULT_PROCESSES = "processes"
@@ -71,13 +73,15 @@ def is_database_error(exc: BaseException) -> bool:
 
 
 class DatabaseProblem(FlowengineError):
-    """The database refused a query: unreachable, locked, or a schema from another version
-    (exit 2: the input, the database, is not usable as it is)."""
+    """The database refused a query: what happened (locked, a value out of range, …), and
+    `db upgrade` only when its schema revision is really behind (exit 2)."""
 
     def __init__(self, url: str, exc: BaseException) -> None:
-        detail = _first_line(getattr(exc, "orig", None) or exc)
-        super().__init__(f"database {hide_password(url)}: {detail}; if its schema is from "
-                         f"another flowengine version, run 'flowengine db upgrade'")
+        found = exc if isinstance(exc, StoreError) else store_error(exc, None)
+        detail = str(found) if found is not None else _first_line(getattr(exc, "orig", None) or exc)
+        advice = ("; its schema is an older flowengine revision: run 'flowengine db upgrade'"
+                  if migrations.behind(url) else "")
+        super().__init__(f"database {hide_password(url)}: {detail}{advice}")
 
 
 # How a command uses the database: "create" may create it (a new SQLite file), "write"
@@ -130,7 +134,7 @@ def _engine_options(func: F, access: Access) -> F:
         try:
             return func(*args, spec=spec, **kwargs)
         except Exception as exc:  # never a traceback for a database that will not do
-            if is_database_error(exc):
+            if is_database_error(exc) or isinstance(exc, StoreError):
                 raise DatabaseProblem(db, exc) from exc
             raise
 

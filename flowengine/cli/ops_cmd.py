@@ -33,6 +33,7 @@ from ..engine.events import Event
 from ..engine.failures import TickFailure
 from ..plugins.outbox import DeliveryReport
 from . import cli
+from .bounds import INTERVAL_MAX, FiniteSeconds
 from .common import (
     INSTANT,
     EngineSpec,
@@ -117,8 +118,8 @@ def _stop_on_signals(flag: _StopFlag) -> Iterator[None]:
 
 
 @cli.command("worker")
-@click.option("--interval", type=click.FloatRange(min=0), default=30.0, show_default=True,
-              help="Seconds between ticks.")
+@click.option("--interval", type=FiniteSeconds(0, INTERVAL_MAX), default=30.0,
+              show_default=True, help="Seconds between ticks (0 to 86400).")
 @click.option("--max-ticks", type=click.IntRange(min=1), default=None,
               help="Stop after this many ticks (for tests and cron-like use).")
 @creating_engine_options

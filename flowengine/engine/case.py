@@ -6,8 +6,9 @@ place outside the fold, so replaying the events always rebuilds the same case.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 ACTIVE = ("open", "overdue", "paused")  # deadline statuses that still run or wait
@@ -81,6 +82,7 @@ class Deadline:
             "extensions": self.extensions, "late": self.late,
             "provisional": list(self.provisional),
             "stopped_at": self.stopped_at.isoformat() if self.stopped_at else None,
+            "paused_on": self.paused_on.isoformat() if self.paused_on else None,
         }
 
 
@@ -125,3 +127,28 @@ class Case:
         new.data = dict(self.data)
         new.deadlines = {k: d.copy() for k, d in self.deadlines.items()} if self.deadlines else {}
         return new
+
+    def to_dict(self, tz: tzinfo | None = None) -> dict[str, Any]:
+        """The case as JSON-ready values: data in its JSON form (decimals as strings,
+        dates ISO 8601), deadlines by name, instants ISO 8601 (converted to `tz` if given)."""
+        from .data import to_json
+
+        def iso(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            return (value.astimezone(tz) if tz is not None else value).isoformat()
+
+        return {
+            "id": self.id, "process": self.process_id, "digest": self.digest,
+            "state": self.state, "seq": self.seq, "last_hash": self.last_hash,
+            "overdue": self.overdue, "data": to_json(self.data),
+            "deadlines": [d.as_dict() for d in sorted(self.deadlines.values(),
+                                                       key=lambda d: d.name)],
+            "created_at": iso(self.created_at), "updated_at": iso(self.updated_at),
+            "owner": self.owner.as_dict() if self.owner else None,
+            "duplicate_of": self.duplicate_of,
+        }
+
+    def to_json(self, tz: tzinfo | None = None) -> str:
+        """`to_dict` as a JSON text (UTF-8 characters kept as they are)."""
+        return json.dumps(self.to_dict(tz), ensure_ascii=False)

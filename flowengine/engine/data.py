@@ -22,6 +22,19 @@ class DataError(ValueError):
     """A value does not fit its field; the message names the field and the expected form."""
 
 
+NUMBER_TEXT_MAX = 64  # characters of a number given as text, checked before conversion
+MONEY_DIGITS = 15  # whole-yuan digits of an amount: below 10^15 (docs/limits.md)
+
+
+def _number_text(f: FieldDef, v: Any) -> str:
+    """The text of a number, refused when too long to be one of ours (so a 5,000-digit
+    value or `1e1000000` costs microseconds, never a huge conversion)."""
+    text = str(v).strip()
+    if len(text) > NUMBER_TEXT_MAX:
+        raise DataError(f"{f.name} must be a number of at most {NUMBER_TEXT_MAX} characters")
+    return text
+
+
 def _money(f: FieldDef, v: Any) -> Decimal:
     if isinstance(v, bool):
         raise DataError(f"{f.name} must be an amount of money, not {v!r}")
@@ -29,11 +42,14 @@ def _money(f: FieldDef, v: Any) -> Decimal:
         result = v
     else:
         try:
-            result = Decimal(str(v).strip().replace(",", ""))
+            result = Decimal(_number_text(f, v).replace(",", ""))
         except InvalidOperation:
             raise DataError(f"{f.name} must be an amount such as 30000.00, not {v!r}") from None
     if not result.is_finite():
         raise DataError(f"{f.name} must be a finite amount")
+    if result and result.adjusted() >= MONEY_DIGITS:  # the exponent: no digits expanded
+        raise DataError(f"{f.name} must be less than 10^{MONEY_DIGITS} (at most "
+                        f"{MONEY_DIGITS} whole digits), not {v!r}")
     if result.as_tuple().exponent < -2:  # type: ignore[operator]
         raise DataError(f"{f.name} has more than 2 decimal places (fen): {v!r}")
     return result
@@ -49,10 +65,15 @@ def _integer(f: FieldDef, v: Any) -> int:
         n = v
     else:
         try:
-            d = Decimal(str(v).strip())
+            d = Decimal(_number_text(f, v))
         except InvalidOperation:
             raise DataError(f"{f.name} must be a whole number, not {v!r}") from None
-        if not d.is_finite() or d != d.to_integral_value():
+        if not d.is_finite():
+            raise DataError(f"{f.name} must be a whole number, not {v!r}")
+        if d and d.adjusted() > 18:  # past 2^63 whatever the digits: never expanded
+            raise DataError(f"{f.name} must be a whole number between {INT_MIN} and "
+                            f"{INT_MAX}, not {v!r}")
+        if d != d.to_integral_value():
             raise DataError(f"{f.name} must be a whole number, not {v!r}")
         n = int(d)
     if not INT_MIN <= n <= INT_MAX:
@@ -99,6 +120,8 @@ def _text(f: FieldDef, v: Any) -> str:
     if isinstance(v, (dict, list)):
         raise DataError(f"{f.name} must be text, not {type(v).__name__}")
     text = v if isinstance(v, str) else str(v)
+    if text and not text.strip():
+        raise DataError(f"{f.name} is only blanks: give text, or leave the field out")
     if f.max_length is not None and len(text) > f.max_length:
         raise DataError(f"{f.name} is longer than {f.max_length} characters")
     return text

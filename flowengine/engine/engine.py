@@ -8,20 +8,24 @@ out before the fire is recorded before it, and events stay in time order.
 
 from __future__ import annotations
 
+import inspect
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from ..clock import Clock, SystemClock
 from ..definition.model import ProcessDef
-from ..errors import CaseNotFound, ClockError, ConcurrentUpdate, TriggerRejected
+from ..errors import CaseNotFound, ClockError, ConcurrentUpdate, DuplicateStarted, TriggerRejected
 from ..plugins.manager import PluginDispatch
 from ..store.base import CaseQuery, Store
 from .case import Actor, Case
 from .compiler import CompiledProcess
 from .events import Event
 from .failures import FailureLog, conditions_as_data
+from .host import defer, joined
+from .lookups import provisional_cases
 from .planner import plan_fire, plan_recompute, plan_start, plan_timers
 from .registry import Registry, official_years
 from .repeats import earlier_case
@@ -49,6 +53,7 @@ class Engine:
         self._listeners: list[Listener] = []
         self.plugins = PluginDispatch(self, list(plugins))
         self.failures = FailureLog(self.store)  # per-case tick failures (engine/failures.py)
+        self._serialised = "new_petition" in inspect.signature(self.store.append).parameters
         for path in processes:
             self.load(path)
 
@@ -81,6 +86,13 @@ class Engine:
                 raise PinnedDefinitionBroken(case.id, case.digest, "does not load as itself")
         return self.registry.effective(cp)
 
+    @contextmanager
+    def transaction(self, connection: Any) -> Iterator[Engine]:
+        """Calls in this block commit or roll back with `connection`'s open transaction
+        (an SQLAlchemy `Connection`); observers are told on its commit (engine/host.py)."""
+        with joined(self.store, connection):
+            yield self
+
     # ------------------------------------------------------------------ commands
     def start(self, process_id: str, data: Mapping[str, Any] | None = None, *,
               actor: Actor | None = None, at: datetime | None = None) -> Case:
@@ -92,7 +104,11 @@ class Engine:
         duplicate, flags = earlier_case(self.store, cp, data or {}, at)
         with conditions_as_data(case_id, "start", cp.process.initial_state):
             event, case = plan_start(cp, case_id, data or {}, actor, at, duplicate, flags)
-        self._commit(cp, case, [event], 0)
+        try:  # a first of its petition is checked again, serialised, in the store's append
+            self._commit(cp, case, [event], 0, new_petition=duplicate is None)
+        except DuplicateStarted as exc:  # the same petition started meanwhile: flag it
+            event, case = plan_start(cp, case_id, data or {}, actor, at, exc.open_case, flags)
+            self._commit(cp, case, [event], 0)
         return case
 
     def fire(self, case_id: str, trigger: str, data: Mapping[str, Any] | None = None, *,
@@ -167,7 +183,7 @@ class Engine:
         done: list[Event] = []
         for process_id in list(self.registry.ids()):
             years = sorted(official_years(self.registry.latest(process_id).calendar))
-            for case_id in self._provisional_cases(process_id, years):
+            for case_id in provisional_cases(self.store, process_id, years):
                 case = self.store.load_case(case_id)
                 if case is None or case.updated_at is not None and now < case.updated_at:
                     continue  # never record an event before the case's last one
@@ -182,15 +198,6 @@ class Engine:
                 if planned is not None and self._commit_or_skip(cp, planned[1], [planned[0]], case.seq):
                     done.append(planned[0])
         return done
-
-    def _provisional_cases(self, process_id: str, years: Sequence[int]) -> list[str]:
-        find = getattr(self.store, "provisional_cases", None)
-        if find is not None:
-            found: list[str] = find(process_id, years)
-            return found
-        return [c.id for c in self.store.cases(CaseQuery(process_id))
-                if any(d.provisional and d.active and min(d.provisional) in years
-                       for d in c.deadlines.values())]
 
     def _tick_cases(self, case_ids: Sequence[str], now: datetime) -> list[Event]:
         planned: list[tuple[CompiledProcess, Case, list[Event], int]] = []
@@ -264,13 +271,22 @@ class Engine:
                 f"({case.updated_at.isoformat()}); events are recorded in time order")
         return at
 
-    def _commit(self, cp: CompiledProcess, case: Case, events: list[Event], expected: int) -> None:
+    def _commit(self, cp: CompiledProcess, case: Case, events: list[Event], expected: int,
+                new_petition: bool = False) -> None:
         final = case.state in cp.final_states
         outbox = self.plugins.outbox_rows(events)
-        self.store.append(case, events, expected, final=final, outbox=outbox)
+        if new_petition and self._serialised:
+            self.store.append(case, events, expected, final=final, outbox=outbox,
+                              new_petition=True)  # type: ignore[call-arg]
+        else:
+            self.store.append(case, events, expected, final=final, outbox=outbox)
         self._committed(cp, events, case)
 
     def _committed(self, cp: CompiledProcess, events: list[Event], case: Case) -> None:
+        if not defer(lambda: self._tell(cp, events, case)):
+            self._tell(cp, events, case)
+
+    def _tell(self, cp: CompiledProcess, events: list[Event], case: Case) -> None:
         for listener in self._listeners:
             listener(events, case)
         self.plugins.after_commit(cp, events, case)

@@ -138,10 +138,10 @@ class FirePlan:
         missing = _missing(self.cp, t.requires, self.env, self.given)
         if not missing:
             return []
-        given = " ".join(f"--set {m}=…" for m in missing)
         fresh = {f for r in t.requires if r.given for f in r.fields} & set(missing)
         again = f"; {', '.join(sorted(fresh))} must be given with this fire" if fresh else ""
-        return [Rejection("required", f"missing data: {', '.join(missing)} (give {given}){again}")]
+        return [Rejection("required", f"missing data: {', '.join(missing)}{again}",
+                          tuple(missing))]
 
     def _guards(self, t: TransitionDef) -> list[Rejection]:
         out = []
@@ -224,8 +224,7 @@ def _check_entry(cp: CompiledProcess, case: Case, trigger: str, state: str,
     missing = _missing(cp, cp.process.states[state].requires, case_env(cp, state, data, actor, at))
     if missing:
         raise TriggerRejected(case.id, trigger, case.state, [Rejection(
-            "required", f"entering '{state}' needs {', '.join(missing)} "
-            f"(give {' '.join(f'--set {m}=…' for m in missing)})")])
+            "required", f"entering '{state}' needs {', '.join(missing)}", tuple(missing))])
 
 
 def _changed(data: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:

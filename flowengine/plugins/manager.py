@@ -345,7 +345,9 @@ class PluginDispatch:
                 results.append((impl, impl.function(*_args(impl, kwargs))))
             except SettingsError:
                 raise  # bad settings stop the start-up; they are not a plugin's failure
-            except Exception as exc:  # noqa: BLE001 - a plugin failure never loses a transition
+            except (Exception, SystemExit, KeyboardInterrupt) as exc:  # noqa: BLE001
+                # SystemExit/KeyboardInterrupt raised by plugin code are its failure too:
+                # after the commit, they must not end the host's process or request
                 self._record(PluginError(impl.plugin_name, hook, f"{type(exc).__name__}: {exc}",
                                          case_id, seq))
         return results

@@ -8,19 +8,16 @@ for writes, so two writers queue on the lock instead of one failing half-way.
 Why a fast path: bench/RESULTS.md §4 prices SQLAlchemy's per-execution work at
 65–90 µs per commit, about as much as SQLite's own work. A fire is one `load_case` and one
 `append`, so those two run their statements, still built and compiled by SQLAlchemy Core
-(`Prepared`), straight on a DBAPI connection this thread holds (`Held`): no pool checkout,
+(`Prepared`), straight on a DBAPI cursor (checked out and returned per call: checkout.py):
 no per-execution compile-cache lookup, no result wrapping. Everything else goes through
 ordinary Core connections.
 """
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import threading
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from datetime import UTC, datetime, timezone
 from operator import itemgetter
 from typing import Any, cast
@@ -212,107 +209,3 @@ def instant_from_db(value: Any) -> datetime | None:
             _INSTANT_OF[value] = found
         return found
     return value.astimezone(UTC)  # type: ignore[no-any-return]
-
-
-_forks = 0  # bumped in a forked child: connections held by the parent are not ours
-
-
-def _forked() -> None:
-    global _forks
-    _forks += 1
-
-
-os.register_at_fork(after_in_child=_forked)
-
-
-class Held:
-    """One DBAPI connection, and one cursor on it, per thread (and per process: never used
-    across a fork).
-
-    `write()` is a transaction: BEGIN IMMEDIATE on SQLite, BEGIN on PostgreSQL (the held
-    PostgreSQL connection is in autocommit mode, so a lone SELECT needs no COMMIT round
-    trip); COMMIT on success, ROLLBACK on any exception. A connection that failed in a way
-    that may have broken it is invalidated and replaced on next use. The cursor is reused:
-    a reader must fetch every row of its SELECT (an unfinished SQLite statement would keep
-    its read snapshot open).
-    """
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._sqlite = engine.dialect.name == "sqlite"
-        self.begin = "BEGIN IMMEDIATE" if self._sqlite else "BEGIN"
-        self._local = threading.local()
-        self._all: list[tuple[Any, Any]] = []  # (connection, its cursor)
-        self._lock = threading.Lock()
-        dbapi = engine.dialect.loaded_dbapi
-        self.integrity_error: type[Exception] = dbapi.IntegrityError
-        self._broken: tuple[type[Exception], ...] = (dbapi.OperationalError,
-                                                     dbapi.InterfaceError)
-
-    def connection(self) -> Any:
-        local = self._local
-        conn = getattr(local, "conn", None)
-        if conn is not None and local.forks == _forks:
-            return conn
-        conn = self.engine.raw_connection()
-        driver: Any = conn.driver_connection
-        if self._sqlite:  # also on a host's connection made before the store configured it
-            driver.execute("PRAGMA foreign_keys=ON").close()
-        else:
-            driver.autocommit = True
-        local.conn, local.forks, local.cursor = conn, _forks, driver.cursor()
-        with self._lock:
-            self._all.append((conn, local.cursor))
-        return conn
-
-    def cursor(self) -> Any:
-        """This thread's cursor (the same one each time)."""
-        local = self._local
-        if getattr(local, "conn", None) is None or local.forks != _forks:
-            self.connection()
-        return local.cursor
-
-    @contextmanager
-    def write(self) -> Iterator[Any]:
-        cur = self.cursor()
-        try:
-            cur.execute(self.begin)
-            yield cur
-            cur.execute("COMMIT")
-        except BaseException as exc:
-            self.rollback(cur, exc)
-            raise
-
-    def rollback(self, cur: Any, exc: BaseException) -> None:
-        """Undo the transaction `exc` interrupted (and drop the connection if it broke)."""
-        broken = isinstance(exc, self._broken)
-        try:
-            cur.execute("ROLLBACK")
-        except Exception:  # noqa: BLE001 - no transaction, or no connection: drop it
-            broken = True
-        if broken:
-            self.drop()
-
-    def drop(self) -> None:
-        """Forget this thread's connection (invalidated: the pool will not reuse it)."""
-        conn = getattr(self._local, "conn", None)
-        self._local.conn = self._local.cursor = None
-        if conn is not None:
-            with self._lock:
-                self._all = [held for held in self._all if held[0] is not conn]
-            conn.invalidate()
-
-    def close(self) -> None:
-        """Hand every held connection back to the pool (as they were configured)."""
-        with self._lock:
-            conns, self._all = self._all, []
-        for conn, cur in conns:
-            try:
-                cur.close()
-            except Exception:  # noqa: BLE001 - a connection that broke meanwhile
-                pass
-            if not self._sqlite:
-                driver: Any = conn.driver_connection
-                driver.autocommit = False
-            conn.close()
-        self._local = threading.local()

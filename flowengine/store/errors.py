@@ -1,11 +1,16 @@
 """Errors of the SQL store, in the `FlowengineError` tree (exit 2: fix the input or setup).
 
     FlowengineError
-    ├── DatabaseUnavailable   the URL is malformed or the server cannot be reached
-    └── SchemaNotCurrent      the database's schema revision is not the one needed
+    ├── DatabaseUnavailable      the URL is malformed or the server cannot be reached
+    ├── SchemaNotCurrent         the database's schema revision is not the one needed
+    ├── HostTransactionMissing   `Engine.transaction(conn)` on a connection with no transaction
+    └── StoreError               the database refused a statement (what happened, named)
+        ├── StoreBusy            another writer held the lock for the whole wait
+        └── ValueRefused         a value the column cannot hold (date out of range, too long)
 
 They live beside the store because only the store raises them; the CLI maps every
-`FlowengineError` to its exit code in one place, so no traceback reaches the user.
+`FlowengineError` to its exit code in one place, so no traceback reaches the user. A
+`StoreError` keeps the driver's exception as `__cause__` for the host's logs.
 """
 
 from __future__ import annotations
@@ -25,3 +30,26 @@ class SchemaNotCurrent(FlowengineError):
     """The database's schema is not the one this flowengine needs (run `db upgrade`)."""
 
     exit_code: ClassVar[int] = 2
+
+
+class HostTransactionMissing(FlowengineError):
+    """`Engine.transaction(connection)` was given a connection with no open transaction."""
+
+
+class StoreError(FlowengineError):
+    """The database refused a statement; the message names what happened. Nothing of the
+    call was written (its transaction, or savepoint in a host's transaction, rolled back)."""
+
+
+class StoreBusy(StoreError):
+    """Another connection held the write lock for the whole wait (`waited`, seconds): retry
+    later, or make the other writer's transactions shorter."""
+
+    def __init__(self, message: str, waited: float | None) -> None:
+        self.waited = waited
+        super().__init__(message)
+
+
+class ValueRefused(StoreError):
+    """A value the database column cannot hold: a date out of its range, a text longer than
+    the column, a number too large. Bound the input (docs/limits.md)."""

@@ -22,21 +22,23 @@ import json
 import uuid
 from base64 import b32encode
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import URL, Engine, Select, bindparam, cast, func, literal, not_, select, update
+from sqlalchemy import URL, Connection, Engine, Select, bindparam, cast, func, literal, not_, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import OperationalError
 
 from ..engine.case import Case
 from ..engine.events import Event
-from ..errors import ConcurrentUpdate, RecordUnreadable
+from ..errors import ConcurrentUpdate, DuplicateStarted, RecordUnreadable
 from . import migrations
 from .access import read_only_hint
 from .base import AppendItem, CaseQuery, OutboxRow
+from .checkout import Checkout
 from .codec import case_values, decode_case, dup_key, load_data
-from .connect import Held, configure_sqlite, instant_from_db, open_engine
+from .connect import configure_sqlite, instant_from_db, open_engine
 from .errors import DatabaseUnavailable
 from .schema import cases, definitions, events, outbox
 from .sqlrows import (
@@ -56,8 +58,10 @@ from .sqlrows import (
     outbox_from,
     outbox_row,
 )
+from .translate import translated
 
 
+@translated(lambda store: store.busy_seconds)
 class SqlStore:
     """The `Store` protocol on a database URL or a host's SQLAlchemy `Engine`.
 
@@ -70,6 +74,10 @@ class SqlStore:
     must exist and have the current schema; SQLite opens it with `mode=ro` (`immutable=1`
     with `immutable`: an evidence copy nothing else writes), PostgreSQL in read-only
     transactions; every write fails and nothing, not even the journal mode, is changed.
+
+    Thread-safe: each call checks a connection out of the engine's pool and returns it
+    (checkout.py). Driver errors come out as `StoreError`s (store/errors.py). Inside
+    `using(connection)` calls run in the host's transaction (docs/engine.md, embedding).
     """
 
     def __init__(self, db: str | URL | Engine, *, synchronous: str | None = None,
@@ -83,6 +91,7 @@ class SqlStore:
                              explicit_begin=False)
         self.url = self.engine.url.render_as_string(hide_password=True)
         self._pg = self.engine.dialect.name == "postgresql"
+        self.busy_seconds = None if self._pg else busy_timeout_ms / 1000
         self._claim = timedelta(seconds=claim_seconds)
         self._reader = self.engine.execution_options(flowengine_begin="NONE")
         self._writer = self.engine.execution_options(flowengine_begin="IMMEDIATE")
@@ -98,8 +107,23 @@ class SqlStore:
         except BaseException:
             self.close()
             raise
-        self._held = Held(self.engine)
+        self._held = Checkout(self.engine)
         self._sql = Statements(self.engine)
+
+    def using(self, connection: Connection) -> AbstractContextManager[None]:
+        """Run this context's calls in `connection`'s open transaction: its writes commit or
+        roll back with it. Nothing read or written inside is cached (it may be undone)."""
+        return self._held.using(connection)
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        """A Core connection for a read: the host's inside `using`, else a pooled one."""
+        host = self._held.host.get()
+        if host is not None:
+            yield host
+            return
+        with self._reader.connect() as conn:
+            yield conn
 
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:
@@ -134,24 +158,25 @@ class SqlStore:
 
     def definition_text(self, digest: str) -> str | None:
         stmt = select(definitions.c.text).where(definitions.c.digest == digest)
-        with self._reader.connect() as conn:
+        with self._read() as conn:
             return conn.execute(stmt).scalar()
 
     # ------------------------------------------------------------------ the one write
     def append(self, case: Case, events: Sequence[Event], expected_seq: int,
-               final: bool = False, outbox: Sequence[OutboxRow] = ()) -> None:
+               final: bool = False, outbox: Sequence[OutboxRow] = (), *,
+               new_petition: bool = False) -> None:
+        """`new_petition` (the engine's starts): check again, inside the transaction, that
+        no open case has the new case's duplicate key; `DuplicateStarted` if one has."""
         check_sequence(case, events, expected_seq)
         row = self._case_row(case, final)
-        held = self._held
-        cur = held.cursor()
-        try:  # Held.write() spelled out: this is the one write of every fire
-            cur.execute(held.begin)
-            self._write(cur, case, row, events, expected_seq, outbox)
-            cur.execute("COMMIT")
+        try:
+            with self._held.write() as cur:
+                if new_petition and row["dup_key"] is not None and not row["final"]:
+                    self._no_open_duplicate(cur, case.id, row["dup_key"])
+                self._write(cur, case, row, events, expected_seq, outbox)
         except BaseException as exc:
-            held.rollback(cur, exc)
             self._seen.pop(case.id, None)  # whatever we held of this case may be stale
-            if not isinstance(exc, held.integrity_error):
+            if not isinstance(exc, self._held.integrity_error):
                 raise
             current = self._stored_seq(case.id)
             if current is None:
@@ -228,6 +253,21 @@ class SqlStore:
             cur.executemany(sql.insert_outbox.sql,
                             [sql.insert_outbox.args(outbox_row(r)) for r in outbox])
 
+    def _no_open_duplicate(self, cur: Any, case_id: str, key: str) -> None:
+        """Serialised duplicate check of a new case, in its insert's transaction: starts of
+        the same petition queue on SQLite's write lock (BEGIN IMMEDIATE) or, on PostgreSQL,
+        on a transaction lock on the key; the later one finds the earlier one open."""
+        args = {"k_key": key, "k_id": case_id}
+        lock = self._sql.key_lock
+        if lock is not None:
+            cur.execute(lock.sql, lock.args(args))
+            cur.fetchall()
+        found = self._sql.open_duplicate
+        cur.execute(found.sql, found.args(args))
+        rows = cur.fetchall()
+        if rows:
+            raise DuplicateStarted(case_id, str(rows[0][0]))
+
     def _changed(self, row: dict[str, Any], expected_seq: int) -> tuple[str, ...]:
         """The columns whose values differ from the row last read or written at
         `expected_seq` (all of them if we have not seen it). SQLite rewrites the entry of
@@ -242,9 +282,12 @@ class SqlStore:
 
     def _remember(self, case_id: str, seq: int, values: dict[str, Any],
                   case: Case | None = None) -> None:
-        """Keep the row (and, after our own write, the case) last seen at `seq`."""
+        """Keep the row (and, after our own write, the case) last seen at `seq`; never
+        inside a host's transaction, which may still roll back."""
         seen = self._seen
         seen.pop(case_id, None)
+        if self._held.joined():
+            return
         seen[case_id] = (seq, values, case)
         if len(seen) > SEEN_MAX:
             try:  # the oldest entry; another thread may be changing the dict meanwhile
@@ -262,7 +305,7 @@ class SqlStore:
         return cur.fetchone() is not None
 
     def _stored_seq(self, case_id: str) -> int | None:
-        with self._reader.connect() as conn:
+        with self._read() as conn:
             return conn.execute(select(cases.c.seq).where(cases.c.id == case_id)).scalar()
 
     def _dup_fields(self, digest: str) -> tuple[str, ...]:
@@ -270,7 +313,7 @@ class SqlStore:
         fields = self._dup_by_digest.get(digest)
         if fields is None:
             stmt = select(definitions.c.duplicate_key).where(definitions.c.digest == digest)
-            with self._reader.connect() as conn:
+            with self._read() as conn:
                 fields = key_fields(conn.execute(stmt).scalar())
             self._dup_by_digest[digest] = fields
         return fields
@@ -278,9 +321,9 @@ class SqlStore:
     # ------------------------------------------------------------------ reads
     def load_case(self, case_id: str) -> Case | None:
         load = self._sql.load_case
-        cur = self._held.cursor()
-        cur.execute(load.sql, self._sql.load_key(case_id))
-        rows = cur.fetchall()  # to the end: the statement must not stay open
+        with self._held.cursor() as cur:
+            cur.execute(load.sql, self._sql.load_key(case_id))
+            rows = cur.fetchall()  # to the end: the statement must not stay open
         if not rows:
             return None
         values = dict(zip(CASE_NAMES, rows[0], strict=True))
@@ -292,12 +335,12 @@ class SqlStore:
         order given; an id with no case is left out."""
         load = self._sql.load_cases
         rows: dict[str, tuple[Any, ...]] = {}
-        cur = self._held.cursor()
-        for i in range(0, len(case_ids), LOAD_CHUNK):
-            chunk = list(case_ids[i:i + LOAD_CHUNK])
-            chunk += [chunk[-1]] * (LOAD_CHUNK - len(chunk))
-            cur.execute(load.sql, load.args({f"k{j}": k for j, k in enumerate(chunk)}))
-            rows.update((row[0], row) for row in cur.fetchall())
+        with self._held.cursor() as cur:
+            for i in range(0, len(case_ids), LOAD_CHUNK):
+                chunk = list(case_ids[i:i + LOAD_CHUNK])
+                chunk += [chunk[-1]] * (LOAD_CHUNK - len(chunk))
+                cur.execute(load.sql, load.args({f"k{j}": k for j, k in enumerate(chunk)}))
+                rows.update((row[0], row) for row in cur.fetchall())
         out = []
         for case_id in case_ids:
             row = rows.get(case_id)
@@ -310,7 +353,7 @@ class SqlStore:
     def events(self, case_id: str) -> Iterator[Event]:
         stmt = (select(events.c.body, events.c.hash).where(events.c.case_id == case_id)
                 .order_by(events.c.seq))
-        with self._reader.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(stmt).all()
         return iter([event_from_body(body, h) for body, h in rows])
 
@@ -372,7 +415,7 @@ class SqlStore:
         else:
             stmt = self._narrow(stmt, {k: v for k, v in key.items()
                                        if isinstance(v, (str, int, bool))})
-        with self._reader.connect() as conn:
+        with self._read() as conn:
             for case_id, data in conn.execute(stmt):
                 typed = load_data(data)
                 if all(typed.get(k) == v for k, v in key.items()):
@@ -393,7 +436,7 @@ class SqlStore:
 
     def _declared_keys(self, process_id: str) -> set[tuple[str, ...]]:
         stmt = select(definitions.c.duplicate_key).where(definitions.c.process_id == process_id)
-        with self._reader.connect() as conn:
+        with self._read() as conn:
             return {key_fields(k) for k in conn.execute(stmt).scalars()}
 
     def _narrow(self, stmt: Select[Any], plain: dict[str, Any]) -> Select[Any]:

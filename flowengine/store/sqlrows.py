@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, literal_column, null, or_, select, update
+from sqlalchemy import Engine, bindparam, func, literal_column, not_, null, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..definition.yaml_loader import YamlError, load_yaml
@@ -65,6 +65,13 @@ class Statements:
         self.insert_outbox = Prepared(
             insert(outbox).on_conflict_do_nothing(index_elements=["id"]), engine,
             [c.name for c in outbox.c])
+        self.open_duplicate = Prepared(
+            select(cases.c.id).where(cases.c.dup_key == bindparam("k_key"), not_(cases.c.final),
+                                     cases.c.id != bindparam("k_id"))
+            .order_by(cases.c.created_at, cases.c.id), engine)  # few: one petition's open cases
+        self.key_lock = (Prepared(select(func.pg_advisory_xact_lock(
+            func.hashtext(bindparam("k_key")))), engine)
+            if engine.dialect.name == "postgresql" else None)
         self.save_definition = insert(definitions).on_conflict_do_nothing(
             index_elements=["digest"])
         self.due_cases = (select(cases.c.id)

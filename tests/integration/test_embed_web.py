@@ -1,5 +1,5 @@
 """The embedding example serves a real HTTP API on 127.0.0.1 over a real SQLite file, with
-the host's own SQLAlchemy engine and clock."""
+the host's own SQLAlchemy engine and clock, one thread per request (its own server)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
-from wsgiref.simple_server import WSGIRequestHandler, make_server
+from wsgiref.simple_server import WSGIRequestHandler
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -31,7 +32,7 @@ class _Quiet(WSGIRequestHandler):
 def base_url(tmp_path: Path) -> Iterator[str]:
     clock = SimulatedClock(datetime(2026, 8, 3, 9, tzinfo=ZoneInfo("Asia/Shanghai")))
     app = embed_web.App(embed_web.build_engine(f"sqlite:///{tmp_path / 'web.db'}", clock))
-    server = make_server("127.0.0.1", 0, app, handler_class=_Quiet)
+    server = embed_web.serve(app, 0, _Quiet)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
@@ -65,3 +66,24 @@ def test_start_fire_refuse_and_read_back(base_url: str) -> None:
     assert handling["due_date"] == "2026-10-08"
     assert call(f"{base_url}/cases/{case['id']}")[1]["state"] == "accepted"
     assert call(f"{base_url}/cases/NOPE")[0] == 404
+
+
+def test_concurrent_requests(base_url: str) -> None:
+    """24 clients at once, each starting a case and firing on it: more requests in flight
+    than the host's pool has connections (5 + 10); every one answered, no 5xx."""
+
+    def client(i: int) -> tuple[int, int, str]:
+        status, case = call(f"{base_url}/cases", {
+            "process": "standard_case", "actor": "王芳", "role": "clerk",
+            "data": {"petitioner": f"信访人{i}", "subject": f"事项{i}"}})
+        assert isinstance(case, dict)
+        fired, after = call(f"{base_url}/cases/{case['id']}/fire",
+                            {"trigger": "accept", "actor": "王芳", "role": "clerk"})
+        assert isinstance(after, dict)
+        return status, fired, after["state"]
+
+    with ThreadPoolExecutor(max_workers=24) as pool:
+        results = list(pool.map(client, range(48), timeout=120))
+    assert results == [(201, 200, "accepted")] * 48
+    status, listed = call(f"{base_url}/cases")
+    assert status == 200 and isinstance(listed, list) and len(listed) == 48

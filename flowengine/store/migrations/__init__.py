@@ -67,6 +67,24 @@ def current(connection: Connection) -> str | None:
     return ctx.get_current_revision()
 
 
+def behind(url: str) -> bool:
+    """Whether the database at `url` has an older flowengine schema revision this release
+    can upgrade (only then is `db upgrade` the advice for a refused statement). False when
+    it cannot even be asked."""
+    from sqlalchemy import create_engine
+
+    try:
+        engine = create_engine(url)
+        try:
+            with engine.connect() as conn:
+                revision = current(conn)
+        finally:
+            engine.dispose()
+    except Exception:  # noqa: BLE001 - unreachable or not a flowengine database: no advice
+        return False
+    return revision is not None and revision != head() and known(revision)
+
+
 def upgrade(engine: Engine) -> Upgrade:
     """Bring the database to `head` in one transaction (what `flowengine db upgrade` does)."""
     writer = engine.execution_options(flowengine_begin="IMMEDIATE")

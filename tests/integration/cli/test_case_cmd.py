@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pytest
+
 from .conftest import Cli, walk
+
+PROCESSES = Path(__file__).resolve().parents[3] / "processes"
 
 
 def test_start_prints_the_id_and_show_shows_it(cli: Cli) -> None:
@@ -76,6 +83,35 @@ def test_start_rejected_for_missing_data(cli: Cli) -> None:
     assert r.code == 2 and "missing data: subject" in r.stderr
 
 
+def test_the_library_message_has_no_cli_advice_the_cli_adds_it(cli: Cli, tmp_path: Path) -> None:
+    """The Python API names the missing fields (and `Rejection.missing`), never a CLI option;
+    the CLI, in text and JSON, adds how to give them, as it always did."""
+    from flowengine import Actor, Engine, TriggerRejected
+
+    engine = Engine(processes=[PROCESSES])
+    case = engine.start("standard_case", {"petitioner": "张三", "subject": "噪音"},
+                        actor=Actor("王芳", "clerk"))
+    engine.fire(case.id, "accept", actor=Actor("王芳", "clerk"))
+    engine.fire(case.id, "investigate", actor=Actor("王芳", "clerk"))
+    with pytest.raises(TriggerRejected) as caught:
+        engine.fire(case.id, "assign", actor=Actor("王芳", "clerk"))
+    required = [r for r in caught.value.reasons if r.check == "required"]
+    assert required and all("--set" not in r.message for r in caught.value.reasons)
+    assert required[0].missing and "--set" not in str(caught.value)
+    started = cli("case", "start", "standard_case", "--set", "petitioner=张三", "--set",
+                  "subject=噪音", "--role", "clerk", "--at", "2026-03-02T09:00")
+    cid = started.stdout.strip()
+    for hour, trigger in ((10, "accept"), (10, "investigate")):
+        assert cli("case", "fire", cid, trigger, "--role", "clerk", "--at",
+                   f"2026-03-02T{hour}:00").code == 0
+    r = cli("case", "fire", cid, "assign", "--role", "clerk", "--at", "2026-03-02T11:00",
+            "--json")
+    listing = ", ".join(required[0].missing)
+    given = " ".join(f"--set {m}=…" for m in required[0].missing)
+    assert r.code == 2 and f"{listing} (give {given})" in r.stderr
+    assert f"(give {given})" in json.loads(r.stdout)["reasons"][0]["message"]
+
+
 def test_set_wins_over_data(cli: Cli) -> None:
     r = cli("case", "start", "standard_case", "--data", '{"petitioner": "甲", "subject": "s"}',
             "--set", "petitioner=乙", "--role", "clerk", "--at", "2026-03-02T09:00", "--json")
@@ -122,3 +158,5 @@ def test_a_database_from_another_schema_is_an_input_error(cli: Cli) -> None:
         r = cli(*args)
         assert r.code == 2, (args, r)
         assert "error: database sqlite:///" in r.stderr and "Traceback" not in r.stderr
+        # what happened, and no `db upgrade` advice: the schema revision is the current one
+        assert "no such column" in r.stderr and "db upgrade" not in r.stderr, r.stderr

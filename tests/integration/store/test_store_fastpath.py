@@ -1,5 +1,5 @@
-"""The store's per-fire fast path: the memoised instant conversions, the reused per-thread
-cursor (which must never leave a read snapshot open) and a fork-safe connection."""
+"""The store's per-fire fast path: the memoised instant conversions, the kept cursors of
+returned connections (which must never leave a read snapshot open) and fork safety."""
 
 from __future__ import annotations
 
@@ -62,11 +62,14 @@ def test_a_forked_child_opens_its_own_connection(tmp_path: Path) -> None:
     try:
         store.save_definition(DIGEST, PROCESS, "1", DEFINITION)
         store_case(store, "C1")
-        parent_cursor = store._held.cursor()
+        with store._held.cursor() as parent_cursor:  # returned, and kept for the next call
+            pass
         read, write = os.pipe()
         pid = os.fork()
         if pid == 0:  # child: must not touch the parent's connection
-            ok = store._held.cursor() is not parent_cursor and store.load_case("C1") is not None
+            with store._held.cursor() as cur:
+                ok = cur is not parent_cursor
+            ok = ok and store.load_case("C1") is not None
             os.write(write, b"1" if ok else b"0")
             os._exit(0)
         os.close(write)
@@ -74,6 +77,7 @@ def test_a_forked_child_opens_its_own_connection(tmp_path: Path) -> None:
         os.close(read)
         os.waitpid(pid, 0)
         assert answer == b"1"
-        assert store._held.cursor() is parent_cursor
+        with store._held.cursor() as cur:
+            assert cur is parent_cursor
     finally:
         store.close()

@@ -17,6 +17,7 @@ from flowengine.clock import SimulatedClock
 from flowengine.engine import engine as engine_module
 from flowengine.engine.engine import Engine
 from flowengine.store.base import AppendItem, OutboxRow
+from flowengine.store.errors import StoreError
 from flowengine.store.memory import MemoryStore
 from flowengine.store.sql import SqlStore
 
@@ -85,8 +86,9 @@ def test_append_many_is_all_or_nothing_on_an_error_that_is_no_lost_race(
     items: list[AppendItem] = [
         (make_case("C1", seq=1, last_hash=ok[-1].hash), ok, 0, False, ()),
         (orphan, bad, 0, False, ())]  # its definition was never saved
-    with pytest.raises(store._held.integrity_error):
+    with pytest.raises(StoreError, match="refused the statement") as caught:
         store.append_many(items)
+    assert isinstance(caught.value.__cause__, store._held.integrity_error)  # kept for logs
     assert store.load_case("C1") is None and store.load_case("C2") is None
 
 

@@ -188,6 +188,33 @@ def test_a_plugin_raising_in_every_hook_changes_nothing(caplog: pytest.LogCaptur
     assert "RuntimeError: plugin bug" in caplog.text and f"case {case.id}" in caplog.text
 
 
+class ExitsWhenObserving:
+    """An observer whose every hook raises `raised` (SystemExit, KeyboardInterrupt)."""
+
+    def __init__(self, raised: BaseException) -> None:
+        def bail(*_: object) -> None:
+            raise raised
+
+        for name in ("flowengine_case_started", "flowengine_transition_applied"):
+            setattr(self, name, hookimpl(specname=name)(lambda case, event: bail()))
+
+
+@pytest.mark.parametrize("raised", [SystemExit(3), KeyboardInterrupt()],
+                         ids=["SystemExit", "KeyboardInterrupt"])
+def test_an_observer_raising_systemexit_or_keyboardinterrupt_is_contained(
+        raised: BaseException) -> None:
+    observer = Observer()
+    engine, _ = make_engine(ExitsWhenObserving(raised), observer, settings())
+    case = engine.start("standard_case", PETITION, actor=CLERK)
+    engine.fire(case.id, "accept", actor=CLERK)
+    assert engine.case(case.id).state == "accepted"  # committed, and the call returned
+    assert [s[0] for s in observer.seen][:2] == ["started", "fired"]  # others still told
+    errors = [e for e in engine.plugins.errors if e.plugin.endswith("ExitsWhenObserving")]
+    assert [e.hook for e in errors] == ["flowengine_case_started",
+                                        "flowengine_transition_applied"]
+    assert errors[0].error.startswith(type(raised).__name__)
+
+
 def test_a_settings_object_among_the_plugins_configures_and_is_not_registered() -> None:
     ours = settings(max_attempts=3)
     engine, _ = make_engine(ours)

@@ -1,0 +1,64 @@
+"""`joined`: the engine's calls inside a host's own database transaction.
+
+Why: a host that records its own rows (a ticket, an audit line) with a start or fire wants
+both or neither. The store writes through the host's connection, each call in a SAVEPOINT
+(a refused or lost call leaves the host's transaction usable); the host commits or rolls
+back. Listeners and plugins are told only when the host commits (SQLAlchemy's `commit`
+event on that connection, just before the COMMIT is sent) and never if it rolls back, so
+nothing is announced that did not happen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from sqlalchemy import Connection, event
+
+from ..errors import FlowengineError
+
+Told = Callable[[], None]
+_PENDING: ContextVar[list[Told] | None] = ContextVar("flowengine_pending", default=None)
+
+
+class TransactionUnsupported(FlowengineError):
+    """The engine's store cannot write through a host's connection (the memory store)."""
+
+
+@contextmanager
+def joined(store: Any, connection: Connection) -> Iterator[None]:
+    """Calls in this context write in `connection`'s open transaction."""
+    using = getattr(store, "using", None)
+    if using is None:
+        raise TransactionUnsupported(
+            f"{type(store).__name__} cannot join a host's transaction: give the Engine a "
+            f"database URL or an SQLAlchemy Engine")
+    pending: list[Told] = []
+
+    def on_commit(_conn: Connection) -> None:
+        told, pending[:] = list(pending), []
+        for tell in told:
+            tell()
+
+    def on_rollback(_conn: Connection) -> None:
+        pending.clear()
+
+    with using(connection):
+        event.listen(connection, "commit", on_commit, once=True)
+        event.listen(connection, "rollback", on_rollback, once=True)
+        token = _PENDING.set(pending)
+        try:
+            yield
+        finally:
+            _PENDING.reset(token)
+
+
+def defer(tell: Told) -> bool:
+    """Keep `tell` for the host's commit when inside `joined` (True), else leave it (False)."""
+    pending = _PENDING.get()
+    if pending is None:
+        return False
+    pending.append(tell)
+    return True

@@ -1,0 +1,20 @@
+"""Store queries the engine makes, with a plain fallback for a host's store that lacks the
+indexed method (kept out of engine.py, which is about the units of work). The duplicate
+lookup of a new case is `repeats.earlier_case`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..store.base import CaseQuery, Store
+
+
+def provisional_cases(store: Store, process_id: str, years: Sequence[int]) -> list[str]:
+    """Open cases of the process with a deadline counted over one of the provisional `years`."""
+    find = getattr(store, "provisional_cases", None)
+    if find is not None:
+        found: list[str] = find(process_id, years)
+        return found
+    return [c.id for c in store.cases(CaseQuery(process_id))
+            if any(d.provisional and d.active and min(d.provisional) in years
+                   for d in c.deadlines.values())]
