@@ -229,3 +229,26 @@ def test_two_workers_reconciling_at_once_recount_each_case_once(tmp_path: Path) 
         kinds = [e.type for e in check.history(cid)]
         assert kinds.count("calendar") == 1, (cid, kinds)
         assert check.case(cid).deadlines["handling"].due_date == date(2027, 1, 9)
+
+
+class _StoreWithoutIndex:
+    """A host's store that lacks the optional `provisional_cases`: the engine scans instead."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "provisional_cases":
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+
+def test_reconcile_works_on_a_store_without_the_provisional_index(tmp_path: Path) -> None:
+    from flowengine.store.memory import MemoryStore
+
+    engine = Engine(store=_StoreWithoutIndex(MemoryStore()), processes=[ROOT / "processes"])  # type: ignore[arg-type]
+    assert not hasattr(engine.store, "provisional_cases")
+    case_id = _accepted_on_2026_11_10(engine)
+    engine.load(_with_2027_file(tmp_path))
+    assert [e.case_id for e in engine.reconcile(at("2026-12-10T09:00"))] == [case_id]
+    assert engine.reconcile(at("2026-12-10T09:00")) == []
