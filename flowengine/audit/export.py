@@ -65,7 +65,7 @@ def csv_row(event: Event, recorded: Recorded = NONE) -> dict[str, Any]:
         "case": event.case_id, "seq": event.seq, "at": event.at.isoformat(),
         "type": event.type, "actor": event.actor.name, "role": event.actor.role or "",
         "trigger": event.trigger or "", "source": event.source or "", "dest": event.dest or "",
-        "data": canonical(dict(event.data)) if event.data else "",
+        "data": canonical(dict(event.recorded_data)) if event.recorded_data else "",
         "deadlines": "; ".join(describe_effect(e) for e in event.effects),
         "notifications": "; ".join(str(n.get("kind")) for n in event.notifications),
         "digest": event.digest, "prev_hash": event.prev_hash, "hash": event.hash,

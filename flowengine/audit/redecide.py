@@ -73,11 +73,9 @@ def redecide(cp: CompiledProcess, before: Case | None, event: Event,
 def _plan(cp: CompiledProcess, before: Case | None, event: Event,
           previous: Event | None) -> Event | None:
     if event.type == "started":
-        data = dict(event.data)
-        duplicate = data.pop("duplicate_of", None)
-        given = {k: v for k, v in data.items()
+        given = {k: v for k, v in event.data.items()
                  if k in cp.start_records or k not in cp.start_defaults}
-        return plan_start(cp, event.case_id, given, event.actor, event.at, duplicate)[0]
+        return plan_start(cp, event.case_id, given, event.actor, event.at, event.duplicate_of)[0]
     assert before is not None
     if event.type == "timer":
         events, _ = plan_timers(cp, before, event.at)

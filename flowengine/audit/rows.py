@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
-from ..engine.case import Actor, Case
-from ..engine.events import Event, event_from_dict
+from ..engine.case import Case
+from ..engine.events import Event, event_from_json
 from ..store.base import Store
 from .records import BadRecord, Record, record_from_row
 
@@ -35,26 +35,9 @@ class Unreadable:
 
 Row = tuple[Event, str | None] | Unreadable
 
-_FIELDS = ("case_id", "seq", "at", "type", "actor", "process_id", "digest", "trigger",
-           "source", "dest", "data", "effects", "notifications", "prev_hash", "hash")
-# The direct construction below is used only while `Event` has exactly these fields (and
-# no slots); if the engine's Event changes, decoding falls back to `event_from_dict`.
-_DIRECT = tuple(f.name for f in fields(Event)) == _FIELDS and not hasattr(Event, "__slots__")
-
-
 def _event(d: dict[str, Any], stored_hash: str) -> Event:
-    """`event_from_dict` without the per-field dataclass machinery (a third of its cost)."""
-    if not _DIRECT:
-        return event_from_dict({**d, "hash": stored_hash})
-    actor = d["actor"]
-    event = object.__new__(Event)
-    event.__dict__.update(
-        case_id=d["case_id"], seq=int(d["seq"]), at=datetime.fromisoformat(d["at"]),
-        type=d["type"], actor=Actor(actor["name"], actor["role"]), process_id=d["process_id"],
-        digest=d["digest"], trigger=d["trigger"], source=d["source"], dest=d["dest"],
-        data=d["data"], effects=tuple(d["effects"]),  # d is freshly decoded: no copy
-        notifications=tuple(d["notifications"]), prev_hash=d["prev_hash"], hash=stored_hash)
-    return event
+    """The event of a freshly decoded body (`events.event_from_json`: no copies)."""
+    return event_from_json(d, stored_hash)
 
 
 # The `events` columns kept beside the hashed body (for queries), in the order `_sql_rows`

@@ -72,7 +72,7 @@ def entry(event: Event) -> TimelineEntry:
         what = f"fired {event.trigger}"
     return TimelineEntry(
         seq=event.seq, at=event.at.isoformat(), actor=event.actor.name, role=event.actor.role,
-        what=what, source=event.source, dest=event.dest, data=dict(event.data),
+        what=what, source=event.source, dest=event.dest, data=dict(event.recorded_data),
         deadlines=tuple(describe_effect(e) for e in event.effects),
         notifications=tuple(str(n.get("kind")) for n in event.notifications),
     )

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..engine.case import Case
+from ..engine.lifecycle import VerifyKind
 from ..engine.registry import Registry
 from ..store.base import CaseQuery, Store
 from .definitions import DefinitionProblem, stored_definition_problems
@@ -42,7 +43,7 @@ class CaseProblem:
     case_id: str
     seq: int
     why: str
-    kind: str  # chain | projection | outbox | missing
+    kind: VerifyKind
 
     def __str__(self) -> str:
         return f"case {self.case_id}: event {self.seq}: {self.why}"

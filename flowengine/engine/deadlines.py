@@ -1,6 +1,6 @@
 """Deadline lifecycle decisions: which deadlines a step starts, stops, pauses, resumes or
-extends, and what the timers do when their instant comes. Returns effect dicts for the event;
-`fold` applies them. All date arithmetic goes through the calendar's period rules
+extends, and what the timers do when their instant comes. Returns the effects for the event
+(typed in `lifecycle`); `fold` applies them. All date arithmetic goes through the calendar's period rules
 (`flowengine.calendar.periods`), so the calendar can change without touching the engine.
 
 Rules (documented in docs/deadlines.md):
@@ -34,8 +34,17 @@ from ..errors import Rejection
 from .case import Case, Deadline
 from .compiler import CompiledProcess
 from .data import is_missing
-
-Effect = dict[str, Any]
+from .lifecycle import (
+    DueFields,
+    Effect,
+    ExtendedEffect,
+    RecomputedEffect,
+    ResumedEffect,
+    StartedEffect,
+    StopOp,
+    StoppedEffect,
+    TimerEffect,
+)
 
 
 @dataclass(frozen=True)
@@ -93,12 +102,12 @@ def step_effects(cp: CompiledProcess, case: Case, step: Step, env: Any) -> list[
     return effects
 
 
-def _stop(op: str, d: Deadline, at: datetime) -> Effect:
+def _stop(op: StopOp, d: Deadline, at: datetime) -> StoppedEffect:
     late = (d.due is not None and at >= d.due) or d.status == "overdue" or d.late
     return {"deadline": d.name, "op": op, "late": late}
 
 
-def _start(cp: CompiledProcess, d: DeadlineDef, step: Step, env: Any) -> Effect | None:
+def _start(cp: CompiledProcess, d: DeadlineDef, step: Step, env: Any) -> StartedEffect | None:
     if d.unless and cp.expr(d.unless).evaluate(env):
         return None
     field_due = _field_due(cp, d, env)
@@ -108,17 +117,15 @@ def _start(cp: CompiledProcess, d: DeadlineDef, step: Step, env: Any) -> Effect 
         return None  # due only from a field that is empty: nothing to count (FE213 warns)
     else:
         start, unit, amount = local_date(step.at, cp.tz), d.length.unit, d.length.amount
-    effect: Effect = {"deadline": d.name, "op": "started", "unit": unit, "amount": amount,
-                      "start_date": start}
     if unit in ("minutes", "hours"):
-        effect["start_date"] = None
         due = step.at + timedelta(**{unit: amount})
-        effect.update(due=due, due_date=local_date(due, cp.tz), warn_at=_warn_at(cp, d, due, None))
-    else:
-        last = field_due if field_due is not None else due_date(
-            cp.calendar, start, amount, cast(Unit, unit), roll_forward=d.roll_forward)
-        effect.update(_due_fields(cp, d, last, start if field_due is None else None))
-    return effect
+        return {"deadline": d.name, "op": "started", "unit": unit, "amount": amount,
+                "start_date": None, "due": due, "due_date": local_date(due, cp.tz),
+                "warn_at": _warn_at(cp, d, due, None)}
+    last = field_due if field_due is not None else due_date(
+        cp.calendar, start, amount, cast(Unit, unit), roll_forward=d.roll_forward)
+    return {"deadline": d.name, "op": "started", "unit": unit, "amount": amount,
+            "start_date": start, **_due_fields(cp, d, last, start if field_due is None else None)}
 
 
 def _field_due(cp: CompiledProcess, d: DeadlineDef, env: Any) -> date | None:
@@ -132,11 +139,11 @@ def _field_due(cp: CompiledProcess, d: DeadlineDef, env: Any) -> date | None:
     return value if isinstance(value, date) else None
 
 
-def _due_fields(cp: CompiledProcess, d: DeadlineDef, last: date, counted_from: date | None) -> Effect:
+def _due_fields(cp: CompiledProcess, d: DeadlineDef, last: date, counted_from: date | None) -> DueFields:
     """Due instant, last day and warning of a deadline ending on `last`; `counted_from`:
     the first day of the count (None when no calendar counted it), for the provisional mark."""
     due = end_of_day(last, cp.tz)
-    fields: Effect = {"due": due, "due_date": last, "warn_at": _warn_at(cp, d, due, last)}
+    fields: DueFields = {"due": due, "due_date": last, "warn_at": _warn_at(cp, d, due, last)}
     if counted_from is not None:
         years = provisional_years(cp.calendar, counted_from, last)
         if years:
@@ -161,7 +168,7 @@ def _warn_at(cp: CompiledProcess, d: DeadlineDef, due: datetime, last: date | No
 
 
 def recompute(cp: CompiledProcess, d: DeadlineDef, running: Deadline, extra: int,
-              pauses: list[tuple[date, date]]) -> Effect:
+              pauses: list[tuple[date, date]]) -> DueFields:
     """Due fields of `running` counted again from its own start with the calendar of `cp`:
     the period, then each granted extension (and `extra`, one more) from the day the
     previous one actually ended, each rolled as the deadline rolls, `pauses` not counted."""
@@ -208,9 +215,9 @@ def _pause_or_resume(cp: CompiledProcess, d: DeadlineDef, running: Deadline, ste
     if running.status == "paused" and entered not in d.pause_in:
         assert running.paused_on is not None
         pause = (running.paused_on, today)
-        effect: Effect = {"deadline": d.name, "op": "resumed", "pause": [pause[0], pause[1]]}
-        effect.update(recompute(cp, d, running, 0, [*running.pauses, pause]))
-        effect["status"] = "overdue" if effect["due"] <= step.at else "open"
+        fields = recompute(cp, d, running, 0, [*running.pauses, pause])
+        effect: ResumedEffect = {"deadline": d.name, "op": "resumed", "pause": [pause[0], pause[1]],
+                                 **fields, "status": "overdue" if fields["due"] <= step.at else "open"}
         return [effect]
     return []
 
@@ -234,14 +241,16 @@ def extension_effects(cp: CompiledProcess, case: Case, trigger: str, data: Mappi
         reasons += [Rejection("extension", text) for text in found]
         if found:
             continue
-        effect: Effect = {"deadline": d.name, "op": "extended", "days": days, "unit": _unit(running),
-                          "reason": data.get(ext.reason_field) if ext.reason_field else None,
-                          "from_due": running.due_date}
-        effect.update(recompute(cp, d, running, days, list(running.pauses)))
-        # An overdue deadline extended past `at` runs again (and stays counted as late).
-        effect["status"] = "open" if effect["due"] > at else running.status
-        effect["late"] = running.late or running.status == "overdue"
-        effect["rewarn"] = effect["warn_at"] is not None and effect["warn_at"] > at
+        fields = recompute(cp, d, running, days, list(running.pauses))
+        warn_at = fields["warn_at"]
+        effect: ExtendedEffect = {
+            "deadline": d.name, "op": "extended", "days": days, "unit": _unit(running),
+            "reason": data.get(ext.reason_field) if ext.reason_field else None,
+            "from_due": running.due_date, **fields,
+            # An overdue deadline extended past `at` runs again (and stays counted as late).
+            "status": "open" if fields["due"] > at else running.status,
+            "late": running.late or running.status == "overdue",
+            "rewarn": warn_at is not None and warn_at > at}
         effects.append(effect)
     return effects, reasons
 
@@ -271,12 +280,12 @@ def _extension_refusals(d: DeadlineDef, running: Deadline, data: Mapping[str, An
     return found
 
 
-def recompute_effects(cp: CompiledProcess, case: Case, at: datetime) -> list[Effect]:
+def recompute_effects(cp: CompiledProcess, case: Case, at: datetime) -> list[RecomputedEffect]:
     """`recomputed` effects for the open deadlines of `case` whose due date was counted over
     a provisional calendar year that `cp.calendar` now answers differently: either the year
     became official (its provisional mark goes) or the date moved. Idempotent: a deadline
     recounted to what it already says gives no effect."""
-    effects: list[Effect] = []
+    effects: list[RecomputedEffect] = []
     for running in case.deadlines.values():
         if not running.provisional or running.status not in ("open", "overdue"):
             continue
@@ -285,14 +294,15 @@ def recompute_effects(cp: CompiledProcess, case: Case, at: datetime) -> list[Eff
         years = fields.get("provisional", [])
         if fields["due_date"] == running.due_date and tuple(years) == running.provisional:
             continue
-        effect: Effect = {"deadline": running.name, "op": "recomputed",
-                          "old_due_date": running.due_date, "provisional": years}
-        effect.update(fields)
-        # Still past the new due: stays overdue; otherwise open, and a timer marks it
-        # overdue (with its notice) if the new due has already come.
-        effect["status"] = "overdue" if running.status == "overdue" and effect["due"] <= at else "open"
-        effect["rewarn"] = effect["warn_at"] is not None and effect["warn_at"] > at
-        effect["why"] = _recompute_reason(running.provisional, years)
+        warn_at = fields["warn_at"]
+        effect: RecomputedEffect = {
+            "deadline": running.name, "op": "recomputed", "old_due_date": running.due_date,
+            **fields, "provisional": years,
+            # Still past the new due: stays overdue; otherwise open, and a timer marks it
+            # overdue (with its notice) if the new due has already come.
+            "status": "overdue" if running.status == "overdue" and fields["due"] <= at else "open",
+            "rewarn": warn_at is not None and warn_at > at,
+            "why": _recompute_reason(running.provisional, years)}
         effects.append(effect)
     return effects
 
@@ -322,7 +332,7 @@ def _extension_days(limit: Duration | None, days_field: str, running: Deadline,
     return days, ""
 
 
-def timer_effect(cp: CompiledProcess, d: Deadline, at: datetime) -> Effect:
+def timer_effect(cp: CompiledProcess, d: Deadline, at: datetime) -> TimerEffect:
     """What a deadline's timer does at `at` (its warn instant or its due instant)."""
     if d.warn_at is not None and not d.warned and at == d.warn_at and (d.due is None or at < d.due):
         return {"deadline": d.name, "op": "warned"}

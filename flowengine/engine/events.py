@@ -1,8 +1,9 @@
 """Events: the append-only history of a case, and their canonical form for the hash chain.
 
 Every start, fire and timer firing is one `Event`. Its `data` holds the values it set
-(None = cleared), `effects` the deadline changes it made (each a small dict with an `op`),
-and `notifications` the notices it asked for. The canonical serialisation (sorted keys,
+(None = cleared), `effects` the deadline changes it made (typed in `lifecycle`), and
+`notifications` the notices it asked for. The planner builds each event once, complete,
+from a `Draft`. The canonical serialisation (sorted keys,
 no spaces, UTF-8, decimals and dates as strings) is what the SHA-256 chain covers, so the
 same event always hashes the same on SQLite, PostgreSQL or in memory.
 """
@@ -18,7 +19,9 @@ from typing import Any
 
 import orjson
 
+from .built import built
 from .case import Actor
+from .lifecycle import EventType
 
 GENESIS = "0" * 64
 
@@ -28,7 +31,7 @@ class Event:
     case_id: str
     seq: int  # 1, 2, 3 … per case, no gaps
     at: datetime
-    type: str  # started | fired | timer | calendar (deadlines recounted with official data)
+    type: EventType  # calendar: deadlines recounted with official data
     actor: Actor
     process_id: str
     digest: str  # the definition version the case is pinned to
@@ -40,15 +43,30 @@ class Event:
     notifications: tuple[Mapping[str, Any], ...] = ()
     prev_hash: str = GENESIS
     hash: str = ""
+    # The earlier case a `started` event's petition repeats. Hashed (and stored) inside
+    # `data`, as it always was, so histories keep their hashes; the fold reads it here.
+    duplicate_of: str | None = None
+    # The canonical body this event was hashed from, when it was built here (`Draft.seal`):
+    # a store writes that very text instead of encoding the body again. Not part of the
+    # body, nor of equality; None for events read back or built by hand.
+    sealed_body: bytes | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def recorded_data(self) -> Mapping[str, Any]:
+        """`data` as the history records it (with `duplicate_of`)."""
+        if self.duplicate_of is None:
+            return self.data
+        return {**self.data, "duplicate_of": self.duplicate_of}
 
     def body(self) -> dict[str, Any]:
         """Everything the hash covers (all but `hash` itself); read-only (it shares `data`)."""
+        data = self.data if self.duplicate_of is None else self.recorded_data
         return {
             "case_id": self.case_id, "seq": self.seq, "at": self.at.isoformat(),
             "type": self.type, "actor": {"name": self.actor.name, "role": self.actor.role},
             "process_id": self.process_id, "digest": self.digest, "trigger": self.trigger,
             "source": self.source, "dest": self.dest,
-            "data": self.data if type(self.data) is dict else dict(self.data),
+            "data": data if type(data) is dict else dict(data),
             "effects": list(self.effects), "notifications": list(self.notifications),
             "prev_hash": self.prev_hash,
         }
@@ -57,28 +75,50 @@ class Event:
         return {**self.body(), "hash": self.hash}
 
     def canonical_body(self) -> str:
-        """`canonical(self.body())`: the text the hash covers; handed over (once) from
-        sealing when this event was sealed here, so a store writes the very text that was
-        hashed without encoding it again; see `drop_sealed_body`."""
-        kept: tuple[str, bytes] | None = self.__dict__.pop("_sealed_body", None)
-        if kept is not None and kept[0] == self.hash:
-            return kept[1].decode("utf-8")
+        """`canonical(self.body())`: the text the hash covers (the text it was hashed from
+        when this event was sealed here)."""
+        if self.sealed_body is not None:
+            return self.sealed_body.decode("utf-8")
         return canonical(self.body())
 
 
-def new_event(case_id: str, seq: int, at: datetime, type: str, actor: Actor, process_id: str,
-              digest: str, trigger: str | None, source: str | None, dest: str | None,
-              data: dict[str, Any], effects: tuple[Mapping[str, Any], ...],
-              prev_hash: str) -> Event:
-    """`Event(...)` for the engine's hot path, without the frozen dataclass's `__init__`
-    (one `object.__setattr__` per field: ~3.5 µs of a ~25 µs fire). Equal to the `Event`
-    built the usual way (a property test pins it); not yet sealed, no notifications."""
-    event = object.__new__(Event)
-    event.__dict__.update(
-        case_id=case_id, seq=seq, at=at, type=type, actor=actor, process_id=process_id,
-        digest=digest, trigger=trigger, source=source, dest=dest, data=data, effects=effects,
-        notifications=(), prev_hash=prev_hash, hash="")
-    return event
+class Draft:
+    """An event being planned: everything but its notifications and hash. The planner folds
+    the draft into the case (`fold.apply` reads the same attributes as on an `Event`), asks
+    which notifications the case after it needs, then `seal`s it: the `Event` is built once,
+    complete, with its hash and the canonical text it was hashed from."""
+
+    __slots__ = ("case_id", "seq", "at", "type", "actor", "process_id", "digest", "trigger",
+                 "source", "dest", "data", "effects", "prev_hash", "duplicate_of")
+    hash = ""  # a draft has none; the fold records it on the case, the planner then sets it
+
+    def __init__(self, case_id: str, seq: int, at: datetime, type: EventType, actor: Actor,
+                 process_id: str, digest: str, trigger: str | None, source: str | None,
+                 dest: str | None, data: dict[str, Any], effects: tuple[Mapping[str, Any], ...],
+                 prev_hash: str, duplicate_of: str | None = None) -> None:
+        self.case_id, self.seq, self.at, self.type, self.actor = case_id, seq, at, type, actor
+        self.process_id, self.digest, self.trigger = process_id, digest, trigger
+        self.source, self.dest, self.data, self.effects = source, dest, data, effects
+        self.prev_hash, self.duplicate_of = prev_hash, duplicate_of
+
+    def seal(self, notifications: tuple[Mapping[str, Any], ...] = ()) -> Event:
+        """The complete event: body encoded once, hashed, and kept for the store."""
+        data = self.data
+        if self.duplicate_of is not None:
+            data = {**data, "duplicate_of": self.duplicate_of}
+        body = canonical_bytes({
+            "case_id": self.case_id, "seq": self.seq, "at": self.at.isoformat(),
+            "type": self.type, "actor": {"name": self.actor.name, "role": self.actor.role},
+            "process_id": self.process_id, "digest": self.digest, "trigger": self.trigger,
+            "source": self.source, "dest": self.dest, "data": data,
+            "effects": list(self.effects), "notifications": list(notifications),
+            "prev_hash": self.prev_hash})
+        return built(Event, case_id=self.case_id, seq=self.seq, at=self.at, type=self.type,
+                     actor=self.actor, process_id=self.process_id, digest=self.digest,
+                     trigger=self.trigger, source=self.source, dest=self.dest, data=self.data,
+                     effects=self.effects, notifications=notifications,
+                     prev_hash=self.prev_hash, hash=hashlib.sha256(body).hexdigest(),
+                     duplicate_of=self.duplicate_of, sealed_body=body)
 
 
 def _default(value: Any) -> Any:
@@ -114,28 +154,29 @@ def seal(event: Event) -> Event:
     return replace(event, hash=chain_hash(event.body()))
 
 
-def seal_new(event: Event) -> Event:
-    """Fill in the hash of an event just built and not yet shared (no copy on the hot path)."""
-    body = canonical_bytes(event.body())
-    digest = hashlib.sha256(body).hexdigest()
-    event.__dict__["hash"] = digest  # not yet shared: no frozen-dataclass detour
-    event.__dict__["_sealed_body"] = (digest, body)
-    return event
-
-
-def drop_sealed_body(event: Event) -> None:
-    """Forget the text kept from sealing (a store that keeps events in memory)."""
-    event.__dict__.pop("_sealed_body", None)
-
-
 def event_from_dict(d: Mapping[str, Any]) -> Event:
     """Rebuild an event from its stored JSON form (values stay in JSON form)."""
     actor = d.get("actor") or {}
+    data = dict(d.get("data") or {})
+    duplicate_of = data.pop("duplicate_of", None) if d.get("type") == "started" else None
     return Event(
         case_id=d["case_id"], seq=int(d["seq"]), at=datetime.fromisoformat(d["at"]),
         type=d["type"], actor=Actor(actor.get("name", ""), actor.get("role")),
         process_id=d["process_id"], digest=d["digest"], trigger=d.get("trigger"),
-        source=d.get("source"), dest=d.get("dest"), data=dict(d.get("data") or {}),
+        source=d.get("source"), dest=d.get("dest"), data=data,
         effects=tuple(d.get("effects") or ()), notifications=tuple(d.get("notifications") or ()),
-        prev_hash=d.get("prev_hash", GENESIS), hash=d.get("hash", ""),
+        prev_hash=d.get("prev_hash", GENESIS), hash=d.get("hash", ""), duplicate_of=duplicate_of,
     )
+
+
+def event_from_json(d: dict[str, Any], stored_hash: str) -> Event:
+    """`event_from_dict` for a body just decoded from storage (all keys present; `d` is
+    owned by the caller and not copied): the fast path of reading histories back."""
+    actor, data = d["actor"], d["data"]
+    duplicate_of = data.pop("duplicate_of", None) if d["type"] == "started" else None
+    return built(Event, case_id=d["case_id"], seq=int(d["seq"]), at=datetime.fromisoformat(d["at"]),
+                 type=d["type"], actor=Actor(actor["name"], actor["role"]),
+                 process_id=d["process_id"], digest=d["digest"], trigger=d["trigger"],
+                 source=d["source"], dest=d["dest"], data=data, effects=tuple(d["effects"]),
+                 notifications=tuple(d["notifications"]), prev_hash=d["prev_hash"],
+                 hash=stored_hash, duplicate_of=duplicate_of, sealed_body=None)

@@ -15,7 +15,8 @@ from typing import Any
 from ..definition.model import ProcessDef
 from .case import Actor, Case, Deadline
 from .data import SIGNATURES, SIGNATURES_FIELD, coerce
-from .events import Event
+from .events import Draft, Event
+from .lifecycle import Op, StopOp
 
 
 def new_case(process: ProcessDef, event: Event) -> Case:
@@ -24,12 +25,13 @@ def new_case(process: ProcessDef, event: Event) -> Case:
                 state=process.initial_state, data={})
 
 
-def apply(process: ProcessDef, case: Case, event: Event) -> Case:
-    """Fold `event` into `case` (changed in place and returned)."""
+def apply(process: ProcessDef, case: Case, event: Event | Draft) -> Case:
+    """Fold `event` (or the planner's draft of it) into `case` (changed in place and
+    returned)."""
     if event.type == "started":
         case.created_at = event.at
         case.owner = event.actor
-        case.duplicate_of = event.data.get("duplicate_of") if event.data else None
+        case.duplicate_of = event.duplicate_of
     if event.dest is not None:
         case.state = event.dest
     _apply_data(process, case, event.data)
@@ -43,8 +45,6 @@ def apply(process: ProcessDef, case: Case, event: Event) -> Case:
 
 def _apply_data(process: ProcessDef, case: Case, changes: Mapping[str, Any]) -> None:
     for name, value in changes.items():
-        if name == "duplicate_of":
-            continue
         if value is None:
             case.data.pop(name, None)
             continue
@@ -80,7 +80,7 @@ def _started(case: Case, e: Mapping[str, Any], at: datetime) -> None:
     case.deadlines[d.name] = d
 
 
-def _stopped(status: str) -> Callable[[Case, Mapping[str, Any], datetime], None]:
+def _stopped(status: StopOp) -> Callable[[Case, Mapping[str, Any], datetime], None]:
     def fold(case: Case, e: Mapping[str, Any], at: datetime) -> None:
         d = case.deadlines[e["deadline"]]
         d.status = status
@@ -144,7 +144,8 @@ def _expired(case: Case, e: Mapping[str, Any], at: datetime) -> None:
     d.stopped_at = at
 
 
-_EFFECTS: dict[str, Callable[[Case, Mapping[str, Any], datetime], None]] = {
+# how each effect of `lifecycle.LIFECYCLE` changes the case
+_EFFECTS: dict[Op, Callable[[Case, Mapping[str, Any], datetime], None]] = {
     "started": _started,
     "met": _stopped("met"),
     "cancelled": _stopped("cancelled"),

@@ -25,11 +25,8 @@ from ..definition.model import FieldDef, NotificationDef
 from .case import Actor, Case
 from .compiler import CompiledProcess
 from .data import to_json
+from .lifecycle import NOTIFICATION_OF
 from .notify_when import wanted
-
-OP_EVENT = {"started": "started", "warned": "warning", "overdue": "overdue", "expired": "expired",
-            "extended": "extension", "paused": "paused", "resumed": "resumed",
-            "recomputed": "recomputed"}
 
 DEFAULT_TO = {"warning": ("owner",), "overdue": ("supervisor", "owner"),
               "expired": ("supervisor", "owner"), "extension": ("petitioner",),
@@ -164,13 +161,13 @@ def notifications_for(cp: CompiledProcess, case: Case, *, at: datetime, actor: A
         or (entered is not None and entered in n.on.enter))]
     if any(n.when for n in cp.process.notifications.values()):
         matched = [n for n in matched if wanted(cp, n, case, at, actor)]
-    deadline_effects = [e for e in effects if e["op"] in OP_EVENT]
+    deadline_effects = [e for e in effects if e["op"] in NOTIFICATION_OF]
     if not matched and not deadline_effects:
         return []  # the common case: no template values to compute
     base = _values(cp, case, at, actor, trigger)
     out = [_record(n.name, n, n.to, n.channel, n.message, base) for n in matched]
     for effect in deadline_effects:
-        kind = OP_EVENT[effect["op"]]
+        kind = NOTIFICATION_OF[effect["op"]]
         values = base.with_(_deadline_values(cp, case, effect))
         declared = [n for n in cp.process.notifications.values() if _answers(n, kind, effect)]
         for n in declared:

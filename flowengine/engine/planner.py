@@ -7,7 +7,7 @@ The planner never changes the case it is given: it returns events; the engine fo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,8 +19,9 @@ from .case import SYSTEM, Actor, Case
 from .compiler import CompiledProcess
 from .data import SIGNATURES, DataError, coerce_all, is_missing, to_json
 from .deadlines import Step, extension_effects, recompute_effects, step_effects, timer_effect
-from .events import GENESIS, Event, new_event, seal_new
+from .events import GENESIS, Draft, Event
 from .fold import apply
+from .lifecycle import Effect, EventType
 from .notify import notifications_for
 from .records import start_refusal
 
@@ -82,7 +83,7 @@ class FirePlan:
         self.routed: set[int] = set()
         self.chosen: TransitionDef | None = None
         self.dest: str | None = None
-        self.ext_effects: list[dict[str, Any]] = []
+        self.ext_effects: list[Effect] = []
         self._env: SimpleEnv | None = None
 
     @property
@@ -307,15 +308,12 @@ def plan_start(cp: CompiledProcess, case_id: str, data: Mapping[str, Any], actor
         reasons.append(Rejection("required", f"missing data: {', '.join(missing)}"))
     if reasons:
         raise TriggerRejected(case_id, "start", p.initial_state, reasons)
-    changes = dict(full)
-    if duplicate_of:
-        changes["duplicate_of"] = duplicate_of
     empty = Case(id=case_id, process_id=p.id, digest=p.digest, state=p.initial_state, data={})
-    effects: list[dict[str, Any]] = []
+    effects: list[Effect] = []
     if p.deadlines:
         effects = step_effects(cp, empty, Step(at=at, started=True, dest=p.initial_state), env)
-    event = _event(cp, empty, "started", at, actor, dest=p.initial_state, data=changes,
-                   effects=effects)
+    event = _event(cp, empty, "started", at, actor, dest=p.initial_state, data=full,
+                   effects=effects, duplicate_of=duplicate_of or None)
     after = apply(p, empty, event)
     notes = notifications_for(cp, after, at=at, actor=actor, started=True,
                               entered=p.initial_state, effects=effects)
@@ -338,14 +336,14 @@ def plan_timers(cp: CompiledProcess, case: Case, until: datetime, *,
     current = case
     while (when := current.next_timer()) is not None and when <= until:
         due = [d for d in current.deadlines.values() if d.next_timer() == when]
-        effects = [timer_effect(cp, d, when) for d in sorted(due, key=lambda d: d.name)]
+        effects: list[Effect] = [timer_effect(cp, d, when) for d in sorted(due, key=lambda d: d.name)]
         at = when if current.updated_at is None or when >= current.updated_at else current.updated_at
         event = _event(cp, current, "timer", at, SYSTEM, data={}, effects=effects)
         current = apply(cp.process, current if owned else current.copy(), event)
         owned = True  # from here on `current` is the copy made above
         notes = notifications_for(cp, current, at=at, actor=SYSTEM, effects=effects)
         events.append(_sealed(event, current, notes))
-        for trigger in [e["fire"] for e in effects if e.get("fire")]:
+        for trigger in [e["fire"] for e in effects if e["op"] == "expired"]:
             try:
                 fired, current = plan_fire(cp, current, trigger, {}, SYSTEM, at, auto=True,
                                            owned=True)
@@ -370,25 +368,24 @@ def plan_recompute(cp: CompiledProcess, case: Case, at: datetime) -> tuple[Event
     return _sealed(event, after, notes), after
 
 
-def _event(cp: CompiledProcess, before: Case, kind: str, at: datetime, actor: Actor, *,
+def _event(cp: CompiledProcess, before: Case, kind: EventType, at: datetime, actor: Actor, *,
            trigger: str | None = None, source: str | None = None, dest: str | None = None,
-           data: Mapping[str, Any], effects: list[dict[str, Any]]) -> Event:
-    """The next event of `before`, not yet sealed (notifications come after the fold)."""
-    return new_event(
+           data: Mapping[str, Any], effects: Sequence[Effect],
+           duplicate_of: str | None = None) -> Draft:
+    """The next event of `before`, as a draft (notifications and hash come after the fold)."""
+    return Draft(
         before.id, before.seq + 1, at, kind, actor, cp.process.id, cp.process.digest, trigger,
         source, dest, {k: to_json(v) for k, v in data.items()} if data else {},
         tuple({k: to_json(v) for k, v in e.items()} for e in effects) if effects else (),
-        before.last_hash or GENESIS)
+        before.last_hash or GENESIS, duplicate_of)
 
 
-def _sealed(event: Event, after: Case, notes: list[dict[str, Any]]) -> Event:
-    """Attach the notifications (they do not change the fold), seal, and record the hash on
-    the case the event was folded into."""
-    if notes:
-        for i, note in enumerate(notes):
-            note["id"] = f"{event.case_id}:{event.seq}:{i}"
-        event.__dict__["notifications"] = tuple(notes)  # not yet shared (see new_event)
-    seal_new(event)
+def _sealed(draft: Draft, after: Case, notes: list[dict[str, Any]]) -> Event:
+    """The complete event: the draft with its notifications (numbered; they do not change
+    the fold), hashed; the hash is recorded on the case the draft was folded into."""
+    for i, note in enumerate(notes):
+        note["id"] = f"{draft.case_id}:{draft.seq}:{i}"
+    event = draft.seal(tuple(notes))
     after.last_hash = event.hash
     return event
 

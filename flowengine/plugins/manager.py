@@ -35,6 +35,7 @@ import pluggy
 
 from ..engine.case import Actor, Case
 from ..engine.events import Event
+from ..engine.lifecycle import HOOK_OF
 from ..errors import TriggerRejected
 from ..store.base import OutboxRow
 from . import ENTRY_POINT_GROUP, PROJECT, hookspecs
@@ -56,13 +57,6 @@ OBSERVER_HOOKS = frozenset({
     "flowengine_deadline_warning", "flowengine_deadline_overdue", "flowengine_deadline_expired",
     "flowengine_deadline_extended", "flowengine_deadline_paused", "flowengine_deadline_resumed",
     "flowengine_deadline_recomputed"})
-DEADLINE_HOOKS = {
-    "warned": "flowengine_deadline_warning", "overdue": "flowengine_deadline_overdue",
-    "expired": "flowengine_deadline_expired", "extended": "flowengine_deadline_extended",
-    "paused": "flowengine_deadline_paused", "resumed": "flowengine_deadline_resumed",
-    "recomputed": "flowengine_deadline_recomputed",
-}
-
 
 @dataclass(frozen=True)
 class PluginError:
@@ -295,7 +289,7 @@ class PluginDispatch:
         elif event.type == "fired":
             self._each("flowengine_transition_applied", base, *ids, fresh=True)
         for effect in event.effects:
-            hook = DEADLINE_HOOKS.get(effect.get("op", ""))
+            hook = HOOK_OF.get(effect.get("op", ""))  # lifecycle.LIFECYCLE's hook column
             if hook is not None:
                 extra = {"deadline": effect.get("deadline"), "days": effect.get("days"),
                          "reason": effect.get("reason")}

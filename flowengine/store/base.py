@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from ..engine.case import Case
 from ..engine.events import Event
+from ..engine.lifecycle import OutboxStatus
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class OutboxRow:
     channel: str
     created_at: datetime
     payload: dict[str, Any] = field(default_factory=dict)  # the notification record
-    status: str = "pending"  # pending | delivered | dead
+    status: OutboxStatus = "pending"
     attempts: int = 0
     next_attempt_at: datetime | None = None
     last_error: str | None = None

@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from ..engine.case import Case
-from ..engine.events import Event, drop_sealed_body
+from ..engine.events import Event
 from ..errors import ConcurrentUpdate
 from .base import AppendItem, CaseQuery, OutboxRow
 from .codec import provisional_from
@@ -39,8 +39,6 @@ class MemoryStore:
         current = stored.seq if stored is not None else 0
         if current != expected_seq:
             raise ConcurrentUpdate(case.id, current + 1)
-        for e in events:
-            drop_sealed_body(e)
         self._events.setdefault(case.id, []).extend(events)
         self._cases[case.id] = case.copy()
         self._final[case.id] = final

@@ -1,0 +1,31 @@
+"""The one place records are built without their dataclass `__init__`.
+
+Why: a fire builds an `Event` and copies a `Case` with its deadlines; going through the
+generated `__init__` (one `object.__setattr__` per field of a frozen dataclass) or
+`dataclasses.replace` costs a measurable share of a fire (bench/bench_inmem.py). Both
+helpers here set every field at once on an object nobody else holds yet, so a frozen
+record is never written to after it was handed out. Property tests pin that a record built
+here equals the one its `__init__` builds.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def built(cls: type[T], **values: Any) -> T:
+    """`cls(**values)` without `__init__`: `values` must name every field (no defaults,
+    no validation, no `__post_init__`)."""
+    obj = object.__new__(cls)
+    obj.__dict__.update(values)
+    return obj
+
+
+def shallow_copy(obj: T) -> T:
+    """A new object of the same dataclass sharing every field value with `obj` (the caller
+    then replaces the mutable ones it must not share)."""
+    new = object.__new__(type(obj))
+    new.__dict__.update(obj.__dict__)
+    return new

@@ -1,0 +1,121 @@
+"""The deadline lifecycle's vocabulary and the three functions that speak it:
+`step_effects` (what a start or fire does to deadlines), `extension_effects` (an extension
+trigger) and `notifications_for` (the notices a step's effects ask for), each called
+directly on a compiled definition, and the one table tying effects to notices and hooks."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any, get_args
+
+import pytest
+from engine_support import CLERK, ROOT, at
+
+from flowengine import Engine, SimulatedClock
+from flowengine.engine.compiler import CompiledProcess
+from flowengine.engine.deadlines import Step, extension_effects, step_effects
+from flowengine.engine.fold import _EFFECTS
+from flowengine.engine.lifecycle import LIFECYCLE, Op
+from flowengine.engine.notify import DEFAULT_MESSAGES, notifications_for
+from flowengine.engine.planner import case_env
+from flowengine.plugins import hookspecs
+
+COUNTY = ROOT / "examples" / "county_three_step.yaml"
+
+
+def test_one_table_names_every_effect_its_fold_notice_and_hook() -> None:
+    assert set(get_args(Op)) == set(LIFECYCLE) == set(_EFFECTS)
+    for op, row in LIFECYCLE.items():
+        if row.hook is not None:
+            assert callable(getattr(hookspecs, row.hook)), op
+        if row.notification not in (None, "started"):  # `started`: only when declared
+            assert row.notification in DEFAULT_MESSAGES, op
+
+
+def _county(tmp_path: Path) -> Engine:
+    """The county example with a `withdrawn` final state reachable while the answer runs."""
+    text = COUNTY.read_text(encoding="utf-8")
+    text = text.replace("  answered: {final: true", "  withdrawn: {final: true}\n"
+                        "  answered: {final: true").replace(
+        "transitions:\n", "transitions:\n  - {trigger: withdraw, source: received, "
+        "dest: withdrawn, roles: [clerk]}\n")
+    path = tmp_path / "county_three_step.yaml"
+    path.write_text(text, encoding="utf-8")
+    return Engine(processes=[path], clock=SimulatedClock(at("2026-08-03T09:00")))
+
+
+def _started(engine: Engine) -> tuple[CompiledProcess, Any]:
+    case = engine.start("county_three_step", {"complainant": "李四", "subject": "路灯"},
+                        actor=CLERK, at=at("2026-08-03T09:00"))  # a Monday
+    return engine.registry.latest("county_three_step"), case
+
+
+def test_a_start_starts_the_deadline_counted_in_working_days(tmp_path: Path) -> None:
+    engine = _county(tmp_path)
+    cp, case = _started(engine)
+    empty = type(case)(id="x", process_id=cp.process.id, digest=cp.process.digest,
+                       state="received", data={})
+    env = case_env(cp, "received", case.data, CLERK, at("2026-08-03T09:00"))
+    (effect,) = step_effects(cp, empty, Step(at=at("2026-08-03T09:00"), started=True,
+                                             dest="received"), env)
+    assert (effect["op"], effect["deadline"], effect["unit"], effect["amount"]) == (
+        "started", "answer", "working_days", 7)
+    assert effect["due_date"] == date(2026, 8, 12)  # 7 working days after Monday 08-03
+    assert effect["warn_at"] is not None and effect["warn_at"] < effect["due"]
+
+
+@pytest.mark.parametrize(("trigger", "dest", "when", "op", "late"), [
+    ("withdraw", "withdrawn", "2026-08-04T09:00", "cancelled", False),
+    ("withdraw", "withdrawn", "2026-08-20T09:00", "cancelled", True),
+    ("investigate", "investigating", "2026-08-04T09:00", None, False),
+])
+def test_a_fire_stops_or_keeps_the_running_deadline(tmp_path: Path, trigger: str, dest: str,
+                                                    when: str, op: str | None, late: bool) -> None:
+    cp, case = _started(_county(tmp_path))
+    env = case_env(cp, dest, case.data, CLERK, at(when))
+    effects = step_effects(cp, case, Step(at=at(when), trigger=trigger, source=case.state,
+                                          dest=dest), env)
+    if op is None:
+        assert effects == []
+    else:
+        assert effects == [{"deadline": "answer", "op": op, "late": late}]
+
+
+def _accepted(engine: Engine) -> Any:
+    case = engine.start("standard_case", {"petitioner": "张三", "subject": "噪音"},
+                        actor=CLERK, at=at("2026-08-03T09:00"))
+    return engine.fire(case.id, "accept", actor=CLERK, at=at("2026-08-03T10:00"))
+
+
+def test_an_extension_recounts_from_the_due_date_or_says_why_not() -> None:
+    engine = Engine(processes=[ROOT / "processes"], clock=SimulatedClock(at("2026-08-03T09:00")))
+    case = _accepted(engine)
+    cp = engine.registry.latest("standard_case")
+    handling = case.deadlines["handling"]
+    effects, reasons = extension_effects(cp, case, "extend", {"days": 10, "reason": "需要调查"},
+                                         at("2026-09-01T09:00"))
+    assert reasons == []
+    (effect,) = effects
+    assert (effect["op"], effect["days"], effect["from_due"]) == ("extended", 10, handling.due_date)
+    assert effect["due_date"] > handling.due_date and effect["status"] == "open"
+    effects, reasons = extension_effects(cp, case, "extend", {"days": 10}, at("2026-09-01T09:00"))
+    assert effects == [] and any("reason" in r.message for r in reasons)
+    effects, reasons = extension_effects(cp, case, "extend", {"days": 31, "reason": "x"},
+                                         at("2026-09-01T09:00"))
+    assert effects == [] and any("exceed" in r.message for r in reasons)
+
+
+def test_notifications_answer_each_effect_declared_or_built_in(tmp_path: Path) -> None:
+    cp, case = _started(_county(tmp_path))
+    now = at("2026-08-10T09:00")
+    (warning,) = notifications_for(cp, case, at=now, actor=CLERK,
+                                   effects=[{"deadline": "answer", "op": "warned"}])
+    assert (warning["kind"], warning["name"], warning["to"]) == ("warning", None, ["owner"])
+    assert case.id in warning["messages"]["en"] and warning["deadline"] == "answer"
+    (overdue,) = notifications_for(cp, case, at=now, actor=CLERK,
+                                   effects=[{"deadline": "answer", "op": "overdue"}])
+    assert (overdue["kind"], overdue["name"], overdue["to"]) == (
+        "overdue", "overdue_notice", ["supervisor"])  # the declaration replaces the default
+    assert notifications_for(cp, case, at=now, actor=CLERK,
+                             effects=[{"deadline": "answer", "op": "met", "late": False}]) == []
