@@ -39,8 +39,8 @@ from typing import Any
 from store_common import HERE, machine, machine_table, postgres, remove_sqlite, write_section
 
 from flowengine import Actor, Engine, SimulatedClock
-from flowengine.engine.case import Case
-from flowengine.engine.events import Event
+from flowengine.records.case import Case
+from flowengine.records.events import Event
 from flowengine.store.base import OutboxRow
 from flowengine.store.codec import case_values
 from flowengine.store.connect import open_engine

@@ -14,9 +14,7 @@ from __future__ import annotations
 from .clock import Clock, SimulatedClock, SystemClock
 from .definition.loader import load_process, validate_file
 from .definition.model import ProcessDef
-from .engine.case import SYSTEM, Actor, Case, Deadline
 from .engine.engine import Engine
-from .engine.events import Event
 from .engine.host import TransactionUnsupported
 from .errors import (
     CalendarYearMissing,
@@ -33,6 +31,8 @@ from .errors import (
     ReplayMismatch,
     TriggerRejected,
 )
+from .records.case import SYSTEM, Actor, Case, Deadline
+from .records.events import Event
 from .simulate import ScenarioResult, run_scenario
 from .store.errors import (
     DatabaseUnavailable,

@@ -15,9 +15,9 @@ from typing import Any
 
 from .clock import parse_instant
 from .definition.schema import schema_problems
-from .definition.yaml_loader import MarkedList, MarkedMap, YamlError, load_yaml_file
-from .engine.case import Actor
 from .errors import Location, Problem, ScenarioError
+from .records.case import Actor
+from .records.marked_yaml import MarkedList, MarkedMap, YamlError, load_yaml_file
 
 
 def scenario_error(loc: Location, message: str) -> ScenarioError:

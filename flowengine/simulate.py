@@ -18,13 +18,13 @@ from typing import Any
 
 from .clock import SimulatedClock, parse_instant
 from .definition.model import Duration
-from .definition.yaml_loader import MarkedList, MarkedMap
-from .engine.case import Case
 from .engine.compiler import CompiledProcess
 from .engine.data import DataError, coerce, to_json
 from .engine.engine import Engine
-from .engine.events import Event
 from .errors import CalendarYearMissing, FlowengineError, Location, ScenarioError, TriggerRejected
+from .records.case import Case
+from .records.events import Event
+from .records.marked_yaml import MarkedList, MarkedMap
 from .scenario_file import actor as _actor
 from .scenario_file import instant as _instant
 from .scenario_file import load_scenario, scenario_error

@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..engine.events import GENESIS, Event, chain_hash
 from ..errors import ChainBroken
+from ..records.events import GENESIS, Event, chain_hash
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..definition.model import ProcessDef
-from ..engine.case import Case
+from ..records.case import Case
 from ..store.codec import case_values
 from ..store.connect import instant_from_db
 from .replay import Mismatch

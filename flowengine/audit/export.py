@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..engine.events import Event, canonical
+from ..records.events import Event, canonical
 from .recorded import DEFAULT_TOLERANCE, is_backdated
 from .sheets import Grid, csv_text, write_xlsx
 from .timeline import describe_effect

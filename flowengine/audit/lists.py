@@ -17,8 +17,8 @@ from functools import lru_cache
 from typing import Any
 
 from ..definition.model import FieldDef, ListDef, ProcessDef
-from ..engine.case import Case
 from ..expr import Expr, SimpleEnv, compile_expr
+from ..records.case import Case
 from .sheets import Cell, Grid
 
 _WORDS = {"case": ("案件", "case"), "state": ("状态", "state"),

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..engine.events import Event, canonical
+from ..records.events import Event, canonical
 from ..store.base import Store
 from .rows import same_instant
 

@@ -31,12 +31,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..engine.case import SYSTEM, Case
 from ..engine.compiler import CompiledProcess
 from ..engine.data import SIGNATURES
-from ..engine.events import Event, canonical
 from ..engine.planner import plan_fire, plan_start, plan_timers
 from ..errors import FlowengineError
+from ..records.case import SYSTEM, Case
+from ..records.events import Event, canonical
 
 DUE_FIELDS = frozenset({"due", "due_date", "warn_at", "provisional"})
 RECOMPUTED = frozenset({"deadline", "op", "old_due_date", "provisional", "due", "due_date",

@@ -20,13 +20,13 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from ..definition.model import ProcessDef
-from ..engine.case import Case, Deadline
 from ..engine.compiler import CompiledProcess
 from ..engine.data import to_json
-from ..engine.events import Event
 from ..engine.fold import apply, new_case
 from ..engine.registry import Registry, compiled
 from ..errors import CaseNotFound, ReplayMismatch
+from ..records.case import Case, Deadline
+from ..records.events import Event
 from ..store.base import Store
 from .chain import ChainCursor, ChainFault
 from .definitions import PinnedDefinitionBroken, check_definition

@@ -18,8 +18,8 @@ from typing import Any
 
 import orjson
 
-from ..engine.case import Case
-from ..engine.events import Event, event_from_json
+from ..records.case import Case
+from ..records.events import Event, event_from_json
 from ..store.base import Store
 from .records import BadRecord, Record, record_from_row
 

@@ -11,8 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..engine.case import Case, Deadline
-from ..engine.events import Event
+from ..records.case import Case, Deadline
+from ..records.events import Event
 
 Effect = Mapping[str, Any]
 

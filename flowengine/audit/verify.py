@@ -24,9 +24,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..engine.case import Case
-from ..engine.lifecycle import VerifyKind
 from ..engine.registry import Registry
+from ..records.case import Case
+from ..records.lifecycle import VerifyKind
 from ..store.base import CaseQuery, Store
 from .definitions import DefinitionProblem, stored_definition_problems
 from .derived import derived_mismatches

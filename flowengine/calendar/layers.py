@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from ..definition.yaml_loader import MarkedList, MarkedMap, YamlError, load_yaml
 from ..errors import CalendarFileError, Location, did_you_mean
+from ..records.marked_yaml import MarkedList, MarkedMap, YamlError, load_yaml
 from .base import MAX_YEAR, MIN_YEAR, Calendar, TableCalendar, YearDays, dates_of_year
 from .national import national_calendar
 

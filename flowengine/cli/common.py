@@ -25,9 +25,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from ..clock import parse_instant
-from ..engine.case import Actor
 from ..engine.engine import Engine
 from ..errors import FlowengineError
+from ..records.case import Actor
 from ..store import migrations
 from ..store.access import require_file
 from ..store.base import Store

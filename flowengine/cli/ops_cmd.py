@@ -29,9 +29,9 @@ from ..audit.rows import readable_history
 from ..audit.timeline import deadlines_summary, entry
 from ..audit.verify import CaseProblem, verify_store
 from ..engine.engine import Engine
-from ..engine.events import Event
 from ..engine.failures import TickFailure
 from ..plugins.outbox import DeliveryReport
+from ..records.events import Event
 from . import cli
 from .bounds import INTERVAL_MAX, FiniteSeconds
 from .common import (

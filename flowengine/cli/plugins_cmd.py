@@ -37,7 +37,7 @@ STATUSES = ("pending", "delivered", "dead")
 @json_option
 def plugins_cmd(plugins: tuple[str, ...], as_json: bool) -> None:
     """List the loaded plugins, where each comes from, its hooks and channels."""
-    dispatch = PluginDispatch(None, [resolve_plugin(ref) for ref in plugins])
+    dispatch = PluginDispatch([resolve_plugin(ref) for ref in plugins])
     infos = dispatch.describe()
     defaults = dispatch.default_channels()
     errors = [str(e) for e in dispatch.errors]

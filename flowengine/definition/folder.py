@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from .yaml_loader import YamlError, load_yaml_file
+from ..records.marked_yaml import YamlError, load_yaml_file
 
 FileKind = Literal["process", "scenario", "calendar", "empty"]
 CALENDAR_KEYS = ("covers", "holidays", "workdays")

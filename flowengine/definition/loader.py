@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..errors import DefinitionError, Location, Problem
+from ..records.marked_yaml import MarkedList, MarkedMap, YamlError, load_yaml
 from . import calendars, checks
 from .model import (
     Anchor,
@@ -39,7 +40,6 @@ from .model import (
     TransitionDef,
 )
 from .schema import schema_problems
-from .yaml_loader import MarkedList, MarkedMap, YamlError, load_yaml
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 

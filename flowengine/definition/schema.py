@@ -21,7 +21,7 @@ from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError, best_match
 
 from ..errors import Location, Problem, did_you_mean
-from .yaml_loader import MarkedList, MarkedMap
+from ..records.marked_yaml import MarkedList, MarkedMap
 
 _NAME_PATTERN = "^[a-z][a-z0-9_]*$"
 

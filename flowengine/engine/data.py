@@ -2,7 +2,8 @@
 
 One function serves input checking and replay: `coerce` is idempotent, so a typed value
 passes through unchanged and its stored JSON form (strings for money and dates) comes back
-as the same typed value. Money is `Decimal`, never float.
+as the same typed value. Money is `Decimal`, never float. The JSON forms themselves
+(`to_json`, `is_missing`) need no definition and live in `flowengine.records.values`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..definition.model import FieldDef
+from ..records.values import is_missing, to_json
+
+__all__ = ["DataError", "SIGNATURES", "SIGNATURES_FIELD", "coerce", "coerce_all", "is_missing",
+           "to_json"]
 
 SIGNATURES = "signatures"  # built-in list field written by `signs: true` transitions
 
@@ -238,21 +243,3 @@ def _entry_text(f: FieldDef, value: Any) -> None:
         if kind == "string" and _LINE_BREAK.search(text):
             raise DataError(f"{f.name} is one line of text: a line break (CR, LF …) is "
                             "refused; declare the field as text for several lines")
-
-
-def is_missing(value: Any) -> bool:
-    """A required field is missing when unset, empty text or an empty list."""
-    return value is None or value == "" or value == []
-
-
-def to_json(value: Any) -> Any:
-    """The JSON form of a typed value (the inverse of `coerce`)."""
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, list):
-        return [to_json(v) for v in value]
-    if isinstance(value, dict):
-        return {k: to_json(v) for k, v in value.items()}
-    return value

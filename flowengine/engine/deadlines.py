@@ -31,10 +31,8 @@ from typing import Any, cast
 from ..calendar.periods import Unit, due_date, end_of_day, local_date, provisional_years
 from ..definition.model import DeadlineDef, Duration
 from ..errors import Rejection
-from .case import Case, Deadline
-from .compiler import CompiledProcess
-from .data import is_missing
-from .lifecycle import (
+from ..records.case import Case, Deadline
+from ..records.lifecycle import (
     DueFields,
     Effect,
     ExtendedEffect,
@@ -45,6 +43,8 @@ from .lifecycle import (
     StoppedEffect,
     TimerEffect,
 )
+from .compiler import CompiledProcess
+from .data import is_missing
 
 
 @dataclass(frozen=True)

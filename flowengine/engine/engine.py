@@ -17,12 +17,13 @@ from typing import Any
 
 from ..clock import Clock, SystemClock
 from ..definition.model import ProcessDef
+from ..definition.pinned import PinnedDefinitionBroken, check_definition
 from ..errors import CaseNotFound, ClockError, ConcurrentUpdate, DuplicateStarted, TriggerRejected
 from ..plugins.manager import PluginDispatch
-from ..store.base import CaseQuery, Store
-from .case import Actor, Case
+from ..records.case import Actor, Case
+from ..records.events import Event
+from ..store.base import AppendItem, BatchLoad, CaseQuery, GroupCommit, HeldProjection, Store
 from .compiler import CompiledProcess
-from .events import Event
 from .failures import FailureLog, conditions_as_data
 from .host import defer, joined
 from .lookups import provisional_cases
@@ -51,8 +52,12 @@ class Engine:
         self.store: Store = store if store is not None else _open_store(db)
         self.registry = Registry()
         self._listeners: list[Listener] = []
-        self.plugins = PluginDispatch(self, list(plugins))
+        self.plugins = PluginDispatch(list(plugins), store=self.store, clock=self.clock)
         self.failures = FailureLog(self.store)  # per-case tick failures (engine/failures.py)
+        # the store's optional capabilities (store/base.py), asked once
+        self._held = self.store if isinstance(self.store, HeldProjection) else None
+        self._batch = self.store if isinstance(self.store, BatchLoad) else None
+        self._group = self.store if isinstance(self.store, GroupCommit) else None
         self._serialised = "new_petition" in inspect.signature(self.store.append).parameters
         for path in processes:
             self.load(path)
@@ -62,7 +67,8 @@ class Engine:
         """Load a process file or folder; new cases of these ids use these versions."""
         loaded = self.registry.add_path(path)
         for p in loaded:
-            self.store.save_definition(p.digest, p.id, p.version, p.source_text)
+            self.store.save_definition(p.digest, p.id, p.version, p.source_text,
+                                       p.duplicate_key)
         return loaded
 
     def process(self, process_id: str) -> ProcessDef:
@@ -74,8 +80,6 @@ class Engine:
         (`Registry.effective`)."""
         cp = self.registry.pinned(case.digest)
         if cp is None:
-            from ..audit.definitions import PinnedDefinitionBroken, check_definition
-
             text = self.store.definition_text(case.digest)
             why = "is not stored" if text is None else check_definition(case.digest, text)
             if text is None or why is not None:  # refused before the text is even parsed
@@ -122,8 +126,7 @@ class Engine:
         raises `ConcurrentUpdate`."""
         actor = actor or UNKNOWN_ACTOR
         at = at if at is not None else self.clock.now()
-        recent = getattr(self.store, "recent_case", None)
-        held = recent(case_id) if recent is not None else None
+        held = self._held.recent_case(case_id) if self._held is not None else None
         if held is not None:
             try:
                 return self._fire(held, trigger, data or {}, actor, at, last_try=False)
@@ -201,8 +204,7 @@ class Engine:
 
     def _tick_cases(self, case_ids: Sequence[str], now: datetime) -> list[Event]:
         planned: list[tuple[CompiledProcess, Case, list[Event], int]] = []
-        load_cases = getattr(self.store, "load_cases", None)
-        loaded = (load_cases(case_ids) if load_cases is not None
+        loaded = (self._batch.load_cases(case_ids) if self._batch is not None
                   else [c for cid in case_ids if (c := self.store.load_case(cid)) is not None])
         for case in loaded:
             expected = case.seq
@@ -217,13 +219,13 @@ class Engine:
                 planned.append((cp, after, events, expected))
         if not planned:
             return []
-        append_many = getattr(self.store, "append_many", None)
-        if append_many is None:  # a host's store without group commit: one by one
+        if self._group is None:  # a host's store without group commit: one by one
             return [e for cp, after, events, seq in planned
                     if self._commit_or_skip(cp, after, events, seq) for e in events]
         outboxes = self.plugins.outbox_rows_each([events for _, _, events, _ in planned])
-        done = append_many([(after, events, seq, after.state in cp.final_states, rows)
-                            for (cp, after, events, seq), rows in zip(planned, outboxes, strict=True)])
+        done = self._group.append_many([
+            AppendItem(after, events, seq, after.state in cp.final_states, rows)
+            for (cp, after, events, seq), rows in zip(planned, outboxes, strict=True)])
         fired: list[Event] = []
         for (cp, after, events, _), ok in zip(planned, done, strict=True):
             if ok:  # a skipped case: another worker got there first; its events stand
@@ -289,7 +291,7 @@ class Engine:
     def _tell(self, cp: CompiledProcess, events: list[Event], case: Case) -> None:
         for listener in self._listeners:
             listener(events, case)
-        self.plugins.after_commit(cp, events, case)
+        self.plugins.after_commit(cp.final_states, events, case)
 
 
 def _open_store(db: Any) -> Store:

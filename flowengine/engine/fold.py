@@ -13,10 +13,10 @@ from datetime import date, datetime
 from typing import Any
 
 from ..definition.model import ProcessDef
-from .case import Actor, Case, Deadline
+from ..records.case import Actor, Case, Deadline
+from ..records.events import Draft, Event
+from ..records.lifecycle import Op, StopOp
 from .data import SIGNATURES, SIGNATURES_FIELD, coerce
-from .events import Draft, Event
-from .lifecycle import Op, StopOp
 
 
 def new_case(process: ProcessDef, event: Event) -> Case:

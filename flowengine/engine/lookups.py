@@ -6,15 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..store.base import CaseQuery, Store
+from ..store.base import CaseQuery, ProvisionalIndex, Store
 from ..store.codec import provisional_from
 
 
 def provisional_cases(store: Store, process_id: str, years: Sequence[int]) -> list[str]:
     """Open cases of the process whose first provisional deadline year (`provisional_from`,
     as the stores index it) is one of `years`."""
-    find = getattr(store, "provisional_cases", None)
-    if find is not None:
-        found: list[str] = find(process_id, years)
-        return found
+    if isinstance(store, ProvisionalIndex):
+        return store.provisional_cases(process_id, years)
     return [c.id for c in store.cases(CaseQuery(process_id)) if provisional_from(c) in years]

@@ -22,10 +22,10 @@ from functools import lru_cache
 from typing import Any
 
 from ..definition.model import FieldDef, NotificationDef
-from .case import Actor, Case
+from ..records.case import Actor, Case
+from ..records.lifecycle import NOTIFICATION_OF
 from .compiler import CompiledProcess
 from .data import to_json
-from .lifecycle import NOTIFICATION_OF
 from .notify_when import wanted
 
 DEFAULT_TO = {"warning": ("owner",), "overdue": ("supervisor", "owner"),

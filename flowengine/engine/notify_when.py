@@ -10,7 +10,7 @@ from datetime import datetime
 from ..definition.model import NotificationDef
 from ..expr import ExprEvalError
 from ..expr.functions import SimpleEnv
-from .case import Actor, Case
+from ..records.case import Actor, Case
 from .compiler import CompiledProcess
 from .data import SIGNATURES
 

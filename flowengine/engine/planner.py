@@ -15,15 +15,15 @@ from ..definition.model import DecisionRow, DecisionTable, Requirement, Transiti
 from ..errors import InvalidData, Rejection, TriggerRejected, did_you_mean
 from ..expr import ExprEvalError
 from ..expr.functions import SimpleEnv
-from .case import SYSTEM, Actor, Case
+from ..records.case import SYSTEM, Actor, Case
+from ..records.events import GENESIS, Draft, Event
+from ..records.lifecycle import Effect, EventType
 from .compiler import CompiledProcess
 from .data import SIGNATURES, DataError, coerce_all, is_missing, to_json
 from .deadlines import Step, extension_effects, recompute_effects, step_effects, timer_effect
-from .events import GENESIS, Draft, Event
 from .fold import apply
-from .lifecycle import Effect, EventType
 from .notify import notifications_for
-from .records import start_refusal
+from .start_data import start_refusal
 
 
 def case_env(cp: CompiledProcess, state: str, data: Mapping[str, Any], actor: Actor | None,
@@ -289,7 +289,7 @@ def plan_start(cp: CompiledProcess, case_id: str, data: Mapping[str, Any], actor
                at: datetime, duplicate_of: str | None = None,
                flags: Mapping[str, Any] | None = None) -> tuple[Event, Case]:
     """The sealed `started` event of a new case and the case, or `TriggerRejected` /
-    `InvalidData` (also for data the start does not record: see `records`); `flags`:
+    `InvalidData` (also for data the start does not record: see `start_data`); `flags`:
     what the engine records about the earlier case (`duplicate_flag`)."""
     p = cp.process
     refusal = start_refusal(p, cp.start_records, data)

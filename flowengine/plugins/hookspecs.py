@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any
 from . import hookspec
 
 if TYPE_CHECKING:
-    from ..engine.case import Actor, Case
-    from ..engine.events import Event
     from ..errors import Rejection
+    from ..records.case import Actor, Case
+    from ..records.events import Event
     from .notification import Notification
     from .settings import Settings
 

@@ -9,7 +9,7 @@ this way too, exactly like third-party ones), then the objects the host passed.
 
 - `outbox_rows(events)` before the store's atomic append: the outbox rows commit with the
   events that asked for them (see `flowengine.plugins.outbox`);
-- `after_commit(cp, events, case)` after the commit: observer hooks, then (when configured)
+- `after_commit(final_states, events, case)` after the commit: observer hooks, then (when configured)
   immediate delivery;
 - `rejected(case, exc, actor, at)` when a trigger is refused.
 
@@ -33,18 +33,18 @@ from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from ..engine.case import Actor, Case
-from ..engine.events import Event
-from ..engine.lifecycle import HOOK_OF
 from ..errors import TriggerRejected
+from ..records.case import Actor, Case
+from ..records.events import Event
+from ..records.lifecycle import HOOK_OF
 from ..store.base import OutboxRow
 from . import ENTRY_POINT_GROUP, PROJECT, hookspecs
 from .notification import DeliveryError, Notification
 from .settings import Settings, SettingsError
 
 if TYPE_CHECKING:
-    from ..engine.compiler import CompiledProcess
-    from ..engine.engine import Engine
+    from ..clock import Clock
+    from ..store.base import Store
     from .outbox import DeliveryReport
 
 log = logging.getLogger("flowengine.plugins")
@@ -188,9 +188,10 @@ class PluginDispatch:
     configures delivery instead of the settings file.
     """
 
-    def __init__(self, engine: Engine | None, plugins: Sequence[object] = (), *,
-                 autoload: bool | None = None) -> None:
-        self.engine = engine
+    def __init__(self, plugins: Sequence[object] = (), *, store: Store | None = None,
+                 clock: Clock | None = None, autoload: bool | None = None) -> None:
+        self.store = store  # where `deliver_due` and immediate delivery read the outbox
+        self.clock = clock
         self.errors: deque[PluginError] = deque(maxlen=MAX_ERRORS)
         given = [p for p in plugins if isinstance(p, Settings)]
         objects = [p for p in plugins if not isinstance(p, Settings)]
@@ -241,17 +242,18 @@ class PluginDispatch:
         channels = self.default_channels()
         return [rows_for(events, channels) for events in groups]
 
-    def after_commit(self, cp: CompiledProcess, events: Sequence[Event], case: Case) -> None:
-        """Tell the observers, then deliver at once if `[delivery] immediate` is set."""
+    def after_commit(self, final_states: frozenset[str], events: Sequence[Event],
+                     case: Case) -> None:
+        """Tell the observers, then deliver at once if `[delivery] immediate` is set;
+        `final_states`: those of the definition `case` is pinned to."""
         self._refresh()
         if self._observed():
-            final = cp.final_states
             for event in events:
-                self._observe(event, case, final)
-        if self.settings.delivery.immediate and self.engine is not None:
+                self._observe(event, case, final_states)
+        if self.settings.delivery.immediate and self.store is not None and self.clock is not None:
             from .outbox import deliver_new
 
-            deliver_new(self.engine.store, self, events, self.engine.clock.now())
+            deliver_new(self.store, self, events, self.clock.now())
 
     def rejected(self, case: Case, exc: TriggerRejected, actor: Actor, at: datetime) -> None:
         kwargs = {"case": case, "trigger": exc.trigger, "reasons": list(exc.reasons),
@@ -262,8 +264,9 @@ class PluginDispatch:
         """Deliver every outbox row due by `now` (default: the engine clock's now)."""
         from .outbox import deliver_due
 
-        assert self.engine is not None, "deliver_due needs the engine's store and clock"
-        return deliver_due(self.engine.store, self, now or self.engine.clock.now())
+        assert self.store is not None and self.clock is not None, \
+            "deliver_due needs a store and a clock (PluginDispatch(store=..., clock=...))"
+        return deliver_due(self.store, self, now or self.clock.now())
 
     # ------------------------------------------------------------------ delivery
     def call_deliver(self, notification: Notification) -> Any:

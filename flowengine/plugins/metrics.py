@@ -27,8 +27,8 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, generate_latest, start_http_server
 
-from ..engine.case import Actor, Case
-from ..engine.events import Event
+from ..records.case import Actor, Case
+from ..records.events import Event
 from . import hookimpl
 from .settings import Settings
 

@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..engine.case import Case
-from ..engine.events import Event
+from ..records.case import Case
+from ..records.events import Event
 from ..store.base import OutboxRow, Store
 from .notification import DeliveryError, Notification
 from .recipients import resolve

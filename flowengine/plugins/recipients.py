@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ..engine.case import Case
+from ..records.case import Case
 from .notification import Recipient
 from .settings import RecipientBook
 

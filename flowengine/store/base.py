@@ -1,5 +1,10 @@
 """The `Store` protocol: where cases, events, timers and pinned definitions live.
 
+`Store` is what every store must do. The optional capabilities (`GroupCommit`,
+`BatchLoad`, `HeldProjection`, `ProvisionalIndex`) are protocols of their own: the engine
+asks `isinstance(store, GroupCommit)` once, uses the capability when the store has it and
+a slower equivalent when not, so a host's own store may leave them out.
+
 The engine sees storage only through this protocol. `append` is the one write a fire makes:
 the events, the new projection, the case's next timer and its outbox rows commit together
 or not at all, and it fails with `ConcurrentUpdate` when another writer appended first
@@ -11,11 +16,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
-from ..engine.case import Case
-from ..engine.events import Event
-from ..engine.lifecycle import OutboxStatus
+from ..records.case import Case
+from ..records.events import Event
+from ..records.lifecycle import OutboxStatus
 
 
 @dataclass(frozen=True)
@@ -43,16 +48,26 @@ class OutboxRow:
     delivered_at: datetime | None = None
 
 
-# one case's part of a group commit: (case, events, expected_seq, final, outbox)
-AppendItem = tuple[Case, Sequence[Event], int, bool, Sequence[OutboxRow]]
+class AppendItem(NamedTuple):
+    """One case's part of a group commit: `append`'s arguments."""
+
+    case: Case
+    events: Sequence[Event]
+    expected_seq: int
+    final: bool
+    outbox: Sequence[OutboxRow]
 
 
+@runtime_checkable
 class Store(Protocol):
     def new_case_id(self, process_id: str) -> str:
         """A fresh, unique case id."""
 
-    def save_definition(self, digest: str, process_id: str, version: str, text: str) -> None:
-        """Keep a definition version (idempotent by digest) so its cases can be replayed."""
+    def save_definition(self, digest: str, process_id: str, version: str, text: str,
+                        duplicate_key: Sequence[str] = ()) -> None:
+        """Keep a definition version (idempotent by digest) so its cases can be replayed;
+        `duplicate_key`: the fields its `duplicate_key` names (a SQL store indexes open
+        cases by their values; the store never parses the definition text itself)."""
 
     def definition_text(self, digest: str) -> str | None:
         """The YAML text of a pinned definition version, if stored."""
@@ -63,19 +78,9 @@ class Store(Protocol):
         final state) and add the `outbox` rows; `ConcurrentUpdate` if the case's last
         sequence number is not `expected_seq`."""
 
-    def append_many(self, items: Sequence[AppendItem]) -> list[bool]:
-        """`append` for each item in one transaction (group commit: one flush for all). An
-        item whose `expected_seq` is stale (another writer won) is skipped, its claim
-        released, without undoing the others; returns, per item, whether it committed."""
-
     def load_case(self, case_id: str) -> Case | None:
         """The stored projection as a new object the caller owns: the engine folds a fire's
         events into it (changing it never changes what is stored until `append`)."""
-
-    def load_cases(self, case_ids: Sequence[str]) -> list[Case]:
-        """`load_case` for each id, in the order given, leaving out ids with no case. The
-        engine's tick reads a group of due cases with it; a host's store may leave it out
-        (the engine then calls `load_case` for each)."""
 
     def events(self, case_id: str) -> Iterator[Event]: ...
 
@@ -95,11 +100,6 @@ class Store(Protocol):
         """The id of the most recently finished (final) case of the process with the same
         duplicate key whose last event is at or after `since` (the look-back)."""
 
-    def provisional_cases(self, process_id: str, years: Sequence[int], limit: int = 1000) -> list[str]:
-        """Ids of open cases of the process whose earliest provisional deadline year (see
-        `codec.provisional_from`) is one of `years`. Optional: without it the engine's
-        reconcile scans the process's open cases."""
-
     def due_outbox(self, now: datetime, limit: int = 100) -> list[OutboxRow]:
         """Pending rows whose next attempt is due, oldest first."""
 
@@ -112,3 +112,46 @@ class Store(Protocol):
 
     def retry_outbox(self, row_id: str | None, now: datetime) -> int:
         """Make dead rows (one, or all when None) pending again; returns how many."""
+
+
+@runtime_checkable
+class GroupCommit(Protocol):
+    """Optional: many cases' appends in one transaction (the engine's tick). Without it
+    the engine appends case by case."""
+
+    def append_many(self, items: Sequence[AppendItem]) -> list[bool]:
+        """`append` for each item in one transaction (group commit: one flush for all). An
+        item whose `expected_seq` is stale (another writer won) is skipped, its claim
+        released, without undoing the others; returns, per item, whether it committed."""
+
+
+@runtime_checkable
+class BatchLoad(Protocol):
+    """Optional: many cases read at once (the engine's tick). Without it the engine calls
+    `load_case` for each."""
+
+    def load_cases(self, case_ids: Sequence[str]) -> list[Case]:
+        """`load_case` for each id, in the order given, leaving out ids with no case. The
+        engine's tick reads a group of due cases with it; a host's store may leave it out
+        (the engine then calls `load_case` for each)."""
+
+
+@runtime_checkable
+class HeldProjection(Protocol):
+    """Optional: the projection the store itself last wrote for a case, when it still holds
+    it, so a fire can be planned without a read (the engine re-plans on a fresh read when
+    that plan fails)."""
+
+    def recent_case(self, case_id: str) -> Case | None:
+        """The held projection of `case_id` as a new object the caller owns, or None."""
+
+
+@runtime_checkable
+class ProvisionalIndex(Protocol):
+    """Optional: open cases found by the provisional year of their deadlines (reconcile).
+    Without it the engine scans the process's open cases."""
+
+    def provisional_cases(self, process_id: str, years: Sequence[int], limit: int = 1000) -> list[str]:
+        """Ids of open cases of the process whose earliest provisional deadline year (see
+        `codec.provisional_from`) is one of `years`. Optional: without it the engine's
+        reconcile scans the process's open cases."""

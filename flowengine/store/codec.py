@@ -25,8 +25,8 @@ from typing import Any
 
 import orjson
 
-from ..engine.case import Actor, Case, Deadline
 from ..errors import RecordUnreadable
+from ..records.case import Actor, Case, Deadline
 
 _TAGS = ("$dec", "$date", "$dt", "$map")
 # sorted keys (equal data, equal text); dates and datetimes go through `_tag`, not orjson's

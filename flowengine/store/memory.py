@@ -8,9 +8,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from ..engine.case import Case
-from ..engine.events import Event
 from ..errors import ConcurrentUpdate
+from ..records.case import Case
+from ..records.events import Event
 from .base import AppendItem, CaseQuery, OutboxRow
 from .codec import provisional_from
 
@@ -27,7 +27,8 @@ class MemoryStore:
     def new_case_id(self, process_id: str) -> str:
         return f"C{next(self._ids):06d}"
 
-    def save_definition(self, digest: str, process_id: str, version: str, text: str) -> None:
+    def save_definition(self, digest: str, process_id: str, version: str, text: str,
+                        duplicate_key: Sequence[str] = ()) -> None:
         self._definitions.setdefault(digest, text)
 
     def definition_text(self, digest: str) -> str | None:

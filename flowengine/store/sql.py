@@ -30,9 +30,9 @@ from sqlalchemy import URL, Connection, Engine, Select, bindparam, cast, func, l
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import OperationalError
 
-from ..engine.case import Case
-from ..engine.events import Event
 from ..errors import ConcurrentUpdate, DuplicateStarted, RecordUnreadable
+from ..records.case import Case
+from ..records.events import Event
 from . import migrations
 from .access import read_only_hint
 from .base import AppendItem, CaseQuery, OutboxRow
@@ -52,7 +52,6 @@ from .sqlrows import (
     SEEN_MAX,
     Statements,
     check_sequence,
-    declared_key,
     event_from_body,
     key_fields,
     outbox_from,
@@ -149,8 +148,9 @@ class SqlStore:
         `ConcurrentUpdate` on the primary key, never as two cases sharing an id."""
         return "C" + b32encode(uuid.uuid4().bytes).decode("ascii")[:16].lower()
 
-    def save_definition(self, digest: str, process_id: str, version: str, text: str) -> None:
-        keys = declared_key(text)
+    def save_definition(self, digest: str, process_id: str, version: str, text: str,
+                        duplicate_key: Sequence[str] = ()) -> None:
+        keys = sorted(duplicate_key)
         row = {"digest": digest, "process_id": process_id, "version": version, "text": text,
                "duplicate_key": json.dumps(keys) if keys else None}
         with self._writer.begin() as conn:

@@ -13,9 +13,8 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, func, literal_column, not_, null, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..definition.yaml_loader import YamlError, load_yaml
-from ..engine.case import Case
-from ..engine.events import Event, canonical, event_from_dict
+from ..records.case import Case
+from ..records.events import Event, canonical, event_from_dict
 from .base import OutboxRow
 from .connect import Prepared, same
 from .schema import RECORDED_AT, cases, definitions, events, outbox
@@ -95,18 +94,6 @@ class Statements:
                                        cases.c.seq == bindparam("k_seq"))
             found = self._updates[columns] = Prepared(stmt, self._engine, list(columns))
         return found
-
-
-def declared_key(text: str) -> list[str]:
-    """The `duplicate_key` a definition's YAML declares (read once, when it is saved)."""
-    try:
-        doc = load_yaml(text)
-    except YamlError:
-        return []
-    keys = doc.get("duplicate_key") if isinstance(doc, dict) else None
-    if isinstance(keys, str):
-        keys = [keys]
-    return sorted(str(k) for k in keys or ())
 
 
 def key_fields(stored: str | None) -> tuple[str, ...]:

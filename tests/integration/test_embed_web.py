@@ -4,7 +4,6 @@ the host's own SQLAlchemy engine and clock, one thread per request (its own serv
 from __future__ import annotations
 
 import json
-import sys
 import threading
 import urllib.error
 import urllib.request
@@ -18,9 +17,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from flowengine import SimulatedClock
+from tests.support.examples import load_example
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
-import embed_web  # noqa: E402
+embed_web = load_example("embed_web")
 
 
 class _Quiet(WSGIRequestHandler):

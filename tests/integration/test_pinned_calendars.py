@@ -105,7 +105,7 @@ def test_every_command_agrees_from_anywhere_after_edits(
 
 def test_a_second_engine_uses_the_pinned_calendar_not_the_file(setup: tuple[Path, Path, str]) -> None:
     from flowengine import Actor, Engine
-    from flowengine.engine.events import Event  # noqa: F401  (the engine's public record)
+    from flowengine.records.events import Event  # noqa: F401  (the engine's public record)
 
     _, procs, db = setup
     engine = Engine(db, processes=[procs])

@@ -18,7 +18,7 @@ import pytest
 
 from flowengine.audit.replay import Replayer
 from flowengine.audit.verify import verify_store
-from flowengine.engine.events import canonical, chain_hash, event_from_dict
+from flowengine.records.events import canonical, chain_hash, event_from_dict
 from flowengine.store.connect import open_engine
 from flowengine.store.migrations import upgrade
 from flowengine.store.sql import SqlStore

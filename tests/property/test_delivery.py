@@ -77,7 +77,8 @@ PATTERN = st.lists(st.sampled_from(["ok", "ok", "transient", "refused"]), min_si
 
 def _dispatch(engine: Engine, remotes: dict[str, Remote], policy: Settings) -> PluginDispatch:
     channels = [FlakyChannel(name, remotes[name]) for name in CHANNELS]
-    return PluginDispatch(engine, [*channels, policy], autoload=False)
+    return PluginDispatch([*channels, policy], store=engine.store, clock=engine.clock,
+                          autoload=False)
 
 
 def _run(engine: Engine, clock: SimulatedClock, ops: list[tuple[Any, ...]],

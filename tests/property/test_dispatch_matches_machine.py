@@ -21,11 +21,11 @@ from transitions.core import MachineError
 
 from flowengine import Actor, InvalidData, TriggerRejected
 from flowengine.definition.model import FieldDef
-from flowengine.engine.case import Case
 from flowengine.engine.compiler import CompiledProcess, Cursor
 from flowengine.engine.data import coerce_all
 from flowengine.engine.planner import FirePlan, dispatch, new_plan
 from flowengine.engine.registry import Registry
+from flowengine.records.case import Case
 
 ROOT = Path(__file__).resolve().parents[2]
 AT = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)

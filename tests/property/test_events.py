@@ -19,8 +19,8 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flowengine.engine.case import Actor
-from flowengine.engine.events import (
+from flowengine.records.case import Actor
+from flowengine.records.events import (
     GENESIS,
     Draft,
     Event,

@@ -25,8 +25,8 @@ from hypothesis import strategies as st
 from flowengine import Actor, Case, Engine, SimulatedClock, TriggerRejected
 from flowengine.audit.replay import Replayer, compare
 from flowengine.definition.model import FieldDef, ProcessDef
-from flowengine.engine.events import Event
 from flowengine.engine.registry import Registry
+from flowengine.records.events import Event
 from flowengine.store.memory import MemoryStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,7 +51,7 @@ def _engine(kind: str, clock: SimulatedClock) -> Engine:
     store = _store(kind)
     for pid in PROCESS_IDS:
         p = _REGISTRY.latest(pid).process
-        store.save_definition(p.digest, p.id, p.version, p.source_text)
+        store.save_definition(p.digest, p.id, p.version, p.source_text, p.duplicate_key)
     engine = Engine(store=store, clock=clock)
     engine.registry = _REGISTRY
     return engine

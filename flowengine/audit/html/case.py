@@ -13,10 +13,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ...definition.model import ProcessDef
-from ...engine.case import Case, Deadline
-from ...engine.events import Event
 from ...engine.registry import Registry
 from ...errors import CaseNotFound
+from ...records.case import Case, Deadline
+from ...records.events import Event
 from ...store.base import Store
 from ..export import Recorded
 from ..replay import PinnedDefinitions

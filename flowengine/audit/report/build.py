@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from ...engine.case import Case
 from ...engine.registry import Registry
+from ...records.case import Case
 from ...store.base import Store
 from ..recorded import DEFAULT_TOLERANCE, backdated_events
 from ..replay import PinnedDefinitions

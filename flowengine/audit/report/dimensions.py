@@ -16,8 +16,8 @@ from datetime import date
 from typing import Any
 
 from ...definition.model import ProcessDef
-from ...engine.case import Case
 from ...errors import FlowengineError
+from ...records.case import Case
 from .kpis import percent
 
 UNSET = None

@@ -24,7 +24,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ...definition.model import ProcessDef
-from ...engine.case import Case, Deadline
+from ...records.case import Case, Deadline
 
 CLOSING_STATES = frozenset({"closed", "resolved", "archived"})
 DEADLINE_KPIS = ("timely_acceptance", "on_time_reply", "on_time_completion")

@@ -15,9 +15,9 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from ...definition.model import ProcessDef
-from ...engine.case import Case
 from ...engine.fold import apply, new_case
 from ...errors import ChainBroken
+from ...records.case import Case
 from ...store.base import CaseQuery, Store
 from ..replay import PinnedDefinitions
 from ..rows import Unreadable, stored_events

@@ -9,7 +9,6 @@ Without chromium the tests skip with a message saying how to get it, except unde
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 import os
 import shutil
@@ -22,12 +21,9 @@ from typing import Any
 import pytest
 
 from flowengine import Actor, Engine, SimulatedClock
+from tests.support import audit as support  # the audit tests' case walks, shared
 
 ROOT = Path(__file__).resolve().parents[3]
-_spec = importlib.util.spec_from_file_location("audit_support", ROOT / "tests/unit/audit/support.py")
-assert _spec is not None and _spec.loader is not None
-support = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(support)  # the audit tests' case walks, shared rather than copied
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 INJECTED = "<script>alert('x')</script>"

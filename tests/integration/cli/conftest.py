@@ -81,7 +81,7 @@ class Cli:
         registry = shared_registry()
         for pid in registry.ids():
             p = registry.latest(pid).process
-            store.save_definition(p.digest, p.id, p.version, p.source_text)
+            store.save_definition(p.digest, p.id, p.version, p.source_text, p.duplicate_key)
         engine = Engine(store=store)
         engine.registry = registry
         return engine

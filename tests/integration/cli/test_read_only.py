@@ -23,9 +23,9 @@ from pathlib import Path
 import pytest
 
 from flowengine.store.sql import SqlStore
+from tests.support.tamper import build_cases
 
 from .conftest import ROOT, Cli
-from .tamper_support import build_cases
 
 SIDE_FILES = ("-wal", "-shm", "-journal")
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from flowengine.store.sql import SqlStore
+from tests.support.tamper import build_cases
 
 from .conftest import Cli
-from .tamper_support import build_cases
 
 
 @pytest.fixture(scope="module")
@@ -183,7 +183,7 @@ def test_stored_bodies_are_canonical_so_hashing_the_text_is_the_chain_check(
     """The fast path of `audit verify` hashes the stored body text; that equals
     `chain_hash(event.body())` only because the text is exactly the canonical form."""
     from flowengine.audit.rows import stored_events
-    from flowengine.engine.events import canonical, chain_hash
+    from flowengine.records.events import canonical, chain_hash
 
     con = sqlite3.connect(pristine[0])
     rows = con.execute("SELECT body, hash FROM events ORDER BY case_id, seq").fetchall()

@@ -14,9 +14,9 @@ import pytest
 
 from flowengine import Actor, Engine
 from flowengine.store.sql import SqlStore
+from tests.support.tamper import Sink, build_cases, forge
 
 from .conftest import PROCESSES, Cli
-from .tamper_support import Sink, build_cases, forge
 
 ARCHIVE = {"trigger": "archive", "source": "investigating", "dest": "archived",
            "data": {}, "effects": (), "notifications": ()}

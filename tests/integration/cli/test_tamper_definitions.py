@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.tamper import build_cases
+
 from .conftest import Cli
-from .tamper_support import build_cases
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.support.tamper import build_cases, forge
+
 from .conftest import Cli
-from .tamper_support import build_cases, forge
 
 pytestmark = pytest.mark.postgres
 

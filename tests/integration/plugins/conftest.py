@@ -1,19 +1,15 @@
 """Fixtures for the delivery tests: real servers on 127.0.0.1 (see delivery_servers.py).
 
-The unit helpers (`plugin_support`) are shared by putting their folder on sys.path.
+The helpers shared with the unit tests live in `tests.support`.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "unit" / "plugins"))
-
-from delivery_servers import SmtpServer, WebhookReceiver  # noqa: E402
+from tests.support.delivery_servers import SmtpServer, WebhookReceiver
 
 
 @pytest.fixture

@@ -8,13 +8,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from delivery_servers import SmtpServer, WebhookReceiver
 from flowengine_smtp import SmtpChannel
 from flowengine_webhook import WebhookChannel
-from plugin_support import CLERK, accepted_case, make_engine
 
 from flowengine import InvalidData
 from flowengine.plugins.settings import Settings, SettingsError
+from tests.support.delivery_servers import SmtpServer, WebhookReceiver
+from tests.support.plugins import CLERK, accepted_case, make_engine
 
 SECRET = "s3cret"
 

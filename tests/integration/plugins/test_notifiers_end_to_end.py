@@ -12,16 +12,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from delivery_servers import SmtpServer, WebhookReceiver
 from flowengine_console import ConsoleChannel
 from flowengine_jsonl import JsonlChannel
 from flowengine_smtp import SmtpChannel
 from flowengine_webhook import SIGNATURE_HEADER, WebhookChannel, verify
-from plugin_support import PROCESSES, T0, accepted_case, extend, make_engine
 
 from flowengine import Engine, SimulatedClock
 from flowengine.cli import _register, cli
 from flowengine.plugins.settings import Settings
+from tests.support.delivery_servers import SmtpServer, WebhookReceiver
+from tests.support.plugins import PROCESSES, T0, accepted_case, extend, make_engine
 
 SETTINGS = Settings.from_mapping({
     "recipients": {"roles": {"supervisor": ["督办科 <duban@example.gov.cn>"]},

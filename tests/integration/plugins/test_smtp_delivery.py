@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import timedelta
 from email.header import decode_header, make_header
 
-from delivery_servers import SmtpServer
 from flowengine_smtp import SmtpChannel
-from plugin_support import PROCESSES, accepted_case, extend, make_engine
 
 from flowengine import Engine, SimulatedClock
 from flowengine.plugins.settings import Settings
+from tests.support.delivery_servers import SmtpServer
+from tests.support.plugins import PROCESSES, accepted_case, extend, make_engine
 
 SETTINGS = Settings.from_mapping({
     "delivery": {"backoff_seconds": 300, "max_attempts": 5},

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from delivery_servers import Mailbox, free_port
 from flowengine_smtp import SmtpChannel
-from plugin_support import accepted_case, make_engine
 
 from flowengine.plugins.settings import Settings
+from tests.support.delivery_servers import Mailbox, free_port
+from tests.support.plugins import accepted_case, make_engine
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
 

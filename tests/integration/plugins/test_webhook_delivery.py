@@ -10,13 +10,13 @@ from datetime import timedelta
 from pathlib import Path
 
 from click.testing import CliRunner
-from delivery_servers import WebhookReceiver
 from flowengine_webhook import SIGNATURE_HEADER, WebhookChannel, verify
-from plugin_support import PROCESSES, T0, accepted_case, extend, make_engine
 
 from flowengine import Engine, SimulatedClock, SystemClock
 from flowengine.cli import _register, cli
 from flowengine.plugins.settings import Settings
+from tests.support.delivery_servers import WebhookReceiver
+from tests.support.plugins import PROCESSES, T0, accepted_case, extend, make_engine
 
 SECRET = "共享密钥-s3cret"
 

@@ -17,9 +17,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flowengine.clock import SimulatedClock
-from flowengine.engine.case import Actor
 from flowengine.engine.engine import Engine
 from flowengine.errors import ClockError, ConcurrentUpdate, TriggerRejected
+from flowengine.records.case import Actor
 
 MEDIATOR = Actor("调解员", "mediator")
 BY_STATE: dict[str, list[tuple[str, dict[str, Any]]]] = {

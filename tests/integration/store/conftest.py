@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from store_support import DEFINITION, DIGEST, PROCESS
 
 from flowengine.store.sql import SqlStore
+from tests.support.store import DEFINITION, DIGEST, DUPLICATE_KEY, PROCESS
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -22,6 +22,6 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
 @pytest.fixture
 def store(db_url: str) -> Iterator[SqlStore]:
     s = SqlStore(db_url)
-    s.save_definition(DIGEST, PROCESS, "1", DEFINITION)
+    s.save_definition(DIGEST, PROCESS, "1", DEFINITION, DUPLICATE_KEY)
     yield s
     s.close()

@@ -20,9 +20,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from flowengine.clock import SimulatedClock
-from flowengine.engine.case import Actor, Case
 from flowengine.engine.engine import Engine
-from flowengine.engine.events import Event
+from flowengine.records.case import Actor, Case
+from flowengine.records.events import Event
 from flowengine.store.base import AppendItem, OutboxRow
 from flowengine.store.sql import SqlStore
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from flowengine.clock import SimulatedClock
-from flowengine.engine.case import Actor
 from flowengine.engine.engine import Engine
+from flowengine.records.case import Actor
 
 PROCESSES = Path(__file__).resolve().parents[3] / "processes"
 AT = datetime(2026, 8, 3, 9, tzinfo=timezone(timedelta(hours=8)))

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from store_support import CST
 
 from flowengine import (
     Actor,
@@ -26,6 +25,7 @@ from flowengine import (
     TransactionUnsupported,
 )
 from flowengine.store.sql import SqlStore
+from tests.support.store import CST
 
 PROCESSES = Path(__file__).resolve().parents[3] / "processes"
 CLERK = Actor("王芳", "clerk")

@@ -15,11 +15,10 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import event, func, select
-from store_support import CST, DIGEST, PROCESS, T0, deadline, make_case, make_events, store_case
 
-from flowengine.engine.case import Actor
-from flowengine.engine.events import canonical, chain_hash
 from flowengine.errors import ConcurrentUpdate
+from flowengine.records.case import Actor
+from flowengine.records.events import canonical, chain_hash
 from flowengine.store.base import CaseQuery, OutboxRow
 from flowengine.store.codec import case_values
 from flowengine.store.schema import cases as cases_table
@@ -27,6 +26,7 @@ from flowengine.store.schema import events as events_table
 from flowengine.store.schema import outbox as outbox_table
 from flowengine.store.sql import SqlStore
 from flowengine.store.sqlrows import event_row
+from tests.support.store import CST, DIGEST, PROCESS, T0, deadline, make_case, make_events, store_case
 
 
 def count(store: SqlStore, table: object) -> int:

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 from concurrency_workers import run, timeline
-from store_support import CST
 
 from flowengine.clock import SimulatedClock
-from flowengine.engine.case import Actor
 from flowengine.engine.engine import Engine
-from flowengine.engine.events import GENESIS, Event, chain_hash
+from flowengine.records.case import Actor
+from flowengine.records.events import GENESIS, Event, chain_hash
+from tests.support.store import CST
 
 PROCESSES = Path(__file__).resolve().parents[3] / "processes"
 START = datetime(2026, 3, 2, 9, 0, tzinfo=CST)

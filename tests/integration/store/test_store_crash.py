@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
-from flowengine.engine.events import GENESIS, chain_hash
+from flowengine.records.events import GENESIS, chain_hash
 from flowengine.store.sql import SqlStore
 
 HERE = Path(__file__).resolve().parent

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy
-from store_support import CST
 
 from flowengine.clock import SimulatedClock
-from flowengine.engine.case import Actor
 from flowengine.engine.engine import Engine
-from flowengine.engine.events import GENESIS, canonical, chain_hash
 from flowengine.errors import ConcurrentUpdate, TriggerRejected
 from flowengine.plugins import hookimpl
+from flowengine.records.case import Actor
+from flowengine.records.events import GENESIS, canonical, chain_hash
+from tests.support.store import CST
 
 PROCESSES = Path(__file__).resolve().parents[3] / "processes"
 RECEPTION = Actor("王芳", "reception")

@@ -4,11 +4,11 @@ kept as `__cause__`), on the real backends; the store stays usable after one."""
 from __future__ import annotations
 
 import pytest
-from store_support import make_case, make_events, store_case
 
 from flowengine.store.errors import StoreError, ValueRefused
 from flowengine.store.sql import SqlStore
 from flowengine.store.translate import store_error
+from tests.support.store import make_case, make_events, store_case
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)

@@ -10,10 +10,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from store_support import DEFINITION, DIGEST, PROCESS, store_case
 
 from flowengine.store.connect import _to_sqlite, instant_from_db
 from flowengine.store.sql import SqlStore
+from tests.support.store import DEFINITION, DIGEST, DUPLICATE_KEY, PROCESS, store_case
 
 
 def test_memoised_instant_text_is_the_utc_text_of_each_instant() -> None:
@@ -42,7 +42,7 @@ def test_load_case_leaves_no_read_snapshot_open(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     store = SqlStore(f"sqlite:///{path}")
     try:
-        store.save_definition(DIGEST, PROCESS, "1", DEFINITION)
+        store.save_definition(DIGEST, PROCESS, "1", DEFINITION, DUPLICATE_KEY)
         store_case(store, "C1")
         assert store.load_case("C-none") is None
         assert store.load_case("C1") is not None  # the last statement this cursor ran
@@ -60,7 +60,7 @@ def test_load_case_leaves_no_read_snapshot_open(tmp_path: Path) -> None:
 def test_a_forked_child_opens_its_own_connection(tmp_path: Path) -> None:
     store = SqlStore(f"sqlite:///{tmp_path / 's.db'}")
     try:
-        store.save_definition(DIGEST, PROCESS, "1", DEFINITION)
+        store.save_definition(DIGEST, PROCESS, "1", DEFINITION, DUPLICATE_KEY)
         store_case(store, "C1")
         with store._held.cursor() as parent_cursor:  # returned, and kept for the next call
             pass

@@ -10,7 +10,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from store_support import T0, deadline, make_case, make_events, store_case
 from test_store_engine import PROCESSES, START, assert_chain, to_mediation
 
 from flowengine.clock import SimulatedClock
@@ -20,6 +19,7 @@ from flowengine.store.base import AppendItem, OutboxRow
 from flowengine.store.errors import StoreError
 from flowengine.store.memory import MemoryStore
 from flowengine.store.sql import SqlStore
+from tests.support.store import T0, deadline, make_case, make_events, store_case
 
 
 def _next(store: Any, case_id: str, seq: int, last_hash: str) -> tuple[Any, list[Any]]:

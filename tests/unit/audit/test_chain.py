@@ -8,9 +8,8 @@ import pytest
 
 from flowengine import ChainBroken
 from flowengine.audit.chain import ChainCursor, check_chain, require_chain
-from flowengine.engine.events import GENESIS, Event, seal
-
-from .support import new_engine, walk_standard
+from flowengine.records.events import GENESIS, Event, seal
+from tests.support.audit import new_engine, walk_standard
 
 
 @pytest.fixture(scope="module")

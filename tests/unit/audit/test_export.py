@@ -10,8 +10,7 @@ import json
 import pytest
 
 from flowengine.audit.export import CSV_COLUMNS, export_text
-
-from .support import new_engine, walk_standard
+from tests.support.audit import new_engine, walk_standard
 
 
 def test_json_export_can_be_verified_by_hand() -> None:

@@ -10,8 +10,7 @@ import pytest
 from flowengine import ChainBroken, ReplayMismatch
 from flowengine.audit.replay import PinnedDefinitionMissing, Replayer, compare, replay
 from flowengine.store.memory import MemoryStore
-
-from .support import CLERK, PROCESSES, at, new_engine, walk_standard
+from tests.support.audit import CLERK, PROCESSES, at, new_engine, walk_standard
 
 
 def test_replay_equals_the_live_case() -> None:

@@ -10,9 +10,8 @@ import pytest
 from flowengine import Engine, SimulatedClock
 from flowengine.audit.replay import PinnedDefinitions
 from flowengine.audit.report import build_report, outcome, percent, report, report_lines
-from flowengine.engine.case import Deadline
-
-from .support import CLERK, DEPUTY, DIRECTOR, at, new_engine, walk_standard
+from flowengine.records.case import Deadline
+from tests.support.audit import CLERK, DEPUTY, DIRECTOR, at, new_engine, walk_standard
 
 
 def rate(fig: dict, name: str) -> tuple[int, int]:  # type: ignore[type-arg]

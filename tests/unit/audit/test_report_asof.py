@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from flowengine.audit.report import report
-
-from .support import CLERK, at, new_engine, walk_standard
+from tests.support.audit import CLERK, at, new_engine, walk_standard
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,7 @@ from flowengine import Actor, Engine, SimulatedClock, TriggerRejected
 from flowengine.audit.report import report
 from flowengine.audit.report.kpis import satisfaction_field
 from flowengine.definition.loader import load_process
-
-from .support import PROCESSES, at
+from tests.support.audit import PROCESSES, at
 
 RECEPTION, DIRECTOR = Actor("王芳", "reception"), Actor("李明", "office_director")
 

@@ -7,8 +7,7 @@ from datetime import timedelta
 
 from flowengine import Actor
 from flowengine.audit.report import report
-
-from .support import at, new_engine
+from tests.support.audit import at, new_engine
 
 BUREAU = Actor("刘科长", "bureau")
 OWNER = Actor("赵副区长", "owner_leader")

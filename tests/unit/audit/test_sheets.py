@@ -14,8 +14,7 @@ import pytest
 from flowengine import Actor, Engine, SimulatedClock
 from flowengine.audit.export import export_text, write_history_xlsx
 from flowengine.audit.sheets import Grid, csv_text, grid_lines, sheet_name, write_xlsx
-
-from .support import at
+from tests.support.audit import at
 
 ATTACKS = ["=1+1", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A2)", "\t=1", "\r=1"]
 

@@ -8,10 +8,9 @@ import pytest
 
 from flowengine import Engine, SimulatedClock
 from flowengine.audit.verify import _Verifier, verify_store
-from flowengine.engine.events import GENESIS, seal
+from flowengine.records.events import GENESIS, seal
 from flowengine.store.memory import MemoryStore
-
-from .support import new_engine, walk_standard
+from tests.support.audit import new_engine, walk_standard
 
 
 @pytest.fixture

@@ -1,15 +1,9 @@
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from engine_support import ROOT, at  # noqa: E402
-
-from flowengine import Engine, SimulatedClock  # noqa: E402
+from flowengine import Engine, SimulatedClock
+from tests.support.engine import ROOT, at
 
 
 @pytest.fixture

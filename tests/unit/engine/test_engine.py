@@ -8,7 +8,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from engine_support import CLERK, ROOT, at
 
 from flowengine import (
     Actor,
@@ -20,6 +19,7 @@ from flowengine import (
     SimulatedClock,
     TriggerRejected,
 )
+from tests.support.engine import CLERK, ROOT, at
 
 PETITION = {"petitioner": "张三", "subject": "小区噪音扰民"}
 

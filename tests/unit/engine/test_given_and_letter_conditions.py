@@ -8,9 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from engine_support import CLERK, at
 
 from flowengine import Engine, SimulatedClock, TriggerRejected
+from tests.support.engine import CLERK, at
 
 PROCESS = """
 id: tiny

@@ -10,16 +10,16 @@ from pathlib import Path
 from typing import Any, get_args
 
 import pytest
-from engine_support import CLERK, ROOT, at
 
 from flowengine import Engine, SimulatedClock
 from flowengine.engine.compiler import CompiledProcess
 from flowengine.engine.deadlines import Step, extension_effects, step_effects
 from flowengine.engine.fold import _EFFECTS
-from flowengine.engine.lifecycle import LIFECYCLE, Op
 from flowengine.engine.notify import DEFAULT_MESSAGES, notifications_for
 from flowengine.engine.planner import case_env
 from flowengine.plugins import hookspecs
+from flowengine.records.lifecycle import LIFECYCLE, Op
+from tests.support.engine import CLERK, ROOT, at
 
 COUNTY = ROOT / "examples" / "county_three_step.yaml"
 

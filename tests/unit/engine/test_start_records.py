@@ -8,11 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from engine_support import CLERK
 
 from flowengine import Actor, Engine, InvalidData, TriggerRejected
 from flowengine.definition.model import FieldDef
 from flowengine.engine.data import SIGNATURES_FIELD, DataError, coerce
+from tests.support.engine import CLERK
 
 PETITION = {"petitioner": "张三", "subject": "工程款拖欠", "importance": "important"}
 FORGED = [{"name": "孙局长", "role": "principal", "at": "2026-08-03T09:00:00+08:00"}]

@@ -9,10 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from engine_support import ROOT  # tests/unit/engine is on the path (conftest.py)
-
 from flowengine import Actor, Engine
 from flowengine.audit.replay import Replayer
+from tests.support.engine import ROOT
 
 TZ = ZoneInfo("Asia/Shanghai")
 CLERK = Actor("王芳", "clerk")

@@ -9,8 +9,7 @@ import pytest
 from flowengine.definition.loader import validate_text
 from flowengine.expr import ExprError, compile_expr
 from flowengine.expr.literals import NamedLiteral, named_literals
-
-from ._support import NAMES, env
+from tests.support.expr import NAMES, env
 
 
 @pytest.mark.parametrize(("text", "col", "hint"), [

@@ -15,8 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from flowengine.expr import FUNCTIONS, ExprError, ExprEvalError, SimpleEnv, compile_expr
-
-from ._support import NAMES, NOW, env
+from tests.support.expr import NAMES, NOW, env
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "expressions.md"
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -17,8 +17,7 @@ from typing import Any
 import pytest
 
 from flowengine.expr import FUNCTIONS, Expr, ExprError, ExprEvalError, Function, compile_expr
-
-from ._support import NAMES, Actor, env
+from tests.support.expr import NAMES, Actor, env
 
 
 def run(text: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:

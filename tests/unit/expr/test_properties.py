@@ -18,8 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flowengine.expr import Expr, ExprError, ExprEvalError, compile_expr
-
-from ._support import NAMES, Actor, env
+from tests.support.expr import NAMES, Actor, env
 
 FIELDS = sorted(NAMES)
 PROPERTY = settings(max_examples=200, deadline=None,

@@ -19,8 +19,7 @@ from typing import Any
 import pytest
 
 from flowengine.expr import ExprError, ExprEvalError, compile_expr
-
-from ._support import NAMES, env
+from tests.support.expr import NAMES, env
 
 DEEP_MINUS = "-" * 1500 + "1"
 DEEP_NOT = "not " * 450 + "contact_unclear"

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from plugin_support import accepted_case, make_engine, settings, through_every_observer_hook
-
 from flowengine.plugins.metrics import Metrics
+from tests.support.plugins import accepted_case, make_engine, settings, through_every_observer_hook
 
 
 def test_fires_rejections_and_overdue_are_counted() -> None:

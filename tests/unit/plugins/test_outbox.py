@@ -8,12 +8,20 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from plugin_support import PROCESSES, T0, RecordingChannel, accepted_case, extend, make_engine, settings
 
 from flowengine import TriggerRejected
 from flowengine.plugins import DeliveryError
 from flowengine.plugins.outbox import rows_for
 from flowengine.plugins.settings import DeliveryPolicy
+from tests.support.plugins import (
+    PROCESSES,
+    T0,
+    RecordingChannel,
+    accepted_case,
+    extend,
+    make_engine,
+    settings,
+)
 
 
 def test_each_notification_gets_one_row_per_default_channel_in_the_same_append() -> None:

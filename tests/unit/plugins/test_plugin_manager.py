@@ -10,7 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from plugin_support import (
+
+from flowengine.plugins import hookimpl, hookspecs
+from flowengine.plugins.manager import PluginDispatch, entry_points, get_plugin_manager
+from tests.support.plugins import (
     CLERK,
     LEADER,
     PETITION,
@@ -20,9 +23,6 @@ from plugin_support import (
     settings,
     through_every_observer_hook,
 )
-
-from flowengine.plugins import hookimpl, hookspecs
-from flowengine.plugins.manager import PluginDispatch, entry_points, get_plugin_manager
 
 SHIPPED = {"console", "jsonl", "smtp", "webhook", "metrics"}
 
@@ -119,7 +119,7 @@ def test_a_third_party_distribution_is_found_and_a_broken_one_is_skipped(
     monkeypatch.syspath_prepend(str(tmp_path))
     entry_points.cache_clear()
     try:
-        dispatch = PluginDispatch(None, [], autoload=True)
+        dispatch = PluginDispatch([], autoload=True)
         info_by_name = {i.name: i for i in dispatch.describe()}
     finally:
         entry_points.cache_clear()
@@ -132,10 +132,10 @@ def test_a_third_party_distribution_is_found_and_a_broken_one_is_skipped(
 
 def test_host_objects_are_named_and_described() -> None:
     a, b = RecordingChannel("a"), RecordingChannel("b")
-    dispatch = PluginDispatch(None, [a, b, settings()], autoload=False)
+    dispatch = PluginDispatch([a, b, settings()], autoload=False)
     infos = dispatch.describe()
     assert [i.name.rsplit(".", 1)[-1] for i in infos] == ["RecordingChannel", "RecordingChannel#2"]
-    assert "passed by the host" in infos[0].source and "plugin_support.py" in infos[0].source
+    assert "passed by the host" in infos[0].source and "support/plugins.py" in infos[0].source
     assert dispatch.channels() == {infos[0].name: ["a"], infos[1].name: ["b"]}
 
 

@@ -6,11 +6,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from plugin_support import T0
 
 from flowengine import Actor, Case
 from flowengine.plugins.recipients import resolve
 from flowengine.plugins.settings import RecipientBook, Settings, SettingsError
+from tests.support.plugins import T0
 
 BOOK = RecipientBook(roles={"supervisor": ("duban@example.gov.cn",),
                             "owner_leader": ("leader@example.gov.cn",)},

@@ -13,10 +13,10 @@ from flowengine_console import ConsoleChannel
 from flowengine_jsonl import JsonlChannel
 from flowengine_smtp import SmtpChannel, build_message
 from flowengine_webhook import WebhookChannel, sign, verify
-from plugin_support import T0
 
 from flowengine.plugins import DeliveryError, Notification, Recipient
 from flowengine.plugins.settings import Settings
+from tests.support.plugins import T0
 
 NOTE = Notification(
     id="C1:3:0:email", channel="email", case_id="C1", seq=3, kind="extension",

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flowengine import Actor
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 TZ = ZoneInfo("Asia/Shanghai")
 CLERK = Actor("王芳", "clerk")
 

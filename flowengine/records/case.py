@@ -13,6 +13,7 @@ from typing import Any
 
 from .built import shallow_copy
 from .lifecycle import DeadlineStatus
+from .values import to_json
 
 ACTIVE = ("open", "overdue", "paused")  # deadline statuses that still run or wait
 
@@ -132,8 +133,6 @@ class Case:
     def to_dict(self, tz: tzinfo | None = None) -> dict[str, Any]:
         """The case as JSON-ready values: data in its JSON form (decimals as strings,
         dates ISO 8601), deadlines by name, instants ISO 8601 (converted to `tz` if given)."""
-        from .data import to_json
-
         def iso(value: datetime | None) -> str | None:
             if value is None:
                 return None

@@ -17,7 +17,7 @@ from flowengine.plugins.settings import Settings
 
 SH = timezone(timedelta(hours=8))
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=SH)
-PROCESSES = str(Path(__file__).resolve().parents[3] / "processes")
+PROCESSES = str(Path(__file__).resolve().parents[2] / "processes")
 CLERK = Actor("王芳", "clerk")
 LEADER = Actor("李副局长", "deputy_leader")
 PETITION = {"petitioner": "张三", "subject": "小区路灯不亮", "contact": "zhangsan@example.com"}

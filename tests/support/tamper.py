@@ -6,20 +6,20 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flowengine import Actor, Engine
-from flowengine.engine.events import seal
 from flowengine.engine.fold import apply, new_case
 from flowengine.plugins import Notification, hookimpl
+from flowengine.records.events import seal
 from flowengine.store.codec import case_values
 from flowengine.store.schema import cases, events
 from flowengine.store.sql import SqlStore
 from flowengine.store.sqlrows import event_row
 
-from .conftest import PROCESSES
-
+PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 CLERK = Actor("王芳", "clerk")
 STEPS = [("accept", {}, "clerk"), ("investigate", {}, "clerk"),
          ("assign", {"department": "城管局", "handler": "刘洋"}, "clerk"),  # seq 4

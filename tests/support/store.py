@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from flowengine.engine.case import Actor, Case, Deadline
-from flowengine.engine.events import GENESIS, Event, seal
+from flowengine.records.case import Actor, Case, Deadline
+from flowengine.records.events import GENESIS, Event, seal
 from flowengine.store.sql import SqlStore
 
 CST = timezone(timedelta(hours=8))
@@ -22,6 +22,7 @@ fields:
   petitioner: {type: string}
   subject: {type: string}
 """
+DUPLICATE_KEY = ("petitioner", "subject")  # what the loader reads from DEFINITION
 
 
 def deadline(name: str = "reply", due: datetime | None = None, **kw: Any) -> Deadline:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flowengine import Actor, Case, Engine, SimulatedClock
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = ROOT / "processes"
 TZ = ZoneInfo("Asia/Shanghai")
 CLERK = Actor("王芳", "clerk")
