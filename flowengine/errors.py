@@ -6,9 +6,11 @@ maps `exit_code` to the process exit status, so no command prints a traceback::
 
     FlowengineError                        exit 2 (usage or input error)
     ├── DefinitionError(problems)          a process YAML was refused; problems carry FILE:LINE:COL
+    │   └── DuplicateId                    two files define the same process version (engine/registry.py)
     ├── ScenarioError                      a scenario file is malformed
     ├── CalendarYearMissing(year)          no calendar layer covers that year; never guessed
     ├── CalendarFileError                  a calendar YAML file is malformed
+    ├── SettingsError                      the plugins' settings file is malformed (plugins/)
     ├── ProcessNotFound(process_id)
     ├── CaseNotFound(case_id)
     ├── TriggerRejected(case, trigger)     wrong role / missing data / guard false / wrong state
@@ -16,10 +18,28 @@ maps `exit_code` to the process exit status, so no command prints a traceback::
     ├── ClockError                         an instant earlier than the case's last event
     ├── ConcurrentUpdate(case_id, seq)     another writer appended first; retry
     │   └── DuplicateStarted(open_case)    (internal) a same-petition start committed first
+    ├── TransactionUnsupported             the store cannot join a host's transaction (engine/host.py)
+    ├── UnknownDimension                   a report asked for a dimension it does not have (audit/report)
+    ├── DatabaseProblem                    the database refused a CLI's query, said plainly (cli/common.py)
+    ├── DatabaseUnavailable                the database URL cannot be opened (store/errors.py)
+    ├── SchemaNotCurrent                   the database needs `flowengine db upgrade` (store/errors.py)
+    ├── HostTransactionMissing             Engine.transaction(connection) without an open transaction
+    ├── StoreError                         the database refused a statement; nothing written (store/errors.py)
+    │   ├── StoreBusy                      it stayed locked past the busy timeout
+    │   └── ValueRefused                   it cannot hold a value it was given
     └── IntegrityError                     exit 1: the thing checked is not fine
         ├── ChainBroken(case_id, seq)      the hash chain does not verify
         ├── ReplayMismatch(case_id, field) replayed state differs from the stored projection
-        └── RecordUnreadable(case_id)      a stored case record holds values it cannot hold
+        ├── RecordUnreadable(case_id)      a stored case record holds values it cannot hold
+        ├── CheckpointError                a checkpoint unreadable, or its signature false (audit/)
+        └── PinnedDefinitionBroken         a case's pinned definition text is missing or changed
+            └── PinnedDefinitionMissing    its events name a version the store does not hold
+
+Outside the tree, because callers turn them into one of the above (or into a retry) and
+they never reach the CLI: `DataError` (engine/data.py; becomes InvalidData), `ExprError`
+and `ExprEvalError` (expr/; become Problems or a refused guard), `YamlError`
+(records/marked_yaml.py; becomes a Problem with its mark), `DeliveryError`
+(plugins/notification.py; a delivery attempt failed, retried by the outbox).
 
 Validation itself returns `list[Problem]` (values, not exceptions) so that `validate`
 reports every problem at once; `DefinitionError` wraps them when loading must stop.
@@ -28,7 +48,7 @@ reports every problem at once; `DefinitionError` wraps them when loading must st
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from difflib import get_close_matches
 from typing import ClassVar, Literal
 
@@ -224,25 +244,3 @@ class RecordUnreadable(IntegrityError):
         whose = f"case {case_id}: the stored case record" if case_id else "a stored case record"
         super().__init__(f"{whose} cannot be read ({why}); 'flowengine audit verify' names "
                          f"every broken case")
-
-
-@dataclass
-class ProblemList:
-    """Collects problems while a definition is read; used by the loader and the checks."""
-
-    file: str
-    items: list[Problem] = field(default_factory=list)
-
-    def add(
-        self,
-        code: str,
-        message: str,
-        location: Location,
-        severity: Severity = "error",
-        hint: str = "",
-    ) -> None:
-        self.items.append(Problem(code, message, location, severity, hint))
-
-    @property
-    def has_errors(self) -> bool:
-        return any(p.severity == "error" for p in self.items)

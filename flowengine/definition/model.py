@@ -16,15 +16,13 @@ from functools import cached_property
 from typing import Any, Literal
 
 from ..errors import Location
+from ..records.lifecycle import NotificationKind
 
 FieldType = Literal[
     "string", "text", "enum", "money", "integer", "boolean", "date", "datetime", "list"
 ]
-FIELD_TYPES: tuple[str, ...] = FieldType.__args__  # type: ignore[attr-defined]
 
 DurationUnit = Literal["minutes", "hours", "days", "working_days"]
-DEADLINE_EVENTS = ("started", "warning", "overdue", "expired", "extension", "paused", "resumed",
-                   "recomputed")
 
 _DURATION_RE = re.compile(
     r"^\s*(\d+)\s*(minute|minutes|hour|hours|day|days|working day|working days|"
@@ -187,9 +185,6 @@ class Anchor:
     enter: tuple[str, ...] = ()
     leave: tuple[str, ...] = ()
 
-    def is_empty(self) -> bool:
-        return not (self.started or self.triggers or self.enter or self.leave)
-
 
 @dataclass(frozen=True)
 class ExtensionDef:
@@ -257,7 +252,7 @@ class NotifyOn:
     triggers: tuple[str, ...] = ()
     enter: tuple[str, ...] = ()
     deadlines: tuple[str, ...] = ()  # "*" = any deadline
-    deadline_event: str | None = None  # one of DEADLINE_EVENTS
+    deadline_event: NotificationKind | None = None
 
 
 @dataclass(frozen=True)
