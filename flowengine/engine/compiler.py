@@ -8,7 +8,8 @@ state, internal transitions), with our conditions attached to each of its transi
 `machine.events[trigger].trigger(Cursor(state), plan=plan)` runs a fire through it.
 
 The engine reads the Machine's own table instead of calling `Event.trigger` per fire:
-`candidates[trigger][state]` lists, in the Machine's order, the transitions it would try,
+`candidates[trigger][state]` lists, in the Machine's order (`Machine.get_transitions`,
+read once per definition version), the transitions it would try,
 and the planner takes the first whose conditions pass — the same rule as
 `Event._process` (first passing transition wins). Measured on the peer reference process,
 `Event.trigger` (EventData, callback resolution, the state lookup and `set_state` on the
@@ -37,7 +38,7 @@ from ..definition.model import (
 )
 from ..expr import Expr, compile_expr
 from .data import coerce_all
-from .records import start_records
+from .start_data import start_records
 
 
 @dataclass
@@ -88,10 +89,13 @@ class CompiledProcess:
         made: dict[int, Candidate] = {}
         for t in p.transitions:
             self._add(t, made)
-        self.candidates = {
-            trigger: {source: tuple(made[id(tr)] for tr in trs)
-                      for source, trs in event.transitions.items() if trs}
-            for trigger, event in self.machine.events.items()}
+        # the Machine's own table, read once through its public API
+        for source in p.states:
+            for trigger in self.machine.get_triggers(source):
+                trs = self.machine.get_transitions(trigger, source)
+                if trs:
+                    self.candidates.setdefault(trigger, {})[source] = tuple(
+                        made[id(tr)] for tr in trs)
         for d in p.deadlines.values():
             if d.extension is not None:
                 ext = d.extension
@@ -147,9 +151,8 @@ class CompiledProcess:
         for dest, conditions, candidate in rows:
             self.machine.add_transition(t.trigger, list(t.sources), dest,
                                         conditions=conditions, after=[chosen])
-            event = self.machine.events[t.trigger]
-            for source in t.sources:
-                made[id(event.transitions[source][-1])] = candidate
+            for source in t.sources:  # the transition just added is the last from `source`
+                made[id(self.machine.get_transitions(t.trigger, source)[-1])] = candidate
 
     def row_matches(self, table: DecisionTable, row: DecisionRow, env: Any) -> bool:
         """Whether `row` matches: its numeric range over the input, and its `when`."""
