@@ -5,9 +5,10 @@ Why this shape:
 - The text is parsed with `ast.parse(mode="eval")` and every node is checked against an
   allowlist when the process is loaded, so a bad or hostile guard is a validation error
   with a column, never a surprise while a case is running.
-- The checked tree is compiled into nested Python closures, one per node. Evaluating a
-  guard is a handful of function calls: no `eval`/`compile` of the source, and no walk
-  over the AST on every call.
+- The checked tree is compiled into nested Python closures, one per node (the closures
+  themselves are in runtime.py; this module is the compiler). Evaluating a guard is a
+  handful of function calls: no `eval`/`compile` of the source, and no walk over the AST
+  on every call.
 - Nothing in an expression can name a Python object. Names are case fields (read from
   `env.data`), `actor.name` / `actor.role`, and the functions of `functions.FUNCTIONS`.
   There are no subscripts, no other attributes, no loops and no `**`; text length, node
@@ -34,12 +35,10 @@ import tokenize
 import warnings
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from decimal import (
     ROUND_HALF_EVEN,
     Context,
     Decimal,
-    DecimalException,
     DivisionByZero,
     InvalidOperation,
     Overflow,
@@ -48,6 +47,22 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import did_you_mean
 from .functions import FUNCTIONS, ExprEvalError, Function, describe
+from .runtime import Fn as _Fn
+from .runtime import Test as _Test
+from .runtime import (
+    all_of,
+    any_of,
+    arith,
+    arity,
+    as_number,
+    call,
+    chain,
+    contains,
+    decimal_op,
+    load_actor,
+    load_field,
+    ordered,
+)
 
 if TYPE_CHECKING:
     from .functions import EvalEnv
@@ -59,18 +74,14 @@ MAX_NODES = 1000  # AST nodes, operators included
 MAX_DEPTH = 50  # nesting of sub-expressions
 MAX_STRING_LITERAL = 500  # characters in one quoted text
 MAX_NUMBER_LITERAL = 40  # characters in one number as written
-MAX_RESULT_LEN = 100_000  # characters/items a + concatenation may produce
 
 _CTX = Context(
     prec=34, rounding=ROUND_HALF_EVEN, Emin=-999_999, Emax=999_999,
     traps=[InvalidOperation, DivisionByZero, Overflow], flags=[],
 )
 _LITERAL_NAMES: Mapping[str, Any] = {"true": True, "false": False, "null": None}
-_LITERAL_NULLS = ("null", "None")
 _ACTOR_ATTRS = ("name", "role")
 
-_Fn = Callable[[Any], Any]  # takes an EvalEnv (None while folding literals)
-_Test = Callable[[Any, Any], bool]
 
 
 class ExprError(ValueError):
@@ -290,7 +301,6 @@ _ORDER: Mapping[type, tuple[str, Callable[[Any, Any], bool]]] = {
     ast.Gt: (">", operator.gt),
     ast.GtE: (">=", operator.ge),
 }
-_FAST_ORDER = frozenset({Decimal, int, str, date})
 
 
 class _Compiler:
@@ -389,7 +399,7 @@ class _Compiler:
             raise self.error("use actor.name or actor.role", node)
         if name in self.names:
             self.used_names.add(name)
-            return _load_field(name)
+            return load_field(name)
         if name in self.functions:
             raise self.error(f"'{name}' is a function; call it: {name}(...)", node,
                              kind="invalid")
@@ -405,7 +415,7 @@ class _Compiler:
         if node.attr not in _ACTOR_ATTRS:
             raise self.error(f"actor has no attribute '{node.attr}'; use actor.name or "
                              "actor.role", node, did_you_mean(node.attr, _ACTOR_ATTRS))
-        return _load_actor(node.attr)
+        return load_actor(node.attr)
 
     # -- operators ----------------------------------------------------------------
 
@@ -418,7 +428,7 @@ class _Compiler:
         text = self.source.segment(node.operand)
         symbol, op = ("-", _CTX.minus) if isinstance(node.op, ast.USub) else ("+", _CTX.plus)
         return self.fold(
-            lambda env: _decimal_op(symbol, op, _as_number(operand(env), text, symbol)),
+            lambda env: decimal_op(symbol, op, as_number(operand(env), text, symbol)),
             [operand], node)
 
     def binop(self, node: ast.BinOp) -> _Fn:
@@ -428,11 +438,11 @@ class _Compiler:
         symbol, op = _ARITH[type(node.op)]
         left, right = self.compile(node.left), self.compile(node.right)
         texts = (self.source.segment(node.left), self.source.segment(node.right))
-        return self.fold(_arith(symbol, op, left, right, texts), [left, right], node)
+        return self.fold(arith(symbol, op, left, right, texts), [left, right], node)
 
     def boolop(self, node: ast.BoolOp) -> _Fn:
         parts = [self.compile(value) for value in node.values]
-        fn = _all_of(parts) if isinstance(node.op, ast.And) else _any_of(parts)
+        fn = all_of(parts) if isinstance(node.op, ast.And) else any_of(parts)
         return self.fold(fn, parts, node)
 
     def ifexp(self, node: ast.IfExp) -> _Fn:
@@ -452,7 +462,7 @@ class _Compiler:
         if len(tests) == 1:
             fn = self.single_compare(node.ops[0], tests[0], operands)
         else:
-            fn = _chain(operands, tests)
+            fn = chain(operands, tests)
         return self.fold(fn, operands, node)
 
     def comparison(self, op: ast.cmpop, left: str, right: str, node: ast.AST) -> _Test:
@@ -461,9 +471,9 @@ class _Compiler:
         if isinstance(op, ast.NotEq):
             return operator.ne
         if type(op) in _ORDER:
-            return _ordered(*_ORDER[type(op)], left, right)
+            return ordered(*_ORDER[type(op)], left, right)
         if isinstance(op, (ast.In, ast.NotIn)):
-            return _contains(left, right, negate=isinstance(op, ast.NotIn))
+            return contains(left, right, negate=isinstance(op, ast.NotIn))
         raise self.error("'is' is not allowed; use == or != (for example x == null)", node)
 
     def single_compare(self, op: ast.cmpop, test: _Test, operands: list[_Fn]) -> _Fn:
@@ -484,12 +494,12 @@ class _Compiler:
     def call(self, node: ast.Call) -> _Fn:
         spec = self.function(node)
         if len(node.args) < spec.min_args or len(node.args) > spec.max_args:
-            raise self.error(f"{spec.name}() takes {_arity(spec)}, got {len(node.args)}", node,
+            raise self.error(f"{spec.name}() takes {arity(spec)}, got {len(node.args)}", node,
                              kind="invalid")
         args = [self.compile(arg) for arg in node.args]
         self.check_literals(spec, args, node.args)
         self.used_functions.add(spec.name)
-        fn = _call(spec, args, self.source.segment(node))
+        fn = call(spec, args, self.source.segment(node))
         return self.fold(fn, args, node) if spec.pure else fn
 
     def check_literals(self, spec: Function, args: list[_Fn], nodes: list[ast.expr]) -> None:
@@ -526,202 +536,3 @@ class _Compiler:
 
 
 # -- run-time pieces: small closures built once per node ------------------------------
-
-
-def _load_field(name: str) -> _Fn:
-    def load(env: EvalEnv) -> Any:
-        return env.data.get(name)
-
-    return load
-
-
-def _load_actor(attr: str) -> _Fn:
-    def load(env: EvalEnv) -> Any:
-        actor = env.actor
-        return None if actor is None else getattr(actor, attr, None)
-
-    return load
-
-
-def _all_of(parts: list[_Fn]) -> _Fn:
-    if len(parts) == 2:
-        first, second = parts
-        return lambda env: first(env) and second(env)
-
-    def run(env: Any) -> Any:
-        value: Any = True
-        for part in parts:
-            value = part(env)
-            if not value:
-                return value
-        return value
-
-    return run
-
-
-def _any_of(parts: list[_Fn]) -> _Fn:
-    if len(parts) == 2:
-        first, second = parts
-        return lambda env: first(env) or second(env)
-
-    def run(env: Any) -> Any:
-        value: Any = False
-        for part in parts:
-            value = part(env)
-            if value:
-                return value
-        return value
-
-    return run
-
-
-def _chain(operands: list[_Fn], tests: list[_Test]) -> _Fn:
-    """`a < b <= c`: each operand evaluated once, stopping at the first false link."""
-    first, rest = operands[0], list(zip(tests, operands[1:], strict=True))
-
-    def run(env: Any) -> bool:
-        left = first(env)
-        for test, operand in rest:
-            right = operand(env)
-            if not test(left, right):
-                return False
-            left = right
-        return True
-
-    return run
-
-
-def _order_kind(value: Any) -> str | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, Decimal, float)):
-        return "number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, datetime):
-        return "datetime"
-    return "date" if isinstance(value, date) else None
-
-
-def _ordered(symbol: str, op: Callable[[Any, Any], bool], left: str, right: str) -> _Test:
-    def test(a: Any, b: Any) -> bool:
-        try:
-            if type(a) is type(b) and type(a) in _FAST_ORDER:
-                return op(a, b)
-            kind = _order_kind(a)
-            if a is None or b is None or kind is None or kind != _order_kind(b):
-                raise _order_error(a, b, left, right, symbol)
-            return op(a, b)
-        except (TypeError, ArithmeticError):
-            raise ExprEvalError(f"cannot compare {left} ({describe(a)}) with {right} "
-                                f"({describe(b)}) using '{symbol}'") from None
-
-    return test
-
-
-def _order_error(a: Any, b: Any, left: str, right: str, symbol: str) -> ExprEvalError:
-    if (a is None and left in _LITERAL_NULLS) or (b is None and right in _LITERAL_NULLS):
-        return ExprEvalError(f"null cannot be compared with '{symbol}'; use == or !=")
-    if a is None:
-        return ExprEvalError(f"{left} is not set (it is compared with {right})")
-    if b is None:
-        return ExprEvalError(f"{right} is not set (it is compared with {left})")
-    return ExprEvalError(f"cannot compare {left} ({describe(a)}) with {right} "
-                         f"({describe(b)}) using '{symbol}'")
-
-
-def _contains(left: str, right: str, negate: bool) -> _Test:
-    def test(a: Any, b: Any) -> bool:
-        if isinstance(b, (list, tuple)):
-            return (a in b) != negate
-        if isinstance(b, str):
-            if isinstance(a, str):
-                return (a in b) != negate
-            raise ExprEvalError(f"'in' on text needs text on the left, but {left} is "
-                                f"{describe(a)}")
-        if b is None:
-            raise ExprEvalError(f"{right} is not set (needed for 'in')")
-        raise ExprEvalError(f"'in' needs a list or text on the right, but {right} is "
-                            f"{describe(b)}")
-
-    return test
-
-
-def _as_number(value: Any, text: str, symbol: str) -> Decimal:
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    if value is None:
-        raise ExprEvalError(f"{text} is not set (needed for '{symbol}')")
-    raise ExprEvalError(f"'{symbol}' needs numbers, but {text} is {describe(value)}")
-
-
-def _decimal_op(symbol: str, op: Callable[..., Decimal], *values: Decimal) -> Decimal:
-    """Run a Decimal context operation, turning its signals into ExprEvalError."""
-    try:
-        return op(*values)
-    except DecimalException as exc:
-        if isinstance(exc, ZeroDivisionError):
-            raise ExprEvalError(f"division by zero in '{symbol}'") from None
-        what = "is too large" if isinstance(exc, Overflow) else "cannot be computed exactly"
-        raise ExprEvalError(f"the result of '{symbol}' {what}") from None
-
-
-def _arith(symbol: str, op: Callable[[Decimal, Decimal], Decimal],
-           left: _Fn, right: _Fn, texts: tuple[str, str]) -> _Fn:
-    ltext, rtext = texts
-
-    def run(env: Any) -> Any:
-        a, b = left(env), right(env)
-        if symbol == "+" and type(a) is type(b) and isinstance(a, (str, list, tuple)):
-            return _concat(a, b)
-        x, y = _as_number(a, ltext, symbol), _as_number(b, rtext, symbol)
-        if symbol in "/%" and y == 0:
-            raise ExprEvalError(f"division by zero: {rtext} is 0 in {ltext} {symbol} {rtext}")
-        return _decimal_op(symbol, op, x, y)
-
-    return run
-
-
-def _concat(a: Any, b: Any) -> Any:
-    if len(a) + len(b) > MAX_RESULT_LEN:
-        raise ExprEvalError(f"the result of '+' would be longer than {MAX_RESULT_LEN}")
-    return a + b
-
-
-def _call(spec: Function, args: list[_Fn], text: str) -> _Fn:
-    """A call closure; the usual one-argument case skips building an argument list."""
-    impl = spec.impl
-
-    def failed(exc: ExprEvalError) -> ExprEvalError:
-        return ExprEvalError(f"{text}: {exc.message}")
-
-    if len(args) == 1:
-        (arg,) = args
-
-        def run_one(env: Any) -> Any:
-            value = arg(env)
-            try:
-                return impl(env, value)
-            except ExprEvalError as exc:
-                raise failed(exc) from None
-
-        return run_one
-
-    def run(env: Any) -> Any:
-        values = [arg(env) for arg in args]
-        try:
-            return impl(env, *values)
-        except ExprEvalError as exc:
-            raise failed(exc) from None
-
-    return run
-
-
-def _arity(spec: Function) -> str:
-    if spec.min_args == spec.max_args:
-        return f"{spec.min_args} argument{'s' * (spec.min_args != 1)}"
-    return f"{spec.min_args} to {spec.max_args} arguments"
