@@ -3,9 +3,9 @@
 Every start, fire and timer firing is one `Event`. Its `data` holds the values it set
 (None = cleared), `effects` the deadline changes it made (typed in `lifecycle`), and
 `notifications` the notices it asked for. The planner builds each event once, complete,
-from a `Draft`. The canonical serialisation (sorted keys,
-no spaces, UTF-8, decimals and dates as strings) is what the SHA-256 chain covers, so the
-same event always hashes the same on SQLite, PostgreSQL or in memory.
+from a `Draft`. The canonical serialisation (sorted keys, no spaces, UTF-8, decimals and
+dates as strings) is what the SHA-256 chain covers, so the same event always hashes the
+same on SQLite, PostgreSQL or in memory.
 """
 
 from __future__ import annotations
@@ -48,8 +48,9 @@ class Event:
     duplicate_of: str | None = None
     # The canonical body this event was hashed from, when it was built here (`Draft.seal`):
     # a store writes that very text instead of encoding the body again. Not part of the
-    # body, nor of equality; None for events read back or built by hand.
-    sealed_body: bytes | None = field(default=None, compare=False, repr=False)
+    # body, nor of equality, nor of `__init__`: an event read back, built by hand or
+    # changed with `dataclasses.replace` has None, so it is never written with a stale text.
+    sealed_body: bytes | None = field(default=None, init=False, compare=False, repr=False)
 
     @property
     def recorded_data(self) -> Mapping[str, Any]:

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -94,6 +95,8 @@ def test_a_sealed_draft_equals_the_sealed_dataclass_event(
     assert fast.canonical_body() == usual.canonical_body() == canonical(usual.body())
     if duplicate_of is not None:
         assert fast.body()["data"]["duplicate_of"] == duplicate_of  # hashed inside `data`
+    changed = replace(fast, data={**data, "x": 1})  # a changed copy never keeps the old text
+    assert changed.sealed_body is None and json.loads(changed.canonical_body())["data"]["x"] == 1
     stored = json.loads(fast.canonical_body())
     assert event_from_dict({**stored, "hash": fast.hash}) == fast
     assert event_from_json(stored, fast.hash) == fast
