@@ -15,11 +15,12 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
-def built(cls: type[T], **values: Any) -> T:
+def built(cls: type[T], values: dict[str, Any]) -> T:
     """`cls(**values)` without `__init__`: `values` must name every field (no defaults,
-    no validation, no `__post_init__`)."""
+    no validation, no `__post_init__`). The dict becomes the object's own: the caller
+    hands it over."""
     obj = object.__new__(cls)
-    obj.__dict__.update(values)
+    object.__setattr__(obj, "__dict__", values)  # a frozen dataclass refuses `obj.x = …`
     return obj
 
 

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from ..errors import ConcurrentUpdate
 from ..records.case import Case
-from ..records.events import Event
+from ..records.events import Event, kept
 from .base import AppendItem, CaseQuery, OutboxRow
 from .codec import provisional_from
 
@@ -40,7 +40,7 @@ class MemoryStore:
         current = stored.seq if stored is not None else 0
         if current != expected_seq:
             raise ConcurrentUpdate(case.id, current + 1)
-        self._events.setdefault(case.id, []).extend(events)
+        self._events.setdefault(case.id, []).extend(kept(e) for e in events)
         self._cases[case.id] = case.copy()
         self._final[case.id] = final
         for row in outbox:
