@@ -27,7 +27,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import URL, Connection, Engine, Select, bindparam, cast, func, literal, not_, select, update
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import OperationalError
 
 from ..engine.case import Case
@@ -443,6 +442,8 @@ class SqlStore:
         if not plain:
             return stmt
         if self._pg:
+            from sqlalchemy.dialects import postgresql  # ~45 ms to import: only on PostgreSQL
+
             doc = json.dumps(plain, ensure_ascii=False)
             return stmt.where(cast(cases.c.data, postgresql.JSONB).op("@>")(
                 cast(literal(doc), postgresql.JSONB)))
