@@ -7,6 +7,8 @@ writer got there first the UPDATE matches no row (or a unique key fires), the tr
 rolls back and `ConcurrentUpdate` is raised; nothing else is ever written to `events`.
 `append_many` (group commit, used by the engine's tick) does the same for many cases in
 one transaction, each inside a SAVEPOINT: a lost race rolls back and skips only that case.
+With `group_commit=True` concurrent `append`s of several threads share one transaction and
+one flush the same way (group.py).
 
 SQLite: a file in WAL mode, `synchronous=FULL` (every commit reaches the disk) unless the URL
 says `?synchronous=normal` (survives a process crash, may lose the last commits in a power
@@ -39,6 +41,7 @@ from .checkout import Checkout
 from .codec import case_values, decode_case, dup_key, load_data
 from .connect import configure_sqlite, instant_from_db, open_engine
 from .errors import DatabaseUnavailable
+from .group import GroupCommit, url_flag
 from .schema import cases, definitions, events, outbox
 from .sqlrows import (
     CASE_COLUMNS,
@@ -69,6 +72,9 @@ class SqlStore:
     `claim_seconds`: how long a worker's claim on a due timer or outbox row keeps other
     workers away (the claims of a worker that died run out after that).
     `busy_timeout_ms` (SQLite): how long a writer waits for the lock before failing.
+    `group_commit`: concurrent appends from this process's threads share one transaction
+    and one disk flush, each still durable when its call returns (group.py,
+    docs/storage.md); off by default.
     `read_only` (a URL, not a host's engine): for auditors (docs/audit.md). The database
     must exist and have the current schema; SQLite opens it with `mode=ro` (`immutable=1`
     with `immutable`: an evidence copy nothing else writes), PostgreSQL in read-only
@@ -81,8 +87,11 @@ class SqlStore:
 
     def __init__(self, db: str | URL | Engine, *, synchronous: str | None = None,
                  claim_seconds: float = 300, busy_timeout_ms: int = 30_000,
-                 read_only: bool = False, immutable: bool = False) -> None:
+                 read_only: bool = False, immutable: bool = False,
+                 group_commit: bool = False) -> None:
         self._owned = not isinstance(db, Engine)
+        if not isinstance(db, Engine):
+            db, group_commit = url_flag(db, "group_commit", group_commit)
         self.engine = db if isinstance(db, Engine) else open_engine(
             db, synchronous, busy_timeout_ms, read_only=read_only, immutable=immutable)
         if not self._owned and self.engine.dialect.name == "sqlite":
@@ -108,6 +117,7 @@ class SqlStore:
             raise
         self._held = Checkout(self.engine)
         self._sql = Statements(self.engine)
+        self.group = GroupCommit(self._held) if group_commit else None
 
     def using(self, connection: Connection) -> AbstractContextManager[None]:
         """Run this context's calls in `connection`'s open transaction: its writes commit or
@@ -168,11 +178,18 @@ class SqlStore:
         no open case has the new case's duplicate key; `DuplicateStarted` if one has."""
         check_sequence(case, events, expected_seq)
         row = self._case_row(case, final)
+
+        def statements(cur: Any) -> None:
+            if new_petition and row["dup_key"] is not None and not row["final"]:
+                self._no_open_duplicate(cur, case.id, row["dup_key"])
+            self._write(cur, case, row, events, expected_seq, outbox)
+
         try:
-            with self._held.write() as cur:
-                if new_petition and row["dup_key"] is not None and not row["final"]:
-                    self._no_open_duplicate(cur, case.id, row["dup_key"])
-                self._write(cur, case, row, events, expected_seq, outbox)
+            if self.group is not None and not self._held.joined():
+                self.group.run(statements)
+            else:
+                with self._held.write() as cur:
+                    statements(cur)
         except BaseException as exc:
             self._seen.pop(case.id, None)  # whatever we held of this case may be stale
             if not isinstance(exc, self._held.integrity_error):
