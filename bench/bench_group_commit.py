@@ -48,11 +48,12 @@ def _started(url: str, n: int, group: bool) -> tuple[Engine, list[str]]:
     return engine, ids
 
 
-def _drive(engine: Engine, ids: list[str]) -> int:
-    """Fire every trigger of `ids`, trigger by trigger across the cases."""
+def _drive(engine: Engine, cases: list[tuple[int, str]]) -> int:
+    """Fire every trigger of `cases` ((index at start, id)), trigger by trigger across
+    the cases."""
     count = 0
-    for step in range(max(len(path_for(i)) for i in range(len(ids)))):
-        for i, case_id in enumerate(ids):
+    for step in range(max(len(path_for(i)) for i, _ in cases)):
+        for i, case_id in cases:
             path = path_for(i)
             if step < len(path):
                 engine.fire(case_id, path[step], actor=ACTOR)
@@ -62,13 +63,17 @@ def _drive(engine: Engine, ids: list[str]) -> int:
 
 def run_threads(url: str, cases: int, k: int, group: bool) -> float:
     engine, ids = _started(url, cases, group)
-    shares = [ids[j::k] for j in range(k)]
+    shares = [list(enumerate(ids))[j::k] for j in range(k)]
     counts = [0] * k
+    errors: list[BaseException] = []
     barrier = threading.Barrier(k + 1)
 
     def firer(j: int) -> None:
         barrier.wait()
-        counts[j] = _drive(engine, shares[j])
+        try:
+            counts[j] = _drive(engine, shares[j])
+        except BaseException as exc:  # noqa: BLE001 - raised again by the caller
+            errors.append(exc)
 
     threads = [threading.Thread(target=firer, args=(j,)) for j in range(k)]
     for t in threads:
@@ -79,6 +84,9 @@ def run_threads(url: str, cases: int, k: int, group: bool) -> float:
         t.join()
     rate = sum(counts) / (time.perf_counter() - t0)
     engine.store.close()  # type: ignore[attr-defined]
+    if errors:
+        raise errors[0]
+    assert sum(counts) == len(fires_of(cases)), (sum(counts), len(fires_of(cases)))
     return rate
 
 
@@ -89,7 +97,7 @@ def _process_firer(url: str, n: int, offset: int, ready: Any, go: Any, out: Any)
     ready.put(1)
     go.wait()
     t0 = time.time()
-    count = _drive(engine, ids)
+    count = _drive(engine, list(enumerate(ids)))
     out.put((t0, time.time(), count))
     engine.store.close()  # type: ignore[attr-defined]
 
@@ -108,6 +116,7 @@ def run_processes(url: str, cases: int, k: int) -> float:
     results = [out.get(timeout=600) for _ in procs]
     for p in procs:
         p.join()
+        assert p.exitcode == 0, p.exitcode
     start, end = min(r[0] for r in results), max(r[1] for r in results)
     return sum(r[2] for r in results) / (end - start)
 
