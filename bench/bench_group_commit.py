@@ -29,6 +29,7 @@ import statistics
 import tempfile
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,8 @@ from store_common import machine, machine_table, postgres, remove_sqlite, write_
 
 from flowengine import Engine, SimulatedClock
 from flowengine.store.sql import SqlStore
+
+BATCH: dict[tuple[str, int], list[float]] = defaultdict(list)  # mean appends per commit
 
 
 def _started(url: str, n: int, group: bool) -> tuple[Engine, list[str]]:
@@ -83,6 +86,9 @@ def run_threads(url: str, cases: int, k: int, group: bool) -> float:
     for t in threads:
         t.join()
     rate = sum(counts) / (time.perf_counter() - t0)
+    group = engine.store.group  # type: ignore[attr-defined]
+    if group is not None and group.batches:
+        BATCH[(url.split(":", 1)[0], k)].append(group.appends / group.batches)
     engine.store.close()  # type: ignore[attr-defined]
     if errors:
         raise errors[0]
@@ -191,6 +197,10 @@ def report(results: dict[str, list[float]], info: dict[str, Any], args: Any) -> 
         ratios = [v / p for v, p in zip(values, peer, strict=True)]
         lines.append(f"| {name} | {statistics.median(values):,.0f} [{min(values):,.0f}–"
                      f"{max(values):,.0f}] | {statistics.median(ratios):.2f}× |")
+    lines += ["", "Appends per commit with group commit (threads; the mean of each run, "
+              "medians): " + ", ".join(
+                  f"{'SQLite' if db == 'sqlite' else 'PostgreSQL'} K={k}: "
+                  f"{statistics.median(v):.1f}" for (db, k), v in BATCH.items())]
     return "\n".join(lines) + "\n"
 
 
