@@ -11,7 +11,8 @@ would have been), or raises what its own statements raised (those rolled back to
 savepoint, the others unaffected: a lost race or a refused duplicate never spoils the
 batch). If the COMMIT itself fails, every append of the batch raises that error and none is
 stored. While the leader flushes, new writers queue; when it is done, one of them leads the
-next batch. A lone writer pays one lock and one SAVEPOINT more than a plain transaction.
+next batch. A lone writer pays one lock more than a plain transaction (a batch of one
+needs no savepoint).
 
 It groups only the appends of one process: separate processes each commit their own
 batches, serialised by SQLite's write lock (docs/storage.md).
@@ -84,7 +85,9 @@ class GroupCommit:
         transaction's (BEGIN or COMMIT failing, the connection lost), which is everyone's."""
         try:
             with self._checkout.write() as cur:
-                for r in batch:
+                if len(batch) == 1:  # alone: its own transaction, no savepoint needed
+                    batch[0].work(cur)
+                for r in batch if len(batch) > 1 else ():
                     cur.execute("SAVEPOINT fe_group")
                     try:
                         r.work(cur)
