@@ -137,7 +137,7 @@ def variants(folder: Path, cases: int, ks: list[int], pg: Any,
         return f"sqlite:///{path}"
 
     out: dict[str, Callable[[], float]] = {
-        "raw peer, 1 thread": lambda: run_raw_peer(folder / "peer.db", n)}
+        "raw peer, 1 thread": lambda: run_raw_peer(Path(db("peer")[len("sqlite:///"):]), n)}
     for k in ks:
         out[f"K={k} threads, one commit per fire"] = (
             lambda k=k: run_threads(db("plain"), cases, k, False))  # type: ignore[misc]
