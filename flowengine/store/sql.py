@@ -63,7 +63,7 @@ from .sqlrows import (
 )
 from .translate import translated
 
-LOCK_BUDGET = 0.040  # seconds: how long one transaction of append_many holds the write lock
+LOCK_BUDGET = 0.020  # seconds: how long one transaction of append_many holds the write lock
 
 
 @translated(lambda store: store.busy_seconds)
