@@ -11,8 +11,8 @@ would have been), or raises what its own statements raised (those rolled back to
 savepoint, the others unaffected: a lost race or a refused duplicate never spoils the
 batch). If the COMMIT itself fails, every append of the batch raises that error and none is
 stored. While the leader flushes, new writers queue; when it is done, one of them leads the
-next batch. A lone writer pays one lock more than a plain transaction (a batch of one
-needs no savepoint).
+next batch. An append made while no commit is in progress runs as a plain transaction
+(a lone writer pays one lock more than without group commit), and so does a batch of one.
 
 It groups only the appends of one process: separate processes each commit their own
 batches, serialised by SQLite's write lock (docs/storage.md).
@@ -60,6 +60,22 @@ class GroupCommit:
 
     def run(self, work: Work) -> None:
         """Run `work` in a shared transaction; return once that transaction is committed."""
+        with self._cond:
+            alone = not self._leading
+            if alone:
+                self._leading = True
+        if alone:  # nobody is committing: a plain transaction, as without group commit
+            try:
+                with self._checkout.write() as cur:
+                    work(cur)
+                self.batches += 1
+                self.appends += 1
+            finally:
+                with self._cond:
+                    self._leading = False
+                    if self._queue:
+                        self._cond.notify_all()
+            return
         request = _Request(work)
         with self._cond:
             self._queue.append(request)
