@@ -61,10 +61,10 @@ class GroupCommit:
     def run(self, work: Work) -> None:
         """Run `work` in a shared transaction; return once that transaction is committed."""
         with self._cond:
-            alone = not self._leading
+            alone = not self._leading and not self._queue  # never overtake queued appends
             if alone:
                 self._leading = True
-        if alone:  # nobody is committing: a plain transaction, as without group commit
+        if alone:  # nobody is committing or waiting: a plain transaction
             try:
                 with self._checkout.write() as cur:
                     work(cur)
