@@ -25,7 +25,6 @@ from ..calendar import (
     calendar_of_texts,
 )
 from ..definition.folder import kind_of, yaml_files
-from ..definition.loader import load_process, validate_text
 from ..definition.model import ProcessDef
 from ..errors import DefinitionError, Location, Problem, ProcessNotFound
 from .compiler import CompiledProcess
@@ -91,6 +90,8 @@ class Registry:
         self._folders.append(p)
         loaded: dict[str, ProcessDef] = {}
         duplicated: set[str] = set()
+        from ..definition.loader import load_process  # lazy: jsonschema only when loading
+
         for f in yaml_files(p):
             try:
                 process = load_process(f)
@@ -115,6 +116,8 @@ class Registry:
             self.broken[this.location.file] = DuplicateId(this, other)
 
     def add_file(self, path: str | os.PathLike[str]) -> ProcessDef:
+        from ..definition.loader import load_process  # lazy: jsonschema only when loading
+
         process = load_process(path)
         return self.add(process)
 
@@ -126,6 +129,8 @@ class Registry:
 
     def add_text(self, text: str, file: str) -> ProcessDef:
         """Load a pinned version from its stored text (for replaying old cases)."""
+        from ..definition.loader import validate_text  # lazy: jsonschema only when loading
+
         process, problems = validate_text(text, file, pinned=True)
         if process is None or any(p.severity == "error" for p in problems):
             raise DefinitionError(problems)

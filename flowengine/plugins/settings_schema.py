@@ -13,11 +13,12 @@ import math
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
-from typing import Any
-
-from jsonschema import Draft202012Validator, ValidationError, validators
+from typing import TYPE_CHECKING, Any
 
 from ..errors import FlowengineError, did_you_mean
+
+if TYPE_CHECKING:
+    from jsonschema import ValidationError
 
 
 class SettingsError(FlowengineError):
@@ -30,8 +31,14 @@ def _finite(checker: Any, instance: Any) -> bool:
             and math.isfinite(instance))
 
 
-_TYPES = Draft202012Validator.TYPE_CHECKER.redefine("number", _finite)
-_Validator = validators.extend(Draft202012Validator, type_checker=_TYPES)  # type: ignore[no-untyped-call]
+@cache
+def _validator_class() -> Any:
+    """Built on first use: importing jsonschema costs a CLI start ~0.1 s, and only a
+    command that reads delivery settings needs it."""
+    from jsonschema import Draft202012Validator, validators
+
+    types = Draft202012Validator.TYPE_CHECKER.redefine("number", _finite)
+    return validators.extend(Draft202012Validator, type_checker=types)  # type: ignore[no-untyped-call]
 
 
 @cache
@@ -43,7 +50,7 @@ def settings_schema() -> dict[str, Any]:
 
 def check_settings(data: Mapping[str, Any], where: str) -> None:
     """Raise `SettingsError` listing every problem of `data`, each naming `where` and the key."""
-    errors = sorted(_Validator(settings_schema()).iter_errors(data),
+    errors = sorted(_validator_class()(settings_schema()).iter_errors(data),
                     key=lambda e: [str(p) for p in e.absolute_path])
     if errors:
         raise SettingsError("\n".join(f"{where}: {_describe(e)}" for e in errors))

@@ -7,6 +7,8 @@ writer got there first the UPDATE matches no row (or a unique key fires), the tr
 rolls back and `ConcurrentUpdate` is raised; nothing else is ever written to `events`.
 `append_many` (group commit, used by the engine's tick) does the same for many cases in
 one transaction, each inside a SAVEPOINT: a lost race rolls back and skips only that case.
+With `group_commit=True` concurrent `append`s of several threads share one transaction and
+one flush the same way (group.py).
 
 SQLite: a file in WAL mode, `synchronous=FULL` (every commit reaches the disk) unless the URL
 says `?synchronous=normal` (survives a process crash, may lose the last commits in a power
@@ -19,6 +21,7 @@ firing does not depend on the lease but on the seq check. See docs/storage.md.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from base64 import b32encode
 from collections.abc import Iterator, Sequence
@@ -27,7 +30,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import URL, Connection, Engine, Select, bindparam, cast, func, literal, not_, select, update
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import OperationalError
 
 from ..errors import ConcurrentUpdate, DuplicateStarted, RecordUnreadable
@@ -40,6 +42,7 @@ from .checkout import Checkout
 from .codec import case_values, decode_case, dup_key, load_data
 from .connect import configure_sqlite, instant_from_db, open_engine
 from .errors import DatabaseUnavailable
+from .group import GroupCommit, url_flag
 from .schema import cases, definitions, events, outbox
 from .sqlrows import (
     CASE_COLUMNS,
@@ -59,6 +62,8 @@ from .sqlrows import (
 )
 from .translate import translated
 
+LOCK_BUDGET = 0.020  # seconds: how long one transaction of append_many holds the write lock
+
 
 @translated(lambda store: store.busy_seconds)
 class SqlStore:
@@ -69,6 +74,9 @@ class SqlStore:
     `claim_seconds`: how long a worker's claim on a due timer or outbox row keeps other
     workers away (the claims of a worker that died run out after that).
     `busy_timeout_ms` (SQLite): how long a writer waits for the lock before failing.
+    `group_commit`: concurrent appends from this process's threads share one transaction
+    and one disk flush, each still durable when its call returns (group.py,
+    docs/storage.md); off by default.
     `read_only` (a URL, not a host's engine): for auditors (docs/audit.md). The database
     must exist and have the current schema; SQLite opens it with `mode=ro` (`immutable=1`
     with `immutable`: an evidence copy nothing else writes), PostgreSQL in read-only
@@ -81,8 +89,11 @@ class SqlStore:
 
     def __init__(self, db: str | URL | Engine, *, synchronous: str | None = None,
                  claim_seconds: float = 300, busy_timeout_ms: int = 30_000,
-                 read_only: bool = False, immutable: bool = False) -> None:
+                 read_only: bool = False, immutable: bool = False,
+                 group_commit: bool = False) -> None:
         self._owned = not isinstance(db, Engine)
+        if not isinstance(db, Engine):
+            db, group_commit = url_flag(db, "group_commit", group_commit)
         self.engine = db if isinstance(db, Engine) else open_engine(
             db, synchronous, busy_timeout_ms, read_only=read_only, immutable=immutable)
         if not self._owned and self.engine.dialect.name == "sqlite":
@@ -108,6 +119,8 @@ class SqlStore:
             raise
         self._held = Checkout(self.engine)
         self._sql = Statements(self.engine)
+        self.group = GroupCommit(self._held) if group_commit else None
+        self.lock_budget = LOCK_BUDGET
 
     def using(self, connection: Connection) -> AbstractContextManager[None]:
         """Run this context's calls in `connection`'s open transaction: its writes commit or
@@ -169,11 +182,18 @@ class SqlStore:
         no open case has the new case's duplicate key; `DuplicateStarted` if one has."""
         check_sequence(case, events, expected_seq)
         row = self._case_row(case, final)
+
+        def statements(cur: Any) -> None:
+            if new_petition and row["dup_key"] is not None and not row["final"]:
+                self._no_open_duplicate(cur, case.id, row["dup_key"])
+            self._write(cur, case, row, events, expected_seq, outbox)
+
         try:
-            with self._held.write() as cur:
-                if new_petition and row["dup_key"] is not None and not row["final"]:
-                    self._no_open_duplicate(cur, case.id, row["dup_key"])
-                self._write(cur, case, row, events, expected_seq, outbox)
+            if self.group is not None and not self._held.joined():
+                self.group.run(statements)
+            else:
+                with self._held.write() as cur:
+                    statements(cur)
         except BaseException as exc:
             self._seen.pop(case.id, None)  # whatever we held of this case may be stale
             if not isinstance(exc, self._held.integrity_error):
@@ -186,35 +206,54 @@ class SqlStore:
 
     def append_many(self, items: Sequence[AppendItem]) -> list[bool]:
         """Group commit: `append` for each `(case, events, expected_seq, final, outbox)`,
-        all in one transaction (one flush), each case inside its own SAVEPOINT. A case whose
-        sequence number moved on (another writer won) is rolled back to its savepoint,
-        its claim released, and skipped; the others commit. Returns, per item, whether it
-        was committed."""
+        each case inside its own SAVEPOINT, in as few transactions as `lock_budget` allows:
+        a transaction that has held the write lock that long commits after its current
+        case and the next one takes the rest (other writers wait at most about that long;
+        a fast machine still commits hundreds of cases per flush). A case whose sequence
+        number moved on (another writer won) is rolled back to its savepoint, its claim
+        released, and skipped; the others commit. Returns, per item, whether it was
+        committed (all of them are durable when this returns)."""
         for case, evs, expected, _, _ in items:
             check_sequence(case, evs, expected)
         rows = [self._case_row(case, final) for case, _, _, final, _ in items]
         done: list[bool] = []
-        with self._held.write() as cur:
-            for (case, evs, expected, _, outbox), row in zip(items, rows, strict=True):
-                cur.execute("SAVEPOINT fe_case")
-                try:
-                    self._write(cur, case, row, evs, expected, outbox)
-                except (ConcurrentUpdate, self._held.integrity_error) as exc:
-                    cur.execute("ROLLBACK TO SAVEPOINT fe_case")
-                    if not isinstance(exc, ConcurrentUpdate) and not self._exists(cur, case.id):
-                        raise  # not a lost race: e.g. the pinned definition was never saved
-                    release = self._sql.release_claim
-                    cur.execute(release.sql, release.args({"k_id": case.id}))
-                    done.append(False)
-                else:
-                    done.append(True)
-                cur.execute("RELEASE SAVEPOINT fe_case")
+        try:
+            while len(done) < len(items):
+                with self._held.write() as cur:
+                    held_since = time.monotonic()
+                    for (case, evs, expected, _, outbox), row in zip(
+                            items[len(done):], rows[len(done):], strict=True):
+                        done.append(self._write_or_skip(cur, case, row, evs, expected, outbox))
+                        if time.monotonic() - held_since > self.lock_budget:
+                            break
+        except BaseException:
+            for case, *_ in items:  # some may be committed, some not: forget them all
+                self._seen.pop(case.id, None)
+            raise
         for (case, *_), row, ok in zip(items, rows, done, strict=True):
             if ok:
                 self._remember(case.id, case.seq, row, case.copy())
             else:
                 self._seen.pop(case.id, None)
         return done
+
+    def _write_or_skip(self, cur: Any, case: Case, row: dict[str, Any], evs: Sequence[Event],
+                       expected: int, outbox: Sequence[OutboxRow]) -> bool:
+        """One case of `append_many` in its savepoint; False (rolled back, claim released)
+        when another writer moved it on."""
+        cur.execute("SAVEPOINT fe_case")
+        try:
+            self._write(cur, case, row, evs, expected, outbox)
+        except (ConcurrentUpdate, self._held.integrity_error) as exc:
+            cur.execute("ROLLBACK TO SAVEPOINT fe_case")
+            if not isinstance(exc, ConcurrentUpdate) and not self._exists(cur, case.id):
+                raise  # not a lost race: e.g. the pinned definition was never saved
+            release = self._sql.release_claim
+            cur.execute(release.sql, release.args({"k_id": case.id}))
+            cur.execute("RELEASE SAVEPOINT fe_case")
+            return False
+        cur.execute("RELEASE SAVEPOINT fe_case")
+        return True
 
     def recent_case(self, case_id: str) -> Case | None:
         """The projection this store itself last wrote for the case, if it still holds it,
@@ -443,6 +482,8 @@ class SqlStore:
         if not plain:
             return stmt
         if self._pg:
+            from sqlalchemy.dialects import postgresql  # ~45 ms to import: only on PostgreSQL
+
             doc = json.dumps(plain, ensure_ascii=False)
             return stmt.where(cast(cases.c.data, postgresql.JSONB).op("@>")(
                 cast(literal(doc), postgresql.JSONB)))

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from importlib import import_module
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, func, literal_column, not_, null, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..records.case import Case
 from ..records.events import Event, canonical, event_from_dict
@@ -41,7 +41,8 @@ class Statements:
     SQLAlchemy's compiled cache serves."""
 
     def __init__(self, engine: Engine) -> None:
-        insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        # The dialect's own module only (PostgreSQL's costs an SQLite start ~45 ms to import).
+        insert = import_module(f"sqlalchemy.dialects.{engine.dialect.name}").insert
         self.insert_case = Prepared(cases.insert(), engine, [c.name for c in cases.c])
         self._engine = engine
         self._updates: dict[tuple[str, ...], Prepared] = {}

@@ -86,10 +86,39 @@ def test_append_many_is_all_or_nothing_on_an_error_that_is_no_lost_race(
     items: list[AppendItem] = [
         (make_case("C1", seq=1, last_hash=ok[-1].hash), ok, 0, False, ()),
         (orphan, bad, 0, False, ())]  # its definition was never saved
+    store.lock_budget = 600.0  # one transaction, however slow the machine
     with pytest.raises(StoreError, match="refused the statement") as caught:
         store.append_many(items)
     assert isinstance(caught.value.__cause__, store._held.integrity_error)  # kept for logs
     assert store.load_case("C1") is None and store.load_case("C2") is None
+
+
+@pytest.mark.parametrize(("budget", "transactions"), [(600.0, 1), (0.0, 5)])
+def test_append_many_commits_when_the_lock_budget_is_spent(
+        store: SqlStore, monkeypatch: pytest.MonkeyPatch, budget: float,
+        transactions: int) -> None:
+    """A transaction commits once it has held the write lock for `lock_budget` and the
+    rest follow in the next ones: the same cases are written or skipped either way."""
+    stored = [store_case(store, f"C{i}") for i in range(5)]
+    won, won_events = _next(store, "C3", 1, stored[3].last_hash)
+    store.append(won, won_events, 1)  # another worker moved C3 on
+    items: list[AppendItem] = []
+    for case in stored:
+        after, evs = _next(store, case.id, 1, case.last_hash)
+        items.append((after, evs, 1, False, ()))
+    begun: list[int] = []
+    write = store._held.write
+
+    def counted() -> Any:
+        begun.append(1)
+        return write()
+
+    monkeypatch.setattr(store._held, "write", counted)
+    store.lock_budget = budget
+    assert store.append_many(items) == [True, True, True, False, True]
+    assert len(begun) == transactions
+    assert [store.load_case(c.id).seq for c in stored] == [3] * 5  # type: ignore[union-attr]
+    assert [e.hash for e in store.events("C3")][1:] == [e.hash for e in won_events]
 
 
 class Racing:

@@ -1,0 +1,190 @@
+"""Group commit of concurrent appends (`SqlStore(group_commit=True)`, store/group.py), on a
+real SQLite file and a real PostgreSQL server: appends queued while a transaction is being
+committed share the next one; each append's failure is its own (rolled back to its
+savepoint, the others committed); every append that returned is stored."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from store_support import make_case, make_events
+from test_store_engine import PROCESSES, START
+
+from flowengine.audit.verify import verify_store
+from flowengine.clock import SimulatedClock
+from flowengine.engine.case import Actor
+from flowengine.engine.engine import Engine
+from flowengine.errors import ConcurrentUpdate
+from flowengine.store.errors import DatabaseUnavailable
+from flowengine.store.group import GroupCommit
+from flowengine.store.sql import SqlStore
+
+
+def scratch(store: SqlStore) -> GroupCommit:
+    """A group committer on `store`'s connections, and an empty table to write."""
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS scratch")
+        conn.exec_driver_sql("CREATE TABLE scratch (x INTEGER PRIMARY KEY)")
+    return GroupCommit(store._held)
+
+
+def insert(x: int, fail: bool = False) -> Callable[[Any], None]:
+    def work(cur: Any) -> None:
+        cur.execute(f"INSERT INTO scratch (x) VALUES ({x})")
+        if fail:
+            raise ValueError(f"refused after writing {x}")
+    return work
+
+
+def rows(store: SqlStore) -> set[int]:
+    with store.engine.connect() as conn:
+        return {r[0] for r in conn.exec_driver_sql("SELECT x FROM scratch")}
+
+
+def in_thread(group: GroupCommit, work: Callable[[Any], None],
+              outcome: dict[str, Any], key: str) -> threading.Thread:
+    def run() -> None:
+        try:
+            group.run(work)
+            outcome[key] = "ok"
+        except Exception as exc:  # noqa: BLE001 - the outcome is what the test checks
+            outcome[key] = exc
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def wait_for(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 30
+    while not condition():
+        assert time.monotonic() < deadline, "the threads did not get there in 30 s"
+        time.sleep(0.001)
+
+
+def queued(group: GroupCommit, n: int) -> Callable[[], bool]:
+    return lambda: len(group._queue) == n
+
+
+def test_appends_queued_during_a_commit_share_the_next_one(store: SqlStore) -> None:
+    group = scratch(store)
+    outcome: dict[str, Any] = {}
+    release = threading.Event()
+
+    def leader(cur: Any) -> None:  # holds the first transaction until three appends wait
+        release.wait(30)
+        cur.execute("INSERT INTO scratch (x) VALUES (1)")
+
+    threads = [in_thread(group, leader, outcome, "leader")]
+    wait_for(lambda: group._leading)
+    for key, work in (("b", insert(2)), ("c", insert(2)), ("d", insert(3, fail=True)),
+                      ("e", insert(4))):
+        threads.append(in_thread(group, work, outcome, key))
+        wait_for(queued(group, len(threads) - 1))
+    release.set()
+    for t in threads:
+        t.join(30)
+    assert outcome["leader"] == outcome["b"] == outcome["e"] == "ok"
+    assert isinstance(outcome["c"], store._held.integrity_error)  # the same key as b
+    assert isinstance(outcome["d"], ValueError)  # its own write rolled back
+    assert rows(store) == {1, 2, 4}
+    assert (group.batches, group.appends) == (2, 3)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(["ok", "refused"]), min_size=1, max_size=12))
+def test_each_thread_gets_its_own_outcome(store: SqlStore, plan: list[str]) -> None:
+    """Property: whatever mix of appends that commit and appends that fail runs at once,
+    exactly the ones that returned are stored, and each caller sees its own result."""
+    group = scratch(store)
+    outcome: dict[str, Any] = {}
+    threads = [in_thread(group, insert(i, fail=kind == "refused"), outcome, str(i))
+               for i, kind in enumerate(plan)]
+    for t in threads:
+        t.join(30)
+    returned = {i for i, kind in enumerate(plan) if outcome[str(i)] == "ok"}
+    assert returned == {i for i, kind in enumerate(plan) if kind == "ok"}
+    assert all(isinstance(outcome[str(i)], ValueError)
+               for i, kind in enumerate(plan) if kind == "refused")
+    assert rows(store) == returned
+
+
+def test_a_stale_append_raises_concurrent_update_and_spoils_nothing(db_url: str) -> None:
+    store = SqlStore(db_url, group_commit=True)
+    from store_support import DEFINITION, DIGEST, PROCESS
+
+    store.save_definition(DIGEST, PROCESS, "1", DEFINITION)
+    try:
+        first = make_events("C1", 1)
+        store.append(make_case("C1", seq=1, last_hash=first[-1].hash), first, 0)
+        later = make_events("C1", 1, after=1, prev=first[-1].hash)
+        store.append(make_case("C1", seq=2, last_hash=later[-1].hash), later, 1)
+        with pytest.raises(ConcurrentUpdate):  # seq 1 is no longer the stored one
+            store.append(make_case("C1", seq=2, last_hash=later[-1].hash), later, 1)
+        other = make_events("C2", 1)
+        store.append(make_case("C2", seq=1, last_hash=other[-1].hash), other, 0)
+        assert store.load_case("C1").seq == 2  # type: ignore[union-attr]
+        assert store.load_case("C2") is not None
+        assert store.group is not None and store.group.appends == 3
+    finally:
+        store.close()
+
+
+def test_threads_firing_through_the_engine_are_all_stored_and_verify(db_url: str) -> None:
+    store = SqlStore(db_url, group_commit=True)
+    engine = Engine(store=store, processes=[PROCESSES], clock=SimulatedClock(START),
+                    plugins=[])
+    reception = Actor("王芳", "reception")
+    director = Actor("李明", "office_director")
+    ids = [engine.start("medical_dispute", actor=reception, data={
+        "complainant": f"投诉人{i}", "relation": "patient", "patient": f"患者{i}",
+        "department_kind": "inpatient", "claim_amount": "35000.00"}).id for i in range(24)]
+    steps = [("verify_identity", reception, {}),
+             ("determine", director, {"category": "medical_quality", "cause": "hospital",
+                                      "responsibility": "hospital"}),
+             ("give_feedback", director, {})]
+    errors: list[BaseException] = []
+
+    def firer(mine: list[str]) -> None:
+        try:
+            for trigger, actor, data in steps:
+                for case_id in mine:
+                    engine.fire(case_id, trigger, data=data, actor=actor)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    before = store.group.appends if store.group else 0
+    threads = [threading.Thread(target=firer, args=(ids[k::8],)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    try:
+        assert errors == []
+        assert store.group is not None
+        assert store.group.appends - before == len(ids) * len(steps)
+        assert all(store.load_case(c).seq == 1 + len(steps) for c in ids)  # type: ignore[union-attr]
+        report = verify_store(store, engine.registry)
+        assert report.ok, report
+    finally:
+        store.close()
+
+
+def test_the_url_turns_it_on_and_refuses_a_wrong_value(tmp_path: Path) -> None:
+    on = SqlStore(f"sqlite:///{tmp_path / 'a.db'}?group_commit=on")
+    off = SqlStore(f"sqlite:///{tmp_path / 'b.db'}")
+    try:
+        assert on.group is not None and off.group is None
+    finally:
+        on.close()
+        off.close()
+    with pytest.raises(DatabaseUnavailable, match="group_commit must be on or off, not 'maybe'"):
+        SqlStore(f"sqlite:///{tmp_path / 'c.db'}?group_commit=maybe")
