@@ -45,6 +45,7 @@ from .common import (
 )
 from .recorded_opts import tolerance_option
 from .terminal import progress
+from .whole_cmd import export_all_cmd, one_or_all, replay_all_cmd
 
 
 def _fired_lines(events: list[Event]) -> list[str]:
@@ -171,16 +172,23 @@ def _replay_lines(result: ReplayResult) -> list[str]:
 
 
 @cli.command("replay")
-@click.argument("case_id", metavar="CASE")
+@click.argument("case_id", metavar="CASE", required=False)
+@click.option("--all", "whole", is_flag=True,
+              help="Every case: the whole store as it stood --until, by process and state.")
 @click.option("--until", type=INSTANT, default=None,
               help="Show the case as it stood at this time.")
 @reading_engine_options
 @tolerance_option
 @json_option
-def replay_cmd(case_id: str, until: datetime | None, spec: EngineSpec, tolerance: timedelta,
-               as_json: bool) -> None:
-    """Rebuild CASE from its events, check its chain and compare with the stored case."""
+def replay_cmd(case_id: str | None, whole: bool, until: datetime | None, spec: EngineSpec,
+               tolerance: timedelta, as_json: bool) -> None:
+    """Rebuild CASE from its events, check its chain and compare with the stored case
+    (--all: every case, summarised by process and state)."""
+    case_id = one_or_all(case_id, whole)
     engine = open_engine(spec, load_processes=False)
+    if case_id is None:
+        replay_all_cmd(engine, until, as_json)
+        return
     result = Replayer(engine.store, engine.registry).replay(case_id, until)
     result.timeline = mark_timeline(result.timeline, recorded_times(engine.store, case_id),
                                     tolerance)
@@ -254,17 +262,32 @@ def verify_cmd(strict: bool, checkpoint_file: str | None, pubkey: str | None, sp
 
 
 @cli.command("export")
-@click.argument("case_id", metavar="CASE")
+@click.argument("case_id", metavar="CASE", required=False)
+@click.option("--all", "whole", is_flag=True,
+              help="Every case, streamed as JSON lines (docs/audit.md).")
+@click.option("--checkpoint", "checkpoint_file", type=click.Path(exists=True, dir_okay=False),
+              default=None, help="With --all: export under this checkpoint (the log must "
+              "extend it; each case line carries its checkpointed head).")
+@click.option("--pubkey", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="The checkpoint must be signed by this Ed25519 public key (PEM).")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx", "html"]), default="json",
               show_default=True, help="xlsx needs --output.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write here instead of stdout.")
 @reading_engine_options
 @tolerance_option
-def export_cmd(case_id: str, fmt: str, output: str | None, spec: EngineSpec,
+def export_cmd(case_id: str | None, whole: bool, checkpoint_file: str | None,
+               pubkey: str | None, fmt: str, output: str | None, spec: EngineSpec,
                tolerance: timedelta) -> None:
     """The history of CASE as JSON, CSV (UTF-8 with a BOM), an Excel file or the auditor's
-    printable timeline (html), with each event's recorded time and whether it was backdated."""
+    printable timeline (html), with each event's recorded time and whether it was backdated;
+    --all: every case as JSON lines."""
+    case_id = one_or_all(case_id, whole)
+    if case_id is None:
+        export_all_cmd(spec, fmt, output, tolerance, checkpoint_file, pubkey)
+        return
+    if checkpoint_file is not None:
+        raise click.BadParameter("a checkpoint goes with --all", param_hint="--checkpoint")
     if fmt == "xlsx" and output is None:
         raise click.BadParameter("an Excel file needs a file name: --output case.xlsx",
                                  param_hint="--format")

@@ -1,7 +1,7 @@
 """The read-only commands leave the evidence exactly as they found it (docs/audit.md).
 
-Each of `audit verify`, `replay`, `export`, `report`, `case show`, `case list`,
-`db current` and `notifications list` runs on (a) a copy in rollback-journal mode, (b) a
+Each of `audit verify`, `replay`, `export` (also with `--all`), `audit heads`, `report`,
+`case show`, `case list`, `db current` and `notifications list` runs on (a) a copy in rollback-journal mode, (b) a
 file with mode 0444 in a folder nobody may write to (read-only media), and (c) a WAL-mode
 copy; the file's SHA-256 and which -wal/-shm/-journal files exist are compared before and
 after. A database path that does not exist is refused by every command that does not
@@ -53,7 +53,8 @@ def _journal_mode(path: Path) -> str:
 def read_commands(case_id: str, db: str, *extra: str) -> list[list[str]]:
     commands = [["audit", "verify"], ["replay", case_id], ["export", case_id], ["report"],
                 ["case", "show", case_id], ["case", "list"], ["db", "current"],
-                ["notifications", "list"]]
+                ["notifications", "list"], ["replay", "--all"], ["export", "--all"],
+                ["audit", "heads"]]
     return [[*c, "--db", db, *extra] for c in commands]
 
 
@@ -165,7 +166,8 @@ NOT_CREATING = [["audit", "verify"], ["replay", "C1"], ["export", "C1"], ["repor
                 ["case", "show", "C1"], ["case", "list"], ["case", "fire", "C1", "accept"],
                 ["db", "current"], ["notifications", "list"], ["notifications", "retry",
                                                                "--all"],
-                ["notifications", "deliver"]]
+                ["notifications", "deliver"], ["replay", "--all"], ["export", "--all"],
+                ["audit", "heads"]]
 
 
 @pytest.mark.parametrize("command", NOT_CREATING, ids=" ".join)
