@@ -80,14 +80,14 @@ def take(store: Any, key: Ed25519PrivateKey | None) -> Checkpoint:
     if count != size:
         raise CheckpointError(f"cannot take a checkpoint: the log has {count} readable "
                               f"entries below index {size}")
-    cp = Checkpoint(size, root.hex(), _database_time(store), sorted(heads.values()))
+    cp = Checkpoint(size, root.hex(), database_time(store), sorted(heads.values()))
     if key is not None:
         cp.key = key_id(key.public_key())
         cp.signature = base64.b64encode(key.sign(cp.signed_text().encode())).decode()
     return cp
 
 
-def _database_time(store: Any) -> str:
+def database_time(store: Any) -> str:
     """The database's clock (the engine reads none of its own)."""
     engine = store.engine
     with engine.connect() as conn:
@@ -248,5 +248,5 @@ def prove(store: Any, cp: Checkpoint, case_id: str, seq: int) -> dict[str, Any]:
             "proof": [p.hex() for p in inclusion_proof(target.index, hashes)]}
 
 
-__all__ = ["Checkpoint", "CheckpointError", "Finding", "check", "check_signature", "key_id",
-           "parse", "prove", "take"]
+__all__ = ["Checkpoint", "CheckpointError", "Finding", "check", "check_signature",
+           "database_time", "key_id", "parse", "prove", "take"]

@@ -43,6 +43,7 @@ from .common import (
     open_engine,
     reading_engine_options,
 )
+from .periodic import checkpoint_after_tick, checkpoint_policy
 from .recorded_opts import tolerance_option
 from .terminal import progress
 from .whole_cmd import export_all_cmd, one_or_all, replay_all_cmd
@@ -71,14 +72,18 @@ def tick_cmd(now: datetime | None, quiet: bool, spec: EngineSpec, as_json: bool)
     """Fire every timer that is due, then deliver the notifications that are due; a second
     tick at the same time does nothing."""
     engine = open_engine(spec)
+    policy = checkpoint_policy(engine)
     with progress("tick: due cases", as_json=as_json) as advance:
         fired = engine.tick(now, progress=advance)
     sent = engine.plugins.deliver_due(now)
     failed = _tell_failures(engine)
+    written = checkpoint_after_tick(engine, policy)
     lines = ([] if quiet else _fired_lines(fired)) + [f"{len(fired)} timer event(s)",
                                                       _delivery_line(sent)]
+    lines += [f"checkpoint written: {written}"] if written else []
     emit(as_json, {"now": now.isoformat() if now else None, "fired": _fired_doc(fired),
-                   "delivery": sent.as_dict(), "failed": [f.as_dict() for f in failed]}, lines)
+                   "delivery": sent.as_dict(), "failed": [f.as_dict() for f in failed],
+                   "checkpoint": str(written) if written else None}, lines)
 
 
 def _tell_failures(engine: Engine, told: set[tuple[str, int]] | None = None) -> list[TickFailure]:
@@ -131,8 +136,9 @@ def worker_cmd(interval: float, max_ticks: int | None, quiet: bool, spec: Engine
     """Run `tick` (timers, then notification delivery) in a loop until SIGTERM/SIGINT
     (or --max-ticks)."""
     engine = open_engine(spec)
+    policy = checkpoint_policy(engine)
     flag = _StopFlag()
-    ticks, fired = 0, 0
+    ticks, fired, checkpoints = 0, 0, 0
     told: set[tuple[str, int]] = set()
     with _stop_on_signals(flag):
         if not as_json and not quiet:
@@ -141,17 +147,22 @@ def worker_cmd(interval: float, max_ticks: int | None, quiet: bool, spec: Engine
             events = engine.tick()
             sent = engine.plugins.deliver_due()
             _tell_failures(engine, told)
+            written = checkpoint_after_tick(engine, policy)
             ticks, fired = ticks + 1, fired + len(events)
+            checkpoints += written is not None
             if not as_json and not quiet:
                 for line in _fired_lines(events):
                     click.echo(line)
                 if sent.delivered or sent.retrying or sent.dead:
                     click.echo(_delivery_line(sent))
+                if written is not None:
+                    click.echo(f"checkpoint written: {written}")
             if max_ticks is not None and ticks >= max_ticks:
                 break
             flag.event.wait(interval)
     stopped = "signal" if flag.event.is_set() else "max-ticks"
-    emit(as_json, {"ticks": ticks, "fired": fired, "stopped_by": stopped},
+    emit(as_json, {"ticks": ticks, "fired": fired, "stopped_by": stopped,
+                   "checkpoints": checkpoints},
          [f"worker stopped ({stopped}) after {ticks} tick(s), {fired} timer event(s)"])
 
 

@@ -1,11 +1,12 @@
 """The read-only commands leave the evidence exactly as they found it (docs/audit.md).
 
 Each of `audit verify`, `replay`, `export` (also with `--all`), `audit heads`, `report`,
-`case show`, `case list`, `db current` and `notifications list` runs on (a) a copy in rollback-journal mode, (b) a
-file with mode 0444 in a folder nobody may write to (read-only media), and (c) a WAL-mode
-copy; the file's SHA-256 and which -wal/-shm/-journal files exist are compared before and
-after. A database path that does not exist is refused by every command that does not
-create one, naming the path, and is not created.
+`case show`, `case list`, `db current` and `notifications list` runs on (a) a copy in
+rollback-journal mode, (b) a file with mode 0444 in a folder nobody may write to
+(read-only media), and (c) a WAL-mode copy; the file's SHA-256 and which
+-wal/-shm/-journal files exist are compared before and after. A database path that does
+not exist is refused by every command that does not create one, naming the path, and is
+not created.
 """
 
 from __future__ import annotations
