@@ -29,8 +29,11 @@ from ..store.schema import RECORDED_AT
 from .log import Leaf, leaves, sequence
 from .merkle import inclusion_proof, root_of
 
-MAGIC = "flowengine-checkpoint/1"
+MAGIC = "flowengine-checkpoint/2"
+MAGIC_V1 = "flowengine-checkpoint/1"  # without leaf fingerprints; still read
 Head = tuple[str, int, int, str]  # case id, seq, log index, hash
+FP = 4  # bytes of each leaf hash kept as its fingerprint
+FP_LINE = 256  # fingerprints per line
 
 
 class CheckpointError(IntegrityError):
@@ -45,18 +48,35 @@ class Checkpoint:
     heads: list[Head] = field(default_factory=list)
     key: str = "none"  # SHA-256 of the raw Ed25519 public key, hex
     signature: str = "none"  # base64
+    # the first FP bytes of every leaf hash, in log order (None in a version 1 file)
+    fingerprints: bytes | None = None
 
     def heads_text(self) -> str:
         return "".join(f"{c} {s} {i} {h}\n" for c, s, i, h in self.heads)
 
+    def leaves_text(self) -> str:
+        fps, step = self.fingerprints or b"", FP * FP_LINE
+        return "".join(f"{start // FP} {fps[start:start + step].hex()}\n"
+                       for start in range(0, len(fps), step))
+
     def signed_text(self) -> str:
         heads = hashlib.sha256(self.heads_text().encode()).hexdigest()
+        if self.fingerprints is None:
+            return (f"{MAGIC_V1}\nsize {self.size}\nroot {self.root}\ntime {self.time}\n"
+                    f"heads {heads}\n")
+        leaves = hashlib.sha256(self.leaves_text().encode()).hexdigest()
         return (f"{MAGIC}\nsize {self.size}\nroot {self.root}\ntime {self.time}\n"
-                f"heads {heads}\n")
+                f"heads {heads}\nleaves {leaves}\n")
 
     def text(self) -> str:
-        return (f"{self.signed_text()}key {self.key}\nsig {self.signature}\n\n"
-                f"{self.heads_text()}")
+        out = (f"{self.signed_text()}key {self.key}\nsig {self.signature}\n\n"
+               f"{self.heads_text()}")
+        return out if self.fingerprints is None else f"{out}\n{self.leaves_text()}"
+
+    def fingerprint(self, index: int) -> bytes | None:
+        if self.fingerprints is None:
+            return None
+        return self.fingerprints[index * FP:(index + 1) * FP]
 
 
 def key_id(public: Ed25519PublicKey) -> str:
@@ -67,6 +87,7 @@ def take(store: Any, key: Ed25519PrivateKey | None) -> Checkpoint:
     """Sequence the new events, then the checkpoint of the whole log (signed with `key`)."""
     size = sequence(store)
     heads: dict[str, Head] = {}
+    fingerprints = bytearray()
 
     def hashes() -> Any:
         for leaf in leaves(store, size):
@@ -74,13 +95,16 @@ def take(store: Any, key: Ed25519PrivateKey | None) -> Checkpoint:
                 raise CheckpointError(f"cannot take a checkpoint: {leaf}; run 'flowengine "
                                       "audit verify' first")
             heads[leaf.case_id] = (leaf.case_id, leaf.seq, leaf.index, leaf.hash)
-            yield leaf.leaf_hash()
+            h = leaf.leaf_hash()
+            fingerprints.extend(h[:FP])
+            yield h
 
     count, root = root_of(hashes())
     if count != size:
         raise CheckpointError(f"cannot take a checkpoint: the log has {count} readable "
                               f"entries below index {size}")
-    cp = Checkpoint(size, root.hex(), database_time(store), sorted(heads.values()))
+    cp = Checkpoint(size, root.hex(), database_time(store), sorted(heads.values()),
+                    fingerprints=bytes(fingerprints))
     if key is not None:
         cp.key = key_id(key.public_key())
         cp.signature = base64.b64encode(key.sign(cp.signed_text().encode())).decode()
@@ -97,12 +121,14 @@ def database_time(store: Any) -> str:
 
 
 def parse(text: str, where: str) -> Checkpoint:
-    """A checkpoint file's text; `CheckpointError` naming the file and line otherwise."""
+    """A checkpoint file's text (version 2, or 1 without fingerprints); `CheckpointError`
+    naming the file and line otherwise."""
     lines = text.split("\n")
-    names = ("size", "root", "time", "heads", "key", "sig")
-    if not lines or lines[0] != MAGIC:
+    if not lines or lines[0] not in (MAGIC, MAGIC_V1):
         raise CheckpointError(f"{where}: line 1: not a flowengine checkpoint (it starts "
                               f"with {MAGIC!r})")
+    v2 = lines[0] == MAGIC
+    names = ("size", "root", "time", "heads") + (("leaves",) if v2 else ()) + ("key", "sig")
     values: dict[str, str] = {}
     for n, name in enumerate(names, start=2):
         line = lines[n - 1] if n - 1 < len(lines) else ""
@@ -110,23 +136,64 @@ def parse(text: str, where: str) -> Checkpoint:
         if found != name or not value:
             raise CheckpointError(f"{where}: line {n}: expected '{name} …', found {line!r}")
         values[name] = value
+    if not values["size"].isdigit():
+        raise CheckpointError(f"{where}: line 2: the size {values['size']!r} is not a number")
+    first = len(names) + 2  # the blank line after `sig`, then the heads
+    heads, end = _heads_block(lines, first, where, stop_at_blank=v2)
+    cp = Checkpoint(int(values["size"]), values["root"], values["time"], heads,
+                    values["key"], values["sig"])
+    if v2:
+        cp.fingerprints = _leaves_block(lines, end + 1, cp.size, where)
+    signed = cp.signed_text().split("\n")
+    if signed[4] != f"heads {values['heads']}":
+        raise CheckpointError(f"{where}: line 5: the case heads below do not match their "
+                              "digest (the file was edited)")
+    if v2 and signed[5] != f"leaves {values['leaves']}":
+        raise CheckpointError(f"{where}: line 6: the leaf fingerprints below do not match "
+                              "their digest (the file was edited)")
+    return cp
+
+
+def _heads_block(lines: list[str], first: int, where: str,
+                 stop_at_blank: bool) -> tuple[list[Head], int]:
+    """The case heads from line `first` (0-based) on; and where they end."""
     heads: list[Head] = []
-    for n, line in enumerate(lines[8:], start=9):
+    n = first
+    while n < len(lines):
+        line = lines[n]
         if not line:
+            if stop_at_blank:
+                return heads, n
+            n += 1
             continue
         parts = line.split(" ")
         if len(parts) != 4 or not parts[1].isdigit() or not parts[2].isdigit():
-            raise CheckpointError(f"{where}: line {n}: not a case head "
+            raise CheckpointError(f"{where}: line {n + 1}: not a case head "
                                   f"'<case> <seq> <index> <hash>': {line!r}")
         heads.append((parts[0], int(parts[1]), int(parts[2]), parts[3]))
-    if not values["size"].isdigit():
-        raise CheckpointError(f"{where}: line 2: the size {values['size']!r} is not a number")
-    cp = Checkpoint(int(values["size"]), values["root"], values["time"], heads,
-                    values["key"], values["sig"])
-    if cp.signed_text().split("\n")[4] != f"heads {values['heads']}":
-        raise CheckpointError(f"{where}: line 5: the case heads below do not match their "
-                              "digest (the file was edited)")
-    return cp
+        n += 1
+    return heads, n
+
+
+def _leaves_block(lines: list[str], first: int, size: int, where: str) -> bytes:
+    out = bytearray()
+    for n in range(first, len(lines)):
+        line = lines[n]
+        if not line:
+            continue
+        start, _, fps = line.partition(" ")
+        try:
+            chunk = bytes.fromhex(fps)
+        except ValueError:
+            chunk = b""
+        if start != str(len(out) // FP) or not chunk or len(chunk) % FP:
+            raise CheckpointError(f"{where}: line {n + 1}: not a line of leaf fingerprints "
+                                  f"'<first index> <hex>' continuing at {len(out) // FP}")
+        out += chunk
+    if len(out) != size * FP:
+        raise CheckpointError(f"{where}: the file has {len(out) // FP} leaf fingerprints "
+                              f"for a log of {size} entries")
+    return bytes(out)
 
 
 def check_signature(cp: Checkpoint, public: Ed25519PublicKey, where: str) -> None:
@@ -164,6 +231,7 @@ def check(store: Any, cp: Checkpoint) -> list[Finding]:
     at: dict[int, Leaf] = {}
     per_case: Counter[str] = Counter()
     last_seq: dict[str, int] = {}
+    changed: dict[str, Finding] = {}  # each case's first entry unlike its fingerprint
     expected = 0
 
     def hashes() -> Any:
@@ -183,7 +251,12 @@ def check(store: Any, cp: Checkpoint) -> list[Finding]:
             last_seq[leaf.case_id] = leaf.seq
             per_case[leaf.case_id] += 1
             at[leaf.index] = leaf
-            yield leaf.leaf_hash()
+            h = leaf.leaf_hash()
+            fp = cp.fingerprint(leaf.index)
+            if fp is not None and h[:FP] != fp and leaf.case_id not in changed:
+                changed[leaf.case_id] = Finding(leaf.index, leaf.case_id, _CHANGED.format(
+                    seq=leaf.seq))
+            yield h
 
     count, root = root_of(hashes())
     if count == cp.size and root.hex() == cp.root and not found:
@@ -191,12 +264,18 @@ def check(store: Any, cp: Checkpoint) -> list[Finding]:
     if expected < cp.size:
         found.append(Finding(expected, None, f"log entries {expected}–{cp.size - 1} are "
                              f"missing (the log has {count} of the checkpoint's {cp.size})"))
+    found += changed.values()
     found += _heads(cp, at, per_case)
     _attribute(found, cp, per_case)
     if not found:
         found.append(Finding(0, None, "the log's first entries do not have the checkpoint's "
                              "root: an entry (e.g. a recorded time) was changed"))
     return sorted(found, key=lambda f: (f.index, f.case_id is None))
+
+
+_CHANGED = ("event {seq} is not the entry the checkpoint holds at this index (its leaf "
+            "fingerprint differs): the case's history, its recorded time or the log's order "
+            "was changed here first")
 
 
 def _heads(cp: Checkpoint, at: dict[int, Leaf], per_case: Counter[str]) -> list[Finding]:

@@ -181,7 +181,9 @@ def checkpoint_header(cp: Checkpoint | None) -> dict[str, Any]:
     signed = cp.signed_text().splitlines()
     return {"format": EXPORT_FORMAT, "checkpoint": {
         "size": cp.size, "root": cp.root, "time": cp.time,
-        "heads": signed[4].split(" ", 1)[1], "key": cp.key, "sig": cp.signature,
+        "heads": signed[4].split(" ", 1)[1],
+        "leaves": signed[5].split(" ", 1)[1] if cp.fingerprints is not None else None,
+        "key": cp.key, "sig": cp.signature,
         "signed_text": cp.signed_text()}}
 
 

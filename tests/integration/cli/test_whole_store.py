@@ -56,7 +56,7 @@ def test_heads_are_each_cases_last_event_and_match_the_checkpoints_block(
     cp = cli.folder / "cp.txt"
     assert cli("audit", "checkpoint", "-o", str(cp)).code == 0
     heads = cli("audit", "heads").stdout.splitlines()
-    assert heads == cp.read_text().split("\n\n", 1)[1].splitlines()  # the same block
+    assert heads == cp.read_text().split("\n\n")[1].splitlines()  # the same block
     doc = cli("audit", "heads", "--json").json()
     assert doc["cases"] == 3 and doc["unreadable"] == []
     assert [(h["case"], h["seq"], h["hash"]) for h in doc["heads"]] == [
@@ -145,9 +145,9 @@ def test_export_all_under_a_checkpoint(store: tuple[Cli, list[str]]) -> None:
     assert r.code == 0, r
     lines = [json.loads(line) for line in r.stdout.splitlines()]
     head = lines[0]["checkpoint"]
-    assert head["signed_text"] == "".join(cp.read_text().splitlines(keepends=True)[:5])
-    assert (head["size"], head["key"]) == (24, cp.read_text().splitlines()[5].split()[1])
-    block = cp.read_text().split("\n\n", 1)[1].splitlines()
+    assert head["signed_text"] == "".join(cp.read_text().splitlines(keepends=True)[:6])
+    assert (head["size"], head["key"]) == (24, cp.read_text().splitlines()[6].split()[1])
+    block = cp.read_text().split("\n\n")[1].splitlines()
     got = [f"{c['case']} {c['checkpointed']['seq']} {c['checkpointed']['log_index']} "
            f"{c['checkpointed']['hash']}" for c in lines[1:-1] if c["checkpointed"]]
     assert got == block
@@ -179,7 +179,7 @@ def test_whole_store_views_on_postgresql(cli: Cli, pg_url: str) -> None:
     assert cli("audit", "checkpoint", "-o", str(cp), env=env).code == 0
     heads = cli("audit", "heads", env=env)
     assert heads.code == 0 and heads.stdout.splitlines() == cp.read_text().split(
-        "\n\n", 1)[1].splitlines()
+        "\n\n")[1].splitlines()
     mid = cli("replay", "--all", "--until", "2026-03-05T00:00", "--json", env=env)
     assert mid.code == 0 and mid.json()["by_process"]["standard_case"]["states"] == {
         "investigating": 2}
