@@ -112,3 +112,15 @@ def test_a_checkpoint_that_cannot_be_written_is_a_warning(
     (cli.folder / "unmounted").mkdir()
     assert checkpoint_after_tick(engine, gone) is not None
     engine.store.close()  # type: ignore[attr-defined]
+
+
+def test_only_our_checkpoint_names_count_as_the_newest(tmp_path: Path) -> None:
+    from flowengine.audit.periodic import newest
+
+    assert newest(tmp_path) is None
+    (tmp_path / "checkpoint-notes.txt").write_text("mine")
+    (tmp_path / "checkpoint-20261203T080000.000000Z-24.txt").write_text("x")
+    (tmp_path / "checkpoint-20261203T090000.000000Z-30.txt").write_text("x")
+    (tmp_path / "checkpoint-20261203T100000.000000Z-31.part").write_text("half")
+    found = newest(tmp_path)
+    assert found is not None and found[1] == 30 and found[0].hour == 9
