@@ -61,7 +61,8 @@ class StoreAsOf:
         when = f"as it stood at {self.until.isoformat()}" if self.until else "now"
         out = [f"store {when}: {self.cases} case(s)"
                + (f" ({self.later} started later)" if self.later else "")
-               + f", {self.folded} of {self.events} event(s) folded"]
+               + f", {self.folded} of {self.events} event(s) folded"
+               + (f"; {len(self.broken)} broken case(s) not counted" if self.broken else "")]
         for process, states in sorted(self.states.items()):
             out.append(f"{process}: {sum(states.values())} case(s)")
             width = max(len(s) for s in states)
