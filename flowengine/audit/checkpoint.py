@@ -162,7 +162,13 @@ def _heads(cp: Checkpoint, at: dict[int, Leaf], per_case: Counter[str]) -> list[
             out.append(Finding(index, case_id, f"event {seq} (the case's last at the "
                                "checkpoint) is not what was checkpointed: the history was "
                                "changed at or before it"))
-        elif per_case[case_id] != seq:
+        elif per_case[case_id] > seq:  # named where the first entry too many stands
+            extra = min((i for i, x in at.items() if x.case_id == case_id and i > index),
+                        default=index)
+            out.append(Finding(extra, case_id, f"the log holds {per_case[case_id]} entries "
+                               f"of the case below the checkpoint's size, which covered "
+                               f"{seq}: an entry was moved into the checkpointed part"))
+        elif per_case[case_id] < seq:
             out.append(Finding(index, case_id, f"the log holds {per_case[case_id]} of the "
                                f"case's {seq} checkpointed events"))
     return out
