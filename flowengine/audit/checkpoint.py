@@ -5,9 +5,9 @@ A checkpoint says "the log had `size` entries whose Merkle root was `root` at `t
 signed with Ed25519 (`cryptography`). An auditor files it or sends it to the supervising
 authority; later, `audit verify --checkpoint` recomputes the root of the first `size`
 entries of the current log: equal roots prove the log only grew since. When they differ,
-the case heads the checkpoint carries (each case's last entry then) and the log's own
-shape (gaps, a case's events out of order) name the first missing or changed index and its
-case. The text format is in docs/audit.md.
+the leaf fingerprints and case heads the checkpoint carries and the log's own shape (gaps,
+a case's events out of order) name the first missing or changed index of each case. The
+text format is in checkpoint_format.py and docs/audit.md.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,39 +24,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import literal_column, select
 
-from ..errors import IntegrityError
 from ..store.schema import RECORDED_AT
+from .checkpoint_format import FP, Checkpoint, CheckpointError, Head, parse
 from .log import Leaf, leaves, sequence
 from .merkle import inclusion_proof, root_of
-
-MAGIC = "flowengine-checkpoint/1"
-Head = tuple[str, int, int, str]  # case id, seq, log index, hash
-
-
-class CheckpointError(IntegrityError):
-    """A checkpoint file that cannot be read, or whose signature does not hold (exit 1)."""
-
-
-@dataclass
-class Checkpoint:
-    size: int
-    root: str
-    time: str
-    heads: list[Head] = field(default_factory=list)
-    key: str = "none"  # SHA-256 of the raw Ed25519 public key, hex
-    signature: str = "none"  # base64
-
-    def heads_text(self) -> str:
-        return "".join(f"{c} {s} {i} {h}\n" for c, s, i, h in self.heads)
-
-    def signed_text(self) -> str:
-        heads = hashlib.sha256(self.heads_text().encode()).hexdigest()
-        return (f"{MAGIC}\nsize {self.size}\nroot {self.root}\ntime {self.time}\n"
-                f"heads {heads}\n")
-
-    def text(self) -> str:
-        return (f"{self.signed_text()}key {self.key}\nsig {self.signature}\n\n"
-                f"{self.heads_text()}")
 
 
 def key_id(public: Ed25519PublicKey) -> str:
@@ -67,6 +38,7 @@ def take(store: Any, key: Ed25519PrivateKey | None) -> Checkpoint:
     """Sequence the new events, then the checkpoint of the whole log (signed with `key`)."""
     size = sequence(store)
     heads: dict[str, Head] = {}
+    fingerprints = bytearray()
 
     def hashes() -> Any:
         for leaf in leaves(store, size):
@@ -74,60 +46,29 @@ def take(store: Any, key: Ed25519PrivateKey | None) -> Checkpoint:
                 raise CheckpointError(f"cannot take a checkpoint: {leaf}; run 'flowengine "
                                       "audit verify' first")
             heads[leaf.case_id] = (leaf.case_id, leaf.seq, leaf.index, leaf.hash)
-            yield leaf.leaf_hash()
+            h = leaf.leaf_hash()
+            fingerprints.extend(h[:FP])
+            yield h
 
     count, root = root_of(hashes())
     if count != size:
         raise CheckpointError(f"cannot take a checkpoint: the log has {count} readable "
                               f"entries below index {size}")
-    cp = Checkpoint(size, root.hex(), _database_time(store), sorted(heads.values()))
+    cp = Checkpoint(size, root.hex(), database_time(store), sorted(heads.values()),
+                    fingerprints=bytes(fingerprints))
     if key is not None:
         cp.key = key_id(key.public_key())
         cp.signature = base64.b64encode(key.sign(cp.signed_text().encode())).decode()
     return cp
 
 
-def _database_time(store: Any) -> str:
+def database_time(store: Any) -> str:
     """The database's clock (the engine reads none of its own)."""
     engine = store.engine
     with engine.connect() as conn:
         value = conn.execute(select(literal_column(RECORDED_AT[engine.dialect.name]))).scalar()
     when = datetime.fromisoformat(value) if isinstance(value, str) else value
     return str(when.astimezone(UTC).isoformat(timespec="microseconds"))
-
-
-def parse(text: str, where: str) -> Checkpoint:
-    """A checkpoint file's text; `CheckpointError` naming the file and line otherwise."""
-    lines = text.split("\n")
-    names = ("size", "root", "time", "heads", "key", "sig")
-    if not lines or lines[0] != MAGIC:
-        raise CheckpointError(f"{where}: line 1: not a flowengine checkpoint (it starts "
-                              f"with {MAGIC!r})")
-    values: dict[str, str] = {}
-    for n, name in enumerate(names, start=2):
-        line = lines[n - 1] if n - 1 < len(lines) else ""
-        found, _, value = line.partition(" ")
-        if found != name or not value:
-            raise CheckpointError(f"{where}: line {n}: expected '{name} …', found {line!r}")
-        values[name] = value
-    heads: list[Head] = []
-    for n, line in enumerate(lines[8:], start=9):
-        if not line:
-            continue
-        parts = line.split(" ")
-        if len(parts) != 4 or not parts[1].isdigit() or not parts[2].isdigit():
-            raise CheckpointError(f"{where}: line {n}: not a case head "
-                                  f"'<case> <seq> <index> <hash>': {line!r}")
-        heads.append((parts[0], int(parts[1]), int(parts[2]), parts[3]))
-    if not values["size"].isdigit():
-        raise CheckpointError(f"{where}: line 2: the size {values['size']!r} is not a number")
-    cp = Checkpoint(int(values["size"]), values["root"], values["time"], heads,
-                    values["key"], values["sig"])
-    if cp.signed_text().split("\n")[4] != f"heads {values['heads']}":
-        raise CheckpointError(f"{where}: line 5: the case heads below do not match their "
-                              "digest (the file was edited)")
-    return cp
-
 
 def check_signature(cp: Checkpoint, public: Ed25519PublicKey, where: str) -> None:
     """Refuse a checkpoint not signed by `public`."""
@@ -164,6 +105,7 @@ def check(store: Any, cp: Checkpoint) -> list[Finding]:
     at: dict[int, Leaf] = {}
     per_case: Counter[str] = Counter()
     last_seq: dict[str, int] = {}
+    changed: dict[str, Finding] = {}  # each case's first entry unlike its fingerprint
     expected = 0
 
     def hashes() -> Any:
@@ -183,7 +125,12 @@ def check(store: Any, cp: Checkpoint) -> list[Finding]:
             last_seq[leaf.case_id] = leaf.seq
             per_case[leaf.case_id] += 1
             at[leaf.index] = leaf
-            yield leaf.leaf_hash()
+            h = leaf.leaf_hash()
+            fp = cp.fingerprint(leaf.index)
+            if fp is not None and h[:FP] != fp and leaf.case_id not in changed:
+                changed[leaf.case_id] = Finding(leaf.index, leaf.case_id, _CHANGED.format(
+                    seq=leaf.seq))
+            yield h
 
     count, root = root_of(hashes())
     if count == cp.size and root.hex() == cp.root and not found:
@@ -191,12 +138,18 @@ def check(store: Any, cp: Checkpoint) -> list[Finding]:
     if expected < cp.size:
         found.append(Finding(expected, None, f"log entries {expected}–{cp.size - 1} are "
                              f"missing (the log has {count} of the checkpoint's {cp.size})"))
+    found += changed.values()
     found += _heads(cp, at, per_case)
     _attribute(found, cp, per_case)
     if not found:
         found.append(Finding(0, None, "the log's first entries do not have the checkpoint's "
                              "root: an entry (e.g. a recorded time) was changed"))
     return sorted(found, key=lambda f: (f.index, f.case_id is None))
+
+
+_CHANGED = ("event {seq} is not the entry the checkpoint holds at this index (its leaf "
+            "fingerprint differs): the case's history, its recorded time or the log's order "
+            "was changed here first")
 
 
 def _heads(cp: Checkpoint, at: dict[int, Leaf], per_case: Counter[str]) -> list[Finding]:
@@ -209,7 +162,13 @@ def _heads(cp: Checkpoint, at: dict[int, Leaf], per_case: Counter[str]) -> list[
             out.append(Finding(index, case_id, f"event {seq} (the case's last at the "
                                "checkpoint) is not what was checkpointed: the history was "
                                "changed at or before it"))
-        elif per_case[case_id] != seq:
+        elif per_case[case_id] > seq:  # named where the first entry too many stands
+            extra = min((i for i, x in at.items() if x.case_id == case_id and i > index),
+                        default=index)
+            out.append(Finding(extra, case_id, f"the log holds {per_case[case_id]} entries "
+                               f"of the case below the checkpoint's size, which covered "
+                               f"{seq}: an entry was moved into the checkpointed part"))
+        elif per_case[case_id] < seq:
             out.append(Finding(index, case_id, f"the log holds {per_case[case_id]} of the "
                                f"case's {seq} checkpointed events"))
     return out
@@ -248,5 +207,5 @@ def prove(store: Any, cp: Checkpoint, case_id: str, seq: int) -> dict[str, Any]:
             "proof": [p.hex() for p in inclusion_proof(target.index, hashes)]}
 
 
-__all__ = ["Checkpoint", "CheckpointError", "Finding", "check", "check_signature", "key_id",
-           "parse", "prove", "take"]
+__all__ = ["Checkpoint", "CheckpointError", "Finding", "check", "check_signature",
+           "database_time", "key_id", "parse", "prove", "take"]

@@ -22,8 +22,11 @@ What is re-decided (docs/audit.md):
   its due fields, from the due date it had.
 
 A definition whose calendar was still provisional for some year is re-decided with its
-pinned calendar; where the engine had laid newer official data over it, the due fields
-(and notices, which quote them) are not compared for that case's events.
+pinned calendar; the engine may have laid newer official data over those years
+(`Registry.effective`), which the store does not record. So an effect whose decided due
+date falls in or after the first provisional year may differ in its due fields (and the
+event's notices, which quote them, are then not compared); a period decided wholly before
+that year counted only official days and must match exactly.
 """
 
 from __future__ import annotations
@@ -61,8 +64,8 @@ def redecide(cp: CompiledProcess, before: Case | None, event: Event,
         return f"the engine never writes a '{event.type}' event"
     if planned.hash == event.hash:
         return None
-    loose = bool(getattr(cp.calendar, "provisional_years", ()))
-    differ = _differences(planned, event, loose)
+    years = getattr(cp.calendar, "provisional_years", ())
+    differ = _differences(planned, event, min(years) if years else None)
     if not differ:
         return None
     return (f"re-deciding the {_what(event)} on the pinned definition gives a different "
@@ -137,19 +140,46 @@ def _calendar(before: Case, event: Event) -> str | None:
     return None
 
 
-def _differences(planned: Event, stored: Event, loose: bool) -> list[str]:
-    a, b = _comparable(planned.body(), loose), _comparable(stored.body(), loose)
-    return [k for k in sorted(set(a) | set(b)) if canonical(a.get(k)) != canonical(b.get(k))]
+def _differences(planned: Event, stored: Event, provisional: int | None) -> list[str]:
+    """The body keys that differ. `provisional`: the first year the pinned calendar has
+    only provisionally; an effect whose decided due date lies in or after it may carry
+    other due fields (official data laid over it), and then the notices (which quote the
+    dates) are not compared either. A period decided wholly before that year counted only
+    official days, which newer data does not change, so its due fields must be equal."""
+    a, b = planned.body(), stored.body()
+    differ = [k for k in sorted(set(a) | set(b)) if canonical(a.get(k)) != canonical(b.get(k))]
+    if provisional is None or "effects" not in differ:
+        return differ
+    excused = _excused(a["effects"], b["effects"], provisional)
+    if excused is None:
+        return differ
+    return [k for k in differ if k != "effects" and not (k == "notifications" and excused)]
 
 
-def _comparable(body: Mapping[str, Any], loose: bool) -> dict[str, Any]:
-    """The body as compared; `loose`: without due fields and notices (see module doc)."""
-    out = dict(body)
-    if loose:
-        out["effects"] = [{k: v for k, v in e.items() if k not in DUE_FIELDS}
-                          for e in body["effects"]]
-        out.pop("notifications", None)
-    return out
+def _excused(planned: list[Any], stored: list[Any], provisional: int) -> bool | None:
+    """None when the effects differ beyond what official data explains; else whether some
+    due field differed (so the notices may differ too)."""
+    if len(planned) != len(stored):
+        return None
+    excused = False
+    for p, s in zip(planned, stored, strict=True):
+        if canonical(p) == canonical(s):
+            continue
+        if canonical(_without_due(p)) != canonical(_without_due(s)) or not _reaches(
+                p, provisional):
+            return None
+        excused = True
+    return excused
+
+
+def _without_due(effect: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in effect.items() if k not in DUE_FIELDS}
+
+
+def _reaches(effect: Mapping[str, Any], provisional: int) -> bool:
+    """Whether the decided due date lies in a year the pinned calendar has provisionally."""
+    due = effect.get("due_date") or effect.get("due")
+    return isinstance(due, str) and due[:4].isdigit() and int(due[:4]) >= provisional
 
 
 def _what(event: Event) -> str:

@@ -19,7 +19,15 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from ..audit.checkpoint import Checkpoint, CheckpointError, check_signature, parse, prove, take
-from .common import EngineSpec, engine_options, open_engine, reading_engine_options
+from ..audit.whole import CaseHead, case_heads
+from .common import (
+    EngineSpec,
+    emit,
+    engine_options,
+    json_option,
+    open_engine,
+    reading_engine_options,
+)
 from .ops_cmd import audit_group
 
 FILE = click.Path(exists=True, dir_okay=False)
@@ -113,3 +121,28 @@ def prove_cmd(case_id: str, seq: int, checkpoint_file: str, pubkey: str | None,
     cp = load_checkpoint(checkpoint_file, pubkey)
     engine = open_engine(spec, load_processes=False)
     click.echo(json.dumps(prove(engine.store, cp, case_id, seq), indent=2))
+
+
+@audit_group.command("heads")
+@reading_engine_options
+@json_option
+def heads_cmd(spec: EngineSpec, as_json: bool) -> None:
+    """Each case's last event: case, seq, log index ('-' before any checkpoint) and hash,
+    one line per case, to file beside a checkpoint (read-only)."""
+    engine = open_engine(spec, load_processes=False)
+    heads: list[CaseHead] = []
+    bad: list[str] = []
+    for head in case_heads(engine.store):
+        if isinstance(head, str):
+            bad.append(head)
+        elif as_json:
+            heads.append(head)
+        else:  # streamed: a store of a million cases is not held
+            click.echo(head.line())
+    if as_json:
+        emit(True, {"cases": len(heads), "heads": [h.as_dict() for h in heads],
+                    "unreadable": bad}, [])
+    for why in bad:
+        click.echo(f"error: {why}", err=True)
+    if bad:
+        raise SystemExit(1)

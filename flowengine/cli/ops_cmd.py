@@ -43,8 +43,10 @@ from .common import (
     open_engine,
     reading_engine_options,
 )
+from .periodic import checkpoint_after_tick, checkpoint_policy
 from .recorded_opts import tolerance_option
 from .terminal import progress
+from .whole_cmd import export_all_cmd, one_or_all, replay_all_cmd
 
 
 def _fired_lines(events: list[Event]) -> list[str]:
@@ -70,14 +72,18 @@ def tick_cmd(now: datetime | None, quiet: bool, spec: EngineSpec, as_json: bool)
     """Fire every timer that is due, then deliver the notifications that are due; a second
     tick at the same time does nothing."""
     engine = open_engine(spec)
+    policy = checkpoint_policy(engine)
     with progress("tick: due cases", as_json=as_json) as advance:
         fired = engine.tick(now, progress=advance)
     sent = engine.plugins.deliver_due(now)
     failed = _tell_failures(engine)
+    written = checkpoint_after_tick(engine, policy)
     lines = ([] if quiet else _fired_lines(fired)) + [f"{len(fired)} timer event(s)",
                                                       _delivery_line(sent)]
+    lines += [f"checkpoint written: {written}"] if written else []
     emit(as_json, {"now": now.isoformat() if now else None, "fired": _fired_doc(fired),
-                   "delivery": sent.as_dict(), "failed": [f.as_dict() for f in failed]}, lines)
+                   "delivery": sent.as_dict(), "failed": [f.as_dict() for f in failed],
+                   "checkpoint": str(written) if written else None}, lines)
 
 
 def _tell_failures(engine: Engine, told: set[tuple[str, int]] | None = None) -> list[TickFailure]:
@@ -130,8 +136,9 @@ def worker_cmd(interval: float, max_ticks: int | None, quiet: bool, spec: Engine
     """Run `tick` (timers, then notification delivery) in a loop until SIGTERM/SIGINT
     (or --max-ticks)."""
     engine = open_engine(spec)
+    policy = checkpoint_policy(engine)
     flag = _StopFlag()
-    ticks, fired = 0, 0
+    ticks, fired, checkpoints = 0, 0, 0
     told: set[tuple[str, int]] = set()
     with _stop_on_signals(flag):
         if not as_json and not quiet:
@@ -140,17 +147,22 @@ def worker_cmd(interval: float, max_ticks: int | None, quiet: bool, spec: Engine
             events = engine.tick()
             sent = engine.plugins.deliver_due()
             _tell_failures(engine, told)
+            written = checkpoint_after_tick(engine, policy)
             ticks, fired = ticks + 1, fired + len(events)
+            checkpoints += written is not None
             if not as_json and not quiet:
                 for line in _fired_lines(events):
                     click.echo(line)
                 if sent.delivered or sent.retrying or sent.dead:
                     click.echo(_delivery_line(sent))
+                if written is not None:
+                    click.echo(f"checkpoint written: {written}")
             if max_ticks is not None and ticks >= max_ticks:
                 break
             flag.event.wait(interval)
     stopped = "signal" if flag.event.is_set() else "max-ticks"
-    emit(as_json, {"ticks": ticks, "fired": fired, "stopped_by": stopped},
+    emit(as_json, {"ticks": ticks, "fired": fired, "stopped_by": stopped,
+                   "checkpoints": checkpoints},
          [f"worker stopped ({stopped}) after {ticks} tick(s), {fired} timer event(s)"])
 
 
@@ -171,16 +183,23 @@ def _replay_lines(result: ReplayResult) -> list[str]:
 
 
 @cli.command("replay")
-@click.argument("case_id", metavar="CASE")
+@click.argument("case_id", metavar="CASE", required=False)
+@click.option("--all", "whole", is_flag=True,
+              help="Every case: the whole store as it stood --until, by process and state.")
 @click.option("--until", type=INSTANT, default=None,
               help="Show the case as it stood at this time.")
 @reading_engine_options
 @tolerance_option
 @json_option
-def replay_cmd(case_id: str, until: datetime | None, spec: EngineSpec, tolerance: timedelta,
-               as_json: bool) -> None:
-    """Rebuild CASE from its events, check its chain and compare with the stored case."""
+def replay_cmd(case_id: str | None, whole: bool, until: datetime | None, spec: EngineSpec,
+               tolerance: timedelta, as_json: bool) -> None:
+    """Rebuild CASE from its events, check its chain and compare with the stored case
+    (--all: every case, summarised by process and state)."""
+    case_id = one_or_all(case_id, whole)
     engine = open_engine(spec, load_processes=False)
+    if case_id is None:
+        replay_all_cmd(engine, until, as_json)
+        return
     result = Replayer(engine.store, engine.registry).replay(case_id, until)
     result.timeline = mark_timeline(result.timeline, recorded_times(engine.store, case_id),
                                     tolerance)
@@ -254,17 +273,32 @@ def verify_cmd(strict: bool, checkpoint_file: str | None, pubkey: str | None, sp
 
 
 @cli.command("export")
-@click.argument("case_id", metavar="CASE")
+@click.argument("case_id", metavar="CASE", required=False)
+@click.option("--all", "whole", is_flag=True,
+              help="Every case, streamed as JSON lines (docs/audit.md).")
+@click.option("--checkpoint", "checkpoint_file", type=click.Path(exists=True, dir_okay=False),
+              default=None, help="With --all: export under this checkpoint (the log must "
+              "extend it; each case line carries its checkpointed head).")
+@click.option("--pubkey", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="The checkpoint must be signed by this Ed25519 public key (PEM).")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx", "html"]), default="json",
               show_default=True, help="xlsx needs --output.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write here instead of stdout.")
 @reading_engine_options
 @tolerance_option
-def export_cmd(case_id: str, fmt: str, output: str | None, spec: EngineSpec,
+def export_cmd(case_id: str | None, whole: bool, checkpoint_file: str | None,
+               pubkey: str | None, fmt: str, output: str | None, spec: EngineSpec,
                tolerance: timedelta) -> None:
     """The history of CASE as JSON, CSV (UTF-8 with a BOM), an Excel file or the auditor's
-    printable timeline (html), with each event's recorded time and whether it was backdated."""
+    printable timeline (html), with each event's recorded time and whether it was backdated;
+    --all: every case as JSON lines."""
+    case_id = one_or_all(case_id, whole)
+    if case_id is None:
+        export_all_cmd(spec, fmt, output, tolerance, checkpoint_file, pubkey)
+        return
+    if checkpoint_file is not None:
+        raise click.BadParameter("a checkpoint goes with --all", param_hint="--checkpoint")
     if fmt == "xlsx" and output is None:
         raise click.BadParameter("an Excel file needs a file name: --output case.xlsx",
                                  param_hint="--format")

@@ -12,6 +12,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -88,10 +89,22 @@ def test_the_checkpoint_format_and_an_untouched_log(
         signed: tuple[Cli, list[str], Path, Path]) -> None:
     cli, ids, cp, pub = signed
     lines = cp.read_text().splitlines()
-    assert lines[0] == "flowengine-checkpoint/1" and lines[1] == "size 24"
-    assert [line.split()[0] for line in lines[1:7]] == ["size", "root", "time", "heads", "key",
-                                                        "sig"]
-    assert sorted(line.split()[0] for line in lines[8:]) == sorted(ids)  # one head per case
+    assert lines[0] == "flowengine-checkpoint/2" and lines[1] == "size 24"
+    assert [line.split()[0] for line in lines[1:8]] == ["size", "root", "time", "heads",
+                                                        "leaves", "key", "sig"]
+    assert lines[8] == "" and lines[12] == ""
+    assert sorted(line.split()[0] for line in lines[9:12]) == sorted(ids)  # one head per case
+    [fingerprints] = lines[13:]  # 24 leaves: one line of 4-byte fingerprints
+    start, hexes = fingerprints.split()
+    assert start == "0" and len(hexes) == 24 * 8
+    con = sqlite3.connect(cli.db)
+    rows = con.execute("SELECT case_id, seq, recorded_at, hash FROM events "
+                       "ORDER BY log_index").fetchall()
+    con.close()
+    for i, (case_id, seq, recorded, hash_) in enumerate(rows):  # the documented leaf text
+        at = datetime.fromisoformat(recorded).astimezone(UTC).isoformat(timespec="microseconds")
+        leaf = f"{case_id}\n{seq}\n{at}\n{hash_}".encode()
+        assert hashlib.sha256(b"\x00" + leaf).hexdigest()[:8] == hexes[i * 8:i * 8 + 8]
     r = cli("audit", "verify", "--checkpoint", str(cp), "--pubkey", str(pub))
     assert r.code == 0, r
     assert "the log is an append-only extension of it" in r.stdout
@@ -153,7 +166,9 @@ def test_case_rewritten_with_recomputed_hashes_and_projection(
                     (prev, data.replace("城管局", "公安局"), ids[0]))
     con.close()
     assert cli("audit", "verify").code == 0  # chain and projection are consistent
-    assert (_index(cli.db, ids[0], 8), ids[0]) in _findings(cli, cp, pub)
+    found = _findings(cli, cp, pub)
+    assert found[0] == (_index(cli.db, ids[0], 4), ids[0])  # where the rewrite began
+    assert (_index(cli.db, ids[0], 8), ids[0]) in found  # and its changed head
 
 
 def test_edited_definition_after_a_checkpoint(signed: tuple[Cli, list[str], Path, Path]) -> None:
@@ -174,10 +189,12 @@ def test_deleted_and_reordered_log_entries(signed: tuple[Cli, list[str], Path, P
          args=(ids[1],))
     _sql(cli.db, f"UPDATE events SET log_index = {fourth} WHERE case_id = ? AND seq = 3",
          args=(ids[1],))
-    assert _findings(cli, cp, pub)[0] == (fourth, ids[1])
+    found = _findings(cli, cp, pub)
+    assert found[0] == (third, ids[1])  # the first index whose entry changed
+    assert (fourth, ids[1]) in found  # event 3 now after event 4
     _sql(cli.db, "UPDATE events SET log_index = NULL WHERE case_id = ? AND seq = 5",
          args=(ids[1],))  # the entry taken out of the log
-    assert _findings(cli, cp, pub)[0][0] == fourth
+    assert _findings(cli, cp, pub)[0][0] == third
 
 
 def test_a_checkpoint_signed_with_another_key_or_edited_is_refused(
@@ -189,9 +206,18 @@ def test_a_checkpoint_signed_with_another_key_or_edited_is_refused(
     assert r.code == 1 and "signed with another key" in r.stderr and "Traceback" not in r.stderr
     forged = cli.folder / "forged.txt"
     text = cp.read_text()
-    forged.write_text(text.replace("size 24", "size 23"))
+    root = text.splitlines()[2]
+    forged.write_text(text.replace(root, f"root {'0' * 64}"))
     r = cli("audit", "verify", "--checkpoint", str(forged), "--pubkey", str(pub))
     assert r.code == 1 and "the signature does not hold" in r.stderr
+    forged.write_text(text.replace("size 24", "size 23"))  # no longer fits its fingerprints
+    r = cli("audit", "verify", "--checkpoint", str(forged), "--pubkey", str(pub))
+    assert r.code == 1 and "24 leaf fingerprints for a log of 23 entries" in r.stderr
+    block = text.split("\n\n")[2]
+    flipped = block[:2] + ("f" if block[2] != "f" else "e") + block[3:]  # "0 <hex>"
+    forged.write_text(text.replace(block, flipped))
+    r = cli("audit", "verify", "--checkpoint", str(forged))
+    assert r.code == 1 and "line 6: the leaf fingerprints below do not match" in r.stderr
     forged.write_text("hello\n")
     r = cli("audit", "verify", "--checkpoint", str(forged))
     assert r.code == 1 and f"{forged}: line 1: not a flowengine checkpoint" in r.stderr
@@ -212,3 +238,75 @@ def test_inclusion_proof_checked_with_the_standard_library_alone(
     run = subprocess.run([sys.executable, "-I", "-c", CHECK], input=json.dumps(doc), text=True,
                          capture_output=True, check=True)
     assert run.stdout.strip() == "NOT included"
+
+
+def test_swapped_entries_of_two_cases_neither_last_are_named(cli: Cli) -> None:
+    """Two cases written in turns, so swapping their third events keeps each case's order
+    and neither is a case's last: only the leaf fingerprints say where."""
+    ids = build_interleaved(cli.url)
+    cp = cli.folder / "cp.txt"
+    assert cli("audit", "checkpoint", "-o", str(cp)).code == 0
+    a, b = _index(cli.db, ids[0], 3), _index(cli.db, ids[1], 3)
+    assert a + 1 == b
+    _sql(cli.db, "UPDATE events SET log_index = -1 WHERE case_id = ? AND seq = 3", args=(ids[0],))
+    _sql(cli.db, f"UPDATE events SET log_index = {a} WHERE case_id = ? AND seq = 3",
+         args=(ids[1],))
+    _sql(cli.db, f"UPDATE events SET log_index = {b} WHERE log_index = -1")
+    assert cli("audit", "verify").code == 0
+    r = cli("audit", "verify", "--checkpoint", str(cp), "--json")
+    assert r.code == 1
+    found = [(f["index"], f["case"]) for f in r.json()["checkpoint"]["findings"]]
+    assert found == [(a, ids[1]), (b, ids[0])]
+
+
+def test_a_changed_recorded_time_is_named(signed: tuple[Cli, list[str], Path, Path]) -> None:
+    cli, ids, cp, pub = signed
+    _sql(cli.db, "UPDATE events SET recorded_at = '2026-03-05T02:00:00.000000+00:00' "
+         "WHERE case_id = ? AND seq = 4", args=(ids[2],))
+    assert _findings(cli, cp, pub) == [(_index(cli.db, ids[2], 4), ids[2])]
+
+
+def test_a_version_1_checkpoint_is_still_read(signed: tuple[Cli, list[str], Path, Path]) -> None:
+    """Files written before the leaf fingerprints: checked by root and heads as before."""
+    cli, ids, cp, pub = signed
+    from flowengine.audit.checkpoint import parse
+
+    old = parse(cp.read_text(), str(cp))
+    old.fingerprints, old.key, old.signature = None, "none", "none"
+    v1 = cli.folder / "v1.txt"
+    v1.write_text(old.text())
+    assert v1.read_text().startswith("flowengine-checkpoint/1\n")
+    assert cli("audit", "verify", "--checkpoint", str(v1)).code == 0
+    _sql(cli.db, "DELETE FROM events WHERE case_id = ? AND seq > 6", args=(ids[0],))
+    r = cli("audit", "verify", "--checkpoint", str(v1), "--json")
+    assert r.code == 1 and r.json()["checkpoint"]["findings"][0]["index"] == _index_after(
+        ids[0], old.heads)
+
+
+def _index_after(case_id: str, heads: list[tuple[str, int, int, str]]) -> int:
+    """The index of the case's seventh event: its last (8th) at the checkpoint, less one."""
+    return next(i for c, _, i, _ in heads if c == case_id) - 1
+
+
+def build_interleaved(url: str) -> list[str]:
+    """Two cases whose events are written in turns (A1 B1 A2 B2 …)."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from flowengine import Actor, Engine
+    from flowengine.store.sql import SqlStore
+
+    from .conftest import PROCESSES
+    from .tamper_support import CLERK, STEPS
+
+    store = SqlStore(url)
+    engine = Engine(store=store, processes=[PROCESSES])
+    t = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    ids = [engine.start("standard_case", {"petitioner": who, "subject": "噪音"}, actor=CLERK,
+                        at=t).id for who in ("甲", "乙")]
+    for i, (trigger, data, role) in enumerate(STEPS[:4]):
+        for case_id in ids:
+            engine.fire(case_id, trigger, data, actor=Actor("王芳", role),
+                        at=t + timedelta(days=i + 1))
+    store.close()
+    return ids

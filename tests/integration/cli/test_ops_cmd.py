@@ -24,7 +24,7 @@ def test_worker_stops_after_max_ticks(cli: Cli) -> None:
     cli.start(at="2020-01-06T09:00")  # long overdue by the wall clock
     r = cli("worker", "--interval", "0", "--max-ticks", "2", "--json")
     assert r.code == 0
-    assert r.json() == {"ticks": 2, "fired": 1, "stopped_by": "max-ticks"}
+    assert r.json() == {"ticks": 2, "fired": 1, "stopped_by": "max-ticks", "checkpoints": 0}
 
 
 def test_replay_prints_the_timeline_and_verifies(cli: Cli) -> None:

@@ -1,11 +1,12 @@
 """The read-only commands leave the evidence exactly as they found it (docs/audit.md).
 
-Each of `audit verify`, `replay`, `export`, `report`, `case show`, `case list`,
-`db current` and `notifications list` runs on (a) a copy in rollback-journal mode, (b) a
-file with mode 0444 in a folder nobody may write to (read-only media), and (c) a WAL-mode
-copy; the file's SHA-256 and which -wal/-shm/-journal files exist are compared before and
-after. A database path that does not exist is refused by every command that does not
-create one, naming the path, and is not created.
+Each of `audit verify`, `replay`, `export` (also with `--all`), `audit heads`, `report`,
+`case show`, `case list`, `db current` and `notifications list` runs on (a) a copy in
+rollback-journal mode, (b) a file with mode 0444 in a folder nobody may write to
+(read-only media), and (c) a WAL-mode copy; the file's SHA-256 and which
+-wal/-shm/-journal files exist are compared before and after. A database path that does
+not exist is refused by every command that does not create one, naming the path, and is
+not created.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from flowengine.audit.checkpoint import take
 from flowengine.store.sql import SqlStore
 from tests.support.tamper import build_cases
 
@@ -36,6 +38,9 @@ def originals(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, lis
     folder = tmp_path_factory.mktemp("originals")
     wal = folder / "wal.db"
     ids = build_cases(f"sqlite:///{wal}", ("甲", "乙"))
+    store = SqlStore(f"sqlite:///{wal}")  # a checkpoint for the commands that read one
+    (folder / "cp.txt").write_text(take(store, None).text(), encoding="utf-8")
+    store.close()
     rollback = folder / "rollback.db"
     shutil.copy(wal, rollback)
     con = sqlite3.connect(rollback)
@@ -50,11 +55,22 @@ def _journal_mode(path: Path) -> str:
     return "wal" if path.read_bytes()[18:20] == b"\x02\x02" else "delete"
 
 
-def read_commands(case_id: str, db: str, *extra: str) -> list[list[str]]:
+def read_commands(case_id: str, db: str, *extra: str,
+                  checkpoint: Path | None = None) -> list[list[str]]:
     commands = [["audit", "verify"], ["replay", case_id], ["export", case_id], ["report"],
                 ["case", "show", case_id], ["case", "list"], ["db", "current"],
-                ["notifications", "list"]]
+                ["notifications", "list"], ["replay", "--all"], ["export", "--all"],
+                ["audit", "heads"]]
+    if checkpoint is not None:  # reading the log under a checkpoint sequences nothing
+        cp = str(checkpoint)
+        commands += [["audit", "verify", "--checkpoint", cp],
+                     ["export", "--all", "--checkpoint", cp],
+                     ["audit", "prove", case_id, "2", "--checkpoint", cp]]
     return [[*c, "--db", db, *extra] for c in commands]
+
+
+def _cp(originals: tuple[Path, Path, list[str]]) -> Path:
+    return originals[0].with_name("cp.txt")
 
 
 def fingerprint(path: Path) -> tuple[str, list[str]]:
@@ -66,7 +82,7 @@ def fingerprint(path: Path) -> tuple[str, list[str]]:
 def test_rollback_journal_copy_is_left_byte_for_byte(
         originals: tuple[Path, Path, list[str]], cli: Cli) -> None:
     shutil.copy(originals[1], cli.db)
-    for command in read_commands(originals[2][0], cli.url):
+    for command in read_commands(originals[2][0], cli.url, checkpoint=_cp(originals)):
         before = fingerprint(cli.db)
         r = cli(*command)
         assert r.code == 0, (command, r)
@@ -80,11 +96,12 @@ def test_wal_copy_keeps_its_bytes_and_immutable_creates_nothing(
     file itself is not changed; `--immutable` creates nothing at all."""
     shutil.copy(originals[0], cli.db)
     digest = fingerprint(cli.db)[0]
-    for command in read_commands(originals[2][1], cli.url, "--immutable"):
+    for command in read_commands(originals[2][1], cli.url, "--immutable",
+                                 checkpoint=_cp(originals)):
         r = cli(*command)
         assert r.code == 0, (command, r)
         assert fingerprint(cli.db) == (digest, []), command
-    for command in read_commands(originals[2][1], cli.url):
+    for command in read_commands(originals[2][1], cli.url, checkpoint=_cp(originals)):
         r = cli(*command)
         assert r.code == 0, (command, r)
         assert fingerprint(cli.db)[0] == digest, command
@@ -149,8 +166,9 @@ def test_read_only_file_on_read_only_folder(
     read_only_folder.chmod(0o555)
     before = {p: fingerprint(p) for p in (wal, rollback)}
     case_id = originals[2][0]
-    plain = read_commands(case_id, f"sqlite:///{rollback}")
-    immutable = read_commands(case_id, f"sqlite:///{wal}", "--immutable")
+    plain = read_commands(case_id, f"sqlite:///{rollback}", checkpoint=_cp(originals))
+    immutable = read_commands(case_id, f"sqlite:///{wal}", "--immutable",
+                              checkpoint=_cp(originals))
     refused = [["audit", "verify", "--db", f"sqlite:///{wal}"]]
     results = run_unprivileged(plain + immutable + refused)
     for command, (code, err) in zip(plain + immutable, results, strict=False):
@@ -165,7 +183,8 @@ NOT_CREATING = [["audit", "verify"], ["replay", "C1"], ["export", "C1"], ["repor
                 ["case", "show", "C1"], ["case", "list"], ["case", "fire", "C1", "accept"],
                 ["db", "current"], ["notifications", "list"], ["notifications", "retry",
                                                                "--all"],
-                ["notifications", "deliver"]]
+                ["notifications", "deliver"], ["replay", "--all"], ["export", "--all"],
+                ["audit", "heads"]]
 
 
 @pytest.mark.parametrize("command", NOT_CREATING, ids=" ".join)

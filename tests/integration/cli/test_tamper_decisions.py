@@ -191,3 +191,26 @@ def test_a_rewritten_outbox_row_is_reported(copy: tuple[Cli, list[str]], change:
     [(case, found, why)] = _broken(cli)
     assert case == ids[1] and "outbox row" in why
     assert found == seq or "is no notification" in why
+
+
+def test_a_forged_due_date_before_any_provisional_year_is_caught(
+        copy: tuple[Cli, list[str]]) -> None:
+    """The shipped calendars are provisional from 2027 on. A due date decided wholly in 2026
+    counted only official days, so re-deciding compares it exactly: the handling deadline
+    of the acceptance moved 30 days later, sealed, with its record rewritten to match."""
+    cli, ids = copy
+    store = SqlStore(cli.url)
+    accepted = list(store.events(ids[0]))[1]
+    store.close()
+    effects = []
+    for e in accepted.effects:
+        if e.get("op") == "started" and e.get("due_date"):
+            later = (datetime.fromisoformat(e["due_date"]) + timedelta(days=30)).date()
+            assert later.year == 2026
+            e = {**e, "due_date": later.isoformat(),
+                 "due": e["due"].replace(e["due_date"], later.isoformat())}
+        effects.append(e)
+    assert effects != list(accepted.effects)
+    forge(cli.url, ids[0], 1, [{"effects": tuple(effects)}])
+    [(case, seq, why)] = _broken(cli)
+    assert (case, seq) == (ids[0], 2) and "effects" in why and "differ" in why

@@ -108,3 +108,43 @@ def test_a_forged_transition_with_a_valid_chain_is_caught_on_postgresql(
     assert (broken["case"], broken["seq"]) == (ids[0], 4)
     assert "not allowed in state 'investigating'" in broken["why"]
     assert cli("replay", ids[1], env=env).code == 0
+
+
+# The tampers of test_tamper_decisions.py and test_tamper_definitions.py, on PostgreSQL:
+# (statement on case :c, the event named, words of the reason)
+DERIVED = {
+    "edited definition text": ("UPDATE definitions SET text = replace(text, 'length: 60 days', "
+                               "'length: 90 days') WHERE digest = (SELECT digest FROM cases "
+                               "WHERE id = :c)", 1, "definition"),
+    "next_timer_at changed": ("UPDATE cases SET next_timer_at = '2026-04-01T00:00:00+00' "
+                              "WHERE id = :c", 8, "next_timer_at: stored"),
+    "final set": ("UPDATE cases SET final = true WHERE id = :c", 8, "final: stored"),
+    "event actor_role column": ("UPDATE events SET actor_role = 'principal' WHERE case_id = :c "
+                                "AND seq = 4", 4, "actor_role column holds"),
+    "outbox row to another": ("UPDATE outbox SET payload = replace(payload, '\"petitioner\"', "
+                              "'\"supervisor\"') WHERE case_id = :c AND seq = 2", 2,
+                              "outbox row"),
+    "outbox row to another channel": ("UPDATE outbox SET channel = 'fax' WHERE case_id = :c "
+                                      "AND seq = 2", 2, "outbox row"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(DERIVED))
+def test_derived_columns_definitions_and_outbox_on_postgresql(cli: Cli, pg_url: str,
+                                                               kind: str) -> None:
+    ids = build_cases(pg_url, ("甲", "乙"), channels=("sms", "mail"))
+    env = {"FLOWENGINE_DB": pg_url}
+    assert cli("audit", "verify", env=env).code == 0
+    statement, seq, words = DERIVED[kind]
+    engine = create_engine(pg_url)
+    with engine.begin() as conn:
+        assert conn.execute(text(statement), {"c": ids[1]}).rowcount >= 1
+    engine.dispose()
+    r = cli("audit", "verify", "--json", env=env)
+    assert r.code == 1 and "Traceback" not in r.stderr, r
+    doc = r.json()
+    if kind == "edited definition text":  # both cases share the version: both broken
+        assert doc["broken_definitions"] and {b["seq"] for b in doc["broken"]} == {1}
+        return
+    assert [(b["case"], b["seq"]) for b in doc["broken"]] == [(ids[1], seq)]
+    assert words in doc["broken"][0]["why"]

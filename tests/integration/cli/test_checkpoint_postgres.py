@@ -1,0 +1,140 @@
+"""The checkpoint tamper tests on a real PostgreSQL server: after a signed checkpoint, each
+plain-SQL change (a deleted case, a truncated case, a case rewritten with recomputed
+hashes and projection, reordered log entries, a changed recorded time) is caught by
+`audit verify --checkpoint` naming the first changed log index and its case; another
+key's signature is refused; an inclusion proof checks with the standard library alone."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from .conftest import Cli
+from .tamper_support import build_cases
+from .test_checkpoint import CHECK
+
+pytestmark = pytest.mark.postgres
+
+
+def _run(url: str, sql: str, **params: Any) -> list[Any]:
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            result = conn.execute(text(sql), params)
+            return list(result) if result.returns_rows else [result.rowcount]
+    finally:
+        engine.dispose()
+
+
+def _index(url: str, case_id: str, seq: int) -> int:
+    return int(_run(url, "SELECT log_index FROM events WHERE case_id = :c AND seq = :s",
+                    c=case_id, s=seq)[0][0])
+
+
+def _delete_case(url: str, ids: list[str]) -> tuple[int, str]:
+    first = _index(url, ids[1], 1)
+    for table, column in (("outbox", "case_id"), ("events", "case_id"), ("cases", "id")):
+        _run(url, f"DELETE FROM {table} WHERE {column} = :c", c=ids[1])
+    return first, ids[1]
+
+
+def _truncate(url: str, ids: list[str]) -> tuple[int, str]:
+    seventh = _index(url, ids[0], 7)
+    (h6,) = _run(url, "SELECT hash FROM events WHERE case_id = :c AND seq = 6", c=ids[0])[0]
+    _run(url, "DELETE FROM events WHERE case_id = :c AND seq > 6", c=ids[0])
+    _run(url, "UPDATE cases SET seq = 6, last_hash = :h WHERE id = :c", h=h6, c=ids[0])
+    return seventh, ids[0]
+
+
+def _rewrite(url: str, ids: list[str]) -> tuple[int, str]:
+    """Event 4 of case 0 with another department, every later hash recomputed."""
+    rows = _run(url, "SELECT seq, body FROM events WHERE case_id = :c ORDER BY seq", c=ids[0])
+    prev = "0" * 64
+    for seq, body in rows:
+        doc = json.loads(body)
+        doc["prev_hash"] = prev
+        if seq == 4:
+            doc["data"]["department"] = "公安局"
+        canon = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        prev = hashlib.sha256(canon.encode()).hexdigest()
+        _run(url, "UPDATE events SET body = :b, hash = :h, prev_hash = :p WHERE case_id = :c "
+             "AND seq = :s", b=canon, h=prev, p=doc["prev_hash"], c=ids[0], s=seq)
+    _run(url, "UPDATE cases SET last_hash = :h, data = replace(data, '城管局', '公安局') "
+         "WHERE id = :c", h=prev, c=ids[0])
+    return _index(url, ids[0], 4), ids[0]
+
+
+def _reorder(url: str, ids: list[str]) -> tuple[int, str]:
+    third, fourth = _index(url, ids[1], 3), _index(url, ids[1], 4)
+    _run(url, "UPDATE events SET log_index = -1 WHERE case_id = :c AND seq = 3", c=ids[1])
+    _run(url, "UPDATE events SET log_index = :i WHERE case_id = :c AND seq = 4", i=third,
+         c=ids[1])
+    _run(url, "UPDATE events SET log_index = :i WHERE log_index = -1", i=fourth)
+    return third, ids[1]
+
+
+def _recorded(url: str, ids: list[str]) -> tuple[int, str]:
+    _run(url, "UPDATE events SET recorded_at = '2026-03-05T02:00:00+00' WHERE case_id = :c "
+         "AND seq = 4", c=ids[1])
+    return _index(url, ids[1], 4), ids[1]
+
+
+TAMPERS: dict[str, tuple[Callable[[str, list[str]], tuple[int, str]], bool]] = {
+    # name: (tamper, whether the per-case chains and projections still verify)
+    "deleted case": (_delete_case, True),
+    "truncated case": (_truncate, False),  # only seq and last_hash rolled back here
+    "rewritten case": (_rewrite, True),
+    "reordered log entries": (_reorder, True),
+    "changed recorded time": (_recorded, True),
+}
+
+
+@pytest.fixture
+def signed(cli: Cli, pg_url: str) -> tuple[Cli, str, list[str], Path, Path]:
+    ids = build_cases(pg_url, ("甲", "乙", "丙"))
+    key = cli.folder / "auditor.key"
+    assert cli("audit", "keygen", str(key)).code == 0
+    cp = cli.folder / "cp.txt"
+    r = cli("audit", "checkpoint", "--key", str(key), "-o", str(cp), env={"FLOWENGINE_DB": pg_url})
+    assert r.code == 0, r
+    return cli, pg_url, ids, cp, Path(f"{key}.pub")
+
+
+@pytest.mark.parametrize("kind", sorted(TAMPERS))
+def test_tampering_after_a_checkpoint_is_named_on_postgresql(
+        signed: tuple[Cli, str, list[str], Path, Path], kind: str) -> None:
+    cli, url, ids, cp, pub = signed
+    env = {"FLOWENGINE_DB": url}
+    args = ("audit", "verify", "--checkpoint", str(cp), "--pubkey", str(pub), "--json")
+    assert cli(*args, env=env).code == 0
+    tamper, chains_still_verify = TAMPERS[kind]
+    expected = tamper(url, ids)
+    assert (cli("audit", "verify", env=env).code == 0) is chains_still_verify
+    r = cli(*args, env=env)
+    assert r.code == 1 and "Traceback" not in r.stderr, r
+    findings = r.json()["checkpoint"]["findings"]
+    assert (findings[0]["index"], findings[0]["case"]) == expected
+
+
+def test_another_key_is_refused_and_proofs_check_on_postgresql(
+        signed: tuple[Cli, str, list[str], Path, Path]) -> None:
+    cli, url, ids, cp, pub = signed
+    env = {"FLOWENGINE_DB": url}
+    other = cli.folder / "other.key"
+    assert cli("audit", "keygen", str(other)).code == 0
+    r = cli("audit", "verify", "--checkpoint", str(cp), "--pubkey", f"{other}.pub", env=env)
+    assert r.code == 1 and "signed with another key" in r.stderr
+    r = cli("audit", "prove", ids[2], "5", "--checkpoint", str(cp), "--pubkey", str(pub),
+            env=env)
+    assert r.code == 0, r
+    run = subprocess.run([sys.executable, "-I", "-c", CHECK], input=r.stdout, text=True,
+                         capture_output=True, check=True)
+    assert run.stdout.strip() == "included"
