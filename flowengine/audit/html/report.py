@@ -17,8 +17,8 @@ from typing import Any
 from ...definition.model import ProcessDef
 from ...render import to_dot
 from ..report.build import Report
-from ..report.grids import deadline_label, process_grids, table_grid, word
-from ..report.kpis import ProcessFigures, Rate, deadline_rate
+from ..report.grids import deadline_label, kinded_grids, table_grid, word
+from ..report.kpis import ProcessFigures, Rate, deadline_rate, month_rate
 from .charts import Charts
 from .page import esc, grid_table, page, section
 
@@ -63,13 +63,11 @@ def report_html(rep: Report, diagrams: bool = True) -> str:
 def _process(pid: str, fig: ProcessFigures, lang: str, charts: Charts, diagrams: bool) -> str:
     process = fig.process
     heading = f"{process.title} ({pid})" if lang == "zh" and process.title else pid
-    parts = [grid_table(g, kind) for g, kind in zip(process_grids(pid, fig, lang),
-                                                    ("counts", "kpis", "deadlines"), strict=False)]
+    parts = [grid_table(g, kind) for kind, g in kinded_grids(pid, fig, lang)]
     rates = [(deadline_label(fig, n, lang), deadline_rate(n, c)) for n, c
              in sorted(fig.deadlines.items())]
     parts.append(_rate_chart(charts, f"{pid}: {_t('by_deadline', lang)}", rates))
-    months = [(m, Rate(o["on_time"], o["on_time"] + o["late"], "")) for m, o
-              in sorted(fig.months.items())]
+    months = [(m, month_rate(m, o)) for m, o in sorted(fig.months.items())]
     parts.append(_rate_chart(charts, f"{pid}: {_t('by_month', lang)}", months))
     if diagrams:
         parts.append(f"<h3>{esc(_t('diagram', lang))}</h3>\n{diagram(process, lang)}")

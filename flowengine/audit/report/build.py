@@ -42,7 +42,8 @@ class Report:
         doc: dict[str, Any] = {"from": self.start.isoformat() if self.start else None,
                "to": self.end.isoformat() if self.end else None,
                "as_of": self.as_of.isoformat() if self.as_of else None, "cases": self.cases,
-               "by_process": {k: v.as_dict() for k, v in sorted(self.processes.items())}}
+               "by_process": {k: v.as_dict(self.lang)
+                                         for k, v in sorted(self.processes.items())}}
         if self.by:
             doc["by"] = list(self.by)
             doc["tables"] = self.tables()
