@@ -25,6 +25,9 @@ from .page import esc, grid_table, page, section
 _TEXT = {
     "title": ("信访与投诉工作统计报告", "Case-handling report"),
     "span": ("{start} 至 {end} 收件 {cases} 件", "{cases} case(s) received from {start} to {end}"),
+    "span_closed": ("{start} 至 {end} 结案 {cases} 件", "{cases} case(s) closed from {start} to {end}"),
+    "span_event": ("{start} 至 {end} 有办理记录的案件 {cases} 件",
+                   "{cases} case(s) with an event from {start} to {end}"),
     "begin": ("最早", "the beginning"), "now": ("今", "now"),
     "as_of": ("（各项数字为 {at} 时的状态）", " (every figure as it stood at {at})"),
     "by_deadline": ("各期限按期率 (%)", "On-time rate by deadline (%)"),
@@ -44,7 +47,8 @@ def _t(key: str, lang: str) -> str:
 def report_html(rep: Report, diagrams: bool = True) -> str:
     """The whole page; `diagrams=False` leaves the process diagrams out."""
     lang, charts = rep.lang, Charts()
-    span = _t("span", lang).format(start=rep.start or _t("begin", lang),
+    key = "span" if rep.period_by == "received" else f"span_{rep.period_by}"
+    span = _t(key, lang).format(start=rep.start or _t("begin", lang),
                                    end=rep.end or _t("now", lang), cases=rep.cases)
     if rep.as_of is not None:
         span += _t("as_of", lang).format(at=rep.as_of.isoformat())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -15,7 +15,7 @@ from ..recorded import DEFAULT_TOLERANCE, backdated_events
 from ..replay import PinnedDefinitions
 from .dimensions import Tally, UnknownDimension, available, dimensions
 from .kpis import ProcessFigures
-from .select import selected, source_cases
+from .select import PERIOD_BASES, period_days, selected, source_cases
 
 LANGS = ("zh", "en")
 
@@ -27,6 +27,7 @@ class Report:
     as_of: datetime | None = None
     by: tuple[str, ...] = ()
     lang: str = "zh"
+    period_by: str = "received"
     processes: dict[str, ProcessFigures] = field(default_factory=dict)
     tallies: dict[str, Tally] = field(default_factory=dict)
     process_of: dict[str, str] = field(default_factory=dict)  # selected case id -> process
@@ -40,7 +41,7 @@ class Report:
 
     def as_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"from": self.start.isoformat() if self.start else None,
-               "to": self.end.isoformat() if self.end else None,
+               "to": self.end.isoformat() if self.end else None, "period_by": self.period_by,
                "as_of": self.as_of.isoformat() if self.as_of else None, "cases": self.cases,
                "by_process": {k: v.as_dict(self.lang)
                                          for k, v in sorted(self.processes.items())}}
@@ -53,16 +54,19 @@ class Report:
 def build_report(cases: Iterable[Case], definitions: PinnedDefinitions,
                  start: date | None = None, end: date | None = None,
                  on_time_deadlines: Iterable[str] = (), *, as_of: datetime | None = None,
-                 by: Sequence[str] = (), lang: str = "zh") -> Report:
+                 by: Sequence[str] = (), lang: str = "zh",
+                 days: Mapping[str, Collection[date]] | None = None,
+                 period_by: str = "received") -> Report:
     """The figures over `cases` received between `start` and `end` (inclusive, local
-    dates), as they stand in `cases` (rebuilt as of `as_of` by the caller, if given).
+    dates), or with one of their `days` (`period_days` under `period_by`) in it, as they
+    stand in `cases` (rebuilt as of `as_of` by the caller, if given).
     `on_time_deadlines`: 按期办结率 over these deadlines instead of the declared ones;
     `by`: one or two dimensions to count by (`UnknownDimension` if none fits)."""
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}; use zh or en")
     override = tuple(on_time_deadlines)
-    report = Report(start, end, as_of, tuple(by), lang)
-    for process, case, day in selected(cases, definitions, start, end):
+    report = Report(start, end, as_of, tuple(by), lang, period_by)
+    for process, case, day in selected(cases, definitions, start, end, days):
         figures = report.processes.get(process.id)
         if figures is None:  # figures are by process id, over every version of it
             figures = report.processes[process.id] = ProcessFigures(process, override, as_of)
@@ -91,14 +95,18 @@ def report(store: Store, registry: Registry | None = None, *, process_id: str | 
            start: date | None = None, end: date | None = None,
            on_time_deadlines: Iterable[str] = (), as_of: datetime | None = None,
            by: Sequence[str] = (), lang: str = "zh",
-           tolerance: timedelta = DEFAULT_TOLERANCE) -> Report:
-    """KPIs (and `by` tables) over the cases of `store` received between `start` and
-    `end`, as they stood at `as_of` (default: as stored now); backdated events counted
-    with `tolerance`."""
+           tolerance: timedelta = DEFAULT_TOLERANCE, period_by: str = "received") -> Report:
+    """KPIs (and `by` tables) over the cases of `store` received (or, by `period_by`,
+    closed, or with an event) between `start` and `end`, as they stood at `as_of`
+    (default: as stored now); backdated events counted with `tolerance`."""
+    if period_by not in PERIOD_BASES:
+        raise ValueError(f"unknown period basis {period_by!r}; use {', '.join(PERIOD_BASES)}")
     definitions = PinnedDefinitions(store, registry)
+    days = None if period_by == "received" else period_days(store, definitions, period_by,
+                                                             as_of, process_id)
     cases = source_cases(store, definitions, process_id, as_of)
     rep = build_report(cases, definitions, start, end, on_time_deadlines, as_of=as_of,
-                       by=by, lang=lang)
+                       by=by, lang=lang, days=days, period_by=period_by)
     count_backdated(rep, store, tolerance)
     return rep
 

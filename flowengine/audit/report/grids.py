@@ -127,7 +127,8 @@ def table_grid(table: dict[str, Any], lang: str) -> Grid:
 def report_lines(rep: Report) -> list[str]:
     """The report as text for the terminal: a headline, then every grid."""
     span = f"{rep.start or 'the beginning'} to {rep.end or 'now'}"
-    head = f"{rep.cases} case(s) received from {span}"
+    verb = {"received": "received", "closed": "closed", "event": "with an event"}
+    head = f"{rep.cases} case(s) {verb[rep.period_by]} from {span}"
     if rep.as_of is not None:
         head += f", as they stood at {rep.as_of.isoformat()}"
     lines = [head]
