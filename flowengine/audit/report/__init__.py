@@ -26,6 +26,7 @@ from .kpis import (
 )
 from .select import PERIOD_BASES, cases_as_of, period_days
 
-__all__ = ["KPI_NAMES", "LANGS", "PERIOD_BASES", "period_days", "ProcessFigures", "Rate", "Report", "UnknownDimension",
-           "build_report", "cases_as_of", "closing_states", "deadline_rate", "is_accepted",
-           "is_closed", "outcome", "percent", "report", "report_grids", "report_lines"]
+__all__ = ["KPI_NAMES", "LANGS", "PERIOD_BASES", "ProcessFigures", "Rate", "Report",
+           "UnknownDimension", "build_report", "cases_as_of", "closing_states", "deadline_rate",
+           "is_accepted", "is_closed", "outcome", "percent", "period_days", "report",
+           "report_grids", "report_lines"]

@@ -137,4 +137,5 @@ def report_lines(rep: Report) -> list[str]:
     return lines
 
 
-__all__ = ["deadline_label", "kinded_grids", "process_grids", "report_grids", "report_lines", "table_grid", "word"]
+__all__ = ["deadline_label", "kinded_grids", "process_grids", "report_grids", "report_lines",
+           "table_grid", "word"]

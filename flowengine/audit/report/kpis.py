@@ -309,6 +309,7 @@ def deadline_doc(name: str, counts: Counter[str], lang: str = "en") -> dict[str,
             "on_time_rate": deadline_rate(name, counts).as_dict(lang)}
 
 
-__all__ = ["ASSIGNED", "DEADLINE_KPIS", "ORIGIN_FIELDS", "origin_fields", "origin_rate", "KPI_NAMES", "ProcessFigures", "Rate", "case_outcome",
-           "closing_states", "deadline_rate", "is_accepted", "is_closed", "kpi_deadlines", "month_rate",
-           "outcome", "past_due", "percent", "satisfaction_field"]
+__all__ = ["ASSIGNED", "DEADLINE_KPIS", "KPI_NAMES", "ORIGIN_FIELDS", "ProcessFigures", "Rate",
+           "case_outcome", "closing_states", "deadline_rate", "is_accepted", "is_closed",
+           "kpi_deadlines", "month_rate", "origin_fields", "origin_rate", "outcome", "past_due",
+           "percent", "satisfaction_field"]

@@ -3,8 +3,9 @@
 `--from/--to` select cases by a local date (in the process's time zone) chosen by
 `--period-by`: the date they were *received* (their `started` event; the default), a date
 they were *closed* (an event that took them into a closing state), or any date they were
-worked on (an *event* starting the case or firing a trigger; timers and recounts are not). `--as-of` says at which instant they are
-looked at; the dates are read from the events up to that instant.
+worked on (an *event* starting the case or firing a trigger; timers and recounts are
+not). `--as-of` says at which instant they are looked at; the dates are read from the
+events up to that instant.
 Without `--as-of` the stored projections are read (the state after the last event and
 the last `tick`); with it every case is rebuilt from its events up to that instant with
 `engine.fold.apply`, the same function the engine and replay use, so a figure as of an
