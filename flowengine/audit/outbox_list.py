@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from ..clock import DEFAULT_TZ
 from ..store.base import OutboxRow
 from .sheets import Cell, Grid
 
@@ -48,7 +49,11 @@ def _row(r: OutboxRow, lang: str) -> list[Cell]:
 
 
 def _iso(value: datetime | None) -> str:
-    return value.isoformat() if value is not None else ""
+    """Local time in Asia/Shanghai (the offices' zone) to the minute: what a reader
+    needs; the JSON keeps the instant with its offset."""
+    if value is None:
+        return ""
+    return value.astimezone(DEFAULT_TZ).strftime("%Y-%m-%d %H:%M")
 
 
 __all__ = ["outbox_grid", "outbox_title"]

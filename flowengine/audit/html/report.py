@@ -5,7 +5,7 @@ The tables are the very grids text, CSV and XLSX print (report/grids.py), so the
 shows the numbers of the JSON report. Charts: each `--by` table (stacked by the second
 dimension of a cross-table), each process's on-time rate per deadline, and its 按期办结率
 by month received. The diagram needs Graphviz `dot` on PATH; without it the page says
-it was left out.
+it was left out. With `--cases`, an appendix lists every case (appendix.py).
 """
 
 from __future__ import annotations
@@ -58,6 +58,10 @@ def report_html(rep: Report, diagrams: bool = True) -> str:
     if rep.tallies:
         sections.append(section(_t("tables", lang), *(_tally(t, lang, charts)
                                                       for t in rep.tables()), kind="tables"))
+    if rep.appendix is not None:
+        from .appendix import appendix_section
+
+        sections.append(appendix_section(rep.appendix, lang))
     if not sections:
         sections = [section(_t("title", lang))]
     first, *rest = sections

@@ -13,6 +13,7 @@ from ...engine.registry import Registry
 from ...store.base import Store
 from ..recorded import DEFAULT_TOLERANCE, backdated_events
 from ..replay import PinnedDefinitions
+from .appendix import CaseLine, case_line
 from .dimensions import Tally, UnknownDimension, available, dimensions
 from .kpis import ProcessFigures
 from .select import PERIOD_BASES, period_days, selected, source_cases
@@ -31,6 +32,7 @@ class Report:
     processes: dict[str, ProcessFigures] = field(default_factory=dict)
     tallies: dict[str, Tally] = field(default_factory=dict)
     process_of: dict[str, str] = field(default_factory=dict)  # selected case id -> process
+    appendix: list[CaseLine] | None = None  # `--cases`: every selected case
 
     @property
     def cases(self) -> int:
@@ -48,6 +50,8 @@ class Report:
         if self.by:
             doc["by"] = list(self.by)
             doc["tables"] = self.tables()
+        if self.appendix is not None:
+            doc["appendix"] = [line.as_dict() for line in self.appendix]
         return doc
 
 
@@ -56,16 +60,20 @@ def build_report(cases: Iterable[Case], definitions: PinnedDefinitions,
                  on_time_deadlines: Iterable[str] = (), *, as_of: datetime | None = None,
                  by: Sequence[str] = (), lang: str = "zh",
                  days: Mapping[str, Collection[date]] | None = None,
-                 period_by: str = "received") -> Report:
+                 period_by: str = "received",
+                 closed_days: Mapping[str, Collection[date]] | None = None) -> Report:
     """The figures over `cases` received between `start` and `end` (inclusive, local
     dates), or with one of their `days` (`period_days` under `period_by`) in it, as they
     stand in `cases` (rebuilt as of `as_of` by the caller, if given).
     `on_time_deadlines`: 按期办结率 over these deadlines instead of the declared ones;
-    `by`: one or two dimensions to count by (`UnknownDimension` if none fits)."""
+    `by`: one or two dimensions to count by (`UnknownDimension` if none fits);
+    `closed_days` (`period_days(…, "closed")`): list every case in `Report.appendix`."""
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}; use zh or en")
     override = tuple(on_time_deadlines)
     report = Report(start, end, as_of, tuple(by), lang, period_by)
+    if closed_days is not None:
+        report.appendix = []
     for process, case, day in selected(cases, definitions, start, end, days):
         figures = report.processes.get(process.id)
         if figures is None:  # figures are by process id, over every version of it
@@ -78,6 +86,11 @@ def build_report(cases: Iterable[Case], definitions: PinnedDefinitions,
         tally = report.tallies.get(process.id)
         if tally is not None:
             tally.add(case, day)
+        if report.appendix is not None and closed_days is not None:
+            report.appendix.append(case_line(process, case, day,
+                                             sorted(closed_days.get(case.id, ())), as_of))
+    if report.appendix is not None:
+        report.appendix.sort(key=lambda c: (c.process, c.received, c.id))
     if by and report.processes and not report.tallies:
         raise UnknownDimension(_unknown(by, report))
     return report
@@ -95,18 +108,24 @@ def report(store: Store, registry: Registry | None = None, *, process_id: str | 
            start: date | None = None, end: date | None = None,
            on_time_deadlines: Iterable[str] = (), as_of: datetime | None = None,
            by: Sequence[str] = (), lang: str = "zh",
-           tolerance: timedelta = DEFAULT_TOLERANCE, period_by: str = "received") -> Report:
+           tolerance: timedelta = DEFAULT_TOLERANCE, period_by: str = "received",
+           cases: bool = False) -> Report:
     """KPIs (and `by` tables) over the cases of `store` received (or, by `period_by`,
     closed, or with an event) between `start` and `end`, as they stood at `as_of`
-    (default: as stored now); backdated events counted with `tolerance`."""
+    (default: as stored now); backdated events counted with `tolerance`; `cases`: with
+    the per-case appendix."""
     if period_by not in PERIOD_BASES:
         raise ValueError(f"unknown period basis {period_by!r}; use {', '.join(PERIOD_BASES)}")
     definitions = PinnedDefinitions(store, registry)
     days = None if period_by == "received" else period_days(store, definitions, period_by,
                                                              as_of, process_id)
-    cases = source_cases(store, definitions, process_id, as_of)
-    rep = build_report(cases, definitions, start, end, on_time_deadlines, as_of=as_of,
-                       by=by, lang=lang, days=days, period_by=period_by)
+    closed = None
+    if cases:
+        closed = days if period_by == "closed" else period_days(store, definitions, "closed",
+                                                                 as_of, process_id)
+    rep = build_report(source_cases(store, definitions, process_id, as_of), definitions,
+                       start, end, on_time_deadlines, as_of=as_of, by=by, lang=lang, days=days,
+                       period_by=period_by, closed_days=closed)
     count_backdated(rep, store, tolerance)
     return rep
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..sheets import Cell, Grid, grid_lines
+from .appendix import appendix_grids
 from .build import Report
 from .dimensions import Dimension
 from .kpis import KPI_NAMES, OUTCOMES, ProcessFigures, deadline_rate, origin_rate
@@ -38,10 +39,11 @@ def word(key: str, lang: str) -> str:
 
 
 def report_grids(rep: Report) -> list[Grid]:
-    """Per process: counts, KPIs, deadlines; then each `--by` table."""
+    """Per process: counts, KPIs, deadlines; then each `--by` table; then the appendix."""
     out = [g for pid, fig in sorted(rep.processes.items())
            for g in process_grids(pid, fig, rep.lang)]
-    return out + [table_grid(t, rep.lang) for t in rep.tables()]
+    out += [table_grid(t, rep.lang) for t in rep.tables()]
+    return out + (appendix_grids(rep.appendix, rep.lang) if rep.appendix is not None else [])
 
 
 def process_grids(pid: str, fig: ProcessFigures, lang: str) -> list[Grid]:

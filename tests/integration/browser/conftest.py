@@ -30,6 +30,7 @@ support = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(support)  # the audit tests' case walks, shared rather than copied
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+A4_POINTS = (595.0, 842.0)
 INJECTED = "<script>alert('x')</script>"
 
 
