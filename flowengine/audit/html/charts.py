@@ -70,6 +70,8 @@ class Charts:
                      value_formatter=_percent if percent else _count)
         if ticks:
             chart.y_labels = ticks  # counts: whole numbers on the axis, never 0.5 of a case
+        else:  # rates: 0 % … 100 % in tens; the bars keep their two decimals
+            chart.y_labels = [{"label": f"{v}%", "value": v} for v in range(0, 101, 10)]
         chart.add_xml_filter(_plain)
         chart.uuid = f"fe-chart-{self.count}"
         chart.title = title
