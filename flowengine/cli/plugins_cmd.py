@@ -85,7 +85,7 @@ def list_cmd(failed: bool, status: str | None, case_id: str | None, lang: str,
         from ..audit.html.tables import tables_html
 
         return tables_html(outbox_title(lang, dead_only), grids, lang, kind="outbox",
-                           landscape=True)
+                           landscape=True, drop_empty=True)
 
     write_tables(fmt, grids, output, doc=lambda: {"notifications": [row_doc(r) for r in rows]},
                  text=lambda: "".join(f"{line}\n" for line in [row_line(r) for r in rows]

@@ -33,7 +33,8 @@ thead { display: table-header-group; }
 tr { break-inside: avoid; page-break-inside: avoid; }
 th, td { border: 1px solid #b8bec8; padding: 1.2mm 2mm; vertical-align: top;
          overflow-wrap: anywhere; }
-th { background: #eef2f8; font-weight: 600; text-align: left; }
+th { background: #eef2f8; font-weight: 600; text-align: left; overflow-wrap: break-word; }
+table[data-table^="appendix"] td { overflow-wrap: break-word; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 figure { margin: 3mm 0 6mm; break-inside: avoid; page-break-inside: avoid; }
 figure svg { width: 100%; height: auto; display: block; }

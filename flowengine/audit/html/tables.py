@@ -13,12 +13,14 @@ _EMPTY = {"zh": "没有符合条件的记录。", "en": "Nothing to list."}
 
 
 def tables_html(title: str, grids: Sequence[Grid], lang: str = "zh", lead: str = "",
-                kind: str = "list", landscape: bool = False) -> str:
+                kind: str = "list", landscape: bool = False, drop_empty: bool = False) -> str:
     """A page titled `title` whose tables are the grids (each captioned with its title),
     or a line saying there is nothing to list; `landscape` for tables too wide for A4
-    upright."""
+    upright; `drop_empty` leaves out the columns no row has a value in (a duty list keeps
+    them: an empty 督办意见 is filled in by hand on paper)."""
     head = f"<h1>{esc(title)}</h1>" + (f'\n<p class="lead">{esc(lead)}</p>' if lead else "")
-    parts = [table(*_filled(g), "" if g.title == title else g.title, kind)
+    parts = [table(*(_filled(g) if drop_empty else (g.header, g.rows)),
+                   "" if g.title == title else g.title, kind)
              for g in grids if g.rows]
     if not parts:
         parts = [f'<p class="note">{esc(_EMPTY["zh" if lang == "zh" else "en"])}</p>']
@@ -26,7 +28,7 @@ def tables_html(title: str, grids: Sequence[Grid], lang: str = "zh", lead: str =
     return page(title, lang, [body], LANDSCAPE if landscape else "")
 
 
-def _filled(grid: Grid) -> tuple[list[str], list[list[Cell]]]:
+def _filled(grid: Grid) -> tuple[Sequence[str], Sequence[Sequence[Cell]]]:
     """The header and rows without the columns no row has a value in (the dead-letter
     list's 下次尝试 and 送达时间): paper is narrow; CSV and XLSX keep every column."""
     keep = [i for i in range(len(grid.header))
