@@ -89,6 +89,8 @@ def write_xlsx(grids: Sequence[Grid], path: str | Path) -> None:
             sheet.cell(row=2, column=col).font = Font(bold=True)
         for i, row in enumerate(grid.rows, start=3):
             _put(sheet, i, row)
+    if not grids:  # a workbook needs a sheet: an empty one says there was nothing
+        book.create_sheet("empty")
     book.save(str(path))
 
 

@@ -3,8 +3,8 @@
 `plugins` shows what is loaded and from where (entry point and distribution, or the file of
 an object given with `--plugin`), the hooks each implements and the channels it serves now,
 so "why did nobody get an e-mail" starts with one command. `notifications` works on the
-outbox: list rows (dead letters with `--failed`), make dead rows pending again, and run a
-delivery pass outside `tick`/`worker`.
+outbox: list rows (dead letters with `--failed`; text, JSON, CSV, XLSX or HTML), make dead
+rows pending again, and run a delivery pass outside `tick`/`worker`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from ..audit.outbox_list import outbox_grid, outbox_title
 from ..plugins.manager import PluginDispatch
 from ..store.base import OutboxRow
 from . import cli
@@ -27,6 +28,7 @@ from .common import (
     reading_engine_options,
     resolve_plugin,
 )
+from .tables_out import chosen_format, table_format_options, write_tables
 
 STATUSES = ("pending", "delivered", "dead")
 
@@ -64,17 +66,30 @@ def notifications() -> None:
 @click.option("--failed", is_flag=True, help="Only dead letters (delivery gave up).")
 @click.option("--status", type=click.Choice(STATUSES), default=None, help="Only this status.")
 @click.option("--case", "case_id", metavar="CASE", default=None, help="Only this case.")
+@click.option("--lang", type=click.Choice(("zh", "en")), default="zh", show_default=True,
+              help="Headers and the message text of files (csv, xlsx, html) in this language.")
+@table_format_options
 @reading_engine_options
-@json_option
-def list_cmd(failed: bool, status: str | None, case_id: str | None, spec: EngineSpec,
-             as_json: bool) -> None:
-    """List outbox rows, oldest first."""
+def list_cmd(failed: bool, status: str | None, case_id: str | None, lang: str,
+             fmt: str | None, as_json: bool, output: str | None, spec: EngineSpec) -> None:
+    """List outbox rows, oldest first (`--failed`: the dead-letter list)."""
     if failed and status not in (None, "dead"):
         raise click.UsageError("--failed means --status dead")
+    fmt = chosen_format(fmt, as_json, output)
     engine = open_engine(spec, load_processes=False)
     rows = engine.store.outbox(status="dead" if failed else status, case_id=case_id)
-    emit(as_json, {"notifications": [row_doc(r) for r in rows]},
-         [row_line(r) for r in rows] + [f"{len(rows)} notification(s)"])
+    dead_only = failed or status == "dead"
+    grids = [outbox_grid(rows, lang, dead_only)]
+
+    def html() -> str:
+        from ..audit.html.tables import tables_html
+
+        return tables_html(outbox_title(lang, dead_only), grids, lang, kind="outbox",
+                           landscape=True, drop_empty=True)
+
+    write_tables(fmt, grids, output, doc=lambda: {"notifications": [row_doc(r) for r in rows]},
+                 text=lambda: "".join(f"{line}\n" for line in [row_line(r) for r in rows]
+                                      + [f"{len(rows)} notification(s)"]), html=html)
 
 
 @notifications.command("retry")

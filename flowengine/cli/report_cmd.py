@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from ..audit.html import report_html
-from ..audit.report import LANGS, report, report_grids, report_lines
+from ..audit.report import LANGS, PERIOD_BASES, report, report_grids, report_lines
 from ..audit.sheets import csv_text, write_xlsx
 from ..clock import DEFAULT_TZ, parse_instant
 from . import cli
@@ -40,8 +40,13 @@ AS_OF = ParsedType("DATE|TIME", _as_of, datetime,
 
 @cli.command("report")
 @click.option("--process", "process_id", metavar="PROCESS", help="Only this process.")
-@click.option("--from", "start", type=DATE, help="Cases received on or after (local).")
-@click.option("--to", "end", type=DATE, help="Cases received on or before (local).")
+@click.option("--from", "start", type=DATE,
+              help="Cases received (or, by --period-by, closed or worked on) on or after (local).")
+@click.option("--to", "end", type=DATE, help="... on or before this date (local; see --period-by).")
+@click.option("--period-by", "period_by", type=click.Choice(PERIOD_BASES), default="received",
+              show_default=True,
+              help="Which date --from/--to select by: received, closed (entered a closing "
+                   "state) or event (any event of the case).")
 @click.option("--as-of", "as_of", type=AS_OF,
               help="Every figure as it stood then, from the events up to that instant "
                    "(a date means its end, 24:00).")
@@ -56,13 +61,16 @@ AS_OF = ParsedType("DATE|TIME", _as_of, datetime,
               help="Output format (default text; xlsx needs --output; html is one printable "
                    "page with charts).")
 @click.option("--json", "as_json", is_flag=True, help="The same as --format json.")
+@click.option("--cases", "cases", is_flag=True,
+              help="Add the per-case appendix (each case's state, dates and deadlines) to "
+                   "the report, in every format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write to this file instead of stdout.")
 @reading_engine_options
 @tolerance_option
-def report_cmd(process_id: str | None, start: date | None, end: date | None,
+def report_cmd(process_id: str | None, start: date | None, end: date | None, period_by: str,
                as_of: datetime | None, deadlines: tuple[str, ...], by: tuple[str, ...],
-               lang: str, fmt: str | None, as_json: bool, output: str | None,
+               lang: str, fmt: str | None, as_json: bool, cases: bool, output: str | None,
                spec: EngineSpec, tolerance: timedelta) -> None:
     """KPIs (立案率, 结案率, 及时受理率, 按期答复率, 按期办结率, 满意率, 重信重访率, extensions)
     and counts by dimension; docs/audit.md defines each figure."""
@@ -77,7 +85,7 @@ def report_cmd(process_id: str | None, start: date | None, end: date | None,
     engine = open_engine(spec, load_processes=False)
     rep = report(engine.store, engine.registry, process_id=process_id, start=start, end=end,
                  on_time_deadlines=deadlines, as_of=as_of, by=by, lang=lang,
-                 tolerance=tolerance)
+                 tolerance=tolerance, period_by=period_by, cases=cases)
     if fmt == "xlsx":
         assert output is not None
         write_xlsx(report_grids(rep), output)

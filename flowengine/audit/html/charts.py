@@ -11,7 +11,7 @@ report must give the same file). Its random chart id is replaced by a numbered o
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import cache
 from typing import Any
 
@@ -61,11 +61,17 @@ class Charts:
         self.count += 1
         pygal = _pygal()
         kind = pygal.StackedBar if stacked else pygal.Bar
+        ticks = None if percent else count_ticks(_top(series, stacked))
         chart = kind(js=[], disable_xml_declaration=True, style=_style(), width=760,
                      height=340, print_values=True, show_legend=len(series) > 1,
                      legend_at_bottom=True, truncate_label=-1, x_label_rotation=0
                      if len(labels) <= 8 else 30, range=(0, 100)
-                     if percent else None, value_formatter=_percent if percent else _count)
+                     if percent else (0, ticks[-1] if ticks else 1),
+                     value_formatter=_percent if percent else _count)
+        if ticks:
+            chart.y_labels = ticks  # counts: whole numbers on the axis, never 0.5 of a case
+        else:  # rates: 0 % … 100 % in tens; the bars keep their two decimals
+            chart.y_labels = [{"label": f"{v}%", "value": v} for v in range(0, 101, 10)]
         chart.add_xml_filter(_plain)
         chart.uuid = f"fe-chart-{self.count}"
         chart.title = title
@@ -75,6 +81,35 @@ class Charts:
         svg = chart.render(is_unicode=True)
         caption = f"<figcaption>{esc(note)}</figcaption>" if note else ""
         return f'<figure class="chart" data-chart="{self.count}">{svg}{caption}</figure>'
+
+
+def _top(series: Sequence[tuple[str, Sequence[float | None]]], stacked: bool) -> float:
+    """The tallest bar: the largest value, or the largest stack."""
+    columns = list(zip(*(v for _, v in series), strict=True)) if series else []
+    if stacked:
+        return max((sum(x or 0 for x in c) for c in columns), default=0)
+    return max((x or 0 for c in columns for x in c), default=0)
+
+
+def count_ticks(top: float, most: int = 10) -> list[int]:
+    """Whole-number axis labels from 0 to at least `top`, at most `most` + 1 of them, a step
+    of 1, 2 or 5 times a power of ten (pygal's own scale would label 0.5 cases)."""
+    step, steps = 1, _steps()
+    while top > step * most:
+        step = next(steps)
+    last = max(step, -(-int(top) // step) * step)
+    if last < top:
+        last += step
+    return list(range(0, last + 1, step))
+
+
+def _steps() -> Iterator[int]:
+    """2, 5, 10, 20, 50, 100 …"""
+    power = 1
+    while True:
+        for lead in (2, 5, 10):
+            yield lead * power
+        power *= 10
 
 
 def _percent(value: float) -> str:

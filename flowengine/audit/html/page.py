@@ -33,7 +33,8 @@ thead { display: table-header-group; }
 tr { break-inside: avoid; page-break-inside: avoid; }
 th, td { border: 1px solid #b8bec8; padding: 1.2mm 2mm; vertical-align: top;
          overflow-wrap: anywhere; }
-th { background: #eef2f8; font-weight: 600; text-align: left; }
+th { background: #eef2f8; font-weight: 600; text-align: left; overflow-wrap: break-word; }
+table[data-table^="appendix"] td { overflow-wrap: break-word; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 figure { margin: 3mm 0 6mm; break-inside: avoid; page-break-inside: avoid; }
 figure svg { width: 100%; height: auto; display: block; }
@@ -41,6 +42,20 @@ figcaption, .note { color: #555; font-size: 9pt; }
 table[data-table="chain"] td { font-family: "DejaVu Sans Mono", monospace; font-size: 7.5pt; }
 .warn { color: #a4262c; font-weight: 600; }
 ul.plain { margin: 0; padding-left: 4mm; }
+article.case { break-inside: avoid; page-break-inside: avoid; margin: 0 0 4mm; }
+article.case h3 { margin: 4mm 0 1mm; }
+article.case p.lead { margin: 0 0 1mm; font-size: 9pt; }
+td.ok { color: #2d6a2e; }
+td.provisional { color: #8a5a00; font-size: 9pt; }
+td.date, td.short { white-space: nowrap; }
+table[data-table="kpis"] th, table[data-table="deadlines"] th { white-space: nowrap; }
+table[data-table="outbox"] { font-size: 8.5pt; }
+table[data-table="outbox"] td:first-child { white-space: nowrap; }
+table[data-table="outbox"] td:nth-last-child(2) { min-width: 22mm; }
+table[data-table="outbox"] td:last-child { min-width: 40mm; }
+a { color: #2f4f80; text-decoration: none; }
+a.back { font-size: 8.5pt; }
+@media print { a.back { display: none; } }
 """.replace("FONTS", FONTS)
 
 
@@ -49,14 +64,18 @@ def esc(value: object) -> str:
     return escape("" if value is None else str(value), quote=True)
 
 
-def page(title: str, lang: str, sections: Iterable[str]) -> str:
-    """The whole document; the first section starts on the first page."""
-    body = "\n".join(sections).replace("<section>", '<section class="first">', 1)
+LANDSCAPE = "@page { size: A4 landscape; } body { max-width: 273mm; }"
+
+
+def page(title: str, lang: str, sections: Iterable[str], extra_css: str = "") -> str:
+    """The whole document; the first section starts on the first page; `extra_css`
+    (e.g. `LANDSCAPE` for a wide table) comes after the shared CSS."""
+    body = "\n".join(sections).replace("<section", '<section class="first"', 1)
     return ("<!DOCTYPE html>\n"
             f'<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{esc(title)}</title><style>{CSS}</style></head>\n"
+            f"<title>{esc(title)}</title><style>{CSS}{extra_css}</style></head>\n"
             f"<body>\n{body}\n</body></html>\n")
 
 
@@ -66,9 +85,14 @@ def section(heading: str, *parts: str, kind: str = "") -> str:
 
 
 def cell(value: Cell) -> str:
+    """A cell; a number right-aligned, a short word or a date kept on one line (a narrow
+    column must not print 已超\n期 or 2026-\n07-31)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return f'<td class="num">{esc(shown(value))}</td>'
-    return f"<td>{esc(shown(value))}</td>"
+    text = shown(value)
+    if len(text) <= 17:
+        return f'<td class="short">{esc(text)}</td>'
+    return f"<td>{esc(text)}</td>"
 
 
 def table(header: Sequence[str], rows: Iterable[Sequence[Cell]], caption: str = "",
@@ -85,4 +109,4 @@ def grid_table(grid: Grid, kind: str = "") -> str:
     return table(grid.header, grid.rows, grid.title, kind)
 
 
-__all__ = ["CSP", "CSS", "esc", "grid_table", "page", "section", "table"]
+__all__ = ["CSP", "CSS", "LANDSCAPE", "esc", "grid_table", "page", "section", "table"]

@@ -5,7 +5,7 @@ The tables are the very grids text, CSV and XLSX print (report/grids.py), so the
 shows the numbers of the JSON report. Charts: each `--by` table (stacked by the second
 dimension of a cross-table), each process's on-time rate per deadline, and its 按期办结率
 by month received. The diagram needs Graphviz `dot` on PATH; without it the page says
-it was left out.
+it was left out. With `--cases`, an appendix lists every case (appendix.py).
 """
 
 from __future__ import annotations
@@ -17,14 +17,17 @@ from typing import Any
 from ...definition.model import ProcessDef
 from ...render import to_dot
 from ..report.build import Report
-from ..report.grids import deadline_label, process_grids, table_grid, word
-from ..report.kpis import ProcessFigures, Rate, deadline_rate
+from ..report.grids import deadline_label, kinded_grids, table_grid, word
+from ..report.kpis import ProcessFigures, Rate, deadline_rate, month_rate
 from .charts import Charts
 from .page import esc, grid_table, page, section
 
 _TEXT = {
     "title": ("信访与投诉工作统计报告", "Case-handling report"),
     "span": ("{start} 至 {end} 收件 {cases} 件", "{cases} case(s) received from {start} to {end}"),
+    "span_closed": ("{start} 至 {end} 结案 {cases} 件", "{cases} case(s) closed from {start} to {end}"),
+    "span_event": ("{start} 至 {end} 有办理记录的案件 {cases} 件",
+                   "{cases} case(s) with an event from {start} to {end}"),
     "begin": ("最早", "the beginning"), "now": ("今", "now"),
     "as_of": ("（各项数字为 {at} 时的状态）", " (every figure as it stood at {at})"),
     "by_deadline": ("各期限按期率 (%)", "On-time rate by deadline (%)"),
@@ -44,7 +47,8 @@ def _t(key: str, lang: str) -> str:
 def report_html(rep: Report, diagrams: bool = True) -> str:
     """The whole page; `diagrams=False` leaves the process diagrams out."""
     lang, charts = rep.lang, Charts()
-    span = _t("span", lang).format(start=rep.start or _t("begin", lang),
+    key = "span" if rep.period_by == "received" else f"span_{rep.period_by}"
+    span = _t(key, lang).format(start=rep.start or _t("begin", lang),
                                    end=rep.end or _t("now", lang), cases=rep.cases)
     if rep.as_of is not None:
         span += _t("as_of", lang).format(at=rep.as_of.isoformat())
@@ -54,6 +58,10 @@ def report_html(rep: Report, diagrams: bool = True) -> str:
     if rep.tallies:
         sections.append(section(_t("tables", lang), *(_tally(t, lang, charts)
                                                       for t in rep.tables()), kind="tables"))
+    if rep.appendix is not None:
+        from .appendix import appendix_section
+
+        sections.append(appendix_section(rep.appendix, lang))
     if not sections:
         sections = [section(_t("title", lang))]
     first, *rest = sections
@@ -63,13 +71,11 @@ def report_html(rep: Report, diagrams: bool = True) -> str:
 def _process(pid: str, fig: ProcessFigures, lang: str, charts: Charts, diagrams: bool) -> str:
     process = fig.process
     heading = f"{process.title} ({pid})" if lang == "zh" and process.title else pid
-    parts = [grid_table(g, kind) for g, kind in zip(process_grids(pid, fig, lang),
-                                                    ("counts", "kpis", "deadlines"), strict=False)]
+    parts = [grid_table(g, kind) for kind, g in kinded_grids(pid, fig, lang)]
     rates = [(deadline_label(fig, n, lang), deadline_rate(n, c)) for n, c
              in sorted(fig.deadlines.items())]
     parts.append(_rate_chart(charts, f"{pid}: {_t('by_deadline', lang)}", rates))
-    months = [(m, Rate(o["on_time"], o["on_time"] + o["late"], "")) for m, o
-              in sorted(fig.months.items())]
+    months = [(m, month_rate(m, o)) for m, o in sorted(fig.months.items())]
     parts.append(_rate_chart(charts, f"{pid}: {_t('by_month', lang)}", months))
     if diagrams:
         parts.append(f"<h3>{esc(_t('diagram', lang))}</h3>\n{diagram(process, lang)}")

@@ -2,7 +2,7 @@
 reports upward, and counts by any enum or date dimension, as of any instant.
 
     kpis.py        the figures and their definitions (立案率, 结案率, 按期办结率 …)
-    select.py      which cases (received when) and as they stood when (the fold)
+    select.py      which cases (received, closed or worked on when) and as they stood when
     dimensions.py  `--by`: counts and percentages by one or two dimensions, with titles
     build.py       the report object over a store or a list of cases
     grids.py       the report as titled grids: what text, CSV and XLSX print
@@ -24,8 +24,9 @@ from .kpis import (
     outcome,
     percent,
 )
-from .select import cases_as_of
+from .select import PERIOD_BASES, cases_as_of, period_days
 
-__all__ = ["KPI_NAMES", "LANGS", "ProcessFigures", "Rate", "Report", "UnknownDimension",
-           "build_report", "cases_as_of", "closing_states", "deadline_rate", "is_accepted",
-           "is_closed", "outcome", "percent", "report", "report_grids", "report_lines"]
+__all__ = ["KPI_NAMES", "LANGS", "PERIOD_BASES", "ProcessFigures", "Rate", "Report",
+           "UnknownDimension", "build_report", "cases_as_of", "closing_states", "deadline_rate",
+           "is_accepted", "is_closed", "outcome", "percent", "period_days", "report",
+           "report_grids", "report_lines"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -13,9 +13,10 @@ from ...records.case import Case
 from ...store.base import Store
 from ..recorded import DEFAULT_TOLERANCE, backdated_events
 from ..replay import PinnedDefinitions
+from .appendix import CaseLine, case_line
 from .dimensions import Tally, UnknownDimension, available, dimensions
 from .kpis import ProcessFigures
-from .select import selected, source_cases
+from .select import PERIOD_BASES, period_days, selected, source_cases
 
 LANGS = ("zh", "en")
 
@@ -27,9 +28,11 @@ class Report:
     as_of: datetime | None = None
     by: tuple[str, ...] = ()
     lang: str = "zh"
+    period_by: str = "received"
     processes: dict[str, ProcessFigures] = field(default_factory=dict)
     tallies: dict[str, Tally] = field(default_factory=dict)
     process_of: dict[str, str] = field(default_factory=dict)  # selected case id -> process
+    appendix: list[CaseLine] | None = None  # `--cases`: every selected case
 
     @property
     def cases(self) -> int:
@@ -40,28 +43,38 @@ class Report:
 
     def as_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"from": self.start.isoformat() if self.start else None,
-               "to": self.end.isoformat() if self.end else None,
+               "to": self.end.isoformat() if self.end else None, "period_by": self.period_by,
                "as_of": self.as_of.isoformat() if self.as_of else None, "cases": self.cases,
-               "by_process": {k: v.as_dict() for k, v in sorted(self.processes.items())}}
+               "by_process": {k: v.as_dict(self.lang)
+                                         for k, v in sorted(self.processes.items())}}
         if self.by:
             doc["by"] = list(self.by)
             doc["tables"] = self.tables()
+        if self.appendix is not None:
+            doc["appendix"] = [line.as_dict() for line in self.appendix]
         return doc
 
 
 def build_report(cases: Iterable[Case], definitions: PinnedDefinitions,
                  start: date | None = None, end: date | None = None,
                  on_time_deadlines: Iterable[str] = (), *, as_of: datetime | None = None,
-                 by: Sequence[str] = (), lang: str = "zh") -> Report:
+                 by: Sequence[str] = (), lang: str = "zh",
+                 days: Mapping[str, Collection[date]] | None = None,
+                 period_by: str = "received",
+                 closed_days: Mapping[str, Collection[date]] | None = None) -> Report:
     """The figures over `cases` received between `start` and `end` (inclusive, local
-    dates), as they stand in `cases` (rebuilt as of `as_of` by the caller, if given).
+    dates), or with one of their `days` (`period_days` under `period_by`) in it, as they
+    stand in `cases` (rebuilt as of `as_of` by the caller, if given).
     `on_time_deadlines`: 按期办结率 over these deadlines instead of the declared ones;
-    `by`: one or two dimensions to count by (`UnknownDimension` if none fits)."""
+    `by`: one or two dimensions to count by (`UnknownDimension` if none fits);
+    `closed_days` (`period_days(…, "closed")`): list every case in `Report.appendix`."""
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}; use zh or en")
     override = tuple(on_time_deadlines)
-    report = Report(start, end, as_of, tuple(by), lang)
-    for process, case, day in selected(cases, definitions, start, end):
+    report = Report(start, end, as_of, tuple(by), lang, period_by)
+    if closed_days is not None:
+        report.appendix = []
+    for process, case, day in selected(cases, definitions, start, end, days):
         figures = report.processes.get(process.id)
         if figures is None:  # figures are by process id, over every version of it
             figures = report.processes[process.id] = ProcessFigures(process, override, as_of)
@@ -73,6 +86,11 @@ def build_report(cases: Iterable[Case], definitions: PinnedDefinitions,
         tally = report.tallies.get(process.id)
         if tally is not None:
             tally.add(case, day)
+        if report.appendix is not None and closed_days is not None:
+            report.appendix.append(case_line(process, case, day,
+                                             sorted(closed_days.get(case.id, ())), as_of))
+    if report.appendix is not None:
+        report.appendix.sort(key=lambda c: (c.process, c.received, c.id))
     if by and report.processes and not report.tallies:
         raise UnknownDimension(_unknown(by, report))
     return report
@@ -90,14 +108,24 @@ def report(store: Store, registry: Registry | None = None, *, process_id: str | 
            start: date | None = None, end: date | None = None,
            on_time_deadlines: Iterable[str] = (), as_of: datetime | None = None,
            by: Sequence[str] = (), lang: str = "zh",
-           tolerance: timedelta = DEFAULT_TOLERANCE) -> Report:
-    """KPIs (and `by` tables) over the cases of `store` received between `start` and
-    `end`, as they stood at `as_of` (default: as stored now); backdated events counted
-    with `tolerance`."""
+           tolerance: timedelta = DEFAULT_TOLERANCE, period_by: str = "received",
+           cases: bool = False) -> Report:
+    """KPIs (and `by` tables) over the cases of `store` received (or, by `period_by`,
+    closed, or with an event) between `start` and `end`, as they stood at `as_of`
+    (default: as stored now); backdated events counted with `tolerance`; `cases`: with
+    the per-case appendix."""
+    if period_by not in PERIOD_BASES:
+        raise ValueError(f"unknown period basis {period_by!r}; use {', '.join(PERIOD_BASES)}")
     definitions = PinnedDefinitions(store, registry)
-    cases = source_cases(store, definitions, process_id, as_of)
-    rep = build_report(cases, definitions, start, end, on_time_deadlines, as_of=as_of,
-                       by=by, lang=lang)
+    days = None if period_by == "received" else period_days(store, definitions, period_by,
+                                                             as_of, process_id)
+    closed = None
+    if cases:
+        closed = days if period_by == "closed" else period_days(store, definitions, "closed",
+                                                                 as_of, process_id)
+    rep = build_report(source_cases(store, definitions, process_id, as_of), definitions,
+                       start, end, on_time_deadlines, as_of=as_of, by=by, lang=lang, days=days,
+                       period_by=period_by, closed_days=closed)
     count_backdated(rep, store, tolerance)
     return rep
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..sheets import Cell, Grid, grid_lines
+from .appendix import appendix_grids
 from .build import Report
-from .kpis import KPI_NAMES, OUTCOMES, ProcessFigures, deadline_rate
+from .dimensions import Dimension
+from .kpis import KPI_NAMES, OUTCOMES, ProcessFigures, deadline_rate, origin_rate
 
 _WORDS = {
     "figures": ("指标", "figures"), "counts": ("数量", "counts"), "deadlines": ("期限", "deadlines"),
@@ -26,6 +28,7 @@ _WORDS = {
     "extensions": ("延期次数", "extensions"),
     "backdated_cases": ("倒签件", "backdated cases"),
     "backdated_events": ("倒签事件", "backdated events"),
+    "by_origin": ("结案率（按{field}）", "closure rate by {field}"),
 }
 COUNT_ROWS = ("cases", "first_time", "duplicates", "accepted", "filed", "closed", "overdue",
               "extended_cases", "extensions", "backdated_cases", "backdated_events")
@@ -36,16 +39,36 @@ def word(key: str, lang: str) -> str:
 
 
 def report_grids(rep: Report) -> list[Grid]:
-    """Per process: counts, KPIs, deadlines; then each `--by` table."""
+    """Per process: counts, KPIs, deadlines; then each `--by` table; then the appendix."""
     out = [g for pid, fig in sorted(rep.processes.items())
            for g in process_grids(pid, fig, rep.lang)]
-    return out + [table_grid(t, rep.lang) for t in rep.tables()]
+    out += [table_grid(t, rep.lang) for t in rep.tables()]
+    return out + (appendix_grids(rep.appendix, rep.lang) if rep.appendix is not None else [])
 
 
 def process_grids(pid: str, fig: ProcessFigures, lang: str) -> list[Grid]:
-    """One process's counts, KPIs and (if any) deadlines."""
-    out = [_counts(pid, fig, lang), _kpis(pid, fig, lang)]
-    return out + ([_deadlines(pid, fig, lang)] if fig.deadlines else [])
+    """One process's counts, KPIs, closure by origin and (if any) deadlines."""
+    return [g for _, g in kinded_grids(pid, fig, lang)]
+
+
+def kinded_grids(pid: str, fig: ProcessFigures, lang: str) -> list[tuple[str, Grid]]:
+    """`process_grids`, each with its kind (counts, kpis, origin, deadlines) for the HTML."""
+    out = [("counts", _counts(pid, fig, lang)), ("kpis", _kpis(pid, fig, lang))]
+    out += [("origin", _origin(pid, fig, name, lang)) for name in sorted(fig.origins)]
+    return out + ([("deadlines", _deadlines(pid, fig, lang))] if fig.deadlines else [])
+
+
+def _origin(pid: str, fig: ProcessFigures, name: str, lang: str) -> Grid:
+    """结案率 by where the cases came from (交办件办结率 is the `assigned` row)."""
+    dim = Dimension(name, fig.process)
+    field = dim.title(lang)
+    header = [field] + [word(k, lang) for k in ("cases", "accepted", "closed", "percent")]
+    rows: list[list[Cell]] = []
+    for value, counts in fig.origin_rows(name):
+        rate = origin_rate(name, value, counts)
+        rows.append([dim.label(None if value == "(unset)" else value, lang), counts["cases"],
+                     counts["accepted"], counts["closed"], rate.percent])
+    return Grid(f"{pid}: {word('by_origin', lang).format(field=field)}", header, rows)
 
 
 def _counts(pid: str, fig: ProcessFigures, lang: str) -> Grid:
@@ -57,7 +80,7 @@ def _counts(pid: str, fig: ProcessFigures, lang: str) -> Grid:
 def _kpis(pid: str, fig: ProcessFigures, lang: str) -> Grid:
     header = [word(k, lang) for k in ("figure", "numerator", "denominator", "percent", "basis")]
     rows: list[list[Cell]] = [[KPI_NAMES[k][lang != "zh"], r.numerator, r.denominator,
-                               r.percent, r.basis] for k, r in fig.rates().items()]
+                               r.percent, r.basis_in(lang)] for k, r in fig.rates().items()]
     return Grid(f"{pid}: {word('figures', lang)}", header, rows)
 
 
@@ -106,7 +129,8 @@ def table_grid(table: dict[str, Any], lang: str) -> Grid:
 def report_lines(rep: Report) -> list[str]:
     """The report as text for the terminal: a headline, then every grid."""
     span = f"{rep.start or 'the beginning'} to {rep.end or 'now'}"
-    head = f"{rep.cases} case(s) received from {span}"
+    verb = {"received": "received", "closed": "closed", "event": "with an event"}
+    head = f"{rep.cases} case(s) {verb[rep.period_by]} from {span}"
     if rep.as_of is not None:
         head += f", as they stood at {rep.as_of.isoformat()}"
     lines = [head]
@@ -115,4 +139,5 @@ def report_lines(rep: Report) -> list[str]:
     return lines
 
 
-__all__ = ["deadline_label", "process_grids", "report_grids", "report_lines", "table_grid", "word"]
+__all__ = ["deadline_label", "kinded_grids", "process_grids", "report_grids", "report_lines",
+           "table_grid", "word"]

@@ -33,6 +33,7 @@ KPI_NAMES: dict[str, tuple[str, str]] = {
     "filing_rate": ("立案率", "filing rate"),
     "closure_rate": ("结案率", "closure rate"),
     "closure_rate_filed": ("结案率（立案口径）", "closure rate of filed cases"),
+    "assigned_closure_rate": ("交办件办结率", "closure rate of assigned cases"),
     "timely_acceptance_rate": ("及时受理率", "timely acceptance rate"),
     "on_time_reply_rate": ("按期答复率", "on-time reply rate"),
     "on_time_completion_rate": ("按期办结率", "on-time completion rate"),
@@ -41,6 +42,10 @@ KPI_NAMES: dict[str, tuple[str, str]] = {
     "extension_rate": ("延期率", "extension rate"),
 }
 OUTCOMES = ("on_time", "late", "pending", "neither")
+# where a case came from: the enum fields closure is broken down by, and the value that
+# makes it a case assigned by a higher authority (交办件)
+ORIGIN_FIELDS = ("source", "channel")
+ASSIGNED = "assigned"
 
 
 def percent(numerator: int, denominator: int) -> float | None:
@@ -53,9 +58,16 @@ def percent(numerator: int, denominator: int) -> float | None:
 
 @dataclass(frozen=True)
 class Rate:
+    """numerator ÷ denominator, with the basis (what the denominator counts) in English and
+    in Chinese, so a report in either language says what it divided by."""
+
     numerator: int
     denominator: int
     basis: str
+    basis_zh: str = ""
+
+    def basis_in(self, lang: str) -> str:
+        return self.basis_zh if lang == "zh" and self.basis_zh else self.basis
 
     @property
     def value(self) -> float | None:
@@ -65,9 +77,11 @@ class Rate:
     def percent(self) -> float | None:
         return percent(self.numerator, self.denominator)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, lang: str = "en") -> dict[str, Any]:
+        """`basis` in the report's language, and both wordings beside it."""
         return {"value": self.value, "percent": self.percent, "numerator": self.numerator,
-                "denominator": self.denominator, "basis": self.basis}
+                "denominator": self.denominator, "basis": self.basis_in(lang),
+                "basis_en": self.basis, "basis_zh": self.basis_zh or self.basis}
 
     def __str__(self) -> str:
         shown = "n/a" if self.percent is None else f"{self.percent:.2f}%"
@@ -137,6 +151,7 @@ class ProcessFigures:
     opinions: Counter[str] = field(default_factory=Counter)
     deadlines: dict[str, Counter[str]] = field(default_factory=dict)
     months: dict[str, Counter[str]] = field(default_factory=dict)  # 按期办结 by month received
+    origins: dict[str, dict[str, Counter[str]]] = field(default_factory=dict)  # field -> value
 
     def deadline_names(self, kpi: str) -> tuple[str, ...]:
         if kpi == "on_time_completion" and self.completion_override:
@@ -155,9 +170,27 @@ class ProcessFigures:
                   "filed": filed, "filed_first_time": filed and accepted and first,
                   "filed_closed": filed and closed})
         self._deadlines(case, received)
+        self._origins(case, accepted, closed)
         opinion_field = satisfaction_field(p)
         if opinion_field is not None and case.data.get(opinion_field) is not None:
             self.opinions[str(case.data[opinion_field])] += 1
+
+    def _origins(self, case: Case, accepted: bool, closed: bool) -> None:
+        assigned = False
+        for name in origin_fields(self.process):
+            value = case.data.get(name)
+            key = "(unset)" if value is None else str(value)
+            assigned = assigned or key == ASSIGNED
+            _tally(self.origins.setdefault(name, {}).setdefault(key, Counter()),
+                   {"cases": True, "accepted": accepted, "closed": closed and accepted})
+        _tally(self.counts, {"assigned": assigned, "assigned_accepted": assigned and accepted,
+                             "assigned_closed": assigned and accepted and closed})
+
+    def origin_rows(self, name: str) -> list[tuple[str, Counter[str]]]:
+        """The values of origin field `name` seen, in declared order, unset last."""
+        seen = self.origins.get(name, {})
+        order = [v for v in self.process.fields[name].values if v in seen]
+        return [(v, seen[v]) for v in order + sorted(set(seen) - set(order))]
 
     def _deadlines(self, case: Case, received: date | None) -> None:
         for kpi in DEADLINE_KPIS:
@@ -180,41 +213,58 @@ class ProcessFigures:
         out: dict[str, Rate] = {}
         if "filed" in fields:
             out["filing_rate"] = Rate(c["filed_first_time"], c["accepted_first_time"],
-                                      "accepted first-time cases (所受理初信初访)")
-        out["closure_rate"] = Rate(c["closed"], c["accepted"], "accepted cases (受理)")
+                                      "accepted first-time cases", "所受理初信初访件")
+        out["closure_rate"] = Rate(c["closed"], c["accepted"], "accepted cases", "受理件")
         if "filed" in fields:
-            out["closure_rate_filed"] = Rate(c["filed_closed"], c["filed"], "filed cases (立案)")
+            out["closure_rate_filed"] = Rate(c["filed_closed"], c["filed"], "filed cases",
+                                             "立案件")
+        if any(ASSIGNED in self.process.fields[f].values for f in origin_fields(self.process)):
+            out["assigned_closure_rate"] = Rate(c["assigned_closed"], c["assigned_accepted"],
+                                                "accepted cases assigned by a higher authority",
+                                                "受理的上级交办件")
         for kpi in DEADLINE_KPIS:
             names = self.deadline_names(kpi)
             if names:
                 o = self.kpi_outcomes.get(kpi, Counter())
-                out[f"{kpi}_rate"] = Rate(o["on_time"], o["on_time"] + o["late"],
-                                          f"cases whose {', '.join(names)} deadline was decided")
+                out[f"{kpi}_rate"] = Rate(
+                    o["on_time"], o["on_time"] + o["late"],
+                    f"cases whose {', '.join(names)} deadline was decided",
+                    f"{'、'.join(self._titles(names))}期限已有结果（按期或超期）的案件")
         if satisfaction_field(self.process) is not None:
             rated = self.opinions["satisfied"] + self.opinions["unsatisfied"]
             out["satisfaction_rate"] = Rate(self.opinions["satisfied"], rated,
-                                            "rated cases (satisfied + unsatisfied)")
-        out["duplicate_rate"] = Rate(c["duplicates"], c["cases"], "cases received")
-        out["extension_rate"] = Rate(c["extended_cases"], c["accepted"], "accepted cases (受理)")
+                                            "rated cases (satisfied + unsatisfied)",
+                                            "已评价案件（满意与不满意）")
+        out["duplicate_rate"] = Rate(c["duplicates"], c["cases"], "cases received", "收件")
+        out["extension_rate"] = Rate(c["extended_cases"], c["accepted"], "accepted cases",
+                                     "受理件")
         return out
 
-    def as_dict(self) -> dict[str, Any]:
+    def _titles(self, names: Iterable[str]) -> list[str]:
+        return [(d.title if (d := self.process.deadlines.get(n)) and d.title else n)
+                for n in names]
+
+    def as_dict(self, lang: str = "en") -> dict[str, Any]:
         c = self.counts
         doc: dict[str, Any] = {
             "process": self.process.id, "cases": c["cases"],
             "by_state": dict(sorted(self.by_state.items())),
             **{k: c[k] for k in ("first_time", "duplicates", "accepted", "closed")},
-            "rates": {k: r.as_dict() for k, r in self.rates().items()},
+            "rates": {k: r.as_dict(lang) for k, r in self.rates().items()},
             "overdue_now": c["overdue"],
             "extensions": {"cases": c["extended_cases"], "total": c["extensions"]},
             "backdated": {"cases": c["backdated_cases"], "events": c["backdated_events"]},
-            "deadlines": {k: deadline_doc(k, v) for k, v in sorted(self.deadlines.items())},
-            "on_time_by_month": {m: Rate(o["on_time"], o["on_time"] + o["late"],
-                                         f"cases received in {m} whose deadline was decided")
-                                 .as_dict() for m, o in sorted(self.months.items())},
+            "deadlines": {k: deadline_doc(k, v, lang) for k, v in sorted(self.deadlines.items())},
+            "on_time_by_month": {m: month_rate(m, o).as_dict(lang)
+                                 for m, o in sorted(self.months.items())},
         }
         if "filed" in self.process.fields:
             doc["filed"] = c["filed"]
+        if self.origins:
+            doc["closure_by_origin"] = {name: {value: origin_rate(name, value, counts)
+                                               .as_dict(lang) | {"cases": counts["cases"]}
+                                               for value, counts in self.origin_rows(name)}
+                                        for name in sorted(self.origins)}
         if satisfaction_field(self.process) is not None:
             doc["opinions"] = dict(sorted(self.opinions.items()))
         return doc
@@ -229,17 +279,37 @@ def _tally(counter: Counter[str], flags: dict[str, int | bool]) -> None:
 def deadline_rate(name: str, counts: Counter[str]) -> Rate:
     """One deadline's on-time rate: met in time ÷ decided (in time or late)."""
     return Rate(counts["on_time"], counts["on_time"] + counts["late"],
-                f"decided '{name}' deadlines")
+                f"decided '{name}' deadlines", f"已有结果的“{name}”期限")
 
 
-def deadline_doc(name: str, counts: Counter[str]) -> dict[str, Any]:
+def origin_fields(process: ProcessDef) -> tuple[str, ...]:
+    """The enum fields saying where a case came from (`source`, `channel`) it declares."""
+    return tuple(n for n in ORIGIN_FIELDS if (f := process.fields.get(n)) is not None
+                 and f.type == "enum")
+
+
+def origin_rate(name: str, value: str, counts: Counter[str]) -> Rate:
+    """结案率 of the accepted cases whose `name` field is `value`."""
+    return Rate(counts["closed"], counts["accepted"], f"accepted cases with {name} {value}",
+                f"{name} 为 {value} 的受理件")
+
+
+def month_rate(month: str, counts: Counter[str]) -> Rate:
+    """按期办结率 of the cases received in `month`."""
+    return Rate(counts["on_time"], counts["on_time"] + counts["late"],
+                f"cases received in {month} whose deadline was decided",
+                f"{month} 收件中办结期限已有结果的案件")
+
+
+def deadline_doc(name: str, counts: Counter[str], lang: str = "en") -> dict[str, Any]:
     return {**{k: counts[k] for k in OUTCOMES}, "extended": counts["extended"],
             "provisional": counts["provisional"],
             "by_status": {k: v for k, v in sorted(counts.items())
                           if k not in OUTCOMES and k not in ("extended", "provisional") and v},
-            "on_time_rate": deadline_rate(name, counts).as_dict()}
+            "on_time_rate": deadline_rate(name, counts).as_dict(lang)}
 
 
-__all__ = ["DEADLINE_KPIS", "KPI_NAMES", "ProcessFigures", "Rate", "case_outcome",
-           "closing_states", "deadline_rate", "is_accepted", "is_closed", "kpi_deadlines",
-           "outcome", "past_due", "percent", "satisfaction_field"]
+__all__ = ["ASSIGNED", "DEADLINE_KPIS", "KPI_NAMES", "ORIGIN_FIELDS", "ProcessFigures", "Rate",
+           "case_outcome", "closing_states", "deadline_rate", "is_accepted", "is_closed",
+           "kpi_deadlines", "month_rate", "origin_fields", "origin_rate", "outcome", "past_due",
+           "percent", "satisfaction_field"]

@@ -26,6 +26,7 @@ from tests.support import audit as support  # the audit tests' case walks, share
 ROOT = Path(__file__).resolve().parents[3]
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+A4_POINTS = (595.0, 842.0)
 INJECTED = "<script>alert('x')</script>"
 
 

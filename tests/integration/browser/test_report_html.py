@@ -22,7 +22,8 @@ A4 = (595.0, 842.0)  # points
 CHARTS = """return [...document.querySelectorAll('figure.chart')].map(f => ({
   title: f.querySelector('.title').textContent,
   bars: f.querySelectorAll('.series .rect').length,
-  values: [...f.querySelectorAll('.series desc.value')].map(d => d.textContent)}))"""
+  values: [...f.querySelectorAll('.series desc.value')].map(d => d.textContent),
+  ticks: [...f.querySelectorAll('.axis.y .guides > text')].map(t => t.textContent)}))"""
 TABLES = """return Object.fromEntries([...document.querySelectorAll('table[data-table]')].map(
   (t, i) => [t.dataset.table + ':' + i, [...t.querySelectorAll('tbody tr')].map(
     r => [...r.cells].map(c => c.textContent))]))"""
@@ -79,6 +80,10 @@ def test_charts_have_one_bar_per_value(page: tuple[Path, dict[str, Any], Any],
     by_channel = charts["standard_case: 信访形式"]
     assert by_channel["bars"] == len(table["rows"]) == 2
     assert by_channel["values"] == [str(r["count"]) for r in table["rows"]]
+    top = max(r["count"] for r in table["rows"])
+    ticks = [int(t) for t in by_channel["ticks"]]  # whole numbers: int() refuses "0.5"
+    assert ticks == list(range(0, top + 1))  # 1 and 2 cases: 0, 1, 2
+    assert by_deadline["ticks"] == [f"{v}%" for v in range(0, 101, 10)]
 
 
 def test_numbers_in_the_dom_equal_the_json_report(page: tuple[Path, dict[str, Any], Any],
