@@ -173,11 +173,14 @@ def _last_day_of_years(cal: Any, first: date, years: int) -> date:
     February when there is none, as for 29 February), rolled to the next working day when it
     is a rest day, like a period of days."""
     year = first.year + years
+    if year > date.max.year:
+        raise ExprEvalError(f"{years} years from {first} run past the last date a calendar can hold")
     try:
         nominal = first.replace(year=year)
     except ValueError:  # 29 February in a year that has none
         nominal = date(year, 2, 28)
-    return cal.next_workday(nominal)  # on or after
+    rolled: date = cal.next_workday(nominal)  # on or after
+    return rolled
 
 
 def _len(env: EvalEnv | None, value: Any) -> int:

@@ -139,6 +139,11 @@ def test_within_years_rolls_a_rest_day_and_has_no_29_february() -> None:
     assert run("within(received_on, '1 year')", leap, now=friday + timedelta(days=1)) is False
 
 
+def test_within_years_past_the_last_date_is_an_evaluation_error() -> None:
+    assert "run past the last date" in eval_error("within(received_on, '9999 years')",
+                                                  {"received_on": date(2024, 3, 1)})
+
+
 def test_within_takes_the_first_date_that_is_set() -> None:
     text = "within(coalesce(served_on, replied_on), '30 days')"
     assert run(text, {"replied_on": date(2024, 2, 10)}) is True
