@@ -35,7 +35,7 @@ DEFAULT_TO = {"warning": ("owner",), "overdue": ("supervisor", "owner"),
 DEFAULT_MESSAGES = {
     "warning": {"zh": "提醒：案件{case}的{deadline}期限将于{due}届满。",
                 "en": "Reminder: case {case} is due for {deadline} on {due}."},
-    "overdue": {"zh": "督办：案件{case}的{deadline}期限已于{due}届满，尚未办结。",
+    "overdue": {"zh": "督办：案件{case}的“{deadline}”时限已于{due}届满，尚未完成。",
                 "en": "Overdue: case {case} passed its {deadline} deadline ({due})."},
     "expired": {"zh": "案件{case}的{deadline}期限已届满，已自动处理。",
                 "en": "Case {case}: the {deadline} period ran out ({due}); its timeout action ran."},

@@ -30,7 +30,7 @@ from ..clock import DEFAULT_TZ
 
 MAX_ARGS = 16
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_PERIOD = re.compile(r"\s*(\d{1,4})\s*(days?|working[ _]days?|workdays?)\s*")
+_PERIOD = re.compile(r"\s*(\d{1,4})\s*(days?|working[ _]days?|workdays?|years?)\s*")
 
 
 class ExprEvalError(ValueError):
@@ -140,13 +140,16 @@ def _calendar(env: EvalEnv) -> Any:
     return env.calendar
 
 
-def _period(text: Any) -> tuple[int, bool]:
-    """'30 days' -> (30, False); '7 working days' -> (7, True)."""
+def _period(text: Any) -> tuple[int, str]:
+    """'30 days' -> (30, 'days'); '7 working days' -> (7, 'working_days'); '3 years' ->
+    (3, 'years')."""
     match = _PERIOD.fullmatch(text) if isinstance(text, str) else None
     if match is None:
-        raise ExprEvalError(f"expected a period such as '30 days' or '7 working days', "
-                            f"got {describe(text)}")
-    return int(match.group(1)), not match.group(2).startswith("day")
+        raise ExprEvalError(f"expected a period such as '30 days', '7 working days' or "
+                            f"'3 years', got {describe(text)}")
+    unit = match.group(2)
+    return int(match.group(1)), ("days" if unit.startswith("day") else
+                                 "years" if unit.startswith("year") else "working_days")
 
 
 def _check_within(index: int, value: Any) -> None:
@@ -157,10 +160,27 @@ def _check_within(index: int, value: Any) -> None:
 def _within(env: EvalEnv, start: Any, period: Any) -> bool:
     """Whether today is on or before the last day of `period` counted from `start`,
     by the same statutory period rules as deadlines (`flowengine.calendar.periods`)."""
-    amount, working = _period(period)
+    amount, unit = _period(period)
     first = local_date(start, env.tz)
-    last = due_date(_calendar(env), first, amount, "working_days" if working else "days")
+    if unit == "years":
+        return _today(env) <= _last_day_of_years(_calendar(env), first, amount)
+    last = due_date(_calendar(env), first, amount, "working_days" if unit == "working_days" else "days")
     return _today(env) <= last
+
+
+def _last_day_of_years(cal: Any, first: date, years: int) -> date:
+    """民法典 arts. 201–203: the corresponding day of the last year ends the period (the end of
+    February when there is none, as for 29 February), rolled to the next working day when it
+    is a rest day, like a period of days."""
+    year = first.year + years
+    if year > date.max.year:
+        raise ExprEvalError(f"{years} years from {first} run past the last date a calendar can hold")
+    try:
+        nominal = first.replace(year=year)
+    except ValueError:  # 29 February in a year that has none
+        nominal = date(year, 2, 28)
+    rolled: date = cal.next_workday(nominal)  # on or after
+    return rolled
 
 
 def _len(env: EvalEnv | None, value: Any) -> int:
@@ -221,7 +241,8 @@ _ALL = (
     Function("working_days_since", 1, 1, _working_days_since,
              "working days in (date, today]: working_days_since(received_on) <= 7"),
     Function("within", 2, 2, _within,
-             "today is within a period from a date: within(replied_on, '30 days')",
+             "today is within a period from a date: within(replied_on, '30 days'), "
+             "within(records_sealed_on, '3 years')",
              check_literal=_check_within),
     Function("len", 1, 1, _len, "length of a text or a list: len(resolution_team) > 0",
              pure=True),

@@ -118,6 +118,31 @@ def test_within_working_days() -> None:
     assert not run("within(received_on, '4 working days')", {"received_on": date(2024, 2, 23)})
 
 
+def test_within_years_ends_on_the_corresponding_day() -> None:
+    # 3 years from 2021-03-01 end on Friday 2024-03-01 (today); from 02-28 they have ended.
+    assert run("within(received_on, '3 years')", {"received_on": date(2021, 3, 1)}) is True
+    assert run("not within(received_on, '3 years')", {"received_on": date(2021, 2, 28)}) is True
+    assert run("within(received_on, '1 year')", {"received_on": date(2023, 3, 1)}) is True
+
+
+def test_within_years_rolls_a_rest_day_and_has_no_29_february() -> None:
+    # 3 years from 2021-02-24 end on Saturday 2024-02-24, rolled to Monday 26.
+    data = {"received_on": date(2021, 2, 24)}
+    monday = datetime(2024, 2, 26, 8, tzinfo=UTC)
+    assert run("within(received_on, '3 years')", data, now=monday) is True
+    assert run("within(received_on, '3 years')", data, now=monday + timedelta(days=1)) is False
+    # 1 year from 29 February 2024 ends on the last day of February 2025 (a Friday).
+    leap = {"received_on": date(2024, 2, 29)}
+    friday = datetime(2025, 2, 28, 8, tzinfo=UTC)
+    assert run("within(received_on, '1 year')", leap, now=friday) is True
+    assert run("within(received_on, '1 year')", leap, now=friday + timedelta(days=1)) is False
+
+
+def test_within_years_past_the_last_date_is_an_evaluation_error() -> None:
+    assert "run past the last date" in eval_error("within(received_on, '9999 years')",
+                                                  {"received_on": date(2024, 3, 1)})
+
+
 def test_within_takes_the_first_date_that_is_set() -> None:
     text = "within(coalesce(served_on, replied_on), '30 days')"
     assert run(text, {"replied_on": date(2024, 2, 10)}) is True
