@@ -55,6 +55,8 @@ def main(argv: list[str] | None = None) -> None:
     except FlowengineError as exc:
         if debug:
             raise
-        click.echo(f"error: {exc}", err=True)
+        from .advice import with_advice
+
+        click.echo(f"error: {with_advice(exc)}", err=True)
         sys.exit(exc.exit_code)
     sys.exit(code if isinstance(code, int) else 0)

@@ -257,7 +257,8 @@ def _require_file(url: str) -> None:
     try:
         require_file(parsed)
     except DatabaseUnavailable as exc:
-        raise click.BadParameter(str(exc), param_hint="--db") from None
+        raise click.BadParameter(f"{exc} (check --db or FLOWENGINE_DB; 'flowengine db upgrade "
+                                 "--db URL' creates a new database)", param_hint="--db") from None
 
 
 def _first_line(exc: BaseException) -> str:
