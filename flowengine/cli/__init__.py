@@ -26,7 +26,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 COMMAND_MODULES = ("calendar_cmd", "simulate_cmd", "validate_cmd", "graph_cmd", "case_cmd",
-                   "ops_cmd", "audit_cmd", "report_cmd", "plugins_cmd", "db_cmd", "lists_cmd")
+                   "ops_cmd", "audit_cmd", "report_cmd", "plugins_cmd", "db_cmd", "lists_cmd",
+                   "failures_cmd")
 
 
 def _register() -> None:

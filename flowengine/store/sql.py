@@ -40,6 +40,7 @@ from .checkout import Checkout
 from .codec import case_values, decode_case, dup_key, load_data
 from .connect import configure_sqlite, instant_from_db, open_engine
 from .errors import DatabaseUnavailable
+from .failures import SqlFailures
 from .schema import cases, definitions, events, outbox
 from .sqlrows import (
     CASE_COLUMNS,
@@ -109,6 +110,7 @@ class SqlStore:
             raise
         self._held = Checkout(self.engine)
         self._sql = Statements(self.engine)
+        self.failure_book = SqlFailures(self._writer, self._reader, self.busy_seconds)
 
     def using(self, connection: Connection) -> AbstractContextManager[None]:
         """Run this context's calls in `connection`'s open transaction: its writes commit or
