@@ -27,7 +27,7 @@ DEADLINE_EVENTS = ("started", "warning", "overdue", "expired", "extension", "pau
                    "recomputed")
 
 _DURATION_RE = re.compile(
-    r"^\s*(\d+)\s*(minute|minutes|hour|hours|day|days|working day|working days|"
+    r"^\s*(\d{1,9})\s*(minute|minutes|hour|hours|day|days|working day|working days|"
     r"workday|workdays)\s*$"
 )
 _UNITS = {

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from ..definition.limits import INT_MAX, INT_MIN, MONEY_DIGITS, NUMBER_TEXT_MAX
 from ..definition.model import FieldDef
 
 SIGNATURES = "signatures"  # built-in list field written by `signs: true` transitions
@@ -22,8 +23,6 @@ class DataError(ValueError):
     """A value does not fit its field; the message names the field and the expected form."""
 
 
-NUMBER_TEXT_MAX = 64  # characters of a number given as text, checked before conversion
-MONEY_DIGITS = 15  # whole-yuan digits of an amount: below 10^15 (docs/limits.md)
 
 
 def _number_text(f: FieldDef, v: Any) -> str:
@@ -55,7 +54,6 @@ def _money(f: FieldDef, v: Any) -> Decimal:
     return result
 
 
-INT_MIN, INT_MAX = -(2**63), 2**63 - 1  # what the event's JSON (and SQL BIGINT) carries
 
 
 def _integer(f: FieldDef, v: Any) -> int:
