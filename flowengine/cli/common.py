@@ -194,14 +194,12 @@ def merge_data(data_json: str | None, sets: Sequence[str]) -> dict[str, Any]:
     """--data first, then each --set on top; values are typed by the process's fields."""
     data: dict[str, Any] = {}
     if data_json:
+        from .json_input import DataJsonError, load_data_json
+
         try:
-            loaded = json.loads(data_json)
-        except json.JSONDecodeError as exc:
-            raise click.BadParameter(f"not JSON ({exc.msg} at column {exc.colno})",
-                                     param_hint="--data") from None
-        if not isinstance(loaded, dict):
-            raise click.BadParameter("must be a JSON object {...}", param_hint="--data")
-        data.update(loaded)
+            data.update(load_data_json(data_json))
+        except DataJsonError as exc:
+            raise click.BadParameter(str(exc), param_hint="--data") from None
     for item in sets:
         name, eq, value = item.partition("=")
         if not eq or not name.strip():

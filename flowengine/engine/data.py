@@ -15,6 +15,7 @@ from typing import Any
 
 from ..definition.limits import INT_MAX, INT_MIN, MONEY_DIGITS, NUMBER_TEXT_MAX
 from ..definition.model import FieldDef
+from .shape import shape_problem
 
 SIGNATURES = "signatures"  # built-in list field written by `signs: true` transitions
 
@@ -206,6 +207,9 @@ def coerce_all(fields: Mapping[str, FieldDef], data: Mapping[str, Any]) -> dict[
     """Coerce every value given as input; unknown names and bad values raise `DataError`.
     Text is also checked for control characters here, at entry only (`coerce` alone
     replays stored history, which must keep loading whatever it holds)."""
+    too_much = shape_problem(data)
+    if too_much:
+        raise DataError(too_much)
     out: dict[str, Any] = {}
     for name, value in data.items():
         f = fields.get(name) or (SIGNATURES_FIELD if name == SIGNATURES else None)
@@ -222,6 +226,7 @@ def coerce_all(fields: Mapping[str, FieldDef], data: Mapping[str, Any]) -> dict[
 # Line breaks of any kind (str.splitlines' set): a `string` is one line, and a contact
 # (an e-mail address, a phone number) with CR/LF could add mail headers or recipients.
 _LINE_BREAK = re.compile("[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _entry_text(f: FieldDef, value: Any) -> None:
@@ -233,6 +238,9 @@ def _entry_text(f: FieldDef, value: Any) -> None:
     for text in value if isinstance(value, list) else (value,):
         if "\x00" in text:
             raise DataError(f"{f.name} contains a NUL character")
+        if _SURROGATE.search(text):
+            raise DataError(f"{f.name} contains a lone surrogate (\\ud800-\\udfff), which "
+                            "is not a character: no text encoding holds it")
         if kind == "string" and _LINE_BREAK.search(text):
             raise DataError(f"{f.name} is one line of text: a line break (CR, LF …) is "
                             "refused; declare the field as text for several lines")
