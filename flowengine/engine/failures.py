@@ -19,6 +19,7 @@ from typing import Any
 
 from ..errors import InvalidData
 from ..expr import ExprEvalError
+from ..store.errors import StoreError
 from ..store.failures import CaseFailure, FailureBook, MemoryFailures
 
 FIRST_RETRY = timedelta(minutes=1)
@@ -71,11 +72,14 @@ class FailureLog:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         failure = CaseFailure(case_id, f"{type(exc).__name__}: {message}", attempts, now,
                               now + retry_wait(attempts), operation)
-        self.book.put_failure(failure)  # its own transaction: no other case waits on it
         self.failures[case_id] = self._known[case_id] = failure
-        defer = getattr(self._store, "defer_case", None)
-        if defer is not None:
-            defer(case_id, failure.retry_at)
+        try:
+            self.book.put_failure(failure)  # its own transaction: no other case waits on it
+            defer = getattr(self._store, "defer_case", None)
+            if defer is not None:
+                defer(case_id, failure.retry_at)
+        except StoreError:  # the database is busy or gone: the tick still goes on and
+            pass  # reports the failure; only its count is not kept for the next run
         return failure
 
     def waiting(self, case_id: str, now: datetime) -> bool:

@@ -139,3 +139,23 @@ def test_a_failing_case_that_is_closed_leaves_the_list(cli: Cli) -> None:
     assert cli("failures", "--json").json()["failures"] != []  # until a tick looks
     assert cli("tick", "--processes", str(POISON), "--now", "2026-03-03T11:00").code == 0
     assert cli("failures", "--json").json() == {"failures": []}
+
+
+def test_a_failure_that_cannot_be_written_does_not_stop_the_tick() -> None:
+    """The database refusing the failure row (busy) still leaves every other case fired."""
+    from flowengine.store.errors import StoreBusy
+    from flowengine.store.failures import CaseFailure, MemoryFailures
+
+    class BusyBook(MemoryFailures):
+        def put_failure(self, failure: CaseFailure) -> None:
+            raise StoreBusy("the database is busy", 30.0)
+
+    at = parse_instant("2026-03-02T09:00")
+    engine = Engine(processes=[POISON])
+    engine.failures.book = BusyBook()
+    clerk = Actor("a", "clerk")
+    poison = engine.start("poison", {"name": "x"}, actor=clerk, at=at).id
+    other = engine.start("poison", {"name": "y", "amount": "3"}, actor=clerk, at=at).id
+    fired = engine.tick(parse_instant("2026-03-10T09:00"))
+    assert {e.case_id for e in fired} == {other}
+    assert engine.failures.failures[poison].attempts == 1  # reported all the same
