@@ -8,6 +8,7 @@ what happened; the command line knows its own commands and adds the advice.
 from __future__ import annotations
 
 from ..errors import CaseNotFound, FlowengineError, RecordUnreadable
+from ..store.errors import SchemaNotCurrent
 
 _ADVICE: tuple[tuple[type[FlowengineError], str], ...] = (
     (CaseNotFound, "'flowengine case list' shows the cases"),
@@ -18,6 +19,8 @@ _ADVICE: tuple[tuple[type[FlowengineError], str], ...] = (
 def with_advice(exc: FlowengineError) -> str:
     """The error's message, followed by the CLI's advice for its kind when there is one."""
     text = str(exc)
+    if isinstance(exc, SchemaNotCurrent) and exc.upgradable:
+        return f"{text}: run flowengine db upgrade --db {exc.url}"
     for kind, advice in _ADVICE:
         if isinstance(exc, kind):
             return f"{text}; {advice}"

@@ -239,7 +239,9 @@ def open_store(url: str, access: Access = "write", immutable: bool = False) -> S
     try:
         store: Store = SqlStore(url, read_only=access == "read", immutable=immutable)
     except FlowengineError as exc:  # its message names the URL (password hidden)
-        raise click.BadParameter(str(exc), param_hint="--db") from None
+        from .advice import with_advice
+
+        raise click.BadParameter(with_advice(exc), param_hint="--db") from None
     except Exception as exc:  # noqa: BLE001 - SQLAlchemy's errors (bad URL, unreachable server, …)
         raise click.BadParameter(f"cannot open {hide_password(url)}: {_first_line(exc)}",
                                  param_hint="--db") from None

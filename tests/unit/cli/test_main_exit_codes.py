@@ -62,3 +62,13 @@ def test_the_cli_adds_its_own_advice(command: click.Group,
     with pytest.raises(SystemExit):
         main(["exit-test", "missing"])
     assert "error: no case 'C1'; 'flowengine case list' shows the cases" in capsys.readouterr().err
+
+
+def test_schema_advice_only_when_the_revision_can_be_upgraded() -> None:
+    from flowengine.cli.advice import with_advice
+    from flowengine.store.errors import SchemaNotCurrent
+
+    behind = SchemaNotCurrent("x.db has revision 0001", "sqlite:///x.db", upgradable=True)
+    newer = SchemaNotCurrent("x.db has revision 9999", "sqlite:///x.db")
+    assert with_advice(behind).endswith(": run flowengine db upgrade --db sqlite:///x.db")
+    assert with_advice(newer) == "x.db has revision 9999"
