@@ -7,12 +7,13 @@ what happened; the command line knows its own commands and adds the advice.
 
 from __future__ import annotations
 
-from ..errors import CaseNotFound, FlowengineError, RecordUnreadable
+from ..errors import CaseNotFound, ChainBroken, FlowengineError, RecordUnreadable
 from ..store.errors import SchemaNotCurrent
 
 _ADVICE: tuple[tuple[type[FlowengineError], str], ...] = (
     (CaseNotFound, "'flowengine case list' shows the cases"),
     (RecordUnreadable, "'flowengine audit verify' names every broken case"),
+    (ChainBroken, "'flowengine audit verify' names every broken case and event"),
 )
 
 
