@@ -159,3 +159,29 @@ def test_a_failure_that_cannot_be_written_does_not_stop_the_tick() -> None:
     fired = engine.tick(parse_instant("2026-03-10T09:00"))
     assert {e.case_id for e in fired} == {other}
     assert engine.failures.failures[poison].attempts == 1  # reported all the same
+
+
+def test_back_off_goes_on_across_operating_system_processes(tmp_path: Path) -> None:
+    """Two `python -m flowengine tick` processes, one after the other: the second counts
+    attempt 2 and waits two minutes, as a long-running worker would."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[3]
+    env = {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{root / 'plugins'}",
+           "FLOWENGINE_DB": f"sqlite:///{tmp_path / 'cases.db'}",
+           "FLOWENGINE_PROCESSES": str(POISON)}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "flowengine", *args], env=env, text=True,
+                              capture_output=True, timeout=120, cwd=tmp_path)
+
+    started = run("case", "start", "poison", "--set", "name=x", "--actor", "a", "--role",
+                  "clerk", "--at", "2026-03-02T09:00")
+    assert started.returncode == 0, started.stderr
+    first = json.loads(run("tick", "--now", "2026-03-10T09:00", "--json").stdout)["failed"]
+    second = json.loads(run("tick", "--now", first[0]["retry_at"], "--json").stdout)["failed"]
+    assert [f["attempts"] for f in first + second] == [1, 2]
+    waited = parse_instant(second[0]["retry_at"]) - parse_instant(first[0]["retry_at"])
+    assert waited == timedelta(minutes=2)
