@@ -16,7 +16,7 @@ from flowengine import Actor, Engine
 from flowengine.cli.json_input import DATA_JSON_MAX, DataJsonError, load_data_json, nesting
 from flowengine.clock import parse_instant
 from flowengine.engine.shape import DATA_DEPTH_MAX, DATA_VALUES_MAX, TEXT_CHARS_MAX, shape_problem
-from flowengine.errors import InvalidData
+from flowengine.errors import InvalidData, TriggerRejected
 
 PROCESSES = Path(__file__).resolve().parents[3] / "processes"
 AT = parse_instant("2026-03-02T09:00")
@@ -98,3 +98,22 @@ def test_nesting_counts_exactly_what_json_nests(value: Any) -> None:
         return 0
 
     assert nesting(json.dumps(value)) == depth(value)
+
+
+@pytest.mark.parametrize("length, refused", [(200, False), (201, True)])
+def test_an_actor_role_longer_than_its_column_is_refused(length: int, refused: bool) -> None:
+    """A transition without `roles` lets any role fire it, so the role's length is checked
+    on its own (the `actor_role` column holds 200 characters)."""
+    engine = Engine(processes=[PROCESSES])
+    case = engine.start("standard_case", {"petitioner": "张三", "subject": "噪音"},
+                        actor=Actor("王芳", "clerk"), at=AT)
+    role = "r" * length
+    if refused:
+        with pytest.raises(TriggerRejected, match="at most 200 characters, not 201"):
+            engine.start("standard_case", {"petitioner": "李四", "subject": "噪音"},
+                         actor=Actor("王芳", role), at=AT)
+        with pytest.raises(TriggerRejected, match="at most 200 characters, not 201"):
+            engine.fire(case.id, "accept", actor=Actor("王芳", role), at=AT)
+    else:
+        with pytest.raises(TriggerRejected, match="needs the role"):
+            engine.fire(case.id, "accept", actor=Actor("王芳", role), at=AT)
