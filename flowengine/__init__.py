@@ -22,9 +22,7 @@ if TYPE_CHECKING:
     from .clock import Clock, SimulatedClock, SystemClock
     from .definition.loader import load_process, validate_file
     from .definition.model import ProcessDef
-    from .records.case import SYSTEM, Actor, Case, Deadline
     from .engine.engine import Engine
-    from .records.events import Event
     from .engine.host import TransactionUnsupported
     from .errors import (
         CalendarYearMissing,
@@ -41,6 +39,8 @@ if TYPE_CHECKING:
         ReplayMismatch,
         TriggerRejected,
     )
+    from .records.case import SYSTEM, Actor, Case, Deadline
+    from .records.events import Event
     from .simulate import ScenarioResult, run_scenario
     from .store.errors import (
         DatabaseUnavailable,

@@ -156,7 +156,7 @@ class ProcessNotFound(FlowengineError):
 class CaseNotFound(FlowengineError):
     def __init__(self, case_id: str):
         self.case_id = case_id
-        super().__init__(f"no case '{case_id}'; 'flowengine case list' shows the cases")
+        super().__init__(f"no case '{case_id}'")
 
 
 @dataclass(frozen=True)
@@ -242,5 +242,4 @@ class RecordUnreadable(IntegrityError):
     def __init__(self, case_id: str | None, why: str):
         self.case_id = case_id
         whose = f"case {case_id}: the stored case record" if case_id else "a stored case record"
-        super().__init__(f"{whose} cannot be read ({why}); 'flowengine audit verify' names "
-                         f"every broken case")
+        super().__init__(f"{whose} cannot be read ({why})")

@@ -153,7 +153,7 @@ def readable_history(store: Store, case_id: str) -> list[Event]:
     events: list[Event] = []
     for row in stored_events(store, case_id):
         if isinstance(row, Unreadable):
-            raise ChainBroken(case_id, row.seq, row.why + "; 'flowengine replay' shows the rest")
+            raise ChainBroken(case_id, row.seq, row.why)
         events.append(row[0])
     if not events:
         raise CaseNotFound(case_id)

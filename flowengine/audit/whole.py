@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from ..engine.events import Event
 from ..engine.registry import Registry
+from ..records.events import Event
 from ..store.base import Store
 from .chain import ChainFault
 from .checkpoint import Checkpoint, CheckpointError, check

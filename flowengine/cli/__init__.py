@@ -90,7 +90,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 COMMAND_MODULES = ("calendar_cmd", "simulate_cmd", "validate_cmd", "graph_cmd", "case_cmd",
-                   "ops_cmd", "audit_cmd", "report_cmd", "plugins_cmd", "db_cmd", "lists_cmd")
+                   "ops_cmd", "audit_cmd", "report_cmd", "plugins_cmd", "db_cmd", "lists_cmd",
+                   "failures_cmd")
 
 
 def _register() -> None:
@@ -124,6 +125,8 @@ def main(argv: list[str] | None = None) -> None:
     except FlowengineError as exc:
         if debug:
             raise
-        click.echo(f"error: {exc}", err=True)
+        from .advice import with_advice
+
+        click.echo(f"error: {with_advice(exc)}", err=True)
         sys.exit(exc.exit_code)
     sys.exit(code if isinstance(code, int) else 0)

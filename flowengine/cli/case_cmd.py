@@ -155,8 +155,13 @@ def show_cmd(case_id: str, spec: EngineSpec, tolerance: timedelta, as_json: bool
     history = mark_timeline([entry(e) for e in readable_history(engine.store, case_id)],
                             recorded_times(engine.store, case_id), tolerance)
     duplicates = _pointing_here(engine, case)
-    doc = {**case_doc(case, duplicates), "history": [h.as_dict() for h in history]}
-    emit(as_json, doc, _show_lines(case, duplicates, [h.line() for h in history]))
+    failure = engine.failures.book.failures_of([case_id]).get(case_id)
+    doc = {**case_doc(case, duplicates), "failure": failure.as_dict() if failure else None,
+           "history": [h.as_dict() for h in history]}
+    lines = _show_lines(case, duplicates, [h.line() for h in history])
+    if failure is not None:  # right under the summary: what an operator must see first
+        lines.insert(1, f"  failing: {failure.line()}")
+    emit(as_json, doc, lines)
 
 
 def _show_lines(case: Case, duplicates: list[str], history: list[str]) -> list[str]:

@@ -194,14 +194,12 @@ def merge_data(data_json: str | None, sets: Sequence[str]) -> dict[str, Any]:
     """--data first, then each --set on top; values are typed by the process's fields."""
     data: dict[str, Any] = {}
     if data_json:
+        from .json_input import DataJsonError, load_data_json
+
         try:
-            loaded = json.loads(data_json)
-        except json.JSONDecodeError as exc:
-            raise click.BadParameter(f"not JSON ({exc.msg} at column {exc.colno})",
-                                     param_hint="--data") from None
-        if not isinstance(loaded, dict):
-            raise click.BadParameter("must be a JSON object {...}", param_hint="--data")
-        data.update(loaded)
+            data.update(load_data_json(data_json))
+        except DataJsonError as exc:
+            raise click.BadParameter(str(exc), param_hint="--data") from None
     for item in sets:
         name, eq, value = item.partition("=")
         if not eq or not name.strip():
@@ -241,7 +239,9 @@ def open_store(url: str, access: Access = "write", immutable: bool = False) -> S
     try:
         store: Store = SqlStore(url, read_only=access == "read", immutable=immutable)
     except FlowengineError as exc:  # its message names the URL (password hidden)
-        raise click.BadParameter(str(exc), param_hint="--db") from None
+        from .advice import with_advice
+
+        raise click.BadParameter(with_advice(exc), param_hint="--db") from None
     except Exception as exc:  # noqa: BLE001 - SQLAlchemy's errors (bad URL, unreachable server, …)
         raise click.BadParameter(f"cannot open {hide_password(url)}: {_first_line(exc)}",
                                  param_hint="--db") from None
@@ -257,7 +257,8 @@ def _require_file(url: str) -> None:
     try:
         require_file(parsed)
     except DatabaseUnavailable as exc:
-        raise click.BadParameter(str(exc), param_hint="--db") from None
+        raise click.BadParameter(f"{exc} (check --db or FLOWENGINE_DB; 'flowengine db upgrade "
+                                 "--db URL' creates a new database)", param_hint="--db") from None
 
 
 def _first_line(exc: BaseException) -> str:

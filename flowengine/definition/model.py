@@ -25,7 +25,7 @@ FieldType = Literal[
 DurationUnit = Literal["minutes", "hours", "days", "working_days"]
 
 _DURATION_RE = re.compile(
-    r"^\s*(\d+)\s*(minute|minutes|hour|hours|day|days|working day|working days|"
+    r"^\s*(\d{1,9})\s*(minute|minutes|hour|hours|day|days|working day|working days|"
     r"workday|workdays)\s*$"
 )
 _UNITS = {

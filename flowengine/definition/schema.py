@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
@@ -134,8 +135,11 @@ def _to_problem(err: ValidationError, doc: Any, file: str) -> Problem:
         return Problem("FE104", f"'{inst}' in {where} is not a valid name", loc,
                        hint="use lowercase letters, digits and _, starting with a letter")
     if v == "pattern" and "working days" in str(schema.get("pattern")):
-        digits = "; N has at most 6 digits" if "{1,6}" in str(schema.get("pattern")) else ""
-        return Problem("FE105", f"'{inst}' in {where} is not a duration", loc,
+        most = re.search(r"\\d\{1,(\d+)\}", str(schema.get("pattern")))
+        long = most and re.match(rf"\s*\d{{{int(most.group(1)) + 1}}}", str(inst))
+        digits = f"; N has at most {most.group(1)} digits" if most and long else ""
+        shown = str(inst) if len(str(inst)) <= 40 else f"{str(inst)[:40]}…"
+        return Problem("FE105", f"'{shown}' in {where} is not a duration", loc,
                        hint=f"write N minutes, N hours, N days or N working days{digits}")
     if v in ("enum", "const"):
         allowed = [str(x) for x in schema.get("enum", [schema.get("const")])]

@@ -14,8 +14,10 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from ..definition.limits import INT_MAX, INT_MIN, MONEY_DIGITS, NUMBER_TEXT_MAX
 from ..definition.model import FieldDef
 from ..records.values import is_missing, to_json
+from .shape import shape_problem
 
 __all__ = ["DataError", "SIGNATURES", "SIGNATURES_FIELD", "coerce", "coerce_all", "is_missing",
            "to_json"]
@@ -27,8 +29,6 @@ class DataError(ValueError):
     """A value does not fit its field; the message names the field and the expected form."""
 
 
-NUMBER_TEXT_MAX = 64  # characters of a number given as text, checked before conversion
-MONEY_DIGITS = 15  # whole-yuan digits of an amount: below 10^15 (docs/limits.md)
 
 
 def _number_text(f: FieldDef, v: Any) -> str:
@@ -60,7 +60,6 @@ def _money(f: FieldDef, v: Any) -> Decimal:
     return result
 
 
-INT_MIN, INT_MAX = -(2**63), 2**63 - 1  # what the event's JSON (and SQL BIGINT) carries
 
 
 def _integer(f: FieldDef, v: Any) -> int:
@@ -213,6 +212,9 @@ def coerce_all(fields: Mapping[str, FieldDef], data: Mapping[str, Any]) -> dict[
     """Coerce every value given as input; unknown names and bad values raise `DataError`.
     Text is also checked for control characters here, at entry only (`coerce` alone
     replays stored history, which must keep loading whatever it holds)."""
+    too_much = shape_problem(data)
+    if too_much:
+        raise DataError(too_much)
     out: dict[str, Any] = {}
     for name, value in data.items():
         f = fields.get(name) or (SIGNATURES_FIELD if name == SIGNATURES else None)
@@ -229,6 +231,7 @@ def coerce_all(fields: Mapping[str, FieldDef], data: Mapping[str, Any]) -> dict[
 # Line breaks of any kind (str.splitlines' set): a `string` is one line, and a contact
 # (an e-mail address, a phone number) with CR/LF could add mail headers or recipients.
 _LINE_BREAK = re.compile("[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _entry_text(f: FieldDef, value: Any) -> None:
@@ -240,6 +243,9 @@ def _entry_text(f: FieldDef, value: Any) -> None:
     for text in value if isinstance(value, list) else (value,):
         if "\x00" in text:
             raise DataError(f"{f.name} contains a NUL character")
+        if _SURROGATE.search(text):
+            raise DataError(f"{f.name} contains a lone surrogate (\\ud800-\\udfff), which "
+                            "is not a character: no text encoding holds it")
         if kind == "string" and _LINE_BREAK.search(text):
             raise DataError(f"{f.name} is one line of text: a line break (CR, LF …) is "
                             "refused; declare the field as text for several lines")

@@ -162,11 +162,13 @@ class Engine:
         case whose timers fail is recorded in `failures` and retried with back-off; the
         others go on. `progress(done, total)` is told how far the tick is."""
         now = self._instant(now, None)
+        self.failures.new_round()
         fired: list[Event] = self.reconcile(now)
         seen: set[str] = set()
         while True:
-            batch = [cid for cid in self.store.due_cases(now)
-                     if cid not in seen and not self.failures.waiting(cid, now)]
+            due = [cid for cid in self.store.due_cases(now) if cid not in seen]
+            self.failures.load(due)  # one query for the group (the failure book)
+            batch = [cid for cid in due if not self.failures.waiting(cid, now)]
             if not batch:
                 return fired
             done = len(seen)
@@ -186,7 +188,9 @@ class Engine:
         done: list[Event] = []
         for process_id in list(self.registry.ids()):
             years = sorted(official_years(self.registry.latest(process_id).calendar))
-            for case_id in provisional_cases(self.store, process_id, years):
+            ids = provisional_cases(self.store, process_id, years)
+            self.failures.load(ids)
+            for case_id in ids:
                 case = self.store.load_case(case_id)
                 if case is None or case.updated_at is not None and now < case.updated_at:
                     continue  # never record an event before the case's last one
@@ -196,8 +200,9 @@ class Engine:
                     cp = self.compiled(case)
                     planned = plan_recompute(cp, case, now)
                 except Exception as exc:  # noqa: BLE001 - one case never stops the others
-                    self.failures.record(case_id, exc, now)
+                    self.failures.record(case_id, exc, now, "reconcile")
                     continue
+                self.failures.clear(case_id, "reconcile")
                 if planned is not None and self._commit_or_skip(cp, planned[1], [planned[0]], case.seq):
                     done.append(planned[0])
         return done

@@ -3,73 +3,99 @@
 Why: a case whose timers cannot be planned (an expression that cannot be evaluated, a
 deadline reaching a year no calendar covers, a definition version missing from the store)
 used to make every `tick` raise, so no other case's deadline fired until someone fixed it
-by hand. Now the failure is kept against that case, the case is put aside with back-off
-(1, 2, 4 … minutes, at most an hour, counted per engine, so a long-running `worker` backs
-off further each time), and every other due case is processed. A later success clears it.
+by hand. Now the failure is kept against that case in the store's failure book
+(store/failures.py: the `case_failures` table of the SQL store), the case is put aside
+with back-off (1, 2, 4 … minutes, at most an hour), and every other due case is processed.
+The attempts are counted in the book, so the back-off goes on across separate `tick` runs
+and worker processes. A later success clears the failure.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from ..errors import InvalidData
 from ..expr import ExprEvalError
+from ..store.errors import StoreError
+from ..store.failures import CaseFailure, FailureBook, MemoryFailures
 
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=1)
 
+TickFailure = CaseFailure  # the name this record had before it was kept by the store
 
-@dataclass(frozen=True)
-class TickFailure:
-    """Why timers of `case_id` could not run, how often in a row, and when it is retried."""
 
-    case_id: str
-    error: str
-    attempts: int
-    failed_at: datetime
-    retry_at: datetime
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"case": self.case_id, "error": self.error, "attempts": self.attempts,
-                "failed_at": self.failed_at.isoformat(), "retry_at": self.retry_at.isoformat()}
-
-    def line(self) -> str:
-        return (f"{self.case_id}: timers not run ({self.error}); attempt {self.attempts}, "
-                f"retried from {self.retry_at.isoformat()}")
+def retry_wait(attempts: int) -> timedelta:
+    """The back-off after the `attempts`-th failure in a row."""
+    return min(FIRST_RETRY * (1 << min(max(attempts - 1, 0), 10)), LONGEST_RETRY)
 
 
 class FailureLog:
-    """The failures of this engine's ticks, by case; `record` tells the store to leave the
-    case aside until its retry time when the store can (`defer_case`)."""
+    """This engine's view of the failure book. `failures` holds the failures this engine
+    recorded (a tick reports them), until the case succeeds. Within one round (a tick),
+    `load` reads a group of cases' rows from the book in one query, so `record` continues
+    their count and `clear` deletes only rows that exist; `new_round` forgets what was
+    read, as another process may have written since. `record` also tells the store to
+    leave the case aside until its retry time when it can (`defer_case`)."""
 
     def __init__(self, store: Any) -> None:
         self._store = store
-        self.failures: dict[str, TickFailure] = {}
+        book = getattr(store, "failure_book", None)
+        self.book: FailureBook = book if book is not None else MemoryFailures()
+        self.failures: dict[str, CaseFailure] = {}
+        self._known: dict[str, CaseFailure | None] = {}
 
-    def record(self, case_id: str, exc: BaseException, now: datetime) -> TickFailure:
-        before = self.failures.get(case_id)
+    def new_round(self) -> None:
+        """A tick begins: forget what was read, and the failures of cases closed since."""
+        self._known.clear()
+        if self.book.clear_closed():
+            self.failures.clear()  # re-read as needed; the closed ones are gone
+
+    def load(self, case_ids: Sequence[str]) -> None:
+        """Read the book's rows of these cases (one query for those not read this round)."""
+        todo = [cid for cid in case_ids if cid not in self._known]
+        if todo:
+            found = self.book.failures_of(todo)
+            self._known.update((cid, found.get(cid)) for cid in todo)
+
+    def _row(self, case_id: str) -> CaseFailure | None:
+        self.load([case_id])
+        return self._known[case_id]
+
+    def record(self, case_id: str, exc: BaseException, now: datetime,
+               operation: str = "timers") -> CaseFailure:
+        before = self._row(case_id)
         attempts = before.attempts + 1 if before else 1
-        wait = min(FIRST_RETRY * 2 ** min(attempts - 1, 10), LONGEST_RETRY)
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        failure = TickFailure(case_id, f"{type(exc).__name__}: {message}", attempts, now,
-                              now + wait)
-        self.failures[case_id] = failure
-        defer = getattr(self._store, "defer_case", None)
-        if defer is not None:
-            defer(case_id, failure.retry_at)
+        failure = CaseFailure(case_id, f"{type(exc).__name__}: {message}", attempts, now,
+                              now + retry_wait(attempts), operation)
+        self.failures[case_id] = self._known[case_id] = failure
+        try:
+            self.book.put_failure(failure)  # its own transaction: no other case waits on it
+            defer = getattr(self._store, "defer_case", None)
+            if defer is not None:
+                defer(case_id, failure.retry_at)
+        except StoreError:  # the database is busy or gone: the tick still goes on and
+            pass  # reports the failure; only its count is not kept for the next run
         return failure
 
     def waiting(self, case_id: str, now: datetime) -> bool:
         """Whether `case_id` failed and its retry time has not come."""
-        failure = self.failures.get(case_id)
+        failure = self._row(case_id)
         return failure is not None and now < failure.retry_at
 
-    def clear(self, case_id: str) -> None:
-        self.failures.pop(case_id, None)
+    def clear(self, case_id: str, operation: str = "timers") -> None:
+        """`operation` succeeded on the case: its failure of that operation (if the book
+        has one) is deleted."""
+        row = self._row(case_id)
+        if case_id in self.failures and self.failures[case_id].operation == operation:
+            del self.failures[case_id]
+        if row is not None and row.operation == operation:
+            self.book.clear_failures([case_id])
+            self._known[case_id] = None
 
 
 @contextmanager
@@ -84,4 +110,4 @@ def conditions_as_data(case_id: str, trigger: str, state: str) -> Iterator[None]
                           f"evaluated with this data: {exc}") from None
 
 
-__all__ = ["FailureLog", "TickFailure", "conditions_as_data"]
+__all__ = ["FailureLog", "TickFailure", "conditions_as_data", "retry_wait"]

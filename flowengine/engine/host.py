@@ -3,9 +3,14 @@
 Why: a host that records its own rows (a ticket, an audit line) with a start or fire wants
 both or neither. The store writes through the host's connection, each call in a SAVEPOINT
 (a refused or lost call leaves the host's transaction usable); the host commits or rolls
-back. Listeners and plugins are told only when the host commits (SQLAlchemy's `commit`
-event on that connection, just before the COMMIT is sent) and never if it rolls back, so
-nothing is announced that did not happen.
+back. Listeners and plugins are told only once the host's COMMIT has returned (the data
+is durable), never if it rolls back or if the COMMIT itself fails (a deferred constraint, a
+full disk, a lost server), so nothing is announced that did not happen.
+
+How: SQLAlchemy's `commit` event fires just *before* the COMMIT is sent, and Core has no
+event after it. So the `commit` event only arms a one-shot wrapper around the `commit` of
+the pool's proxy of the DBAPI connection (the call SQLAlchemy makes next, through
+`dialect.do_commit`): the wrapper sends the real COMMIT and, when it returns, tells.
 """
 
 from __future__ import annotations
@@ -37,10 +42,10 @@ def joined(store: Any, connection: Connection) -> Iterator[None]:
             f"database URL or an SQLAlchemy Engine")
     pending: list[Told] = []
 
-    def on_commit(_conn: Connection) -> None:
+    def on_commit(conn: Connection) -> None:
         told, pending[:] = list(pending), []
-        for tell in told:
-            tell()
+        if told:
+            _tell_after_commit(conn, told)
 
     def on_rollback(_conn: Connection) -> None:
         pending.clear()
@@ -53,6 +58,22 @@ def joined(store: Any, connection: Connection) -> Iterator[None]:
             yield
         finally:
             _PENDING.reset(token)
+
+
+def _tell_after_commit(conn: Connection, told: list[Told]) -> None:
+    """Arm the DBAPI commit SQLAlchemy is about to make so that `told` runs after it."""
+    proxy: Any = conn.connection  # the pool's proxy; its attributes fall through to DBAPI's
+    real = proxy.dbapi_connection.commit
+
+    def commit_then_tell() -> None:
+        try:
+            real()  # raises when the COMMIT fails: nothing is told
+        finally:
+            proxy.__dict__.pop("commit", None)
+        for tell in told:
+            tell()
+
+    proxy.commit = commit_then_tell
 
 
 def defer(tell: Told) -> bool:

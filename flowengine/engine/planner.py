@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from ..definition.limits import NAME_MAX
 from ..definition.model import DecisionRow, DecisionTable, Requirement, TransitionDef
 from ..errors import InvalidData, Rejection, TriggerRejected, did_you_mean
 from ..expr import ExprEvalError
@@ -42,6 +43,15 @@ def _coerce(cp: CompiledProcess, case: Case | str, trigger: str,
     except DataError as exc:
         case_id, state = (case, cp.process.initial_state) if isinstance(case, str) else (case.id, case.state)
         raise InvalidData(case_id, trigger, state, str(exc)) from None
+
+
+def _long_role(actor: Actor) -> Rejection | None:
+    """A role name longer than the database's `actor_role` column holds (any role may fire a
+    transition that names none, so the declared names alone do not bound it)."""
+    if actor.role is None or len(actor.role) <= NAME_MAX:
+        return None
+    return Rejection("role", f"a role name has at most {NAME_MAX} characters, not "
+                     f"{len(actor.role)}")
 
 
 def _missing(cp: CompiledProcess, reqs: tuple[Requirement, ...], env: SimpleEnv,
@@ -128,6 +138,9 @@ class FirePlan:
                           f"(it records: {records}); use the trigger that records it")]
 
     def _role(self, t: TransitionDef) -> list[Rejection]:
+        too_long = None if self.auto else _long_role(self.actor)
+        if too_long is not None:
+            return [too_long]
         if not t.roles or self.auto or self.actor.role in t.roles:
             return []
         return [Rejection("role", f"needs the role {' or '.join(t.roles)} "
@@ -298,8 +311,8 @@ def plan_start(cp: CompiledProcess, case_id: str, data: Mapping[str, Any], actor
     given = _coerce(cp, case_id, "start", data)
     full = {**cp.start_defaults, **given, **(flags or {})}
     env = case_env(cp, p.initial_state, full, actor, at)
-    reasons = []
-    if p.start.roles and actor.role not in p.start.roles:
+    reasons = [r for r in (_long_role(actor),) if r is not None]
+    if p.start.roles and actor.role not in p.start.roles and not reasons:
         reasons.append(Rejection("role", f"starting a case needs the role "
                                  f"{' or '.join(p.start.roles)} (the actor's role is "
                                  f"{actor.role or 'not given'})"))

@@ -44,8 +44,7 @@ def require_file(url: URL) -> None:
     path = sqlite_file(url)
     if path is not None and not path.is_file():
         raise DatabaseUnavailable(
-            f"no database file {path}: it does not exist (check --db or FLOWENGINE_DB; "
-            f"'flowengine db upgrade --db URL' creates a new database)")
+            f"no database file {path}: it does not exist")
 
 
 def sqlite_read_only(url: URL, busy_ms: int, immutable: bool) -> Engine:

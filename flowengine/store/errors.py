@@ -27,9 +27,16 @@ class DatabaseUnavailable(FlowengineError):
 
 
 class SchemaNotCurrent(FlowengineError):
-    """The database's schema is not the one this flowengine needs (run `db upgrade`)."""
+    """The database's schema is not the one this flowengine needs; `upgradable` when it is
+    an older revision this release can upgrade (`migrations.upgrade`; the CLI names its
+    `db upgrade` command), `url` the database (password hidden)."""
 
     exit_code: ClassVar[int] = 2
+
+    def __init__(self, message: str, url: str = "", upgradable: bool = False) -> None:
+        self.url = url
+        self.upgradable = upgradable
+        super().__init__(message)
 
 
 class HostTransactionMissing(FlowengineError):

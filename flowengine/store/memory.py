@@ -13,6 +13,7 @@ from ..records.case import Case
 from ..records.events import Event, kept
 from .base import AppendItem, CaseQuery, OutboxRow
 from .codec import provisional_from
+from .failures import MemoryFailures
 
 
 class MemoryStore:
@@ -23,6 +24,7 @@ class MemoryStore:
         self._final: dict[str, bool] = {}
         self._ids = itertools.count(1)
         self._outbox: dict[str, OutboxRow] = {}
+        self.failure_book = MemoryFailures(lambda case_id: self._final.get(case_id, False))
 
     def new_case_id(self, process_id: str) -> str:
         return f"C{next(self._ids):06d}"

@@ -15,6 +15,9 @@ with this module so they cannot drift.
   `log_index` (the transparency log) are outside the hashed body (docs/audit.md).
 - `outbox`: notifications to deliver, written in the same transaction as their events;
   `id` is the idempotency key, `due_at` (next attempt, or creation) is indexed with status.
+- `case_failures` (revision 0005): the last failure of a case's timers (tick, worker) or
+  recount (reconcile), its attempts and next attempt, so the back-off goes on across runs
+  and processes (store/failures.py); a row is deleted when the case next succeeds.
 
 Instants are stored in UTC: `timestamp with time zone` on PostgreSQL; on SQLite fixed-width
 ISO text (`2026-03-02T01:00:00.000000+00:00`), whose text order is time order.
@@ -122,6 +125,12 @@ cases = Table(
     Index("ix_cases_open_dup", "dup_key",
           sqlite_where=text("final = 0 AND dup_key IS NOT NULL"),
           postgresql_where=text("NOT final AND dup_key IS NOT NULL")),
+    # (revision 0005) finished cases by duplicate key, newest last event first: the
+    # look-back for a repeat of a finished petition is one index range, not a read of the
+    # process's recently finished cases
+    Index("ix_cases_finished_dup", "dup_key", "updated_at",
+          sqlite_where=text("final = 1 AND dup_key IS NOT NULL"),
+          postgresql_where=text("final AND dup_key IS NOT NULL")),
     Index("ix_cases_overdue", "overdue",
           sqlite_where=text("overdue = 1"), postgresql_where=text("overdue")),
     Index("ix_cases_provisional", "process_id", "provisional_from",
@@ -183,4 +192,14 @@ outbox = Table(
     Column("delivered_at", Instant, nullable=True),
     Index("ix_outbox_status_due", "status", "due_at"),
     Index("ix_outbox_case", "case_id"),
+)
+
+case_failures = Table(
+    "case_failures", metadata,
+    Column("case_id", _id(), ForeignKey("cases.id"), primary_key=True),
+    Column("operation", String(20), nullable=False),  # "timers" | "reconcile"
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text, nullable=False),
+    Column("failed_at", Instant, nullable=False),
+    Column("next_attempt_at", Instant, nullable=False),
 )

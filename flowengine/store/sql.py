@@ -42,6 +42,7 @@ from .checkout import Checkout
 from .codec import case_values, decode_case, dup_key, load_data
 from .connect import configure_sqlite, instant_from_db, open_engine
 from .errors import DatabaseUnavailable
+from .failures import SqlFailures
 from .group import GroupCommit, url_flag
 from .schema import cases, definitions, events, outbox
 from .sqlrows import (
@@ -121,6 +122,7 @@ class SqlStore:
         self._sql = Statements(self.engine)
         self.group = GroupCommit(self._held) if group_commit else None
         self.lock_budget = LOCK_BUDGET
+        self.failure_book = SqlFailures(self._writer, self._reader, self.busy_seconds)
 
     def using(self, connection: Connection) -> AbstractContextManager[None]:
         """Run this context's calls in `connection`'s open transaction: its writes commit or

@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ...definition.model import ProcessDef
-from ...engine.case import Case, Deadline
+from ...records.case import Case, Deadline
 from ..sheets import Cell, Grid
 from .kpis import is_closed, outcome
 

@@ -45,7 +45,7 @@ def cases_as_of(store: Store, definitions: PinnedDefinitions, as_of: datetime,
     process: ProcessDef | None = None
     for row in stored_events(store):
         if isinstance(row, Unreadable):
-            raise ChainBroken(row.case_id, row.seq, row.why + "; run 'flowengine audit verify'")
+            raise ChainBroken(row.case_id, row.seq, row.why)
         event = row[0]
         if case is not None and event.case_id != case.id:
             yield case

@@ -8,7 +8,7 @@ placed on the YAML node that must change (`def.at(key)`), saying what is wrong a
 to do, with "did you mean …" where a near name exists. Codes are stable and documented in
 docs/validation.md:
 
-    FE201–FE225  references and structure (errors, a few warnings)
+    FE201–FE234  references and structure (errors, a few warnings); FE232–FE234 bounds
     FE301–FE303  expressions (guards, conditions, computed values)
     FE401–FE403  lint for legal completeness (warnings)
 
@@ -21,6 +21,7 @@ One module per family of checks, each check a small function of a `Context`:
     expressions    guards and other expressions, compiled as the engine compiles them
     notifications  events, recipients, message templates
     completeness   FE403: the fields every way into a state records
+    bounds         numbers, periods and names past what the engine and database hold
     titles         FE409: titles for people, when the process requires them
     context        the process under check and the wording shared by every problem
     columns        the column of a character inside a YAML scalar
@@ -37,7 +38,17 @@ from collections.abc import Callable
 
 from ...errors import Problem
 from ..model import ProcessDef
-from . import completeness, deadlines, decisions, expressions, fields, notifications, states, titles
+from . import (
+    bounds,
+    completeness,
+    deadlines,
+    decisions,
+    expressions,
+    fields,
+    notifications,
+    states,
+    titles,
+)
 from .columns import scalar_location
 from .completeness import guaranteed_fields
 from .context import Context
@@ -77,5 +88,5 @@ _CHECKS: tuple[Callable[[Context], None], ...] = (
     deadlines.deadlines,
     decisions.decisions, expressions.expressions, notifications.notifications,
     deadlines.environment, states.open_roles, completeness.closure_fields, titles.titles,
-    fields.list_refs,
+    fields.list_refs, bounds.numbers, bounds.periods, bounds.names,
 )

@@ -64,6 +64,10 @@ def number_text(value: Decimal) -> str:
     """A number as written by people: 30000, 0.01, never 3E+4."""
     if value.is_infinite():
         return "∞" if value > 0 else "-∞"
+    if value.is_nan():
+        return "NaN"
+    if abs(value.adjusted()) > 24:  # 1e300 as written, not 301 digits
+        return format(value.normalize(), "E").replace("E+", "e").replace("E", "e")
     return format(value.normalize(), "f")
 
 

@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ...errors import did_you_mean
+from ..limits import NUMBER_TEXT_MAX, number_bound_problem
 from ..model import FieldDef
 from .context import number_text
 
@@ -59,8 +60,11 @@ def _number_problem(f: FieldDef, kind: str, value: Any) -> str | None:
         number = Decimal(str(value).strip())
     except InvalidOperation:
         return f"{'an amount' if kind == 'money' else 'a whole number'} is expected"
-    if not number.is_finite():
-        return "a finite number is expected"
+    if len(str(value).strip()) > NUMBER_TEXT_MAX:  # before any conversion of its digits
+        return f"a number of at most {NUMBER_TEXT_MAX} characters is expected"
+    why = number_bound_problem(kind, number)
+    if why:
+        return why
     if kind == "integer" and number != number.to_integral_value():
         return "a whole number is expected"
     if kind == "money" and number.as_tuple().exponent < -2:  # type: ignore[operator]

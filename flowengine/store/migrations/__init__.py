@@ -149,7 +149,8 @@ def prepare(engine: Engine, url: str, create: bool = True) -> None:
     if revision is None and not has_cases and create:
         upgrade(engine)
         return
-    raise SchemaNotCurrent(_refusal(revision, url, has_cases))
+    raise SchemaNotCurrent(_refusal(revision, url, has_cases), url,
+                           upgradable=revision is not None and known(revision))
 
 
 def _refusal(revision: str | None, url: str, has_cases: bool = True) -> str:
@@ -161,7 +162,7 @@ def _refusal(revision: str | None, url: str, has_cases: bool = True) -> str:
                 f"flowengine database (use another database or file)")
     if known(revision):
         return (f"{url} has flowengine schema revision {revision}; this flowengine needs "
-                f"{head()}. Back the database up, then run: flowengine db upgrade --db {url}")
+                f"{head()}: back the database up, then upgrade its schema")
     return (f"{url} has flowengine schema revision {revision}, which this flowengine does "
             f"not know (written by a newer release?); upgrade flowengine")
 

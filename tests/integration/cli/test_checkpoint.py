@@ -295,9 +295,9 @@ def build_interleaved(url: str) -> list[str]:
 
     from flowengine import Actor, Engine
     from flowengine.store.sql import SqlStore
+    from tests.support.tamper import CLERK, STEPS
 
     from .conftest import PROCESSES
-    from .tamper_support import CLERK, STEPS
 
     store = SqlStore(url)
     engine = Engine(store=store, processes=[PROCESSES])

@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.support.tamper import build_cases
+
 from .conftest import Cli
-from .tamper_support import build_cases
 from .test_checkpoint import CHECK
 
 pytestmark = pytest.mark.postgres

@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
+from tests.support.tamper import build_cases
+
 from .conftest import Cli
-from .tamper_support import build_cases
 
 
 @pytest.fixture(scope="module")

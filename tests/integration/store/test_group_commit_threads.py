@@ -14,17 +14,17 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from store_support import make_case, make_events
 from test_store_engine import PROCESSES, START
 
 from flowengine.audit.verify import verify_store
 from flowengine.clock import SimulatedClock
-from flowengine.engine.case import Actor
 from flowengine.engine.engine import Engine
 from flowengine.errors import ConcurrentUpdate
+from flowengine.records.case import Actor
 from flowengine.store.errors import DatabaseUnavailable
 from flowengine.store.group import GroupCommit
 from flowengine.store.sql import SqlStore
+from tests.support.store import make_case, make_events
 
 
 def scratch(store: SqlStore) -> GroupCommit:
@@ -119,7 +119,7 @@ def test_each_thread_gets_its_own_outcome(store: SqlStore, plan: list[str]) -> N
 
 def test_a_stale_append_raises_concurrent_update_and_spoils_nothing(db_url: str) -> None:
     store = SqlStore(db_url, group_commit=True)
-    from store_support import DEFINITION, DIGEST, PROCESS
+    from tests.support.store import DEFINITION, DIGEST, PROCESS
 
     store.save_definition(DIGEST, PROCESS, "1", DEFINITION)
     try:

@@ -167,8 +167,11 @@ def test_upgrading_a_0001_database_with_cases_in_it(
     old = _index_sql(db_url)
     assert "IS NOT NULL" not in old["ix_cases_next_timer_at"]
     assert "ix_cases_provisional" not in old
-    with pytest.raises(SchemaNotCurrent, match="0001.*flowengine db upgrade"):
+    with pytest.raises(SchemaNotCurrent, match="0001.*back the database up") as refused:
         SqlStore(db_url)
+    assert refused.value.upgradable and "flowengine" not in str(refused.value).split(":")[-1]
+    code, _, err = run_cli(capsys, "case", "list", "--db", db_url)
+    assert code == 2 and "then upgrade its schema: run flowengine db upgrade --db " in err
 
     code, out, _ = run_cli(capsys, "db", "upgrade", "--db", db_url, "--json")
     assert code == 0

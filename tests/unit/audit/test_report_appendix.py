@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from flowengine.audit.html.charts import count_ticks
 from flowengine.audit.report import report, report_grids
 
-from .support import CLERK, at, new_engine, walk_standard
+from tests.support.audit import CLERK, at, new_engine, walk_standard
 
 
 def test_appendix_lists_every_selected_case_with_dates_and_outcomes() -> None:

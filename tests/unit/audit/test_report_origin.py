@@ -13,7 +13,7 @@ from flowengine.audit.report import report, report_grids
 from flowengine.audit.report.kpis import origin_fields
 from flowengine.definition.loader import load_process
 
-from .support import PROCESSES, at
+from tests.support.audit import PROCESSES, at
 
 RECEPTION = Actor("王芳", "reception")
 

@@ -13,7 +13,7 @@ from flowengine import Actor, Engine, SimulatedClock
 from flowengine.audit.replay import PinnedDefinitions
 from flowengine.audit.report import period_days, report, report_lines
 
-from .support import PROCESSES, at
+from tests.support.audit import PROCESSES, at
 
 RECEPTION, DIRECTOR = Actor("王芳", "reception"), Actor("李明", "office_director")
 FEB = {"start": date(2026, 2, 1), "end": date(2026, 2, 28)}

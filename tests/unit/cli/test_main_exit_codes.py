@@ -10,7 +10,7 @@ import click
 import pytest
 
 from flowengine.cli import cli, main
-from flowengine.errors import CaseNotFound, ReplayMismatch
+from flowengine.errors import CaseNotFound, RecordUnreadable, ReplayMismatch
 
 
 @pytest.fixture
@@ -47,3 +47,28 @@ def test_exit_codes(command: click.Group, capsys: pytest.CaptureFixture[str], ar
     err = capsys.readouterr().err
     assert stderr in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("exc", [
+    CaseNotFound("C1"), RecordUnreadable("C1", "bad JSON"), RecordUnreadable(None, "bad JSON"),
+])
+def test_library_messages_name_no_cli_command(exc: Exception) -> None:
+    """A host embedding the engine shows these messages to its own users: no CLI advice."""
+    assert "flowengine" not in str(exc) and "--" not in str(exc)
+
+
+def test_the_cli_adds_its_own_advice(command: click.Group,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["exit-test", "missing"])
+    assert "error: no case 'C1'; 'flowengine case list' shows the cases" in capsys.readouterr().err
+
+
+def test_schema_advice_only_when_the_revision_can_be_upgraded() -> None:
+    from flowengine.cli.advice import with_advice
+    from flowengine.store.errors import SchemaNotCurrent
+
+    behind = SchemaNotCurrent("x.db has revision 0001", "sqlite:///x.db", upgradable=True)
+    newer = SchemaNotCurrent("x.db has revision 9999", "sqlite:///x.db")
+    assert with_advice(behind).endswith(": run flowengine db upgrade --db sqlite:///x.db")
+    assert with_advice(newer) == "x.db has revision 9999"
