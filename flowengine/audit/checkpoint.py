@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import literal_column, select
 
 from ..store.schema import RECORDED_AT
-from .checkpoint_format import FP, Checkpoint, CheckpointError, Head, parse
+from .checkpoint_format import FP, Checkpoint, CheckpointError, Head, LogDiverged, LogUnreadable, parse
 from .log import Leaf, leaves, sequence
 from .merkle import inclusion_proof, root_of
 
@@ -43,8 +43,7 @@ def take(store: Any, key: Ed25519PrivateKey | None) -> Checkpoint:
     def hashes() -> Any:
         for leaf in leaves(store, size):
             if isinstance(leaf, str):
-                raise CheckpointError(f"cannot take a checkpoint: {leaf}; run 'flowengine "
-                                      "audit verify' first")
+                raise LogUnreadable(f"cannot take a checkpoint: {leaf}")
             heads[leaf.case_id] = (leaf.case_id, leaf.seq, leaf.index, leaf.hash)
             h = leaf.leaf_hash()
             fingerprints.extend(h[:FP])
@@ -200,8 +199,7 @@ def prove(store: Any, cp: Checkpoint, case_id: str, seq: int) -> dict[str, Any]:
         raise CheckpointError(f"case {case_id}: event {seq} is not in the log's first "
                               f"{cp.size} entries (taken after the checkpoint, or missing)")
     if len(hashes) != cp.size or root_of(hashes)[1].hex() != cp.root:
-        raise CheckpointError("the log no longer has the checkpoint's root: run 'flowengine "
-                              "audit verify --checkpoint' to see where it changed")
+        raise LogDiverged("the log no longer has the checkpoint's root")
     return {"size": cp.size, "root": cp.root, "index": target.index,
             "leaf": target.data().decode(), "leaf_hash": target.leaf_hash().hex(),
             "proof": [p.hex() for p in inclusion_proof(target.index, hashes)]}

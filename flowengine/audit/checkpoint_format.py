@@ -21,6 +21,14 @@ class CheckpointError(IntegrityError):
     """A checkpoint file that cannot be read, or whose signature does not hold (exit 1)."""
 
 
+class LogDiverged(CheckpointError):
+    """The store's log is no longer an append-only extension of a checkpoint."""
+
+
+class LogUnreadable(CheckpointError):
+    """A stored event the log needs cannot be read, so no checkpoint can be taken."""
+
+
 @dataclass
 class Checkpoint:
     size: int

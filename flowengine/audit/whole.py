@@ -20,7 +20,8 @@ from ..engine.registry import Registry
 from ..records.events import Event
 from ..store.base import Store
 from .chain import ChainFault
-from .checkpoint import Checkpoint, CheckpointError, check
+from .checkpoint import Checkpoint, check
+from .checkpoint_format import LogDiverged
 from .export import Recorded
 from .replay import CaseFolder, PinnedDefinitions
 from .rows import Unreadable, decode, stored_events
@@ -191,13 +192,12 @@ def checkpoint_header(cp: Checkpoint | None) -> dict[str, Any]:
 def export_all(store: Store, out: Writer, tolerance: timedelta,
                cp: Checkpoint | None = None) -> ExportSummary:
     """Every case's history as JSON lines (docs/audit.md): a header, one line per case, an
-    end line. Under a checkpoint the log must extend it (`CheckpointError` otherwise,
+    end line. Under a checkpoint the log must extend it (`LogDiverged` otherwise,
     before anything is written), and each case line carries the head it checkpointed."""
     if cp is not None:
         findings = check(store, cp)
         if findings:
-            raise CheckpointError(f"the log is not an extension of the checkpoint ({findings[0]});"
-                                  " run 'flowengine audit verify --checkpoint' for the rest")
+            raise LogDiverged(f"the log is not an extension of the checkpoint ({findings[0]})")
     checkpointed = {c: (s, i, h) for c, s, i, h in cp.heads} if cp is not None else {}
     summary = ExportSummary()
     _line(out, checkpoint_header(cp))

@@ -7,6 +7,7 @@ what happened; the command line knows its own commands and adds the advice.
 
 from __future__ import annotations
 
+from ..audit.checkpoint_format import LogDiverged, LogUnreadable
 from ..errors import CaseNotFound, ChainBroken, FlowengineError, RecordUnreadable
 from ..store.errors import SchemaNotCurrent
 
@@ -14,6 +15,9 @@ _ADVICE: tuple[tuple[type[FlowengineError], str], ...] = (
     (CaseNotFound, "'flowengine case list' shows the cases"),
     (RecordUnreadable, "'flowengine audit verify' names every broken case"),
     (ChainBroken, "'flowengine audit verify' names every broken case and event"),
+    (LogUnreadable, "'flowengine audit verify' names every broken case"),
+    (LogDiverged, "'flowengine audit verify --checkpoint FILE' names the first changed entry "
+                  "of each case"),
 )
 
 

@@ -200,7 +200,7 @@ class Engine:
                     cp = self.compiled(case)
                     planned = plan_recompute(cp, case, now)
                 except Exception as exc:  # noqa: BLE001 - one case never stops the others
-                    self.failures.record(case_id, exc, now, "reconcile")
+                    self.plugins.failed(case, self.failures.record(case_id, exc, now, "reconcile"))
                     continue
                 self.failures.clear(case_id, "reconcile")
                 if planned is not None and self._commit_or_skip(cp, planned[1], [planned[0]], case.seq):
@@ -217,7 +217,7 @@ class Engine:
                 cp = self.compiled(case)
                 events, after = plan_timers(cp, case, now, owned=True)
             except Exception as exc:  # noqa: BLE001 - one case never stops the others
-                self.failures.record(case.id, exc, now)
+                self.plugins.failed(case, self.failures.record(case.id, exc, now))
                 continue
             self.failures.clear(case.id)
             if events:

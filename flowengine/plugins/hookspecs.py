@@ -140,6 +140,13 @@ def flowengine_case_closed(case: Case, event: Event) -> None:
     """The case entered a final state of its process (after `flowengine_transition_applied`)."""
 
 
+@hookspec
+def flowengine_case_failed(case: Case, operation: str, error: str, attempts: int) -> None:
+    """`tick`/`worker` (operation `timers`) or the calendar recount (`reconcile`) failed on
+    this case and put it aside with back-off; `attempts` counts the failures in a row, as
+    kept in the store's failure book (engine/failures.py). Nothing was committed for it."""
+
+
 # --------------------------------------------------------------------------- channels
 @hookspec(firstresult=True)
 def flowengine_deliver(notification: Notification) -> str | Mapping[str, Any] | None:

@@ -38,6 +38,7 @@ from ..records.case import Actor, Case
 from ..records.events import Event
 from ..records.lifecycle import HOOK_OF
 from ..store.base import OutboxRow
+from ..store.failures import CaseFailure
 from . import ENTRY_POINT_GROUP, PROJECT, hookspecs
 from .notification import DeliveryError, Notification
 from .settings import Settings, SettingsError
@@ -56,7 +57,7 @@ OBSERVER_HOOKS = frozenset({
     "flowengine_case_started", "flowengine_transition_applied", "flowengine_case_closed",
     "flowengine_deadline_warning", "flowengine_deadline_overdue", "flowengine_deadline_expired",
     "flowengine_deadline_extended", "flowengine_deadline_paused", "flowengine_deadline_resumed",
-    "flowengine_deadline_recomputed"})
+    "flowengine_deadline_recomputed", "flowengine_case_failed"})
 
 @dataclass(frozen=True)
 class PluginError:
@@ -254,6 +255,12 @@ class PluginDispatch:
             from .outbox import deliver_new
 
             deliver_new(self.store, self, events, self.clock.now())
+
+    def failed(self, case: Case, failure: CaseFailure) -> None:
+        """Tell the observers a per-case failure of tick/reconcile was recorded."""
+        kwargs = {"case": case, "operation": failure.operation, "error": failure.error,
+                  "attempts": failure.attempts}
+        self._each("flowengine_case_failed", kwargs, case.id)
 
     def rejected(self, case: Case, exc: TriggerRejected, actor: Actor, at: datetime) -> None:
         kwargs = {"case": case, "trigger": exc.trigger, "reasons": list(exc.reasons),

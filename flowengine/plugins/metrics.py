@@ -61,6 +61,9 @@ class Metrics:
                                ["process", "deadline"])
         self.extended = counter("flowengine_deadlines_extended", "Deadline extensions",
                                 ["process", "deadline"])
+        self.failures = counter("flowengine_case_failures",
+                                "Per-case failures of tick/reconcile (the case is retried with "
+                                "back-off)", ["process", "operation"])
         self.closed = counter("flowengine_cases_closed", "Cases that reached a final state",
                               ["process", "state"])
 
@@ -126,6 +129,11 @@ class Metrics:
     def flowengine_case_closed(self, case: Case, event: Event) -> None:
         if self.enabled:
             self.closed.labels(case.process_id, event.dest or "").inc()
+
+    @hookimpl
+    def flowengine_case_failed(self, case: Case, operation: str) -> None:
+        if self.enabled:
+            self.failures.labels(case.process_id, operation).inc()
 
     def value(self, name: str, **labels: Any) -> float:
         """One sample's current value (0 when never counted); handy in tests."""

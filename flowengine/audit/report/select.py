@@ -73,7 +73,7 @@ def period_days(store: Store, definitions: PinnedDefinitions, basis: str,
     days: dict[str, set[date]] = {}
     for row in stored_events(store):
         if isinstance(row, Unreadable):
-            raise ChainBroken(row.case_id, row.seq, row.why + "; run 'flowengine audit verify'")
+            raise ChainBroken(row.case_id, row.seq, row.why)
         e = row[0]
         if (as_of is not None and e.at > as_of) or (process_id and e.process_id != process_id):
             continue

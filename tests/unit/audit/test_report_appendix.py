@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from flowengine.audit.html.charts import count_ticks
 from flowengine.audit.report import report, report_grids
-
 from tests.support.audit import CLERK, at, new_engine, walk_standard
 
 

@@ -12,7 +12,6 @@ from flowengine import Actor, Engine, SimulatedClock
 from flowengine.audit.report import report, report_grids
 from flowengine.audit.report.kpis import origin_fields
 from flowengine.definition.loader import load_process
-
 from tests.support.audit import PROCESSES, at
 
 RECEPTION = Actor("王芳", "reception")

@@ -12,7 +12,6 @@ import pytest
 from flowengine import Actor, Engine, SimulatedClock
 from flowengine.audit.replay import PinnedDefinitions
 from flowengine.audit.report import period_days, report, report_lines
-
 from tests.support.audit import PROCESSES, at
 
 RECEPTION, DIRECTOR = Actor("王芳", "reception"), Actor("李明", "office_director")

@@ -72,3 +72,16 @@ def test_schema_advice_only_when_the_revision_can_be_upgraded() -> None:
     newer = SchemaNotCurrent("x.db has revision 9999", "sqlite:///x.db")
     assert with_advice(behind).endswith(": run flowengine db upgrade --db sqlite:///x.db")
     assert with_advice(newer) == "x.db has revision 9999"
+
+
+def test_checkpoint_errors_get_the_advice_from_the_cli_only() -> None:
+    from flowengine.audit.checkpoint_format import LogDiverged, LogUnreadable
+    from flowengine.cli.advice import with_advice
+
+    diverged = LogDiverged("the log no longer has the checkpoint's root")
+    unreadable = LogUnreadable("cannot take a checkpoint: case C1 event 2: bad JSON")
+    for exc in (diverged, unreadable):
+        assert "flowengine" not in str(exc)
+    assert with_advice(diverged).endswith("'flowengine audit verify --checkpoint FILE' names "
+                                          "the first changed entry of each case")
+    assert with_advice(unreadable).endswith("'flowengine audit verify' names every broken case")

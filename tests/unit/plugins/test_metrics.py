@@ -31,3 +31,28 @@ def test_the_entry_point_instance_counts_only_once_configured() -> None:
     engine.plugins.configure(Settings(sections={"metrics": {}}))  # as the settings file does
     accepted_case(engine)
     assert idle.value("flowengine_fires_total", process="standard_case", trigger="accept") == 1
+
+
+def test_a_poison_case_is_counted_as_a_failure_once_per_tick_that_tries_it() -> None:
+    from datetime import timedelta
+    from pathlib import Path
+
+    from flowengine import Actor, Engine
+    from flowengine.clock import parse_instant
+
+    metrics = Metrics()
+    poison_dir = Path(__file__).resolve().parents[2] / "fixtures" / "poison"
+    engine = Engine(processes=[poison_dir], plugins=[metrics])
+    at = parse_instant("2026-03-02T09:00")
+    clerk = Actor("a", "clerk")
+    poison = engine.start("poison", {"name": "x"}, actor=clerk, at=at).id
+    engine.start("poison", {"name": "y", "amount": "3"}, actor=clerk, at=at)
+    labels = {"process": "poison", "operation": "timers"}
+    now = parse_instant("2026-03-10T09:00")
+    engine.tick(now)
+    assert metrics.value("flowengine_case_failures_total", **labels) == 1
+    engine.tick(now)  # left aside until its retry time: not tried, not counted again
+    assert metrics.value("flowengine_case_failures_total", **labels) == 1
+    engine.tick(now + timedelta(minutes=2))
+    assert metrics.value("flowengine_case_failures_total", **labels) == 2
+    assert engine.failures.failures[poison].attempts == 2
