@@ -11,7 +11,7 @@ rows say what the stored cases say).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -31,11 +31,15 @@ def _word(key: str, lang: str) -> str:
     return _WORDS[key][lang != "zh"]
 
 
-def duty_lists(cases: Iterable[tuple[Case, ProcessDef]], lang: str = "zh") -> list[Grid]:
-    """One grid per declared list that holds at least one case, in process and YAML order."""
+def duty_lists(cases: Iterable[tuple[Case, ProcessDef]], lang: str = "zh",
+               only: Collection[str] = ()) -> list[Grid]:
+    """One grid per declared list that holds at least one case, in process and YAML order;
+    with `only`, just the lists of those names."""
     grids: dict[tuple[str, str], Grid] = {}
     for case, p in sorted(cases, key=lambda cp: (cp[1].id, cp[0].id)):
         for x in p.lists.values():
+            if only and x.name not in only:
+                continue
             if x.when and not _expr(p, x.when).evaluate(_env(case)):
                 continue
             grid = grids.get((p.id, x.name))

@@ -73,13 +73,13 @@ def _csv_rows(text: str) -> list[list[str]]:
 
 def test_lists_in_xlsx_and_csv_equal_the_json_and_keep_formulas_as_text(stored: Cli,
                                                                          tmp_path: Path) -> None:
-    doc = stored("lists", "--json").json()
+    doc = stored("lists", "--list", "supervision", "--json").json()
     [supervision] = doc["lists"]
     header = supervision["columns"]
     units = [r["转送交办的单位"] for r in supervision["rows"]]  # in case id order
     assert sorted(units) == sorted(INJECTIONS)
     out = tmp_path / "lists.xlsx"
-    assert stored("lists", "--format", "xlsx", "-o", str(out)).code == 0
+    assert stored("lists", "--list", "supervision", "--format", "xlsx", "-o", str(out)).code == 0
     rows = _xlsx_rows(out)
     assert rows[0] == header
     assert [dict(zip(header, r, strict=True)) for r in rows[1:]] == [
@@ -87,17 +87,20 @@ def test_lists_in_xlsx_and_csv_equal_the_json_and_keep_formulas_as_text(stored: 
     cells = {c.value: c for c in load_workbook(out).worksheets[0]["D"]}  # 转送交办的单位
     for text in INJECTIONS:
         assert cells[text].data_type == "s" and cells[text].quotePrefix
-    r = stored("lists", "--format", "csv")
+    r = stored("lists", "--list", "supervision", "--format", "csv")
     got = _csv_rows(r.stdout)
     assert got[1] == header
     assert [row[3] for row in got[2:]] == ["'" + t for t in units]
 
 
-def test_lists_html_is_one_table_page(stored: Cli, tmp_path: Path) -> None:
+def test_lists_html_is_one_page_with_a_table_per_list(stored: Cli, tmp_path: Path) -> None:
+    titles = [g["title"] for g in stored("lists", "--json").json()["lists"]]
+    assert len(titles) == 4  # handed-down cases are on all four lists (四个清单)
     out = tmp_path / "lists.html"
     assert stored("lists", "--format", "html", "-o", str(out)).code == 0
     page = out.read_text(encoding="utf-8")
-    assert page.count('<table data-table="lists">') == 1 and "<script" not in page
+    assert page.count('<table data-table="lists">') == len(titles) and "<script" not in page
+    assert all(t in page for t in titles)
     assert "<h1>责任清单</h1>" in page and "信访事项办理: 督办责任清单" in page
     assert "+cmd|&#x27; /C calc&#x27;!A0" in page  # escaped text
 
@@ -145,3 +148,10 @@ def test_report_period_by_on_the_command_line(stored: Cli) -> None:
     assert closed["cases"] == 0  # handed down, none closed
     bad = stored("report", "--period-by", "opened")
     assert bad.code == 2 and "--period-by" in bad.stderr
+
+
+def test_an_unknown_list_name_is_a_usage_error_with_a_hint(stored: Cli) -> None:
+    r = stored("lists", "--list", "supervison")
+    assert r.code == 2
+    assert "--list supervison" in r.stderr and "did you mean 'supervision'?" in r.stderr
+    assert "Traceback" not in r.stderr
