@@ -32,6 +32,8 @@ maps `exit_code` to the process exit status, so no command prints a traceback::
         ├── ReplayMismatch(case_id, field) replayed state differs from the stored projection
         ├── RecordUnreadable(case_id)      a stored case record holds values it cannot hold
         ├── CheckpointError                a checkpoint unreadable, or its signature false (audit/)
+        │   ├── LogDiverged                the log no longer extends a checkpoint
+        │   └── LogUnreadable              a stored event the log needs cannot be read
         └── PinnedDefinitionBroken         a case's pinned definition text is missing or changed
             └── PinnedDefinitionMissing    its events name a version the store does not hold
 
@@ -39,7 +41,9 @@ Outside the tree, because callers turn them into one of the above (or into a ret
 they never reach the CLI: `DataError` (engine/data.py; becomes InvalidData), `ExprError`
 and `ExprEvalError` (expr/; become Problems or a refused guard), `YamlError`
 (records/marked_yaml.py; becomes a Problem with its mark), `DeliveryError`
-(plugins/notification.py; a delivery attempt failed, retried by the outbox).
+(plugins/notification.py; a delivery attempt failed, retried by the outbox),
+`DataJsonError` (cli/json_input.py; the CLI turns a refused `--data` text into a usage
+error naming the option).
 
 Validation itself returns `list[Problem]` (values, not exceptions) so that `validate`
 reports every problem at once; `DefinitionError` wraps them when loading must stop.

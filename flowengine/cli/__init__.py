@@ -28,16 +28,19 @@ LAZY: dict[str, tuple[tuple[str, ...], str]] = {
     "db": (("db_cmd",), "The database's schema: which revision it has, and upgrading it."),
     "export": (("ops_cmd",), "The history of CASE as JSON, CSV (UTF-8 with a BOM), an Excel "
                "file or the auditor's printable timeline (html), with each event's recorded "
-               "time and whether it was backdated."),
+               "time and whether it was backdated; --all: every case as JSON lines."),
+    "failures": (("failures_cmd",), "List the cases whose timers failed in tick/worker (or "
+                 "whose calendar recount failed), the soonest retried first; a case leaves "
+                 "the list when it next succeeds."),
     "graph": (("graph_cmd",), "Draw FILE's states, triggers, guards and deadlines."),
-    "lists": (("lists_cmd",), "The duty lists of the stored cases (five_step: 领导包案, 稳控, "
+    "lists": (("lists_cmd",), "The duty lists of the stored cases (四个清单: 领导包案, 稳控, "
               "化解, 督办责任清单), one row per case: the list's fields, state, next deadline "
               "and whether it is overdue."),
     "notifications": (("plugins_cmd",), "The outbox: list, retry and deliver notifications."),
     "plugins": (("plugins_cmd",), "List the loaded plugins, where each comes from, its hooks "
                 "and channels."),
     "replay": (("ops_cmd",), "Rebuild CASE from its events, check its chain and compare with "
-               "the stored case."),
+               "the stored case (--all: every case, summarised by process and state)."),
     "report": (("report_cmd",), "KPIs (立案率, 结案率, 及时受理率, 按期答复率, 按期办结率, "
                "满意率, 重信重访率, extensions) and counts by dimension; docs/audit.md defines "
                "each figure."),

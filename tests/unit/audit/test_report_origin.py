@@ -4,6 +4,7 @@ worked out in the comments."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -84,11 +85,30 @@ def test_by_channel_counts_with_the_titles(engine: Engine) -> None:
     assert table["titles"] == ["来源渠道"]
 
 
-def test_a_process_without_an_assigned_value_has_no_assigned_rate() -> None:
-    """five_step declares neither `source` nor `channel`: no origin table, no 交办件办结率."""
-    engine = Engine(processes=[PROCESSES], clock=SimulatedClock(at("2026-03-02T09:00:00")))
+def test_a_process_without_an_assigned_value_has_no_assigned_rate(tmp_path: Path) -> None:
+    """five_step without its `channel` field declares neither `source` nor `channel`: no
+    origin table, no 交办件办结率."""
+    text = (PROCESSES / "five_step.yaml").read_text(encoding="utf-8")
+    start, end = text.index("  channel:"), text.index("  owner_leader:")
+    text = text[:start] + text[end:]
+    text = text.replace("accepts: [petitioner, supervising_unit, channel]",
+                        "accepts: [petitioner, supervising_unit]")
+    (tmp_path / "five_step.yaml").write_text(text, encoding="utf-8")
+    engine = Engine(processes=[tmp_path], clock=SimulatedClock(at("2026-03-02T09:00:00")))
+    assert "channel" not in engine.registry.latest("five_step").process.fields
     engine.start("five_step", {"receiving_leader": "陈副市长", "matter_type": "individual",
                                "responsible_unit": "西城区", "subject": "欠薪"},
                  actor=Actor("刘科长", "bureau"))
     fig = report(engine.store, engine.registry).as_dict()["by_process"]["five_step"]
     assert "assigned_closure_rate" not in fig["rates"] and "closure_by_origin" not in fig
+
+
+def test_five_step_counts_its_assigned_channel() -> None:
+    engine = Engine(processes=[PROCESSES], clock=SimulatedClock(at("2026-03-02T09:00:00")))
+    engine.start("five_step", {"receiving_leader": "陈副市长", "matter_type": "individual",
+                               "responsible_unit": "西城区", "subject": "欠薪",
+                               "channel": "assigned"}, actor=Actor("刘科长", "bureau"))
+    fig = report(engine.store, engine.registry).as_dict()["by_process"]["five_step"]
+    # received, not yet accepted: counted among the assigned cases, in no rate's denominator
+    assert fig["rates"]["assigned_closure_rate"]["denominator"] == 0
+    assert fig["closure_by_origin"]["channel"]["assigned"]["cases"] == 1
