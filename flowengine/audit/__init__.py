@@ -13,12 +13,40 @@ over a whole store, export, and the KPI report.
 
 from __future__ import annotations
 
-from .chain import ChainCursor, ChainFault, check_chain, require_chain
-from .export import export_text
-from .replay import Mismatch, PinnedDefinitionMissing, Replayer, ReplayResult, compare, replay
-from .report import Rate, Report, build_report, report
-from .rows import Unreadable, stored_events
-from .verify import CaseProblem, VerifyReport, replay_all, verify_store
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .chain import ChainCursor, ChainFault, check_chain, require_chain
+    from .export import export_text
+    from .replay import Mismatch, PinnedDefinitionMissing, Replayer, ReplayResult, compare, replay
+    from .report import Rate, Report, build_report, report
+    from .rows import Unreadable, stored_events
+    from .verify import CaseProblem, VerifyReport, replay_all, verify_store
+
+# Public name -> its module. Imported on first use, so that a command needing one module
+# (`case show` reads rows and the timeline) does not pay for the report and export
+# packages (openpyxl, pygal) at start-up.
+_HOME = {
+    **dict.fromkeys(("ChainCursor", "ChainFault", "check_chain", "require_chain"), ".chain"),
+    "export_text": ".export",
+    **dict.fromkeys(("Mismatch", "PinnedDefinitionMissing", "Replayer", "ReplayResult",
+                     "compare", "replay"), ".replay"),
+    **dict.fromkeys(("Rate", "Report", "build_report", "report"), ".report"),
+    **dict.fromkeys(("Unreadable", "stored_events"), ".rows"),
+    **dict.fromkeys(("CaseProblem", "VerifyReport", "replay_all", "verify_store"), ".verify"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name on first use and keep it as a module attribute."""
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(home, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "CaseProblem", "ChainCursor", "ChainFault", "Mismatch", "PinnedDefinitionMissing", "Rate",
