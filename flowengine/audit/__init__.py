@@ -13,8 +13,9 @@ over a whole store, export, and the KPI report.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from .chain import ChainCursor, ChainFault, check_chain, require_chain
@@ -38,14 +39,7 @@ _HOME = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """Import a public name on first use and keep it as a module attribute."""
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(home, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _HOME, globals())
 
 
 __all__ = [

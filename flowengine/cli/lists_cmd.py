@@ -38,7 +38,7 @@ def lists_cmd(process_id: str | None, only: tuple[str, ...], fmt: str | None, as
     pairs = [(c, definitions.get(c.digest, c.id)) for c in cases]
     declared = {name for _, p in pairs for name in p.lists}
     unknown = [n for n in only if n not in declared]
-    if unknown and pairs:
+    if unknown:
         hint = did_you_mean(unknown[0], declared)
         hint = f"; {hint}" if hint else ""
         raise click.UsageError(f"--list {unknown[0]}: no stored case's process declares this "

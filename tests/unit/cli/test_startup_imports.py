@@ -72,6 +72,16 @@ def test_store_reading_commands_do_not_import_the_validator(
     assert loaded_by(argv, tmp_path, heavy) == []
 
 
+def test_case_show_does_not_import_the_report_or_export_packages(
+        one_case: tuple[str, str], tmp_path: Path) -> None:
+    """`flowengine.audit` imports its names on first use: reading a case's rows and timeline
+    does not load the KPI report, the exports or their libraries."""
+    db, case_id = one_case
+    heavy = ("flowengine.audit.report", "flowengine.audit.export", "flowengine.audit.verify",
+             "openpyxl", "pygal")
+    assert loaded_by(["case", "show", case_id, "--db", db], tmp_path, heavy) == []
+
+
 def test_validate_still_imports_the_validator(tmp_path: Path) -> None:
     """The probe can see an import: the command that validates does load jsonschema."""
     loaded = loaded_by(["validate", str(ROOT / "processes" / "standard_case.yaml")], tmp_path)
