@@ -19,6 +19,7 @@ from typing import Any
 
 from ..errors import InvalidData
 from ..expr import ExprEvalError
+from ..store.base import DefersCases, KeepsFailures
 from ..store.errors import StoreError
 from ..store.failures import CaseFailure, FailureBook, MemoryFailures
 
@@ -43,8 +44,8 @@ class FailureLog:
 
     def __init__(self, store: Any) -> None:
         self._store = store
-        book = getattr(store, "failure_book", None)
-        self.book: FailureBook = book if book is not None else MemoryFailures()
+        self.book: FailureBook = (store.failure_book if isinstance(store, KeepsFailures)
+                                  else MemoryFailures())
         self.failures: dict[str, CaseFailure] = {}
         self._known: dict[str, CaseFailure | None] = {}
 
@@ -75,9 +76,8 @@ class FailureLog:
         self.failures[case_id] = self._known[case_id] = failure
         try:
             self.book.put_failure(failure)  # its own transaction: no other case waits on it
-            defer = getattr(self._store, "defer_case", None)
-            if defer is not None:
-                defer(case_id, failure.retry_at)
+            if isinstance(self._store, DefersCases):
+                self._store.defer_case(case_id, failure.retry_at)
         except StoreError:  # the database is busy or gone: the tick still goes on and
             pass  # reports the failure; only its count is not kept for the next run
         return failure

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, event
 
 from ..errors import FlowengineError
+from ..store.base import JoinsTransactions
 
 Told = Callable[[], None]
 _PENDING: ContextVar[list[Told] | None] = ContextVar("flowengine_pending", default=None)
@@ -35,8 +36,7 @@ class TransactionUnsupported(FlowengineError):
 @contextmanager
 def joined(store: Any, connection: Connection) -> Iterator[None]:
     """Calls in this context write in `connection`'s open transaction."""
-    using = getattr(store, "using", None)
-    if using is None:
+    if not isinstance(store, JoinsTransactions):
         raise TransactionUnsupported(
             f"{type(store).__name__} cannot join a host's transaction: give the Engine a "
             f"database URL or an SQLAlchemy Engine")
@@ -50,7 +50,7 @@ def joined(store: Any, connection: Connection) -> Iterator[None]:
     def on_rollback(_conn: Connection) -> None:
         pending.clear()
 
-    with using(connection):
+    with store.using(connection):
         event.listen(connection, "commit", on_commit, once=True)
         event.listen(connection, "rollback", on_rollback, once=True)
         token = _PENDING.set(pending)

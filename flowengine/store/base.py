@@ -1,9 +1,10 @@
 """The `Store` protocol: where cases, events, timers and pinned definitions live.
 
 `Store` is what every store must do. The optional capabilities (`GroupCommit`,
-`BatchLoad`, `HeldProjection`, `ProvisionalIndex`) are protocols of their own: the engine
-asks `isinstance(store, GroupCommit)` once, uses the capability when the store has it and
-a slower equivalent when not, so a host's own store may leave them out.
+`BatchLoad`, `HeldProjection`, `ProvisionalIndex`, `KeepsFailures`, `DefersCases`,
+`JoinsTransactions`) are protocols of their own: the engine asks
+`isinstance(store, GroupCommit)` once, uses the capability when the store has it and a
+slower equivalent (or a clear refusal) when not, so a host's own store may leave them out.
 
 The engine sees storage only through this protocol. `append` is the one write a fire makes:
 the events, the new projection, the case's next timer and its outbox rows commit together
@@ -14,13 +15,19 @@ or not at all, and it fails with `ConcurrentUpdate` when another writer appended
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 from ..records.case import Case
 from ..records.events import Event
 from ..records.lifecycle import OutboxStatus
+
+if TYPE_CHECKING:  # annotations only: this module imports neither SQLAlchemy nor the schema
+    from sqlalchemy import Connection
+
+    from .failures import FailureBook
 
 
 @dataclass(frozen=True)
@@ -155,3 +162,30 @@ class ProvisionalIndex(Protocol):
         """Ids of open cases of the process whose earliest provisional deadline year (see
         `codec.provisional_from`) is one of `years`. Optional: without it the engine's
         reconcile scans the process's open cases."""
+
+
+@runtime_checkable
+class KeepsFailures(Protocol):
+    """Optional: a book of per-case tick failures that outlives the engine (the SQL store's
+    `case_failures` table), so back-off continues across runs and processes. Without it the
+    engine keeps the book in memory for its own lifetime."""
+
+    failure_book: FailureBook
+
+
+@runtime_checkable
+class DefersCases(Protocol):
+    """Optional: put a failing case aside until its retry time, so the next `due_cases`
+    does not hand it out again before then."""
+
+    def defer_case(self, case_id: str, until: datetime) -> None:
+        """Leave `case_id` out of `due_cases` until `until`."""
+
+
+@runtime_checkable
+class JoinsTransactions(Protocol):
+    """Optional: write through a host's own database connection and transaction
+    (`Engine.transaction`). A store without it cannot join one (the memory store)."""
+
+    def using(self, connection: Connection) -> AbstractContextManager[None]:
+        """Within the context, every call writes in `connection`'s open transaction."""
