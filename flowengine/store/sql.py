@@ -6,9 +6,10 @@ events, then the outbox rows (`ON CONFLICT DO NOTHING` on the idempotency key). 
 writer got there first the UPDATE matches no row (or a unique key fires), the transaction
 rolls back and `ConcurrentUpdate` is raised; nothing else is ever written to `events`.
 `append_many` (group commit, used by the engine's tick) does the same for many cases in
-one transaction, each inside a SAVEPOINT: a lost race rolls back and skips only that case.
+few transactions: a case that lost the race has written nothing and is skipped alone; a
+transaction where a statement fails is redone with a SAVEPOINT per case.
 With `group_commit=True` concurrent `append`s of several threads share one transaction and
-one flush the same way (group.py).
+one flush, each in its own SAVEPOINT (group.py).
 
 SQLite: a file in WAL mode, `synchronous=FULL` (every commit reaches the disk) unless the URL
 says `?synchronous=normal` (survives a process crash, may lose the last commits in a power
