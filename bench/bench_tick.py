@@ -10,17 +10,25 @@ Then, through `Engine.tick`:
 - 0 due: a tick at an instant before every timer. It must be one index range scan on
   `cases.next_timer_at` (the query plan is printed and checked) and load no case;
 - `--due` due (each size on a fresh load): each due case runs out (timer event + the
-  automatic `mediation_failed`), 500 cases per transaction; then a second tick at the
-  same instant must fire nothing. On SQLite the same rows are then written by bare sqlite3
+  automatic `mediation_failed`), with a second writer process measuring how long it
+  waits for the write lock meanwhile; then a second tick at the same instant must fire
+  nothing. On SQLite the same rows are then written by bare sqlite3
   (`raw_same_rows`), 1,000 events per commit, for the ratio.
 
 Peak memory is tracemalloc's peak during the tick (Python allocations). Results replace
-the "tick" section of bench/RESULTS-store.md. Needs ~2 GB of disk for 1,000,000 cases.
+the "tick" section of bench/RESULTS-store.md. The loaded SQLite database is built once (bulk
+insert, indexes after) and kept as a template under $TMPDIR/flowengine-bench-tick, named by
+a fingerprint of the load parameters, the copied row and the schema; later runs copy it.
+Needs ~1.5 GB of disk per template of 1,000,000 cases, and as much again while running.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import hashlib
+import json
+import multiprocessing
 import os
 import random
 import shutil
@@ -37,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from store_common import ROOT, machine, machine_table, postgres, write_section
+from store_common import ROOT, machine, machine_table, postgres, remove_sqlite, write_section
 
 from flowengine import Actor, Engine, SimulatedClock
 from flowengine.store.codec import case_values, dump_deadlines
@@ -48,6 +56,7 @@ PROCESSES = ROOT / "processes"
 CST = timezone(timedelta(hours=8))
 NOW = datetime(2026, 5, 4, 10, 0, tzinfo=CST)
 COLUMNS = [c.name for c in cases_table.c]
+PROFILE: Path | None = None  # --profile: where the due tick's cProfile stats go
 
 
 def template() -> tuple[dict[str, Any], Any, str]:
@@ -86,13 +95,61 @@ def rows(n: int, due: int, seed: int = 7) -> Iterator[dict[str, Any]]:
                "next_timer_at": at, "dup_key": None}
 
 
+TEMPLATES = Path(tempfile.gettempdir()) / "flowengine-bench-tick"
+LOAD_VERSION = 2  # bump when rows() or the load changes what a template holds
+
+
 def load_sqlite(path: Path, n: int, due: int) -> str:
-    url = f"sqlite:///{path}"
-    digest, text = _digest_and_text()
-    with SqlStore(url) as store:
+    """A copy of the loaded database at `path`: built once per load parameters and kept
+    under /tmp as a template (named by a fingerprint of the parameters, the row a case
+    is copied from and the schema), so later runs copy a file instead of loading again."""
+    row, case, text = template()
+    fingerprint = hashlib.sha256(json.dumps(
+        [LOAD_VERSION, n, due, case.digest, _schema_sql(path.parent), sorted(row.items())],
+        default=str).encode()).hexdigest()[:16]
+    kept = TEMPLATES / f"tick-{n}-{due}-{fingerprint}.db"
+    if not kept.exists():
+        TEMPLATES.mkdir(exist_ok=True)
+        building = kept.with_suffix(f".building-{os.getpid()}")
+        t0 = time.perf_counter()
+        _build(building, n, due, case.digest, text)
+        os.replace(building, kept)
+        print(f"template {kept.name}: {n:,} cases built in {time.perf_counter() - t0:.0f} s")
+    remove_sqlite(path)
+    shutil.copyfile(kept, path)
+    return f"sqlite:///{path}"
+
+
+def _schema_sql(folder: Path) -> list[str]:
+    """The schema a fresh store creates (a template made for another schema is not used)."""
+    probe = folder / "schema-probe.db"
+    with SqlStore(f"sqlite:///{probe}"):
+        pass
+    conn = sqlite3.connect(probe)
+    found = [r[0] for r in conn.execute(
+        "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")]
+    conn.close()
+    remove_sqlite(probe)
+    return found
+
+
+def _build(path: Path, n: int, due: int, digest: str, text: str) -> None:
+    """Bulk load: the schema from a store, the `cases` indexes dropped during the insert
+    and built after it (sorting once is much faster than 1M random index inserts), no
+    journal, then WAL again and checkpointed, so the file is complete by itself."""
+    with SqlStore(f"sqlite:///{path}") as store:
         store.save_definition(digest, "medical_dispute", "2026.1", text)
     conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA synchronous=OFF")  # the load is not what is measured
+    conn.execute("PRAGMA journal_mode=DELETE")
+    conn.execute("PRAGMA journal_mode=OFF")
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.execute("PRAGMA cache_size=-1000000")
+    indexes = [r[0] for r in conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'cases' "
+        "AND sql IS NOT NULL")]
+    for name, in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' "
+                              "AND tbl_name = 'cases' AND sql IS NOT NULL").fetchall():
+        conn.execute(f"DROP INDEX {name}")
     sql = f"INSERT INTO cases ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
     batch: list[tuple[Any, ...]] = []
     for r in rows(n, due):
@@ -100,9 +157,12 @@ def load_sqlite(path: Path, n: int, due: int) -> str:
         if len(batch) == 20_000:
             _insert(conn, sql, batch)
     _insert(conn, sql, batch)
+    for ddl in indexes:
+        conn.execute(ddl)
     conn.execute("ANALYZE")
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
-    return url
 
 
 def _insert(conn: sqlite3.Connection, sql: str, batch: list[tuple[Any, ...]]) -> None:
@@ -194,7 +254,17 @@ def run_backend(name: str, url: str, n: int, due: int, rounds: int) -> dict[str,
         shutil.copyfile(sqlite_file, Path(sqlite_file).with_name("raw.db"))
         os.sync()  # the copy's writeback would otherwise slow the flushes timed below
     holds = hold_timer(store)
-    fired, seconds, peak = measured(lambda: engine.tick(NOW), trace=False)
+    waits: list[float] = []
+    cpu_s = 0.0
+    if PROFILE is not None:
+        profiler = cProfile.Profile()
+        fired, seconds, peak = measured(lambda: profiler.runcall(engine.tick, NOW), trace=False)
+        profiler.dump_stats(PROFILE)
+    else:
+        cpu = time.process_time()
+        (fired, seconds, peak), waits = probed(
+            sqlite_file, lambda: measured(lambda: engine.tick(NOW), trace=False))
+        cpu_s = time.process_time() - cpu
     del store._held.write  # type: ignore[method-assign]  # the timer: back to the class's
     again, again_s, _ = measured(lambda: engine.tick(NOW))
     moved = len(engine.cases(state="court_advised", limit=due + 10))
@@ -205,7 +275,49 @@ def run_backend(name: str, url: str, n: int, due: int, rounds: int) -> dict[str,
             "zero_ms": statistics.median(s for _, s, _ in zero) * 1e3,
             "zero_peak_kib": max(p for _, _, p in zero) / 1024,
             "due_s": seconds, "due_peak_kib": peak / 1024, "events": len(fired),
-            "again_ms": again_s * 1e3, "hold_ms": [h * 1e3 for h in holds]}
+            "again_ms": again_s * 1e3, "hold_ms": [h * 1e3 for h in holds],
+            "wait_ms": [w * 1e3 for w in waits], "cpu_s": cpu_s}
+
+
+def lock_probe(path: str, stop: Any, waits: Any) -> None:
+    """Another writer, in its own process: asks for the write lock (BEGIN IMMEDIATE, no
+    busy timeout, retried every 0.2 ms) every 2 ms until `stop` is set, and reports how
+    long each try waited. Its longest wait bounds from above how long the tick held the
+    lock at a stretch (the claim transactions of `due_cases` included), as another
+    worker or a clerk's `fire` would see it."""
+    conn = sqlite3.connect(path, timeout=0, isolation_level=None)
+    found: list[float] = []
+    while not stop.is_set():
+        t0 = time.perf_counter()
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError:
+                time.sleep(0.0002)
+        found.append(time.perf_counter() - t0)
+        conn.execute("ROLLBACK")
+        time.sleep(0.002)
+    conn.close()
+    waits.put(found)
+
+
+def probed(path: str | None, fn: Callable[[], Any]) -> tuple[Any, list[float]]:
+    """`fn()` with a `lock_probe` process beside it (SQLite only): (result, waits)."""
+    if path is None:
+        return fn(), []
+    ctx = multiprocessing.get_context("spawn")
+    stop, waits = ctx.Event(), ctx.Queue()
+    probe = ctx.Process(target=lock_probe, args=(path, stop, waits))
+    probe.start()
+    time.sleep(0.5)  # the probe started and asking
+    try:
+        result = fn()
+    finally:
+        stop.set()
+        found = waits.get()
+        probe.join()
+    return result, found
 
 
 def hold_timer(store: SqlStore) -> list[float]:
@@ -292,7 +404,15 @@ def report(results: list[dict[str, Any]], info: dict[str, Any], args: Any) -> st
              f"spread over 60 days, {dues} of them due (a fresh load each); 0-due tick = "
              f"median of {args.rounds}; peak = tracemalloc peak during the 0-due tick (the due "
              "tick is timed without tracemalloc, which slows Python about twofold). The tick "
-             "commits the due cases 500 per transaction (`append_many`).", "",
+             "claims due cases `store.claim_chunk` per transaction and commits them through "
+             "`append_many` in transactions of about `store.lock_budget`. The loaded "
+             "database is built once per load parameters and copied for each run (a "
+             "template under /tmp, checked by a fingerprint).", "",
+             "`append transaction`: from BEGIN IMMEDIATE until COMMIT returns (the flush, "
+             "and any WAL checkpoint SQLite runs after releasing the lock, included). "
+             "`another writer's wait`: a second process asks for the write lock every 2 ms "
+             "during the tick (no busy timeout, retried every 0.2 ms); its waits bound how "
+             "long the tick held the lock at a stretch, claims included.", "",
              "`raw same rows`: bare sqlite3 writing what the tick wrote (the same event rows, "
              "the same case UPDATEs with the same SET lists and seq check), 500 cases = 1,000 "
              "events per commit, WAL + FULL, into a copy of the database taken just before "
@@ -300,8 +420,9 @@ def report(results: list[dict[str, Any]], info: dict[str, Any], args: Any) -> st
              machine_table(info),
              "| backend | open cases | 0 due: time | 0 due: peak memory | due cases | "
              "time to fire them | events | timer events/s | raw same rows events/s | "
-             "ratio | second tick | write lock held per transaction: median / max |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "ratio | second tick | append transaction, BEGIN to COMMIT: median / max | "
+             "another writer's wait for the lock: p50 / p99 / max |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         rate = r["events"] / r["due_s"]
         raw = f"{r['events'] / r['raw_s']:,.0f}" if r["raw_s"] else "–"
@@ -310,11 +431,23 @@ def report(results: list[dict[str, Any]], info: dict[str, Any], args: Any) -> st
             f"| {r['backend']} | {r['cases']:,} | {r['zero_ms']:.2f} ms | "
             f"{r['zero_peak_kib']:.0f} KiB | {r['due']:,} | {r['due_s']:.2f} s | "
             f"{r['events']:,} | {rate:,.0f} | {raw} | {ratio} | {r['again_ms']:.1f} ms | "
-            f"{statistics.median(r['hold_ms']):.0f} / {max(r['hold_ms']):.0f} ms |")
+            f"{statistics.median(r['hold_ms']):.0f} / {max(r['hold_ms']):.0f} ms | "
+            f"{_waits(r['wait_ms'])} |")
     lines += ["", "Query plans of the 0-due tick (its only statement):", ""]
     plans = {r["backend"]: r["plan"] for r in results}
     lines += [f"- {b}: `{p}`" for b, p in plans.items()]
     return "\n".join(lines) + "\n"
+
+
+def _waits(waits: list[float]) -> str:
+    """p50 / p99 / max of the probe's waits, and how many of its tries found the lock held."""
+    if not waits:
+        return "–"
+    ordered = sorted(waits)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    held = sum(1 for w in waits if w > 0.5)
+    return (f"{statistics.median(waits):.1f} / {p99:.0f} / {max(waits):.0f} ms "
+            f"({held:,} of {len(waits):,} tries waited)")
 
 
 def main() -> None:
@@ -325,8 +458,14 @@ def main() -> None:
     parser.add_argument("--no-pg", action="store_true")
     parser.add_argument("--dir", type=Path, default=None)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--json", type=Path, default=None,
+                        help="append each backend's result as a JSON line to this file")
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="run the due tick under cProfile and dump its stats here")
     args = parser.parse_args()
     os.environ["FLOWENGINE_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    global PROFILE
+    PROFILE = args.profile
     results = []
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         folder = Path(tmp)
@@ -338,6 +477,10 @@ def main() -> None:
             results.append(run_backend("SQLite (WAL, FULL)", url, args.cases, due,
                                        args.rounds))
             print(results[-1])
+            if args.json is not None:
+                with args.json.open("a", encoding="utf-8") as fh:
+                    fh.write(json.dumps({**results[-1], "load": os.getloadavg(),
+                                         "code": str(ROOT)}) + "\n")
             for f in folder.glob("tick.db*"):
                 f.unlink()
         if not args.no_pg:

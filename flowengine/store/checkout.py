@@ -1,8 +1,8 @@
 """`Checkout`: the DBAPI cursor a fast-path call uses, checked out for that one call and
 returned right after; or the host's own connection inside `Engine.transaction`.
 
-Why not the pool's checkout alone: a checkout costs ~20 µs (events, reset on return, and a
-round trip on PostgreSQL with `pool_pre_ping`) on a fire that costs ~100 µs of CPU. So up to
+Why not the pool's checkout alone: a checkout (events, reset on return, and a round trip
+on PostgreSQL with `pool_pre_ping`) is a sizeable share of a fire's own CPU time. So up to
 `KEEP` returned connections wait here, with their cursor, for the next call of any thread.
 They still count against the pool's limit, so nothing is hoarded while a thread may be
 waiting: when the pool is at its limit (or hands connections to threads,

@@ -47,6 +47,9 @@ def _tag(value: Any) -> Any:
     raise TypeError(f"cannot store a {type(value).__name__} in case data")
 
 
+_PLAIN = (str, int, float, bool, type(None))  # no dict inside, nothing to escape
+
+
 def _escape(value: Any) -> Any:
     """Wrap user dicts that would read back as a tag (walks only lists and dicts)."""
     if isinstance(value, dict):
@@ -55,6 +58,8 @@ def _escape(value: Any) -> Any:
             return {"$map": [list(item) for item in inner.items()]}
         return inner
     if isinstance(value, (list, tuple)):
+        if all(type(v) in _PLAIN for v in value):  # a list of names: the common case
+            return value
         return [_escape(v) for v in value]
     return value
 
@@ -62,6 +67,8 @@ def _escape(value: Any) -> Any:
 def _untag(value: Any) -> Any:
     """Turn tags back into typed values, depth first (only dicts and lists are walked)."""
     if isinstance(value, list):
+        if all(type(v) in _PLAIN for v in value):  # no tag inside
+            return value
         return [_untag(v) for v in value]
     if not isinstance(value, dict):
         return value
@@ -80,8 +87,11 @@ def _untag(value: Any) -> Any:
 
 def dump_data(data: Mapping[str, Any]) -> str:
     """Case data as tagged JSON text (sorted keys, so equal data gives equal text)."""
-    if any(isinstance(v, (dict, list, tuple)) for v in data.values()):
-        data = {k: _escape(v) for k, v in data.items()}
+    nested = [k for k, v in data.items() if isinstance(v, (dict, list, tuple))]
+    if nested:
+        data = dict(data)
+        for k in nested:
+            data[k] = _escape(data[k])
     return orjson.dumps(data, option=_DATA, default=_tag).decode("utf-8")
 
 

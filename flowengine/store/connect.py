@@ -5,9 +5,9 @@ the chosen `synchronous` level, foreign keys and a busy timeout, and explicit BE
 (pysqlite's implicit BEGIN comes too late for a safe read-modify-write): `BEGIN IMMEDIATE`
 for writes, so two writers queue on the lock instead of one failing half-way.
 
-Why a fast path: bench/RESULTS.md §4 prices SQLAlchemy's per-execution work at
-65–90 µs per commit, about as much as SQLite's own work. A fire is one `load_case` and one
-`append`, so those two run their statements, still built and compiled by SQLAlchemy Core
+Why a fast path: SQLAlchemy's per-execution work costs about as much as SQLite's own work
+for a one-row commit (bench/RESULTS.md §4 has the figures). A fire is one `load_case` and
+one `append`, so those two run their statements, still built and compiled by SQLAlchemy Core
 (`Prepared`), straight on a DBAPI cursor (checked out and returned per call: checkout.py):
 no per-execution compile-cache lookup, no result wrapping. Everything else goes through
 ordinary Core connections.
@@ -167,12 +167,12 @@ class Prepared:
         return self._get(params)
 
 
-# Instant ↔ text memo: `isoformat` / `fromisoformat` cost ~1.5 µs each on this machine and a
-# fire converts 4-5 instants, most of them the same ones again (created_at never changes,
-# updated_at is the event's instant). Only fixed-offset instants are memoised: two of them
-# are == exactly when they are the same instant, so they have the same UTC text (with a
-# ZoneInfo zone, == ignores `fold`, which tells apart the two readings of a repeated wall
-# time). Bounded; cleared when full.
+# Instant ↔ text memo: `isoformat` / `fromisoformat` are a visible share of a fire's store
+# work (bench/RESULTS-store.md) and a fire converts 4-5 instants, most of them the same
+# ones again (created_at never changes, updated_at is the event's instant). Only fixed-
+# offset instants are memoised: two of them are == exactly when they are the same instant,
+# so they have the same UTC text (with a ZoneInfo zone, == ignores `fold`, which tells
+# apart the two readings of a repeated wall time). Bounded; cleared when full.
 _MEMO_MAX = 4096
 _TEXT_OF: dict[datetime, str] = {}
 _INSTANT_OF: dict[str, datetime] = {}

@@ -1,18 +1,19 @@
 """`GroupCommit`: concurrent appends of one store share a transaction and its disk flush.
 
-Why: with SQLite in WAL mode and `synchronous=FULL` every commit waits for one flush of the
-disk (~100-200 µs), so one-transaction-per-fire writers can never pass a few thousand fires
-a second however many threads fire. Databases solve this with group commit, and so does
-this module: the first writer that finds no commit in progress becomes the **leader**, takes
-every append queued so far (its own and its **followers'**), runs them in one transaction,
-each inside its own SAVEPOINT, and commits once. A follower's call returns only after the
-COMMIT of the transaction that holds its append (so it is as durable as its own commit
-would have been), or raises what its own statements raised (those rolled back to its
-savepoint, the others unaffected: a lost race or a refused duplicate never spoils the
-batch). If the COMMIT itself fails, every append of the batch raises that error and none is
-stored. While the leader flushes, new writers queue; when it is done, one of them leads the
-next batch. An append made while no commit is in progress runs as a plain transaction
-(a lone writer pays one lock more than without group commit), and so does a batch of one.
+Why: with SQLite in WAL mode and `synchronous=FULL` every commit waits for one flush of
+the disk, so one-transaction-per-fire writers can never commit faster than the disk
+flushes, however many threads fire (bench/RESULTS.md has the flush latency beside each
+figure). Databases solve this with group commit, and so does this module: the first writer
+that finds no commit in progress becomes the **leader**, takes every append queued so far
+(its own and its **followers'**), runs them in one transaction, each inside its own
+SAVEPOINT, and commits once. A follower's call returns only after the COMMIT of the
+transaction that holds its append (so it is as durable as its own commit would have been),
+or raises what its own statements raised (those rolled back to its savepoint, the others
+unaffected: a lost race or a refused duplicate never spoils the batch). If the COMMIT
+itself fails, every append of the batch raises that error and none is stored. While the
+leader flushes, new writers queue; when it is done, one of them leads the next batch. An
+append made while no commit is in progress runs as a plain transaction (a lone writer pays
+one lock more than without group commit), and so does a batch of one.
 
 It groups only the appends of one process: separate processes each commit their own
 batches, serialised by SQLite's write lock (docs/storage.md).

@@ -6,9 +6,10 @@ events, then the outbox rows (`ON CONFLICT DO NOTHING` on the idempotency key). 
 writer got there first the UPDATE matches no row (or a unique key fires), the transaction
 rolls back and `ConcurrentUpdate` is raised; nothing else is ever written to `events`.
 `append_many` (group commit, used by the engine's tick) does the same for many cases in
-one transaction, each inside a SAVEPOINT: a lost race rolls back and skips only that case.
+few transactions: a case that lost the race has written nothing and is skipped alone; a
+transaction where a statement fails is redone with a SAVEPOINT per case.
 With `group_commit=True` concurrent `append`s of several threads share one transaction and
-one flush the same way (group.py).
+one flush, each in its own SAVEPOINT (group.py).
 
 SQLite: a file in WAL mode, `synchronous=FULL` (every commit reaches the disk) unless the URL
 says `?synchronous=normal` (survives a process crash, may lose the last commits in a power
@@ -44,13 +45,13 @@ from .connect import configure_sqlite, instant_from_db, open_engine
 from .errors import DatabaseUnavailable
 from .failures import SqlFailures
 from .group import GroupCommit, url_flag
+from .rowcache import RowCache
 from .schema import cases, definitions, events, outbox
 from .sqlrows import (
     CASE_COLUMNS,
     CASE_INSTANTS,
     CASE_NAMES,
     CHANGING,
-    COMPARED,
     LOAD_CHUNK,
     OUTBOX_COLUMNS,
     SEEN_MAX,
@@ -64,6 +65,7 @@ from .sqlrows import (
 from .translate import translated
 
 LOCK_BUDGET = 0.020  # seconds: how long one transaction of append_many holds the write lock
+CLAIM_CHUNK = 250  # due cases claimed per transaction: a claim rewrites each claimed row
 
 
 @translated(lambda store: store.busy_seconds)
@@ -107,8 +109,6 @@ class SqlStore:
         self._reader = self.engine.execution_options(flowengine_begin="NONE")
         self._writer = self.engine.execution_options(flowengine_begin="IMMEDIATE")
         self._dup_by_digest: dict[str, tuple[str, ...]] = {}
-        # case id -> (seq, row values, the case if we wrote it): see _changed, recent_case
-        self._seen: dict[str, tuple[int, dict[str, Any], Case | None]] = {}
         try:
             migrations.prepare(self.engine, self.url, create=not read_only)
         except OperationalError as exc:
@@ -119,9 +119,11 @@ class SqlStore:
             self.close()
             raise
         self._held = Checkout(self.engine)
+        self._rows = RowCache(CHANGING, limit=SEEN_MAX, joined=self._held.joined)
         self._sql = Statements(self.engine)
         self.group = GroupCommit(self._held) if group_commit else None
         self.lock_budget = LOCK_BUDGET
+        self.claim_chunk = CLAIM_CHUNK
         self.failure_book = SqlFailures(self._writer, self._reader, self.busy_seconds)
 
     def using(self, connection: Connection) -> AbstractContextManager[None]:
@@ -197,46 +199,82 @@ class SqlStore:
                 with self._held.write() as cur:
                     statements(cur)
         except BaseException as exc:
-            self._seen.pop(case.id, None)  # whatever we held of this case may be stale
+            self._rows.forget(case.id)  # whatever we held of this case may be stale
             if not isinstance(exc, self._held.integrity_error):
                 raise
             current = self._stored_seq(case.id)
             if current is None:
                 raise  # not a lost race: e.g. the pinned definition was never saved
             raise ConcurrentUpdate(case.id, current + 1) from None
-        self._remember(case.id, case.seq, row, case.copy())
+        self._rows.remember(case.id, case.seq, row, case.copy())
 
     def append_many(self, items: Sequence[AppendItem]) -> list[bool]:
-        """Group commit: `append` for each `(case, events, expected_seq, final, outbox)`,
-        each case inside its own SAVEPOINT, in as few transactions as `lock_budget` allows:
-        a transaction that has held the write lock that long commits after its current
-        case and the next one takes the rest (other writers wait at most about that long;
-        a fast machine still commits hundreds of cases per flush). A case whose sequence
-        number moved on (another writer won) is rolled back to its savepoint, its claim
-        released, and skipped; the others commit. Returns, per item, whether it was
-        committed (all of them are durable when this returns)."""
+        """Group commit: `append` for each `(case, events, expected_seq, final, outbox)` in
+        as few transactions as `lock_budget` allows: a transaction that has held the write
+        lock that long commits after its current case and the next one takes the rest
+        (other writers wait at most about that long; a fast machine still commits hundreds
+        of cases per flush). A case whose sequence number moved on (another writer won) is
+        skipped with its claim released; the others commit. Returns, per item, whether it
+        was committed (all of them are durable when this returns).
+
+        Each transaction is first tried in bulk (`_write_bulk`); if a statement fails
+        there, it is rolled back and redone case by case, each inside its own SAVEPOINT
+        (`_write_each`), so a case that fails never spoils the others."""
         for case, evs, expected, _, _ in items:
             check_sequence(case, evs, expected)
         rows = [self._case_row(case, final) for case, _, _, final, _ in items]
         done: list[bool] = []
         try:
             while len(done) < len(items):
-                with self._held.write() as cur:
-                    held_since = time.monotonic()
-                    for (case, evs, expected, _, outbox), row in zip(
-                            items[len(done):], rows[len(done):], strict=True):
-                        done.append(self._write_or_skip(cur, case, row, evs, expected, outbox))
-                        if time.monotonic() - held_since > self.lock_budget:
-                            break
+                start = len(done)
+                try:
+                    with self._held.write() as cur:
+                        part = self._write_bulk(cur, items, rows, start)
+                except self._held.integrity_error:  # rolled back: again, case by case
+                    with self._held.write() as cur:
+                        part = self._write_each(cur, items, rows, start)
+                done += part
         except BaseException:
             for case, *_ in items:  # some may be committed, some not: forget them all
-                self._seen.pop(case.id, None)
+                self._rows.forget(case.id)
             raise
         for (case, *_), row, ok in zip(items, rows, done, strict=True):
-            if ok:
-                self._remember(case.id, case.seq, row, case.copy())
+            if ok:  # the row only: a tick's cases are seldom fired next, and copies cost
+                self._rows.remember(case.id, case.seq, row)
             else:
-                self._seen.pop(case.id, None)
+                self._rows.forget(case.id)
+        return done
+
+    def _write_bulk(self, cur: Any, items: Sequence[AppendItem],
+                    rows: list[dict[str, Any]], start: int) -> list[bool]:
+        """The cases of one transaction from `start`, without savepoints: a case whose
+        sequence check fails has written nothing (its UPDATE matched no row) and is
+        skipped; any statement that raises leaves the whole transaction to be rolled back
+        and redone by `_write_each`."""
+        held_since = time.monotonic()
+        done: list[bool] = []
+        for (case, evs, expected, _, rows_out), row in zip(items[start:], rows[start:],
+                                                            strict=True):
+            if self._write_case(cur, case, row, expected):
+                self._write_rest(cur, evs, rows_out)
+                done.append(True)
+            else:
+                self._release(cur, case.id)
+                done.append(False)
+            if time.monotonic() - held_since > self.lock_budget:
+                break
+        return done
+
+    def _write_each(self, cur: Any, items: Sequence[AppendItem],
+                    rows: list[dict[str, Any]], start: int) -> list[bool]:
+        """The cases of one transaction from `start`, each inside its own SAVEPOINT."""
+        held_since = time.monotonic()
+        done: list[bool] = []
+        for (case, evs, expected, _, rows_out), row in zip(items[start:], rows[start:],
+                                                            strict=True):
+            done.append(self._write_or_skip(cur, case, row, evs, expected, rows_out))
+            if time.monotonic() - held_since > self.lock_budget:
+                break
         return done
 
     def _write_or_skip(self, cur: Any, case: Case, row: dict[str, Any], evs: Sequence[Event],
@@ -250,22 +288,23 @@ class SqlStore:
             cur.execute("ROLLBACK TO SAVEPOINT fe_case")
             if not isinstance(exc, ConcurrentUpdate) and not self._exists(cur, case.id):
                 raise  # not a lost race: e.g. the pinned definition was never saved
-            release = self._sql.release_claim
-            cur.execute(release.sql, release.args({"k_id": case.id}))
+            self._release(cur, case.id)
             cur.execute("RELEASE SAVEPOINT fe_case")
             return False
         cur.execute("RELEASE SAVEPOINT fe_case")
         return True
+
+    def _release(self, cur: Any, case_id: str) -> None:
+        """Release the claim on a case that was not written (another worker won it)."""
+        release = self._sql.release_claim
+        cur.execute(release.sql, release.args({"k_id": case_id}))
 
     def recent_case(self, case_id: str) -> Case | None:
         """The projection this store itself last wrote for the case, if it still holds it,
         without reading the database (a new object the caller owns). Another writer may
         have appended since: the engine plans a fire from it, and decides again on a fresh
         `load_case` when the append's sequence check fails or the fire is refused."""
-        seen = self._seen.get(case_id)
-        if seen is None or seen[2] is None:
-            return None
-        return seen[2].copy()
+        return self._rows.case(case_id)
 
     def _case_row(self, case: Case, final: bool) -> dict[str, Any]:
         convert = self._sql.convert
@@ -277,15 +316,13 @@ class SqlStore:
     def _write(self, cur: Any, case: Case, row: dict[str, Any], events: Sequence[Event],
                expected_seq: int, outbox: Sequence[OutboxRow]) -> None:
         """The statements of one append, inside the caller's transaction."""
+        if not self._write_case(cur, case, row, expected_seq):
+            raise ConcurrentUpdate(case.id, self._seq_in(cur, case.id) + 1)
+        self._write_rest(cur, events, outbox)
+
+    def _write_rest(self, cur: Any, events: Sequence[Event], outbox: Sequence[OutboxRow]) -> None:
+        """The events and outbox rows of an append whose projection row is written."""
         sql = self._sql
-        if expected_seq == 0:
-            cur.execute(sql.insert_case.sql, sql.insert_case.pick(row))
-        else:
-            update = sql.update_of(self._changed(row, expected_seq))
-            row["k_id"], row["k_seq"] = case.id, expected_seq
-            cur.execute(update.sql, update.pick(row))
-            if cur.rowcount != 1:
-                raise ConcurrentUpdate(case.id, self._seq_in(cur, case.id) + 1)
         if len(events) == 1:
             cur.execute(sql.insert_event.sql, sql.event_args(events[0]))
         else:
@@ -293,6 +330,18 @@ class SqlStore:
         if outbox:
             cur.executemany(sql.insert_outbox.sql,
                             [sql.insert_outbox.args(outbox_row(r)) for r in outbox])
+
+    def _write_case(self, cur: Any, case: Case, row: dict[str, Any], expected_seq: int) -> bool:
+        """The projection row: an INSERT for a new case, else an UPDATE of the columns that
+        changed with the sequence check; False (nothing written) when the check fails."""
+        sql = self._sql
+        if expected_seq == 0:
+            cur.execute(sql.insert_case.sql, sql.insert_case.pick(row))
+            return True
+        update = sql.update_of(self._rows.changed(row, expected_seq))
+        row["k_id"], row["k_seq"] = case.id, expected_seq
+        cur.execute(update.sql, update.pick(row))
+        return bool(cur.rowcount == 1)
 
     def _no_open_duplicate(self, cur: Any, case_id: str, key: str) -> None:
         """Serialised duplicate check of a new case, in its insert's transaction: starts of
@@ -308,33 +357,6 @@ class SqlStore:
         rows = cur.fetchall()
         if rows:
             raise DuplicateStarted(case_id, str(rows[0][0]))
-
-    def _changed(self, row: dict[str, Any], expected_seq: int) -> tuple[str, ...]:
-        """The columns whose values differ from the row last read or written at
-        `expected_seq` (all of them if we have not seen it). SQLite rewrites the entry of
-        every index on a column in the SET list, changed or not, and PostgreSQL can only
-        update in place (HOT) when no indexed column is set: leaving unchanged columns out
-        writes fewer pages per commit. `claimed_until` is always set: it releases a claim."""
-        seen = self._seen.get(row["id"])
-        if seen is None or seen[0] != expected_seq:
-            return CHANGING
-        old = seen[1]
-        return (*[k for k in COMPARED if row[k] != old[k]], "claimed_until")
-
-    def _remember(self, case_id: str, seq: int, values: dict[str, Any],
-                  case: Case | None = None) -> None:
-        """Keep the row (and, after our own write, the case) last seen at `seq`; never
-        inside a host's transaction, which may still roll back."""
-        seen = self._seen
-        seen.pop(case_id, None)
-        if self._held.joined():
-            return
-        seen[case_id] = (seq, values, case)
-        if len(seen) > SEEN_MAX:
-            try:  # the oldest entry; another thread may be changing the dict meanwhile
-                seen.pop(next(iter(seen)), None)
-            except (RuntimeError, StopIteration):
-                pass
 
     def _seq_in(self, cur: Any, case_id: str) -> int:
         cur.execute(self._sql.seq_of.sql, self._sql.seq_of.args({"k_id": case_id}))
@@ -368,7 +390,7 @@ class SqlStore:
         if not rows:
             return None
         values = dict(zip(CASE_NAMES, rows[0], strict=True))
-        self._remember(case_id, values["seq"], values)
+        self._rows.remember(case_id, values["seq"], values)
         return decode_case(values, instant_from_db)
 
     def load_cases(self, case_ids: Sequence[str]) -> list[Case]:
@@ -387,7 +409,7 @@ class SqlStore:
             row = rows.get(case_id)
             if row is not None:
                 values = dict(zip(CASE_NAMES, row, strict=True))
-                self._remember(case_id, values["seq"], values)
+                self._rows.remember(case_id, values["seq"], values)
                 out.append(decode_case(values, instant_from_db))
         return out
 
@@ -484,7 +506,7 @@ class SqlStore:
         if not plain:
             return stmt
         if self._pg:
-            from sqlalchemy.dialects import postgresql  # ~45 ms to import: only on PostgreSQL
+            from sqlalchemy.dialects import postgresql  # slow to import: only on PostgreSQL
 
             doc = json.dumps(plain, ensure_ascii=False)
             return stmt.where(cast(cases.c.data, postgresql.JSONB).op("@>")(
@@ -498,20 +520,31 @@ class SqlStore:
         """Due, unclaimed cases, earliest first, claimed until `now + claim_seconds`.
 
         The first query is a read on the `next_timer_at` index; a tick with nothing due
-        stops there (no write, no case loaded). Due cases are then claimed in one UPDATE
-        (`FOR UPDATE SKIP LOCKED` on PostgreSQL: workers skip each other's rows)."""
-        due = self._sql.due_cases.limit(limit)
+        stops there (no write, no case loaded). Due cases are then claimed by UPDATEs of
+        at most `claim_chunk` rows, each its own transaction (`FOR UPDATE SKIP LOCKED` on
+        PostgreSQL: workers skip each other's rows): a claim rewrites every claimed row,
+        so a bounded chunk bounds how long it holds the write lock."""
+        due = self._sql.due_cases
         with self._reader.connect() as conn:
-            if conn.execute(due, {"now": now}).first() is None:
+            if conn.execute(due.limit(limit), {"now": now}).first() is None:
                 return []
+        rows: list[Any] = []
+        while len(rows) < limit:
+            chunk = min(self.claim_chunk, limit - len(rows))
+            found = self._claim_due(due.limit(chunk), now)
+            rows += found
+            if len(found) < chunk:
+                break
+        return [case_id for case_id, _ in sorted(rows, key=lambda r: (r[1], r[0]))]
+
+    def _claim_due(self, due: Select[Any], now: datetime) -> list[Any]:
         if self._pg:
             due = due.with_for_update(skip_locked=True)
         claim = (update(cases).where(cases.c.id.in_(due.scalar_subquery()))
                  .values(claimed_until=bindparam("until"))
                  .returning(cases.c.id, cases.c.next_timer_at))
         with self._writer.begin() as conn:
-            rows = conn.execute(claim, {"now": now, "until": now + self._claim}).all()
-        return [case_id for case_id, _ in sorted(rows, key=lambda r: (r[1], r[0]))]
+            return list(conn.execute(claim, {"now": now, "until": now + self._claim}).all())
 
     def defer_case(self, case_id: str, until: datetime) -> None:
         """Leave a case whose timers failed out of `due_cases` until `until` (a longer

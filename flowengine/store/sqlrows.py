@@ -41,7 +41,7 @@ class Statements:
     SQLAlchemy's compiled cache serves."""
 
     def __init__(self, engine: Engine) -> None:
-        # The dialect's own module only (PostgreSQL's costs an SQLite start ~45 ms to import).
+        # The dialect's own module only (importing PostgreSQL's would slow every SQLite start).
         insert = import_module(f"sqlalchemy.dialects.{engine.dialect.name}").insert
         self.insert_case = Prepared(cases.insert(), engine, [c.name for c in cases.c])
         self._engine = engine

@@ -218,6 +218,28 @@ def test_due_cases_earliest_first_and_claimed_once(store: SqlStore) -> None:
     assert store.due_cases(now + timedelta(hours=1)) == ["C1", "C3", "C0"]
 
 
+def test_due_cases_claims_in_chunks_of_claim_chunk(store: SqlStore) -> None:
+    """A claim rewrites every row it claims: `claim_chunk` rows per transaction bound how
+    long it holds the write lock; the caller still gets up to `limit`, earliest first."""
+    for i, days in enumerate([9, 3, 30, 5, 1, 7, 2]):
+        store_case(store, f"C{i}", deadlines={"reply": deadline(due=T0 + timedelta(days=days))})
+    claims: list[str] = []
+
+    def grab(conn: object, cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith("UPDATE"):
+            claims.append(statement)
+
+    store.claim_chunk = 2
+    event.listen(store.engine, "before_cursor_execute", grab)
+    try:
+        assert store.due_cases(T0 + timedelta(days=10), limit=5) == ["C4", "C6", "C1", "C3", "C5"]
+        assert len(claims) == 3  # 2 + 2 + 1
+        assert store.due_cases(T0 + timedelta(days=10)) == ["C0"]  # the rest are claimed
+        assert len(claims) == 4  # one chunk found fewer than 2: no further claim
+    finally:
+        event.remove(store.engine, "before_cursor_execute", grab)
+
+
 def test_append_releases_the_claim_and_moves_the_timer(store: SqlStore) -> None:
     case = store_case(store, "C1", deadlines={"reply": deadline(due=T0 + timedelta(days=1))})
     later = T0 + timedelta(days=2)

@@ -4,7 +4,8 @@ claim released while the others commit; `Engine.tick` uses it for many due cases
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -16,10 +17,21 @@ from flowengine.clock import SimulatedClock
 from flowengine.engine import engine as engine_module
 from flowengine.engine.engine import Engine
 from flowengine.store.base import AppendItem, OutboxRow
+from flowengine.store.checkout import _Pair
 from flowengine.store.errors import StoreError
 from flowengine.store.memory import MemoryStore
 from flowengine.store.sql import SqlStore
-from tests.support.store import T0, deadline, make_case, make_events, store_case
+from tests.support.store import (
+    DEFINITION,
+    DIGEST,
+    DUPLICATE_KEY,
+    PROCESS,
+    T0,
+    deadline,
+    make_case,
+    make_events,
+    store_case,
+)
 
 
 def _next(store: Any, case_id: str, seq: int, last_hash: str) -> tuple[Any, list[Any]]:
@@ -77,6 +89,71 @@ def test_append_many_skips_a_new_case_whose_id_is_taken(store: SqlStore) -> None
     assert store.append_many(items) == [False, True]
     assert [e.seq for e in store.events("C1")] == [1]
     assert [e.seq for e in store.events("C2")] == [1]
+
+
+def test_append_many_redoes_a_failed_bulk_transaction_case_by_case(sqlite_store: SqlStore) -> None:
+    """A statement that fails in the bulk write rolls its transaction back; the redo with a
+    savepoint per case writes the others exactly once and skips only the failing one."""
+    store = sqlite_store
+    stored = [store_case(store, f"C{i}") for i in range(3)]
+    taken = make_events("C1", 1)  # a new case whose id is C1's: its INSERT fails
+    items: list[AppendItem] = []
+    for case in stored:
+        after, evs = _next(store, case.id, 1, case.last_hash)
+        items.append((after, evs, 1, False, ()))
+    items.insert(1, (make_case("C1", seq=1, last_hash=taken[-1].hash), taken, 0, False, ()))
+    store.lock_budget = 600.0  # one transaction, however slow the machine
+    statements: list[str] = []
+    with _traced(store, statements):
+        assert store.append_many(items) == [True, False, True, True]
+    assert statements.count("BEGIN IMMEDIATE") == 2  # the bulk try, then the redo
+    assert statements.count("SAVEPOINT fe_case") == 4
+    for case in stored:
+        assert [e.seq for e in store.events(case.id)] == [1, 2, 3]
+        assert store.load_case(case.id).seq == 3  # type: ignore[union-attr]
+
+
+def test_append_many_without_failures_needs_no_savepoint(sqlite_store: SqlStore) -> None:
+    """The common group (a lost race at most) is one transaction of plain statements: a
+    case whose sequence check fails has written nothing, so nothing needs rolling back."""
+    store = sqlite_store
+    stored = [store_case(store, f"C{i}") for i in range(3)]
+    won, won_events = _next(store, "C1", 1, stored[1].last_hash)
+    store.append(won, won_events, 1)  # another worker moved C1 on
+    items: list[AppendItem] = []
+    for case in stored:
+        after, evs = _next(store, case.id, 1, case.last_hash)
+        items.append((after, evs, 1, False, ()))
+    store.lock_budget = 600.0
+    statements: list[str] = []
+    with _traced(store, statements):
+        assert store.append_many(items) == [True, False, True]
+    assert statements.count("BEGIN IMMEDIATE") == 1
+    assert not [s for s in statements if "SAVEPOINT" in s]
+    assert [e.hash for e in store.events("C1")][1:] == [e.hash for e in won_events]
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Any) -> Iterator[SqlStore]:
+    """An SQLite store: its statements can be traced (`_traced`)."""
+    s = SqlStore(f"sqlite:///{tmp_path / 'store.db'}")
+    s.save_definition(DIGEST, PROCESS, "1", DEFINITION, DUPLICATE_KEY)
+    yield s
+    s.close()
+
+
+@contextmanager
+def _traced(store: SqlStore, statements: list[str]) -> Iterator[None]:
+    """Record the SQL of the store's checked-out connections (the append path)."""
+    store._held.close()  # connections made from here on are traced
+    raw = store.engine.raw_connection()
+    driver: Any = raw.driver_connection
+    driver.set_trace_callback(statements.append)
+    store._held._idle.append(_Pair(raw, driver.cursor()))
+    try:
+        yield
+    finally:
+        driver.set_trace_callback(None)
 
 
 def test_append_many_is_all_or_nothing_on_an_error_that_is_no_lost_race(

@@ -1,0 +1,80 @@
+"""`RowCache`: what the SQL store last read or wrote of each case, at which sequence number.
+
+Why it exists: an append after the first changes a few of a case's columns, and an UPDATE
+that SETs a column rewrites every index entry on it, changed or not (SQLite), or loses
+PostgreSQL's in-place (HOT) update when an indexed column is set. Knowing the row as it is
+stored at `expected_seq` lets the store SET only the columns whose values differ. After its
+own write the store also keeps a copy of the case, so the engine can plan the next fire
+without a SELECT (`recent_case`; a refusal or a lost race planned from it is decided again
+on a fresh read, so outcomes are those of a fresh read).
+
+When an entry goes: a failed or uncertain write forgets the cases it touched (`forget`);
+an entry is kept only under the sequence number it was seen at, and is used only when the
+append expects exactly that number (another writer's append makes it stale, which only
+costs a full SET list, never a wrong row); nothing read or written inside a host's
+transaction is kept (it may still roll back); and the cache holds at most `limit` cases,
+dropping the oldest first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..records.case import Case
+
+Row = dict[str, Any]  # a `cases` row by column name, instants in the database's form
+
+
+class RowCache:
+    """Rows (and cases) last seen per case id; thread-safe for the store's use: entries are
+    replaced whole, and a lost eviction race only leaves one entry more."""
+
+    def __init__(self, changing: tuple[str, ...], *, limit: int,
+                 joined: Callable[[], bool]) -> None:
+        """`changing`: the columns an append may SET, the last one always (it releases a
+        claim); `joined`: whether the caller runs in a host's transaction (nothing kept)."""
+        self._all = changing
+        self._compared = changing[:-1]
+        self._always = changing[-1]
+        self._limit = limit
+        self._joined = joined
+        self._seen: dict[str, tuple[int, Row, Case | None]] = {}
+
+    def remember(self, case_id: str, seq: int, row: Row, case: Case | None = None) -> None:
+        """Keep `row` as the case's stored row at `seq` (and `case`, which the cache then
+        owns: pass a copy nobody else holds)."""
+        seen = self._seen
+        seen.pop(case_id, None)
+        if self._joined():
+            return
+        seen[case_id] = (seq, row, case)
+        if len(seen) > self._limit:
+            try:  # the oldest entry; another thread may be changing the dict meanwhile
+                seen.pop(next(iter(seen)), None)
+            except (RuntimeError, StopIteration):
+                pass
+
+    def forget(self, case_id: str) -> None:
+        """Drop what is held of the case (its stored row may now be other than we think)."""
+        self._seen.pop(case_id, None)
+
+    def case(self, case_id: str) -> Case | None:
+        """A copy of the case the store last wrote, if it is still held."""
+        seen = self._seen.get(case_id)
+        if seen is None or seen[2] is None:
+            return None
+        return seen[2].copy()
+
+    def changed(self, row: Row, expected_seq: int) -> tuple[str, ...]:
+        """The columns of `row` to SET for an append expecting `expected_seq`: those that
+        differ from the row held at that number, plus the always-set one; every changing
+        column when nothing is held at that number."""
+        seen = self._seen.get(row["id"])
+        if seen is None or seen[0] != expected_seq:
+            return self._all
+        old = seen[1]
+        return (*[k for k in self._compared if row[k] != old[k]], self._always)
+
+    def __len__(self) -> int:
+        return len(self._seen)
