@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -34,6 +35,7 @@ if TYPE_CHECKING:  # imported with the registry (`Engine.registry`), not at star
     from .repeats import earlier_case
 
 UNKNOWN_ACTOR = Actor("unknown", None)
+_MAKING_REGISTRY = threading.Lock()
 TICK_GROUP = 500  # due cases whose timer events share one transaction in `tick`
 Listener = Callable[[Sequence[Event], Case], None]
 
@@ -72,10 +74,12 @@ class Engine:
         show`) never needs, so its start does not import them (bench/bench_cli.py). Every
         path that plans asks the registry for the definition first."""
         if self._registry is None:
-            from .registry import Registry
+            with _MAKING_REGISTRY:  # concurrent first fires share one
+                if self._registry is None:
+                    from .registry import Registry
 
-            _import_planner()
-            self._registry = Registry()
+                    _import_planner()
+                    self._registry = Registry()
         return self._registry
 
     @registry.setter

@@ -28,6 +28,7 @@ import importlib.metadata as md
 import inspect
 import logging
 import os
+import threading
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -203,6 +204,7 @@ class PluginDispatch:
         self._objects = [p for p in plugins if not isinstance(p, Settings)]
         self._autoload = autoload
         self._pm: PluginManager | None = None
+        self._building = threading.RLock()  # one build, even for concurrent first writes
         self._calls: dict[str, list[pluggy.HookImpl]] = {}
         self._generation = -1
         self._any_observer: bool | None = None
@@ -229,14 +231,17 @@ class PluginDispatch:
         return self._errors
 
     def _build(self) -> PluginManager:
-        pm = self._pm = get_plugin_manager(self._objects, autoload=self._autoload,
-                                           errors=self._errors)
-        try:
-            self.configure(self.settings)
-        except BaseException:
-            self._pm = None  # bad settings: every later dispatch fails the same way
-            raise
-        return pm
+        with self._building:  # threads of a host's first requests build it once
+            if self._pm is not None:
+                return self._pm
+            pm = self._pm = get_plugin_manager(self._objects, autoload=self._autoload,
+                                               errors=self._errors)
+            try:
+                self.configure(self.settings)
+            except BaseException:
+                self._pm = None  # bad settings: every later dispatch fails the same way
+                raise
+            return pm
 
     def configure(self, settings: Settings) -> None:
         """Adopt `settings` and pass them to every plugin's `flowengine_configure`."""
