@@ -21,7 +21,7 @@ WHERE = {
 
 
 def test_each_partial_index_has_its_where_on_sqlite_and_on_postgresql() -> None:
-    indexes = {ix.name: ix for table in metadata.tables.values() for ix in table.indexes}
+    indexes = {str(ix.name): ix for table in metadata.tables.values() for ix in table.indexes}
     partial = {name for name, ix in indexes.items()
                if ix.dialect_options["sqlite"]["where"] is not None}
     assert partial == set(WHERE)

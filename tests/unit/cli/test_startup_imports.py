@@ -58,7 +58,7 @@ def one_case(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     engine = Engine(db=db, processes=[ROOT / "processes"])
     case = engine.start("standard_case", {"petitioner": "张三", "subject": "路灯不亮"},
                         actor=Actor("王芳", "clerk"))
-    engine.store.close()
+    engine.store.close()  # type: ignore[attr-defined]
     return db, case.id
 
 

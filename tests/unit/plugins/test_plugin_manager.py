@@ -7,7 +7,7 @@ from __future__ import annotations
 import inspect
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -80,7 +80,7 @@ class RaisesEverywhere:
             setattr(self, name, hookimpl(specname=name)(_boom()))
 
 
-def _boom() -> object:
+def _boom() -> Callable[[], None]:
     """A fresh function each time (the marker is set on the function object)."""
 
     def boom() -> None:
