@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from ..engine.data import to_json
 from ..records.case import Case, Deadline
+from ..records.values import to_json
 from ..store.codec import case_from_values, load_data, load_deadlines
 from ..store.connect import instant_from_db
 

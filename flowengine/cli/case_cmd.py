@@ -17,10 +17,10 @@ from ..audit.recorded import mark_timeline, recorded_times
 from ..audit.rows import readable_history
 from ..audit.timeline import deadline_outcome, entry
 from ..clock import DEFAULT_TZ
-from ..engine.data import to_json
 from ..engine.engine import Engine
 from ..errors import Rejection, TriggerRejected
 from ..records.case import Actor, Case
+from ..records.values import to_json
 from . import cli
 from .bounds import limit_range
 from .common import (

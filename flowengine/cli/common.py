@@ -279,7 +279,8 @@ def open_engine(spec: EngineSpec, *, load_processes: bool = True) -> Engine:
     folders = process_folders(spec) if load_processes else []
     store = open_store(spec.db, spec.access, spec.immutable)
     engine = Engine(store=store, processes=folders, plugins=plugins)
-    report_broken(engine)
+    if folders:  # else nothing was loaded, and the registry (the compiler) is not made
+        report_broken(engine)
     return engine
 
 

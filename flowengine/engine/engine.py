@@ -10,28 +10,32 @@ from __future__ import annotations
 
 import inspect
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..clock import Clock, SystemClock
-from ..definition.model import ProcessDef
 from ..definition.pinned import PinnedDefinitionBroken, check_definition
 from ..errors import CaseNotFound, ClockError, ConcurrentUpdate, DuplicateStarted, TriggerRejected
 from ..plugins.manager import PluginDispatch
 from ..records.case import Actor, Case
 from ..records.events import Event
 from ..store.base import AppendItem, BatchLoad, CaseQuery, GroupCommit, HeldProjection, Store
-from .compiler import CompiledProcess
 from .failures import FailureLog, conditions_as_data
 from .host import defer, joined
 from .lookups import provisional_cases
-from .planner import plan_fire, plan_recompute, plan_start, plan_timers
-from .registry import Registry, official_years
-from .repeats import earlier_case
+
+if TYPE_CHECKING:  # imported with the registry (`Engine.registry`), not at start
+    from ..definition.model import ProcessDef
+    from .compiler import CompiledProcess
+    from .planner import plan_fire, plan_recompute, plan_start, plan_timers
+    from .registry import Registry, official_years
+    from .repeats import earlier_case
 
 UNKNOWN_ACTOR = Actor("unknown", None)
+_MAKING_REGISTRY = threading.Lock()
 TICK_GROUP = 500  # due cases whose timer events share one transaction in `tick`
 Listener = Callable[[Sequence[Event], Case], None]
 
@@ -50,7 +54,7 @@ class Engine:
                  store: Store | None = None) -> None:
         self.clock: Clock = clock or SystemClock()
         self.store: Store = store if store is not None else _open_store(db)
-        self.registry = Registry()
+        self._registry: Registry | None = None  # made on first use (`registry`)
         self._listeners: list[Listener] = []
         self.plugins = PluginDispatch(list(plugins), store=self.store, clock=self.clock)
         self.failures = FailureLog(self.store)  # per-case tick failures (engine/failures.py)
@@ -63,6 +67,27 @@ class Engine:
             self.load(path)
 
     # ------------------------------------------------------------------ definitions
+    @property
+    def registry(self) -> Registry:
+        """The definitions this engine knows, made on first use: with it come the compiler
+        and the planner (`_import_planner`), which a command that only reads cases (`case
+        show`) never needs, so its start does not import them (bench/bench_cli.py). Every
+        path that plans asks the registry for the definition first."""
+        if self._registry is None:
+            with _MAKING_REGISTRY:  # concurrent first fires share one
+                if self._registry is None:
+                    from .registry import Registry
+
+                    _import_planner()
+                    self._registry = Registry()
+        return self._registry
+
+    @registry.setter
+    def registry(self, registry: Registry) -> None:
+        """A registry shared between engines (tests, a host's own cache)."""
+        _import_planner()
+        self._registry = registry
+
     def load(self, path: str | os.PathLike[str]) -> list[ProcessDef]:
         """Load a process file or folder; new cases of these ids use these versions."""
         loaded = self.registry.add_path(path)
@@ -78,17 +103,18 @@ class Engine:
         """The definition version `case` is pinned to (loaded from the store if needed),
         with the official holiday data of years its calendar had only provisionally
         (`Registry.effective`)."""
-        cp = self.registry.pinned(case.digest)
+        registry = self.registry
+        cp = registry.pinned(case.digest)
         if cp is None:
             text = self.store.definition_text(case.digest)
             why = "is not stored" if text is None else check_definition(case.digest, text)
             if text is None or why is not None:  # refused before the text is even parsed
                 raise PinnedDefinitionBroken(case.id, case.digest, why or "is not stored")
-            self.registry.add_text(text, f"<{case.process_id}@{case.digest[:12]}>")
-            cp = self.registry.pinned(case.digest)
+            registry.add_text(text, f"<{case.process_id}@{case.digest[:12]}>")
+            cp = registry.pinned(case.digest)
             if cp is None:  # the text hashes to the digest, so this cannot happen
                 raise PinnedDefinitionBroken(case.id, case.digest, "does not load as itself")
-        return self.registry.effective(cp)
+        return registry.effective(cp)
 
     @contextmanager
     def transaction(self, connection: Any) -> Iterator[Engine]:
@@ -297,6 +323,15 @@ class Engine:
         for listener in self._listeners:
             listener(events, case)
         self.plugins.after_commit(cp.final_states, events, case)
+
+
+def _import_planner() -> None:
+    """Bind the planner's functions (and the registry's, the duplicate look-up) as this
+    module's globals, as a top-level import would, so a fire pays no import statement."""
+    global plan_fire, plan_recompute, plan_start, plan_timers, official_years, earlier_case
+    from .planner import plan_fire, plan_recompute, plan_start, plan_timers
+    from .registry import official_years
+    from .repeats import earlier_case
 
 
 def _open_store(db: Any) -> Store:

@@ -5,7 +5,10 @@
 entry-point group (the shipped console, jsonl, smtp, webhook and metrics plugins are found
 this way too, exactly like third-party ones), then the objects the host passed.
 
-`PluginDispatch` is what `Engine` holds. Its contract with the engine:
+`PluginDispatch` is what `Engine` holds. It builds its manager on first use when only
+entry-point plugins are to be loaded: importing them (prometheus_client, smtplib, http …)
+is left to the first write or delivery, so a command that only reads cases does not pay for
+it. Its contract with the engine:
 
 - `outbox_rows(events)` before the store's atomic append: the outbox rows commit with the
   events that asked for them (see `flowengine.plugins.outbox`);
@@ -25,6 +28,7 @@ import importlib.metadata as md
 import inspect
 import logging
 import os
+import threading
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -105,15 +109,17 @@ class PluginManager(pluggy.PluginManager):
         return super().unregister(plugin, name)
 
 
+def _autoloading(autoload: bool | None) -> bool:
+    return not os.environ.get(AUTOLOAD_OFF_ENV) if autoload is None else autoload
+
+
 def get_plugin_manager(plugins: Iterable[object] = (), *, autoload: bool | None = None,
                        errors: deque[PluginError] | None = None) -> PluginManager:
     """Hook specs + entry-point plugins (unless `autoload` is False or
     `FLOWENGINE_DISABLE_PLUGIN_AUTOLOAD` is set) + `plugins`, in that order."""
     pm = PluginManager(PROJECT)
     pm.add_hookspecs(hookspecs)
-    if autoload is None:
-        autoload = not os.environ.get(AUTOLOAD_OFF_ENV)
-    if autoload:
+    if _autoloading(autoload):
         for ep in entry_points():
             _register_entry_point(pm, ep, errors)
     for obj in plugins:
@@ -193,18 +199,50 @@ class PluginDispatch:
                  clock: Clock | None = None, autoload: bool | None = None) -> None:
         self.store = store  # where `deliver_due` and immediate delivery read the outbox
         self.clock = clock
-        self.errors: deque[PluginError] = deque(maxlen=MAX_ERRORS)
+        self._errors: deque[PluginError] = deque(maxlen=MAX_ERRORS)
         given = [p for p in plugins if isinstance(p, Settings)]
-        objects = [p for p in plugins if not isinstance(p, Settings)]
-        self.pm = get_plugin_manager(objects, autoload=autoload, errors=self.errors)
+        self._objects = [p for p in plugins if not isinstance(p, Settings)]
+        self._autoload = autoload
+        self._pm: PluginManager | None = None
+        self._building = threading.RLock()  # one build, even for concurrent first writes
         self._calls: dict[str, list[pluggy.HookImpl]] = {}
         self._generation = -1
         self._any_observer: bool | None = None
         self.inflight: dict[str, Any] = {}  # outbox row id -> a delivery still running
-        self.settings = Settings()
-        self.configure(given[-1] if given else Settings.load())
+        self.settings = given[-1] if given else Settings.load()  # a bad file stops us here
+        if self._objects or not _autoloading(autoload):
+            self._build()  # nothing to import: the host's objects are configured now
 
     # ------------------------------------------------------------------ set-up
+    @property
+    def pm(self) -> PluginManager:
+        """The plugin manager, built on first use: the entry-point plugins are imported
+        when a hook is first dispatched (or the plugins are asked for), not when the engine
+        is made, so a command that dispatches nothing (`case show`) does not import them
+        (bench/bench_cli.py). Built as before: a plugin that fails to load is logged and
+        kept in `errors`; `flowengine_configure` then gets the settings."""
+        return self._pm if self._pm is not None else self._build()
+
+    @property
+    def errors(self) -> deque[PluginError]:
+        """The plugins' failures (loading the entry points included), most recent last."""
+        if self._pm is None:
+            self._build()  # loading the plugins is what may fail
+        return self._errors
+
+    def _build(self) -> PluginManager:
+        with self._building:  # threads of a host's first requests build it once
+            if self._pm is not None:
+                return self._pm
+            pm = self._pm = get_plugin_manager(self._objects, autoload=self._autoload,
+                                               errors=self._errors)
+            try:
+                self.configure(self.settings)
+            except BaseException:
+                self._pm = None  # bad settings: every later dispatch fails the same way
+                raise
+            return pm
+
     def configure(self, settings: Settings) -> None:
         """Adopt `settings` and pass them to every plugin's `flowengine_configure`."""
         self.settings = settings
@@ -236,6 +274,8 @@ class PluginDispatch:
     def outbox_rows_each(self, groups: Sequence[Sequence[Event]]) -> list[list[OutboxRow]]:
         """`outbox_rows` for each case's events of a group commit, asking the plugins for
         their channels once for the whole group."""
+        if self._pm is None:  # before the append: a plugin problem stops it, as at start
+            self._build()
         if not any(e.notifications for events in groups for e in events):
             return [[] for _ in groups]
         from .outbox import rows_for
@@ -271,6 +311,8 @@ class PluginDispatch:
         """Deliver every outbox row due by `now` (default: the engine clock's now)."""
         from .outbox import deliver_due
 
+        if self._pm is None:  # a delivery pass loads the plugins even with nothing due
+            self._build()
         assert self.store is not None and self.clock is not None, \
             "deliver_due needs a store and a clock (PluginDispatch(store=..., clock=...))"
         return deliver_due(self.store, self, now or self.clock.now())
@@ -358,7 +400,7 @@ class PluginDispatch:
 
     def _record(self, error: PluginError) -> None:
         """Keep the error and log it: one line at WARNING, the traceback at DEBUG."""
-        self.errors.append(error)
+        self._errors.append(error)
         log.warning("%s", error)
         log.debug("traceback of the failure above", exc_info=True)
 

@@ -32,7 +32,6 @@ settings are loaded (`settings_schema`): a bad file fails at start-up, naming th
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -109,6 +108,8 @@ class Settings:
             if not Path(DEFAULT_FILE).is_file():
                 return cls()
             chosen = DEFAULT_FILE
+        import tomllib  # here: most commands run with no settings file
+
         try:
             data = tomllib.loads(Path(chosen).read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:

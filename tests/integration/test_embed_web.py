@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler
 from zoneinfo import ZoneInfo
 
@@ -39,7 +40,7 @@ def base_url(tmp_path: Path) -> Iterator[str]:
     server.server_close()
 
 
-def call(url: str, body: dict | None = None) -> tuple[int, object]:
+def call(url: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(url, data=data, method="POST" if body is not None else "GET",
                                  headers={"Content-Type": "application/json"})

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from functools import cache
 
-import chinese_calendar
+import chinese_calendar  # type: ignore[import-untyped]
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -6,8 +6,9 @@ instant into the future lets it fall due again, once, at the new instant."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
@@ -31,7 +32,7 @@ attempt = st.fixed_dictionaries({
 @SETTINGS
 @given(start_day=st.integers(min_value=0, max_value=300), attempts=st.lists(attempt, max_size=6))
 def test_extensions_never_shorten_never_exceed_the_limit_and_refusals_change_nothing(
-        start_day: int, attempts: list[dict]) -> None:
+        start_day: int, attempts: list[dict[str, Any]]) -> None:
     start = datetime(2025, 1, 2, 9, tzinfo=TZ) + timedelta(days=start_day)
     clock = SimulatedClock(start)
     engine = Engine(processes=[ROOT / "processes"], clock=clock)
@@ -50,12 +51,13 @@ def test_extensions_never_shorten_never_exceed_the_limit_and_refusals_change_not
             assert after_refusal.deadlines["handling"].extended == before.deadlines["handling"].extended
             continue
         old, new = before.deadlines["handling"], after.deadlines["handling"]
-        assert clock.now() < old.due, "an ended period was extended"
-        assert new.due >= old.due
+        assert clock.now() < cast(datetime, old.due), "an ended period was extended"
+        assert cast(datetime, new.due) >= cast(datetime, old.due)
         assert new.extended > old.extended
         assert new.extended <= 30
         # Counted from the day the period actually ended: moved by at least the grant.
-        assert new.due_date >= old.due_date + timedelta(days=new.extended - old.extended)
+        assert cast(date, new.due_date) >= (cast(date, old.due_date)
+                                           + timedelta(days=new.extended - old.extended))
         case = after
 
 
@@ -65,9 +67,10 @@ step = st.one_of(
                                                 "appraisal_done", "extend_mediation"])),
 )
 MEDIATOR = Actor("调解员", "mediator")
-FIRE_DATA = {"mediation_agreement": {"amount": 1000}, "appraisal_done": {"appraisal_result": "三级"},
-             "extend_mediation": {"agreed_days": 5, "both_parties_agree": True},
-             "request_appraisal": {}}
+FIRE_DATA: dict[str, dict[str, Any]] = {
+    "mediation_agreement": {"amount": 1000}, "appraisal_done": {"appraisal_result": "三级"},
+    "extend_mediation": {"agreed_days": 5, "both_parties_agree": True},
+    "request_appraisal": {}}
 
 
 def _into_mediation(engine: Engine) -> str:
@@ -85,7 +88,7 @@ def _into_mediation(engine: Engine) -> str:
 @SETTINGS
 @given(start_day=st.integers(min_value=0, max_value=600), steps=st.lists(step, max_size=25))
 def test_a_timeout_fires_exactly_once_never_early_never_after_the_deadline_was_met(
-        start_day: int, steps: list[tuple[str, object]]) -> None:
+        start_day: int, steps: list[tuple[str, Any]]) -> None:
     clock = SimulatedClock(datetime(2025, 1, 1, 10, tzinfo=TZ) + timedelta(days=start_day))
     engine = Engine(processes=[ROOT / "processes"], clock=clock)
     case_id = _into_mediation(engine)
@@ -120,7 +123,8 @@ def _check_history(engine: Engine, case_id: str) -> None:
                 finished.add(name)
             if op in ("expired", "overdue"):
                 assert name not in finished, f"{op} after the deadline was met/cancelled"
-                assert due[name] is not None and e.at >= due[name], "fired before the due instant"
+                assert due[name] is not None and e.at >= cast(datetime, due[name]), \
+                    "fired before the due instant"
                 fired[key] = fired.get(key, 0) + 1
                 finished.add(name)
     assert all(n == 1 for n in fired.values()), fired

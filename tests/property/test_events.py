@@ -46,7 +46,8 @@ def _reference(value: Any) -> bytes:
                       default=default).encode("utf-8")
 
 
-TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
+TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)),  # type: ignore[arg-type]
+               max_size=12)
 SCALARS = st.one_of(
     st.none(), st.booleans(), st.integers(-(2**53), 2**53), TEXT,
     st.decimals(allow_nan=False, allow_infinity=False, places=2),

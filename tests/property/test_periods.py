@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from functools import cache
 
-import chinese_calendar
+import chinese_calendar  # type: ignore[import-untyped]
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st

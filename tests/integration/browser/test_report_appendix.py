@@ -17,8 +17,9 @@ from click.testing import CliRunner
 from flowengine import Engine, SimulatedClock
 from flowengine.audit.report.appendix import outcome_word
 from flowengine.cli import _register, cli
+from tests.support import audit as support
 
-from .conftest import A4_POINTS, Browser, support
+from .conftest import A4_POINTS, Browser
 
 pytestmark = pytest.mark.browser
 INDEX = """return [...document.querySelectorAll('table[data-table="appendix-index"] tbody tr')]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from email.header import decode_header, make_header
+from typing import cast
 
 from flowengine_smtp import SmtpChannel
 
@@ -38,12 +39,12 @@ def test_extension_and_overdue_notices_arrive(smtp_server: SmtpServer) -> None:
     mails = smtp_server.mailbox.by_key()
     rcpt, notice = mails[f"{case.id}:3:0:email"]
     assert rcpt == ["zhangsan@example.com"]
-    body = notice.get_payload(decode=True).decode("utf-8")
+    body = cast(bytes, notice.get_payload(decode=True)).decode("utf-8")
     assert "因需要向市规划局调取资料" in body and "延长30日" in body
     assert str(make_header(decode_header(notice["Subject"]))) == f"延期告知 · {case.id}"
     overdue = [m for r, m in mails.values() if r == ["duban@example.gov.cn"]]
     assert len(overdue) == 1
-    assert "督办" in overdue[0].get_payload(decode=True).decode("utf-8")
+    assert "督办" in cast(bytes, overdue[0].get_payload(decode=True)).decode("utf-8")
 
 
 def test_server_down_then_up_delivers_once_even_after_a_worker_restart(

@@ -55,7 +55,7 @@ class OutboxingStore:
         self._progress(len(events))
 
     def append_many(self, items: Sequence[AppendItem]) -> list[bool]:
-        done = self.inner.append_many([(c, evs, seq, final, [*outbox, *crash_rows(evs)])
+        done = self.inner.append_many([AppendItem(c, evs, seq, final, [*outbox, *crash_rows(evs)])
                                        for c, evs, seq, final, outbox in items])
         self._progress(sum(len(item[1]) for item, ok in zip(items, done, strict=True) if ok))
         return done

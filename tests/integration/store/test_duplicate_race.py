@@ -16,7 +16,7 @@ PROCS, ROUNDS = 4, 5
 
 
 def test_simultaneous_starts_of_one_petition(db_url: str) -> None:
-    Engine(db=db_url, processes=[PROCESSES]).store.close()  # schema and definitions first
+    Engine(db=db_url, processes=[PROCESSES]).store.close()  # type: ignore[attr-defined]  # schema first
     ctx = multiprocessing.get_context("spawn")
     barrier, out = ctx.Barrier(PROCS), ctx.Queue()
     workers = [ctx.Process(target=start_same_petitions, args=(db_url, ROUNDS, barrier, out))

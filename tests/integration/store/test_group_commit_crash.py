@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO, cast
 
 from sqlalchemy import create_engine
 from test_store_crash import check_store
@@ -40,7 +41,7 @@ def run_and_kill(url: str, start_day: int, report: Path, more: int) -> None:
     try:
         while len(_lines(report)) < before + more:
             if child.poll() is not None:
-                raise AssertionError(f"the child stopped by itself: {child.stderr.read()!r}")
+                raise AssertionError(f"the child stopped by itself: {cast(IO[bytes], child.stderr).read()!r}")
             assert time.monotonic() < deadline, "the child made no progress in 90 s"
             time.sleep(0.005)
         child.send_signal(signal.SIGKILL)

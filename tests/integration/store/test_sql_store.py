@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import event, func, select
@@ -29,7 +30,7 @@ from flowengine.store.sqlrows import event_row
 from tests.support.store import CST, DIGEST, PROCESS, T0, deadline, make_case, make_events, store_case
 
 
-def count(store: SqlStore, table: object) -> int:
+def count(store: SqlStore, table: Any) -> int:
     with store.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 
@@ -255,7 +256,7 @@ def test_append_releases_the_claim_and_moves_the_timer(store: SqlStore) -> None:
 def test_zero_due_tick_is_one_index_lookup(store: SqlStore) -> None:
     for i in range(20):
         store_case(store, f"C{i}", deadlines={"reply": deadline(due=T0 + timedelta(days=i + 1))})
-    seen: list[tuple[str, object]] = []
+    seen: list[tuple[str, Any]] = []
 
     def grab(conn: object, cursor: object, statement: str, parameters: object, *_: object) -> None:
         seen.append((statement, parameters))
@@ -377,7 +378,7 @@ def test_all_events_memory_stays_flat_while_streaming(store: SqlStore) -> None:
 def test_duplicate_lookup_by_declared_key_is_an_index_probe(store: SqlStore) -> None:
     for i in range(20):
         store_case(store, f"C{i}", data={"petitioner": f"人{i}", "subject": "拆迁补偿"})
-    seen: list[tuple[str, object]] = []
+    seen: list[tuple[str, Any]] = []
 
     def grab(conn: object, cursor: object, statement: str, parameters: object, *_: object) -> None:
         seen.append((statement, parameters))

@@ -20,6 +20,7 @@ import time
 from collections import defaultdict
 from datetime import UTC
 from pathlib import Path
+from typing import IO, cast
 
 import pytest
 from sqlalchemy import create_engine
@@ -44,7 +45,7 @@ def run_and_kill(url: str, start_day: int, progress: Path, at_events: int) -> in
     try:
         while _written(progress) < at_events:
             if child.poll() is not None:
-                raise AssertionError(f"the child stopped by itself: {child.stderr.read()!r}")
+                raise AssertionError(f"the child stopped by itself: {cast(IO[bytes], child.stderr).read()!r}")
             if time.monotonic() > deadline:
                 raise AssertionError("the child made no progress in 60 s")
             time.sleep(0.01)

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, cast
 
 import pytest
 from test_store_engine import PROCESSES, START, assert_chain, to_mediation
@@ -59,9 +59,9 @@ def test_append_many_commits_all_but_the_stale_one(store: SqlStore, kind: str) -
         after, evs = _next(target, case.id, 1, case.last_hash)
         outbox = [OutboxRow(id=f"{case.id}:2:0:sms", case_id=case.id, seq=2, channel="sms",
                             created_at=T0, payload={"n": 1})]
-        items.append((after, evs, 1, False, outbox))
+        items.append(AppendItem(after, evs, 1, False, outbox))
     new_evs = make_events("N1", 1)
-    items.append((make_case("N1", seq=1, last_hash=new_evs[-1].hash), new_evs, 0, False, ()))
+    items.append(AppendItem(make_case("N1", seq=1, last_hash=new_evs[-1].hash), new_evs, 0, False, ()))
     assert target.append_many(items) == [True, True, False, True, True, True, True]
     for case in stored:
         history = list(target.events(case.id))
@@ -84,8 +84,8 @@ def test_append_many_skips_a_new_case_whose_id_is_taken(store: SqlStore) -> None
     store_case(store, "C1")
     evs, other = make_events("C1", 1), make_events("C2", 1)
     items: list[AppendItem] = [
-        (make_case("C1", seq=1, last_hash=evs[-1].hash), evs, 0, False, ()),
-        (make_case("C2", seq=1, last_hash=other[-1].hash), other, 0, False, ())]
+        AppendItem(make_case("C1", seq=1, last_hash=evs[-1].hash), evs, 0, False, ()),
+        AppendItem(make_case("C2", seq=1, last_hash=other[-1].hash), other, 0, False, ())]
     assert store.append_many(items) == [False, True]
     assert [e.seq for e in store.events("C1")] == [1]
     assert [e.seq for e in store.events("C2")] == [1]
@@ -100,8 +100,8 @@ def test_append_many_redoes_a_failed_bulk_transaction_case_by_case(sqlite_store:
     items: list[AppendItem] = []
     for case in stored:
         after, evs = _next(store, case.id, 1, case.last_hash)
-        items.append((after, evs, 1, False, ()))
-    items.insert(1, (make_case("C1", seq=1, last_hash=taken[-1].hash), taken, 0, False, ()))
+        items.append(AppendItem(after, evs, 1, False, ()))
+    items.insert(1, AppendItem(make_case("C1", seq=1, last_hash=taken[-1].hash), taken, 0, False, ()))
     store.lock_budget = 600.0  # one transaction, however slow the machine
     statements: list[str] = []
     with _traced(store, statements):
@@ -123,7 +123,7 @@ def test_append_many_without_failures_needs_no_savepoint(sqlite_store: SqlStore)
     items: list[AppendItem] = []
     for case in stored:
         after, evs = _next(store, case.id, 1, case.last_hash)
-        items.append((after, evs, 1, False, ()))
+        items.append(AppendItem(after, evs, 1, False, ()))
     store.lock_budget = 600.0
     statements: list[str] = []
     with _traced(store, statements):
@@ -161,8 +161,8 @@ def test_append_many_is_all_or_nothing_on_an_error_that_is_no_lost_race(
     ok, bad = make_events("C1", 1), make_events("C2", 1)
     orphan = replace(make_case("C2", seq=1, last_hash=bad[-1].hash), digest="e" * 64)
     items: list[AppendItem] = [
-        (make_case("C1", seq=1, last_hash=ok[-1].hash), ok, 0, False, ()),
-        (orphan, bad, 0, False, ())]  # its definition was never saved
+        AppendItem(make_case("C1", seq=1, last_hash=ok[-1].hash), ok, 0, False, ()),
+        AppendItem(orphan, bad, 0, False, ())]  # its definition was never saved
     store.lock_budget = 600.0  # one transaction, however slow the machine
     with pytest.raises(StoreError, match="refused the statement") as caught:
         store.append_many(items)
@@ -182,7 +182,7 @@ def test_append_many_commits_when_the_lock_budget_is_spent(
     items: list[AppendItem] = []
     for case in stored:
         after, evs = _next(store, case.id, 1, case.last_hash)
-        items.append((after, evs, 1, False, ()))
+        items.append(AppendItem(after, evs, 1, False, ()))
     begun: list[int] = []
     write = store._held.write
 
@@ -223,7 +223,7 @@ def test_tick_commits_many_cases_in_groups_and_a_stale_one_is_skipped(
     clock = SimulatedClock(START)
     setup = Engine(db=db_url, processes=[PROCESSES], clock=clock)
     ids = [to_mediation(setup) for _ in range(10)]
-    due = max(setup.case(i).deadlines["mediation"].due for i in ids)
+    due = max(cast(datetime, setup.case(i).deadlines["mediation"].due) for i in ids)
     setup.store.close()  # type: ignore[attr-defined]
 
     clock.set(due + timedelta(days=1))
@@ -247,10 +247,11 @@ def test_tick_commits_many_cases_in_groups_and_a_stale_one_is_skipped(
 
 def test_tick_on_a_store_without_group_commit(monkeypatch: pytest.MonkeyPatch) -> None:
     class Plain(MemoryStore):
-        append_many = None  # a host's store from before group commit
+        append_many = None  # type: ignore[assignment]  # a host's store from before group commit
 
     clock = SimulatedClock(START)
     engine = Engine(store=Plain(), processes=[PROCESSES], clock=clock)
     ids = [to_mediation(engine) for _ in range(3)]
-    clock.set(max(engine.case(i).deadlines["mediation"].due for i in ids) + timedelta(days=1))
+    clock.set(max(cast(datetime, engine.case(i).deadlines["mediation"].due) for i in ids)
+              + timedelta(days=1))
     assert len(engine.tick()) == 6 and engine.tick() == []

@@ -146,7 +146,7 @@ def test_head_indexes_are_those_of_the_live_schema(db_url: str) -> None:
     # compare_metadata does not look at an index's WHERE clause: compare the DDL itself
     indexes = _fresh_indexes(db_url)
     engine = open_engine(db_url)
-    expected = {ix.name: " ".join(str(CreateIndex(ix).compile(dialect=engine.dialect)).split())
+    expected = {str(ix.name): " ".join(str(CreateIndex(ix).compile(dialect=engine.dialect)).split())
                 for ix in metadata.tables["cases"].indexes}
     engine.dispose()
     assert set(indexes) == set(expected)

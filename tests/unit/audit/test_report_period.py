@@ -15,7 +15,7 @@ from flowengine.audit.report import period_days, report, report_lines
 from tests.support.audit import PROCESSES, at
 
 RECEPTION, DIRECTOR = Actor("王芳", "reception"), Actor("李明", "office_director")
-FEB = {"start": date(2026, 2, 1), "end": date(2026, 2, 28)}
+FEB: dict[str, Any] = {"start": date(2026, 2, 1), "end": date(2026, 2, 28)}
 
 
 @pytest.fixture(scope="module")

@@ -34,7 +34,8 @@ transitions:
 
 
 def test_csv_cells_that_could_run_are_quoted_and_others_kept() -> None:
-    grid = Grid("t", ["name", "n"], [[a, 1] for a in ATTACKS] + [["王芳", -5], ["a=b", 2.5]])
+    cells: list[list[str | int | float | None]] = [[a, 1] for a in ATTACKS]
+    grid = Grid("t", ["name", "n"], cells + [["王芳", -5], ["a=b", 2.5]])
     text = csv_text([grid], titles=False)
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))

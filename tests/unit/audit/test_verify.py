@@ -38,7 +38,7 @@ def test_each_broken_case_is_named_with_its_event(
     store = _store(engine)
     store._events[a][6] = replace(store._events[a][6], data={"findings": "不属实"})
     del store._events[c][2]
-    seen = []
+    seen: list[object] = []
     rep = verify_store(store, on_problem=seen.append)
     assert [(p.case_id, p.seq, p.kind) for p in rep.problems] == [(a, 7, "chain"), (c, 3, "chain")]
     assert seen == rep.problems

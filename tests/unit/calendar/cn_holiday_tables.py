@@ -17,7 +17,7 @@ def days(first: str, last: str | None = None) -> list[date]:
 
 
 # (festival names the days may carry, first day off, last day off)
-DAYS_OFF = {
+DAYS_OFF: dict[int, list[tuple[set[str], str, str | None]]] = {
     2025: [
         ({"元旦"}, "2025-01-01", None),
         ({"春节"}, "2025-01-28", "2025-02-04"),

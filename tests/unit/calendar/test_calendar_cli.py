@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -27,13 +28,13 @@ def run(runner: CliRunner, *args: str):
     return runner.invoke(cli, ["calendar", *args])
 
 
-def run_json(runner: CliRunner, *args: str) -> dict:
+def run_json(runner: CliRunner, *args: str) -> dict[str, Any]:
     result = run(runner, *args, "--json")
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)  # exactly one JSON document on stdout
 
 
-def run_main(capsys, *args: str) -> tuple[int, str, str]:
+def run_main(capsys, *args: str) -> tuple[int | str | None, str, str]:
     _register()
     with pytest.raises(SystemExit) as info:
         main(["calendar", *args])

@@ -219,7 +219,7 @@ def test_layering_over_any_calendar_object():
         next_workday = add_working_days = working_days_between = None
 
     layer = CalendarLayer("t", "<memory>", frozenset(), {date(2030, 1, 2): "off"}, {})
-    cal = LayeredCalendar(EveryDay(), [layer])
+    cal = LayeredCalendar(EveryDay(), [layer])  # type: ignore[arg-type]  # partly a Calendar
     assert cal.years == (2030,)
     assert cal.add_working_days(date(2030, 1, 1), 1) == date(2030, 1, 3)
     assert cal.day_name(date(2030, 1, 1)) == "named"

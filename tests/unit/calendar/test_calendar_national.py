@@ -6,7 +6,7 @@ import re
 from datetime import date, timedelta
 from pathlib import Path
 
-import chinese_calendar
+import chinese_calendar  # type: ignore[import-untyped]
 import pytest
 from cn_holiday_tables import day_off_cases, makeup_cases
 

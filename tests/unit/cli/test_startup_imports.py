@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -34,6 +35,7 @@ print("\\n@@" + json.dumps({"code": code,
 
 def loaded_by(args: list[str], cwd: Path, heavy: tuple[str, ...] = HEAVY) -> list[str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "plugins")])}
+    env.pop("FLOWENGINE_DISABLE_PLUGIN_AUTOLOAD", None)  # the entry points as installed
     done = subprocess.run([sys.executable, "-c", PROBE.replace("sys.argv[2]", repr(
         json.dumps(list(heavy)))), json.dumps(args)], cwd=cwd, env=env, capture_output=True,
         text=True, timeout=120)
@@ -56,7 +58,7 @@ def one_case(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     engine = Engine(db=db, processes=[ROOT / "processes"])
     case = engine.start("standard_case", {"petitioner": "张三", "subject": "路灯不亮"},
                         actor=Actor("王芳", "clerk"))
-    engine.store.close()
+    engine.store.close()  # type: ignore[attr-defined]
     return db, case.id
 
 
@@ -80,6 +82,42 @@ def test_case_show_does_not_import_the_report_or_export_packages(
     heavy = ("flowengine.audit.report", "flowengine.audit.export", "flowengine.audit.verify",
              "openpyxl", "pygal")
     assert loaded_by(["case", "show", case_id, "--db", db], tmp_path, heavy) == []
+
+
+# What a command that only reads cases does not need (bench/bench_cli.py, "CLI start"): the
+# PostgreSQL dialect (the partial indexes' `postgresql_where` used to load it on SQLite too),
+# the engine's compiler and planner with the expression language, calendars and YAML (a
+# case is shown from its stored rows), and the plugins found by entry points with their
+# libraries (loaded when a hook is first dispatched).
+NOT_FOR_READING = (
+    "sqlalchemy.dialects.postgresql", "flowengine.engine.compiler", "flowengine.engine.planner",
+    "flowengine.engine.registry", "flowengine.engine.data", "flowengine.definition.model",
+    "transitions", "flowengine.expr", "flowengine.calendar", "yaml", "chinese_calendar",
+    "flowengine.plugins.metrics", "prometheus_client", "flowengine_smtp", "smtplib",
+    "flowengine_webhook", "flowengine_console", "flowengine_jsonl")
+
+
+@pytest.mark.parametrize("args", [["case", "show"], ["case", "list"]])
+def test_reading_a_case_imports_no_dialect_compiler_or_plugin(
+        args: list[str], one_case: tuple[str, str], tmp_path: Path) -> None:
+    db, case_id = one_case
+    argv = [*args, case_id, "--db", db] if args == ["case", "show"] else [*args, "--db", db]
+    assert loaded_by(argv, tmp_path, NOT_FOR_READING) == []
+
+
+def test_starting_a_case_still_imports_the_planner_and_the_plugins(
+        one_case: tuple[str, str], tmp_path: Path) -> None:
+    """The probe sees these imports where they are used: a command that writes plans with
+    the compiled definition and dispatches to the entry-point plugins (PostgreSQL's dialect
+    stays out on SQLite; a copy of the database, already at the current schema)."""
+    copy = tmp_path / "copy.db"
+    shutil.copyfile(one_case[0].removeprefix("sqlite:///"), copy)
+    db = f"sqlite:///{copy}"
+    loaded = loaded_by(["case", "start", "standard_case", "--db", db, "--processes",
+                        str(ROOT / "processes"), "--actor", "王芳", "--role", "clerk",
+                        "--set", "petitioner=张三", "--set", "subject=路灯不亮"],
+                       tmp_path, NOT_FOR_READING)
+    assert set(loaded) == set(NOT_FOR_READING) - {"sqlalchemy.dialects.postgresql"}
 
 
 def test_validate_still_imports_the_validator(tmp_path: Path) -> None:

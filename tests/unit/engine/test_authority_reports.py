@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flowengine import Actor, Engine, SimulatedClock
@@ -25,7 +26,8 @@ def test_completion_report_and_closing_report_are_sent_once() -> None:
     clock = SimulatedClock(datetime(2026, 3, 2, 9, tzinfo=TZ))
     engine = Engine(processes=[ROOT / "processes"], clock=clock)
     case = engine.start("standard_case", ASSIGNED, actor=CLERK)
-    steps = [("accept", {}, CLERK), ("explain_delay", {"reason": "需要测绘"}, DIRECTOR),
+    Step = tuple[str, dict[str, Any], Actor]
+    steps: list[Step] = [("accept", {}, CLERK), ("explain_delay", {"reason": "需要测绘"}, DIRECTOR),
              ("hand_down", {"hand_down_kind": "assign", "handed_to": "城关街道",
                             "hand_down_due": "2026-03-20"}, CLERK),
              ("submit_unit_report", {"unit_report": "已拆除", "claim": "请求拆除", "findings": "属实",

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
+from flowengine.definition.limits import INT_MAX, INT_MIN, NUMBER_TEXT_MAX
 from flowengine.definition.model import FieldDef
-from flowengine.engine.data import INT_MAX, INT_MIN, NUMBER_TEXT_MAX, DataError, coerce
+from flowengine.engine.data import DataError, coerce
 
 
 def _integer_field() -> FieldDef:

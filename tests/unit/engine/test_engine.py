@@ -4,8 +4,9 @@ order, pinned definition versions, duplicates, self-triggers, final states."""
 from __future__ import annotations
 
 import shutil
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
@@ -29,7 +30,7 @@ def test_start_records_owner_initial_state_and_acceptance_deadline(engine: Engin
     assert case.state == "registered"
     assert case.owner == CLERK
     notice = case.deadlines["acceptance_notice"]
-    assert (notice.status, notice.due_date.isoformat()) == ("open", "2026-08-18")
+    assert (notice.status, cast(date, notice.due_date).isoformat()) == ("open", "2026-08-18")
     assert case.data["importance"] == "ordinary"  # defaults are applied at start
 
 
@@ -80,7 +81,8 @@ def test_start_requirements_depend_on_the_data(engine: Engine) -> None:
     ({"relation": "cousin"}, "relation cannot be 'cousin'"),
     ({"clam_amount": 5}, "did you mean 'claim_amount'"),
 ])
-def test_bad_data_is_refused_with_the_field_named(engine: Engine, data: dict, message: str) -> None:
+def test_bad_data_is_refused_with_the_field_named(engine: Engine, data: dict[str, Any],
+                                                  message: str) -> None:
     base = {"complainant": "张某", "relation": "patient", "patient": "张某", "department_kind": "outpatient"}
     with pytest.raises(InvalidData, match=message):
         engine.start("medical_dispute", {**base, **data}, actor=Actor("王芳", "reception"))
@@ -171,8 +173,8 @@ def test_cases_stay_pinned_to_their_definition_version(tmp_path: Path) -> None:
     new = engine.fire(engine.start("standard_case", {**PETITION, "subject": "新"}, actor=CLERK).id,
                       "accept", actor=CLERK)
     assert new.digest != old.digest
-    assert new.deadlines["handling"].due_date.isoformat() == "2026-09-02"
-    assert old.deadlines["handling"].due_date.isoformat() == "2026-10-08"
+    assert cast(date, new.deadlines["handling"].due_date).isoformat() == "2026-09-02"
+    assert cast(date, old.deadlines["handling"].due_date).isoformat() == "2026-10-08"
     clock.advance(timedelta(days=1))
     old = engine.fire(old.id, "investigate", actor=CLERK)  # the old case runs on its own version
     assert old.digest == engine.history(old.id)[0].digest

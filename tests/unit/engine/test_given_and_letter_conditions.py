@@ -5,7 +5,9 @@ tells the due date when the period begins, and only when declared."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -66,7 +68,7 @@ def tiny(tmp_path: Path) -> Engine:
     return Engine(processes=[tmp_path], clock=SimulatedClock(at("2026-08-03T09:00:00")))
 
 
-def _notes(engine: Engine, case_id: str) -> list[dict[str, object]]:
+def _notes(engine: Engine, case_id: str) -> list[Mapping[str, Any]]:
     return [n for e in engine.history(case_id) for n in e.notifications]
 
 

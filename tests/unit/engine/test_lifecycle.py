@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, cast, get_args
 
 import pytest
 
@@ -18,7 +18,7 @@ from flowengine.engine.fold import _EFFECTS
 from flowengine.engine.notify import DEFAULT_MESSAGES, notifications_for
 from flowengine.engine.planner import case_env
 from flowengine.plugins import hookspecs
-from flowengine.records.lifecycle import LIFECYCLE, Op
+from flowengine.records.lifecycle import LIFECYCLE, ExtendedEffect, Op, StartedEffect
 from tests.support.engine import CLERK, ROOT, at
 
 COUNTY = ROOT / "examples" / "county_three_step.yaml"
@@ -59,6 +59,7 @@ def test_a_start_starts_the_deadline_counted_in_working_days(tmp_path: Path) -> 
     env = case_env(cp, "received", case.data, CLERK, at("2026-08-03T09:00"))
     (effect,) = step_effects(cp, empty, Step(at=at("2026-08-03T09:00"), started=True,
                                              dest="received"), env)
+    effect = cast(StartedEffect, effect)
     assert (effect["op"], effect["deadline"], effect["unit"], effect["amount"]) == (
         "started", "answer", "working_days", 7)
     assert effect["due_date"] == date(2026, 8, 12)  # 7 working days after Monday 08-03
@@ -97,6 +98,7 @@ def test_an_extension_recounts_from_the_due_date_or_says_why_not() -> None:
                                          at("2026-09-01T09:00"))
     assert reasons == []
     (effect,) = effects
+    effect = cast(ExtendedEffect, effect)
     assert (effect["op"], effect["days"], effect["from_due"]) == ("extended", 10, handling.due_date)
     assert effect["due_date"] > handling.due_date and effect["status"] == "open"
     effects, reasons = extension_effects(cp, case, "extend", {"days": 10}, at("2026-09-01T09:00"))

@@ -7,16 +7,26 @@ from __future__ import annotations
 import inspect
 import logging
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from flowengine import Engine
 from flowengine.plugins import hookimpl, hookspecs
-from flowengine.plugins.manager import PluginDispatch, entry_points, get_plugin_manager
+from flowengine.plugins.manager import (
+    AUTOLOAD_OFF_ENV,
+    PluginDispatch,
+    entry_points,
+    get_plugin_manager,
+)
+from flowengine.plugins.settings import Settings, SettingsError
 from tests.support.plugins import (
     CLERK,
     LEADER,
     PETITION,
+    PROCESSES,
+    T0,
     RecordingChannel,
     accepted_case,
     make_engine,
@@ -70,7 +80,7 @@ class RaisesEverywhere:
             setattr(self, name, hookimpl(specname=name)(_boom()))
 
 
-def _boom() -> object:
+def _boom() -> Callable[[], None]:
     """A fresh function each time (the marker is set on the function object)."""
 
     def boom() -> None:
@@ -220,3 +230,76 @@ def test_a_settings_object_among_the_plugins_configures_and_is_not_registered() 
     engine, _ = make_engine(ours)
     assert engine.plugins.settings is ours
     assert all(p is not ours for _, p in engine.plugins.pm.list_name_plugin())
+
+
+# -- when the entry points are loaded -----------------------------------------------------
+
+@pytest.fixture
+def fake_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A third-party distribution with a working plugin (`fake`) and a broken one."""
+    (tmp_path / "fe_lazy_plugin.py").write_text(
+        "from flowengine.plugins import hookimpl\n"
+        "@hookimpl\ndef flowengine_channels():\n    return ['lazy']\n", encoding="utf-8")
+    (tmp_path / "fe_lazy_broken.py").write_text("raise ImportError('half installed')\n")
+    info = tmp_path / "fe_lazy-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fe-lazy\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(
+        "[flowengine.plugins]\nlazy = fe_lazy_plugin\nlazy_broken = fe_lazy_broken\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delenv(AUTOLOAD_OFF_ENV, raising=False)
+    entry_points.cache_clear()
+    try:
+        yield
+    finally:
+        entry_points.cache_clear()
+        sys.modules.pop("fe_lazy_plugin", None)
+
+
+@pytest.mark.usefixtures("fake_distribution")
+def test_entry_points_load_at_the_first_write_not_when_the_engine_is_made(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Making an engine (a command that only reads cases) imports no entry-point plugin;
+    the first write loads them before its append, with the broken one logged and kept in
+    `errors` exactly as when they were loaded at start."""
+    engine = Engine(processes=[PROCESSES])
+    assert "fe_lazy_plugin" not in sys.modules
+    with caplog.at_level(logging.WARNING, logger="flowengine.plugins"):
+        engine.start("standard_case", PETITION, actor=CLERK)
+    assert "fe_lazy_plugin" in sys.modules
+    assert [(e.plugin, e.hook) for e in engine.plugins.errors] == [("lazy_broken", "load")]
+    assert "plugin lazy_broken failed in load: ImportError: half installed" in caplog.text
+    assert engine.plugins.channels()["lazy"] == ["lazy"]
+
+
+@pytest.mark.usefixtures("fake_distribution")
+def test_a_delivery_pass_or_asking_for_errors_loads_the_entry_points(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """`deliver_due` (tick, worker, notifications deliver) and `errors` load the plugins
+    even when nothing was written or is due, so a broken plugin is reported there as before."""
+    engine = Engine(processes=[PROCESSES])
+    with caplog.at_level(logging.WARNING, logger="flowengine.plugins"):
+        engine.plugins.deliver_due(T0)
+    assert "fe_lazy_plugin" in sys.modules
+    assert "plugin lazy_broken failed in load" in caplog.text
+    sys.modules.pop("fe_lazy_plugin")
+    dispatch = PluginDispatch([])
+    assert "fe_lazy_plugin" not in sys.modules
+    assert [(e.plugin, e.hook) for e in dispatch.errors] == [("lazy_broken", "load")]
+    assert "fe_lazy_plugin" in sys.modules
+
+
+def test_settings_a_plugin_refuses_stop_the_first_write_before_anything_is_stored(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plugin's `flowengine_configure` refusing the host's settings (a webhook host not in
+    `allowed_hosts`) fails the first command that dispatches, and every later one, before
+    the append: no case is stored."""
+    monkeypatch.delenv(AUTOLOAD_OFF_ENV, raising=False)
+    refused = Settings.from_mapping({"webhook": {"url": "http://127.0.0.1:9/hook",
+                                                 "allowed_hosts": ["oa.example.gov.cn"]}},
+                                    source="notify.toml")
+    engine = Engine(processes=[PROCESSES], plugins=[refused])
+    for _ in range(2):
+        with pytest.raises(SettingsError, match=r"notify.toml: \[webhook\] url: the host "):
+            engine.start("standard_case", PETITION, actor=CLERK)
+    assert engine.cases() == []

@@ -7,6 +7,7 @@ import io
 import json
 from email import message_from_bytes
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from flowengine_console import ConsoleChannel
@@ -35,7 +36,7 @@ def _as(channel: str) -> Notification:
 
 def test_unconfigured_channels_serve_nothing_and_settings_switch_them_on(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    plugins = [ConsoleChannel(), JsonlChannel(), SmtpChannel(), WebhookChannel()]
+    plugins: list[Any] = [ConsoleChannel(), JsonlChannel(), SmtpChannel(), WebhookChannel()]
     for p in plugins:
         p.flowengine_configure(Settings())
     assert [p.flowengine_channels() for p in plugins] == [[], [], [], []]
@@ -62,7 +63,7 @@ def test_console_prints_every_language_chinese_first() -> None:
 def test_jsonl_appends_once_per_key_even_after_a_restart(tmp_path: Path) -> None:
     path = tmp_path / "log" / "n.jsonl"
     first = JsonlChannel(path)
-    assert first.flowengine_deliver(_as("jsonl")).startswith("appended")
+    assert cast(str, first.flowengine_deliver(_as("jsonl"))).startswith("appended")
     assert first.flowengine_deliver(_as("jsonl")) == "already in the log"
     restarted = JsonlChannel(path)  # a new worker process: knows nothing yet
     assert restarted.flowengine_deliver(_as("jsonl")) == "already in the log"
@@ -75,7 +76,7 @@ def test_the_e_mail_carries_the_key_and_goes_to_e_mail_addresses_only() -> None:
     assert msg["To"] == "zs@example.com, =?utf-8?b?552j5Yqe56eR?= <duban@example.gov.cn>"
     assert msg["X-Flowengine-Idempotency-Key"] == "C1:3:0:email"
     assert msg["Message-ID"] == build_message(NOTE, "a@b.c")["Message-ID"]  # stable per key
-    body = msg.get_payload(decode=True).decode("utf-8")
+    body = cast(bytes, msg.get_payload(decode=True)).decode("utf-8")
     assert body.index("因X延长") < body.index("extended because of X")
 
 
