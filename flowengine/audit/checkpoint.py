@@ -16,17 +16,15 @@ import base64
 import hashlib
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sqlalchemy import literal_column, select
 
-from ..store.schema import RECORDED_AT
 from .checkpoint_format import FP, Checkpoint, CheckpointError, Head, LogDiverged, LogUnreadable, parse
-from .log import Leaf, leaves, sequence
+from .log import Leaf, leaves, log_of, sequence
 from .merkle import inclusion_proof, root_of
 
 
@@ -63,11 +61,8 @@ def take(store: Any, key: Ed25519PrivateKey | None) -> Checkpoint:
 
 def database_time(store: Any) -> str:
     """The database's clock (the engine reads none of its own)."""
-    engine = store.engine
-    with engine.connect() as conn:
-        value = conn.execute(select(literal_column(RECORDED_AT[engine.dialect.name]))).scalar()
-    when = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return str(when.astimezone(UTC).isoformat(timespec="microseconds"))
+    when = log_of(store).database_time()
+    return when.astimezone(UTC).isoformat(timespec="microseconds")
 
 def check_signature(cp: Checkpoint, public: Ed25519PublicKey, where: str) -> None:
     """Refuse a checkpoint not signed by `public`."""

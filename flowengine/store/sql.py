@@ -37,6 +37,7 @@ from ..records.case import Case
 from ..records.events import Event
 from . import migrations
 from .access import read_only_hint
+from .audit_reads import SqlAuditReads
 from .base import AppendItem, CaseQuery, OutboxRow
 from .checkout import Checkout
 from .codec import case_values, decode_case, dup_key, load_data
@@ -67,7 +68,7 @@ LOCK_BUDGET = 0.020  # seconds: how long one transaction of append_many holds th
 
 
 @translated(lambda store: store.busy_seconds)
-class SqlStore:
+class SqlStore(SqlAuditReads):
     """The `Store` protocol on a database URL or a host's SQLAlchemy `Engine`.
 
     `synchronous` (SQLite only): "full" (default), "normal", "extra" (or "off", for
