@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
@@ -23,6 +24,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from ..store.base import AuditReads, EventPlace
 from .checkpoint_format import FP, Checkpoint, CheckpointError, Head, LogDiverged, LogUnreadable, parse
 from .log import Leaf, leaves, log_of, sequence
 from .merkle import inclusion_proof, root_of
@@ -180,6 +182,69 @@ def _attribute(found: list[Finding], cp: Checkpoint, per_case: Counter[str]) -> 
             found[i] = Finding(f.index, case, f"{f.why}; lost since the checkpoint: {names}")
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where an event `audit verify` names stands against a checkpoint: so a finding that
+    the log alone cannot show (an edited definition text, an event forged with a valid
+    hash and re-decided as impossible) still names its log index, and whether the
+    checkpoint covers it (the change was made after the checkpoint was taken)."""
+
+    case_id: str
+    seq: int
+    index: int | None  # None: not sequenced yet (no checkpoint taken since it was written)
+    size: int  # the checkpoint's
+
+    @property
+    def covered(self) -> bool:
+        return self.index is not None and self.index < self.size
+
+    def __str__(self) -> str:
+        if self.index is None:
+            return "not in the log yet: written after the last checkpoint taken"
+        where = "covered by the checkpoint" if self.covered else "after the checkpoint"
+        return f"log index {self.index}, {where}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"case": self.case_id, "seq": self.seq, "log_index": self.index,
+                "covered": self.covered}
+
+
+def _place(cp: Checkpoint, row: EventPlace) -> Place | None:
+    if type(row.seq) is not int:
+        return None  # a garbage seq: its row is reported unreadable by verify
+    index = row.log_index if type(row.log_index) is int else None
+    return Place(str(row.case_id), row.seq, index, cp.size)
+
+
+def places(store: Any, cp: Checkpoint, events: Iterable[tuple[str, int]]
+           ) -> dict[tuple[str, int], Place]:
+    """The place in the log of each (case, seq) named, where the store holds that event;
+    {} on a store without `AuditReads`."""
+    wanted = set(events)
+    if not wanted or not isinstance(store, AuditReads):
+        return {}
+    out: dict[tuple[str, int], Place] = {}
+    for row in store.log_places(sorted({case_id for case_id, _ in wanted})):
+        place = _place(cp, row)
+        if place is not None and (place.case_id, place.seq) in wanted:
+            out[(place.case_id, place.seq)] = place
+    return out
+
+
+def pinned(store: Any, cp: Checkpoint, digests: Iterable[str]) -> dict[str, list[Place]]:
+    """For each definition digest, the entries that pin cases to it (their `started`
+    events) and their places in the log, by case."""
+    wanted = sorted(set(digests))
+    out: dict[str, list[Place]] = {digest: [] for digest in wanted}
+    if not wanted or not isinstance(store, AuditReads):
+        return out
+    for row in store.pinning_events(wanted):
+        place = _place(cp, row)
+        if place is not None and row.digest in out:
+            out[row.digest].append(place)
+    return out
+
+
 def prove(store: Any, cp: Checkpoint, case_id: str, seq: int) -> dict[str, Any]:
     """The inclusion proof of one event under the checkpoint (RFC 9162 §2.1.3)."""
     hashes: list[bytes] = []
@@ -200,5 +265,5 @@ def prove(store: Any, cp: Checkpoint, case_id: str, seq: int) -> dict[str, Any]:
             "proof": [p.hex() for p in inclusion_proof(target.index, hashes)]}
 
 
-__all__ = ["Checkpoint", "CheckpointError", "Finding", "check", "check_signature",
-           "database_time", "key_id", "parse", "prove", "take"]
+__all__ = ["Checkpoint", "CheckpointError", "Finding", "Place", "check", "check_signature",
+           "database_time", "key_id", "parse", "pinned", "places", "prove", "take"]

@@ -24,6 +24,7 @@ from .base import (
     EVENT_COLUMNS,
     DefinitionRow,
     EventHeadRow,
+    EventPlace,
     LogRow,
     RecordedRow,
     StoredEventRow,
@@ -32,6 +33,7 @@ from .base import (
 )
 from .schema import RECORDED_AT, cases, definitions, events, outbox
 
+_CHUNK = 500  # ids per IN list
 _PG_LOCK = 0x666C6F67  # "flog": pg_advisory_xact_lock key of the log's sequencer
 
 
@@ -133,6 +135,25 @@ class SqlAuditReads:
     def event_count(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(events)).scalar_one())
+
+    def log_places(self, case_ids: Sequence[str]) -> Iterator[EventPlace]:
+        ids = list(dict.fromkeys(case_ids))
+        for i in range(0, len(ids), _CHUNK):
+            stmt = (select(events.c.case_id, _raw(events.c.seq), _raw(events.c.log_index))
+                    .where(events.c.case_id.in_(ids[i:i + _CHUNK]))
+                    .order_by(events.c.case_id, events.c.seq))
+            with self.engine.connect() as conn:
+                rows = conn.execute(stmt).all()
+            yield from (EventPlace(*row) for row in rows)
+
+    def pinning_events(self, digests: Sequence[str]) -> Iterator[EventPlace]:
+        stmt = (select(events.c.case_id, _raw(events.c.seq), _raw(events.c.log_index),
+                       events.c.digest)
+                .where(events.c.seq == 1, events.c.digest.in_(list(digests)))
+                .order_by(events.c.case_id))
+        with self.engine.connect() as conn:
+            for row in conn.execution_options(yield_per=2000).execute(stmt):
+                yield EventPlace(*row)
 
     # ------------------------------------------------------------------ TransparencyLog
     def sequence_log(self) -> int:

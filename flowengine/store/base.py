@@ -193,6 +193,16 @@ class EventHeadRow(NamedTuple):
     recorded_at: Any = None
 
 
+class EventPlace(NamedTuple):
+    """An event and its place in the log (raw values; `digest` the event's digest column
+    where asked for)."""
+
+    case_id: Any
+    seq: Any
+    log_index: Any
+    digest: Any = None
+
+
 class LogRow(NamedTuple):
     """A sequenced event as the transparency log reads it (raw values)."""
 
@@ -265,6 +275,14 @@ class AuditReads(Protocol):
 
     def event_count(self) -> int:
         """How many events the store holds."""
+
+    def log_places(self, case_ids: Sequence[str]) -> Iterator[EventPlace]:
+        """Where the events of `case_ids` stand in the log (log index None: not yet
+        sequenced), by case and seq."""
+
+    def pinning_events(self, digests: Sequence[str]) -> Iterator[EventPlace]:
+        """The `started` events (seq 1) whose `digest` column is one of `digests`: the
+        entries that pin their cases to those definition versions, by case."""
 
 
 @runtime_checkable
