@@ -24,8 +24,20 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from ..store.base import AuditReads, EventPlace
-from .checkpoint_format import FP, Checkpoint, CheckpointError, Head, LogDiverged, LogUnreadable, parse
+from ..records.events import canonical
+from ..store.base import AuditReads, EventPlace, StoredOutboxEntry
+from ..store.codec import instant_from_db
+from .checkpoint_format import (
+    FP,
+    ROW_HASH,
+    Checkpoint,
+    CheckpointError,
+    Head,
+    LogDiverged,
+    LogUnreadable,
+    OutboxRows,
+    parse,
+)
 from .log import Leaf, leaves, log_of, sequence
 from .merkle import inclusion_proof, root_of
 
@@ -54,7 +66,8 @@ def take(store: Any, key: Ed25519PrivateKey | None) -> Checkpoint:
         raise CheckpointError(f"cannot take a checkpoint: the log has {count} readable "
                               f"entries below index {size}")
     cp = Checkpoint(size, root.hex(), database_time(store), sorted(heads.values()),
-                    fingerprints=bytes(fingerprints))
+                    fingerprints=bytes(fingerprints),
+                    outbox=outbox_rows(store, {c: s for c, s, _, _ in heads.values()}))
     if key is not None:
         cp.key = key_id(key.public_key())
         cp.signature = base64.b64encode(key.sign(cp.signed_text().encode())).decode()
@@ -94,8 +107,62 @@ class Finding:
         return {"index": self.index, "case": self.case_id, "why": self.why}
 
 
+def row_hash(row: StoredOutboxEntry) -> str:
+    """What a checkpoint keeps of one outbox row: SHA-256 (first `ROW_HASH` hex digits) of
+    the parts no delivery changes, `<id> LF <channel> LF <created_at> LF <payload>`."""
+    try:
+        when = instant_from_db(row.created_at)
+        created = when.isoformat(timespec="microseconds") if when is not None else "-"
+    except (TypeError, ValueError, AttributeError):
+        created = f"unreadable {row.created_at!r}"
+    payload = row.payload if isinstance(row.payload, str) else canonical(row.payload)
+    text = f"{row.id}\n{row.channel}\n{created}\n{payload}"
+    return hashlib.sha256(text.encode()).hexdigest()[:ROW_HASH]
+
+
+def outbox_rows(store: Any, heads: dict[str, int]) -> OutboxRows:
+    """The outbox rows of the events up to each case's head (`heads`: case -> seq), by
+    case: rows of later events (appended while the checkpoint was taken) are not covered."""
+    out: OutboxRows = {}
+    if not isinstance(store, AuditReads):
+        return out
+    for row in store.outbox_stream():
+        case, seq = row.case_id, row.seq
+        if type(case) is str and type(seq) is int and seq <= heads.get(case, 0):
+            out.setdefault(case, []).append((seq, row_hash(row)))
+    for rows in out.values():
+        rows.sort()
+    return out
+
+
+def _outbox_findings(store: Any, cp: Checkpoint, at: dict[int, Leaf]) -> list[Finding]:
+    """Each case whose outbox rows of checkpointed events are not those the checkpoint
+    covers, named at the first event whose rows differ (a notice deleted, moved to another
+    address, or added), at that event's log index."""
+    if cp.outbox is None:
+        return []
+    heads = {c: (s, i) for c, s, i, _ in cp.heads}
+    now = outbox_rows(store, {c: s for c, (s, _) in heads.items()})
+    found = []
+    for case in sorted(set(cp.outbox) | set(now)):
+        then, current = cp.outbox.get(case, []), now.get(case, [])
+        if then == current:
+            continue
+        seq = min(s for s in {s for s, _ in then} | {s for s, _ in current}
+                  if [h for x, h in then if x == s] != [h for x, h in current if x == s])
+        index = next((i for i, leaf in at.items() if leaf.case_id == case and leaf.seq == seq),
+                     heads.get(case, (0, 0))[1])
+        found.append(Finding(index, case, f"event {seq}: its outbox rows are not those the "
+                             f"checkpoint covers ({sum(x == seq for x, _ in then)} then, "
+                             f"{sum(x == seq for x, _ in current)} now): a row was deleted, "
+                             "added or rewritten since (a notice never sent, or sent "
+                             "elsewhere)"))
+    return found
+
+
 def check(store: Any, cp: Checkpoint) -> list[Finding]:
-    """[] when the first `cp.size` entries of the log have `cp.root`; else the findings,
+    """[] when the first `cp.size` entries of the log have `cp.root` (and, from version 3,
+    the outbox rows of the checkpointed events are those it covers); else the findings,
     first index first (read-only: the log is not sequenced here)."""
     found: list[Finding] = []
     at: dict[int, Leaf] = {}
@@ -129,15 +196,17 @@ def check(store: Any, cp: Checkpoint) -> list[Finding]:
             yield h
 
     count, root = root_of(hashes())
+    outbox = _outbox_findings(store, cp, at)
     if count == cp.size and root.hex() == cp.root and not found:
-        return []
+        return outbox
+    found += outbox
     if expected < cp.size:
         found.append(Finding(expected, None, f"log entries {expected}–{cp.size - 1} are "
                              f"missing (the log has {count} of the checkpoint's {cp.size})"))
     found += changed.values()
     found += _heads(cp, at, per_case)
     _attribute(found, cp, per_case)
-    if not found:
+    if len(found) == len(outbox):
         found.append(Finding(0, None, "the log's first entries do not have the checkpoint's "
                              "root: an entry (e.g. a recorded time) was changed"))
     return sorted(found, key=lambda f: (f.index, f.case_id is None))

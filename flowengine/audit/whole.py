@@ -176,6 +176,7 @@ def checkpoint_header(cp: Checkpoint | None) -> dict[str, Any]:
         "size": cp.size, "root": cp.root, "time": cp.time,
         "heads": signed[4].split(" ", 1)[1],
         "leaves": signed[5].split(" ", 1)[1] if cp.fingerprints is not None else None,
+        "outbox": signed[6].split(" ", 1)[1] if cp.outbox is not None else None,
         "key": cp.key, "sig": cp.signature,
         "signed_text": cp.signed_text()}}
 

@@ -107,6 +107,14 @@ class SqlAuditReads:
         for row in rows:
             yield StoredOutboxEntry(*row)
 
+    def outbox_stream(self) -> Iterator[StoredOutboxEntry]:
+        names = ("id", "seq", "channel", "created_at", "payload")
+        stmt = (select(outbox.c.case_id, *(_raw(outbox.c[n]) for n in names))
+                .order_by(outbox.c.case_id, outbox.c.seq, outbox.c.id))
+        with self.engine.connect() as conn:
+            for row in conn.execution_options(yield_per=5000).execute(stmt):
+                yield StoredOutboxEntry(*row)
+
     def recorded_times(self, case_id: str) -> Iterator[tuple[Any, Any]]:
         stmt = (select(events.c.seq, _raw(events.c.recorded_at))
                 .where(events.c.case_id == case_id).order_by(events.c.seq))

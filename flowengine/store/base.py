@@ -263,6 +263,9 @@ class AuditReads(Protocol):
     def outbox_entries(self, case_ids: Sequence[str]) -> Iterator[StoredOutboxEntry]:
         """The outbox rows of `case_ids`, by case and id."""
 
+    def outbox_stream(self) -> Iterator[StoredOutboxEntry]:
+        """Every outbox row, by case, seq and id, streamed (what a checkpoint covers)."""
+
     def recorded_times(self, case_id: str) -> Iterator[tuple[Any, Any]]:
         """(seq, recorded_at) of each event of the case, in sequence."""
 

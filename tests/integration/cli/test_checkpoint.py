@@ -90,12 +90,13 @@ def test_the_checkpoint_format_and_an_untouched_log(
         signed: tuple[Cli, list[str], Path, Path]) -> None:
     cli, ids, cp, pub = signed
     lines = cp.read_text().splitlines()
-    assert lines[0] == "flowengine-checkpoint/2" and lines[1] == "size 24"
-    assert [line.split()[0] for line in lines[1:8]] == ["size", "root", "time", "heads",
-                                                        "leaves", "key", "sig"]
-    assert lines[8] == "" and lines[12] == ""
-    assert sorted(line.split()[0] for line in lines[9:12]) == sorted(ids)  # one head per case
-    [fingerprints] = lines[13:]  # 24 leaves: one line of 4-byte fingerprints
+    assert lines[0] == "flowengine-checkpoint/3" and lines[1] == "size 24"
+    assert [line.split()[0] for line in lines[1:9]] == ["size", "root", "time", "heads",
+                                                        "leaves", "outbox", "key", "sig"]
+    assert lines[9] == "" and lines[13] == "" and lines[15:] == [""]  # no outbox rows here
+    assert lines[6] == f"outbox {hashlib.sha256(b'').hexdigest()}"
+    assert sorted(line.split()[0] for line in lines[10:13]) == sorted(ids)  # one head per case
+    fingerprints = lines[14]  # 24 leaves: one line of 4-byte fingerprints
     start, hexes = fingerprints.split()
     assert start == "0" and len(hexes) == 24 * 8
     con = sqlite3.connect(cli.db)
@@ -347,6 +348,24 @@ def test_a_changed_recorded_time_is_named(signed: tuple[Cli, list[str], Path, Pa
     _sql(cli.db, "UPDATE events SET recorded_at = '2026-03-05T02:00:00.000000+00:00' "
          "WHERE case_id = ? AND seq = 4", args=(ids[2],))
     assert _findings(cli, cp, pub) == [(_index(cli.db, ids[2], 4), ids[2])]
+
+
+def test_a_version_2_checkpoint_is_still_read(signed: tuple[Cli, list[str], Path, Path]) -> None:
+    """Files written before the outbox block: checked by root, heads and fingerprints."""
+    cli, ids, cp, pub = signed
+    from flowengine.audit.checkpoint import parse
+
+    old = parse(cp.read_text(), str(cp))
+    old.outbox, old.key, old.signature = None, "none", "none"
+    v2 = cli.folder / "v2.txt"
+    v2.write_text(old.text())
+    assert v2.read_text().startswith("flowengine-checkpoint/2\n")
+    assert "\noutbox " not in v2.read_text()
+    assert cli("audit", "verify", "--checkpoint", str(v2)).code == 0
+    seventh = _index(cli.db, ids[0], 7)
+    _sql(cli.db, "DELETE FROM events WHERE case_id = ? AND seq > 6", args=(ids[0],))
+    r = cli("audit", "verify", "--checkpoint", str(v2), "--json")
+    assert r.code == 1 and r.json()["checkpoint"]["findings"][0]["index"] == seventh
 
 
 def test_a_version_1_checkpoint_is_still_read(signed: tuple[Cli, list[str], Path, Path]) -> None:
