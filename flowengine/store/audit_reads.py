@@ -97,6 +97,12 @@ class SqlAuditReads:
         with self.engine.connect() as conn:
             return [DefinitionRow(*r) for r in conn.execute(stmt)]
 
+    def definition_digests(self, process_id: str) -> list[str]:
+        stmt = (select(definitions.c.digest).where(definitions.c.process_id == process_id)
+                .order_by(definitions.c.digest))
+        with self.engine.connect() as conn:
+            return [str(d) for d in conn.execute(stmt).scalars()]
+
     def outbox_entries(self, case_ids: Sequence[str]) -> Iterator[StoredOutboxEntry]:
         names = ("id", "seq", "channel", "created_at", "payload")
         stmt = (select(outbox.c.case_id, *(_raw(outbox.c[n]) for n in names))

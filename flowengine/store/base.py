@@ -260,6 +260,9 @@ class AuditReads(Protocol):
     def definition_rows(self) -> list[DefinitionRow]:
         """Every stored definition (digest, text), by digest."""
 
+    def definition_digests(self, process_id: str) -> list[str]:
+        """The digests of every stored version of the process, by digest."""
+
     def outbox_entries(self, case_ids: Sequence[str]) -> Iterator[StoredOutboxEntry]:
         """The outbox rows of `case_ids`, by case and id."""
 
