@@ -108,8 +108,8 @@ class Finding:
 
 
 def row_hash(row: StoredOutboxEntry) -> str:
-    """What a checkpoint keeps of one outbox row: SHA-256 (first `ROW_HASH` hex digits) of
-    the parts no delivery changes, `<id> LF <channel> LF <created_at> LF <payload>`."""
+    """SHA-256 of the parts of an outbox row no delivery changes, `<id> LF <channel> LF
+    <created_at> LF <payload>`."""
     try:
         when = instant_from_db(row.created_at)
         created = when.isoformat(timespec="microseconds") if when is not None else "-"
@@ -117,21 +117,24 @@ def row_hash(row: StoredOutboxEntry) -> str:
         created = f"unreadable {row.created_at!r}"
     payload = row.payload if isinstance(row.payload, str) else canonical(row.payload)
     text = f"{row.id}\n{row.channel}\n{created}\n{payload}"
-    return hashlib.sha256(text.encode()).hexdigest()[:ROW_HASH]
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def outbox_rows(store: Any, heads: dict[str, int]) -> OutboxRows:
-    """The outbox rows of the events up to each case's head (`heads`: case -> seq), by
-    case: rows of later events (appended while the checkpoint was taken) are not covered."""
+    """What a checkpoint keeps of the outbox rows of the events up to each case's head
+    (`heads`: case -> seq; rows of later events, appended while it is taken, are not
+    covered): per case and event, how many rows and the first `ROW_HASH` hex digits of
+    SHA-256 over their sorted `row_hash`es, one per line."""
+    rows: dict[tuple[str, int], list[str]] = {}
+    if isinstance(store, AuditReads):
+        for row in store.outbox_stream():
+            case, seq = row.case_id, row.seq
+            if type(case) is str and type(seq) is int and seq <= heads.get(case, 0):
+                rows.setdefault((case, seq), []).append(row_hash(row))
     out: OutboxRows = {}
-    if not isinstance(store, AuditReads):
-        return out
-    for row in store.outbox_stream():
-        case, seq = row.case_id, row.seq
-        if type(case) is str and type(seq) is int and seq <= heads.get(case, 0):
-            out.setdefault(case, []).append((seq, row_hash(row)))
-    for rows in out.values():
-        rows.sort()
+    for (case, seq), hashes in sorted(rows.items()):
+        digest = hashlib.sha256("".join(f"{h}\n" for h in sorted(hashes)).encode())
+        out.setdefault(case, []).append((seq, len(hashes), digest.hexdigest()[:ROW_HASH]))
     return out
 
 
@@ -148,15 +151,15 @@ def _outbox_findings(store: Any, cp: Checkpoint, at: dict[int, Leaf]) -> list[Fi
         then, current = cp.outbox.get(case, []), now.get(case, [])
         if then == current:
             continue
-        seq = min(s for s in {s for s, _ in then} | {s for s, _ in current}
-                  if [h for x, h in then if x == s] != [h for x, h in current if x == s])
+        was = {s: (n, h) for s, n, h in then}
+        is_ = {s: (n, h) for s, n, h in current}
+        seq = min(s for s in set(was) | set(is_) if was.get(s) != is_.get(s))
         index = next((i for i, leaf in at.items() if leaf.case_id == case and leaf.seq == seq),
                      heads.get(case, (0, 0))[1])
         found.append(Finding(index, case, f"event {seq}: its outbox rows are not those the "
-                             f"checkpoint covers ({sum(x == seq for x, _ in then)} then, "
-                             f"{sum(x == seq for x, _ in current)} now): a row was deleted, "
-                             "added or rewritten since (a notice never sent, or sent "
-                             "elsewhere)"))
+                             f"checkpoint covers ({was.get(seq, (0, ''))[0]} then, "
+                             f"{is_.get(seq, (0, ''))[0]} now): a row was deleted, added or "
+                             "rewritten since (a notice never sent, or sent elsewhere)"))
     return found
 
 

@@ -17,8 +17,9 @@ MAGIC_V1 = "flowengine-checkpoint/1"  # without leaf fingerprints either; still 
 Head = tuple[str, int, int, str]  # case id, seq, log index, hash
 FP = 4  # bytes of each leaf hash kept as its fingerprint
 FP_LINE = 256  # fingerprints per line
-OutboxRows = dict[str, list[tuple[int, str]]]  # case id -> (event seq, row hash) sorted
-ROW_HASH = 32  # hex digits of each outbox row's SHA-256 kept (128 bits: no grinding)
+# case id -> (event seq, its outbox rows, their hash), by seq
+OutboxRows = dict[str, list[tuple[int, int, str]]]
+ROW_HASH = 32  # hex digits of SHA-256 kept per event's rows (128 bits: no grinding)
 
 
 class CheckpointError(IntegrityError):
@@ -55,7 +56,7 @@ class Checkpoint:
                        for start in range(0, len(fps), step))
 
     def outbox_text(self) -> str:
-        return "".join(f"{case} {' '.join(f'{s}:{h}' for s, h in rows)}\n"
+        return "".join(f"{case} {' '.join(f'{s}:{n}:{h}' for s, n, h in rows)}\n"
                        for case, rows in sorted((self.outbox or {}).items()) if rows)
 
     def signed_text(self) -> str:
@@ -172,19 +173,20 @@ def _leaves_block(lines: list[str], first: int, size: int, where: str,
 
 
 def _outbox_block(lines: list[str], first: int, where: str) -> OutboxRows:
-    """`<case> <seq>:<row hash> …` lines, one per case with outbox rows."""
+    """`<case> <seq>:<rows>:<hash> …` lines, one per case with outbox rows."""
     out: OutboxRows = {}
     for n in range(first, len(lines)):
         line = lines[n]
         if not line:
             continue
-        case, *rows = line.split(" ")
-        parsed = [row.partition(":") for row in rows]
-        if case in out or not rows or not all(
-                s.isdigit() and len(h) == ROW_HASH for s, _, h in parsed):
+        case, *groups = line.split(" ")
+        parsed = [group.split(":") for group in groups]
+        if case in out or not groups or not all(
+                len(p) == 3 and p[0].isdigit() and p[1].isdigit() and len(p[2]) == ROW_HASH
+                for p in parsed):
             raise CheckpointError(f"{where}: line {n + 1}: not a line of outbox rows "
-                                  f"'<case> <seq>:<row hash> …': {line!r}")
-        out[case] = [(int(s), h) for s, _, h in parsed]
+                                  f"'<case> <seq>:<rows>:<hash> …': {line!r}")
+        out[case] = [(int(s), int(k), h) for s, k, h in parsed]
     return out
 
 
