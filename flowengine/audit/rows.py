@@ -18,9 +18,10 @@ from typing import Any
 
 import orjson
 
+from ..errors import RecordUnreadable
 from ..records.case import Case
 from ..records.events import Event, event_from_json
-from ..store.base import EVENT_COLUMNS, AuditReads, Store, StoredValueUnconvertible
+from ..store.base import EVENT_COLUMNS, AuditReads, Store
 from .records import BadRecord, Record, record_from_row
 
 
@@ -138,7 +139,7 @@ def load_cases(store: Store, case_ids: list[str],
         return {k: v for k, v in loaded.items() if v is not None}
     try:
         return _records(store, case_ids, columns)
-    except StoredValueUnconvertible:
+    except RecordUnreadable:
         pass
     found = (load_record(store, case_id) for case_id in case_ids)
     return _by_id(found)
@@ -150,8 +151,11 @@ def load_record(store: Store, case_id: str) -> Record | None:
         return store.load_case(case_id)
     try:
         return _records(store, [case_id]).get(case_id)
-    except StoredValueUnconvertible as exc:
-        return BadRecord(case_id, f"the stored case record cannot be read: {exc}")
+    except RecordUnreadable as exc:  # the driver's error, unconverted value named
+        cause = exc.__cause__ or exc
+        text = str(cause).strip()
+        why = text.splitlines()[0] if text else type(cause).__name__
+        return BadRecord(case_id, f"the stored case record cannot be read: {why}")
 
 
 def _records(store: AuditReads, case_ids: list[str],

@@ -20,6 +20,7 @@ from sqlalchemy import Engine, exists, func, literal_column, select, text, type_
 from sqlalchemy.exc import DataError
 from sqlalchemy.types import NullType
 
+from ..errors import RecordUnreadable
 from .base import (
     EVENT_COLUMNS,
     DefinitionRow,
@@ -29,7 +30,6 @@ from .base import (
     RecordedRow,
     StoredEventRow,
     StoredOutboxEntry,
-    StoredValueUnconvertible,
 )
 from .schema import RECORDED_AT, cases, definitions, events, outbox
 
@@ -84,7 +84,7 @@ class SqlAuditReads:
             if not _unconvertible(exc):
                 raise
             why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise StoredValueUnconvertible(why) from exc
+            raise RecordUnreadable(None, why) from exc
 
     def cases_without_events(self) -> Iterator[str]:
         stmt = select(cases.c.id).where(~exists().where(events.c.case_id == cases.c.id))

@@ -238,11 +238,6 @@ class RecordedRow(NamedTuple):
     recorded_at: Any
 
 
-class StoredValueUnconvertible(Exception):
-    """A stored value the database driver refuses to convert (PostgreSQL's `infinity`
-    timestamp), as opposed to a database that cannot be reached; the message says which."""
-
-
 @runtime_checkable
 class AuditReads(Protocol):
     """Optional: the stored rows as they are, for `audit verify`, replay and export."""
@@ -252,7 +247,8 @@ class AuditReads(Protocol):
 
     def case_record_rows(self, case_ids: Sequence[str]) -> list[dict[str, Any]]:
         """The `cases` rows of `case_ids`, column name -> raw value, in one read;
-        `StoredValueUnconvertible` when the driver cannot even convert a value."""
+        `RecordUnreadable` (caused by the driver's error) when the driver cannot even
+        convert a stored value (PostgreSQL's `infinity` timestamp)."""
 
     def cases_without_events(self) -> Iterator[str]:
         """Ids of case records that have no event at all."""
