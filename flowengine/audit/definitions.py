@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..definition.pinned import PinnedDefinitionBroken, check_definition
+from ..store.base import AuditReads
 
 __all__ = ["DefinitionProblem", "PinnedDefinitionBroken", "check_definition",
            "stored_definition_problems"]
@@ -35,21 +36,12 @@ class DefinitionProblem:
 
 
 def stored_definition_problems(store: Any) -> Iterator[DefinitionProblem]:
-    """Every stored definition that fails the check (the SQL store's `definitions` table;
-    other stores keep no text apart from the registry's and yield nothing)."""
-    engine = getattr(store, "engine", None)
-    if engine is None or not hasattr(engine, "connect"):
+    """Every stored definition that fails the check (with `AuditReads`, the SQL store's
+    `definitions` table; other stores keep no text apart from the registry's and yield
+    nothing)."""
+    if not isinstance(store, AuditReads):
         return
-    from sqlalchemy import select, type_coerce
-    from sqlalchemy.types import NullType
-
-    from ..store.schema import definitions
-
-    stmt = select(type_coerce(definitions.c.digest, NullType()),
-                  type_coerce(definitions.c.text, NullType())).order_by(definitions.c.digest)
-    with engine.connect() as conn:
-        rows = conn.execute(stmt).all()
-    for digest, text in rows:
+    for digest, text in store.definition_rows():
         why = check_definition(digest, text)
         if why is not None:
             yield DefinitionProblem(str(digest), why)

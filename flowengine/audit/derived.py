@@ -14,8 +14,7 @@ from typing import Any
 
 from ..definition.model import ProcessDef
 from ..records.case import Case
-from ..store.codec import case_values
-from ..store.connect import instant_from_db
+from ..store.codec import case_values, instant_from_db
 from .replay import Mismatch
 
 DERIVED = ("overdue", "late", "final", "dup_key", "next_timer_at", "provisional_from")

@@ -19,13 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
-
-from ..store.connect import instant_from_db
-from ..store.schema import events
+from ..store.base import TransparencyLog
+from ..store.codec import instant_from_db
 from .merkle import leaf_hash
-
-_PG_LOCK = 0x666C6F67  # "flog": pg_advisory_xact_lock key of the sequencer
 
 
 @dataclass(frozen=True)
@@ -47,58 +43,33 @@ class Leaf:
         return leaf_hash(self.data())
 
 
-def _engine(store: Any) -> Any:
-    engine = getattr(store, "engine", None)
-    if engine is None or not hasattr(engine, "connect"):
+def log_of(store: Any) -> TransparencyLog:
+    """The store's log; ValueError when it keeps none (the memory store)."""
+    if not isinstance(store, TransparencyLog):
         raise ValueError("the transparency log needs the SQL store (a database URL)")
-    return engine
+    return store
 
 
 def sequence(store: Any) -> int:
     """Give log indices to the events that have none (in id order); the log's size."""
-    engine = _engine(store).execution_options(flowengine_begin="IMMEDIATE")
-    with engine.begin() as conn:
-        pg = conn.dialect.name == "postgresql"
-        if pg:
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
-        base = conn.execute(select(func.coalesce(func.max(events.c.log_index) + 1, 0))
-                            .where(events.c.log_index.is_not(None))).scalar_one()
-        ranked = ("SELECT id, row_number() OVER (ORDER BY id) - 1 AS rn FROM events "
-                  "WHERE log_index IS NULL")
-        conn.execute(text(f"UPDATE events SET log_index = :base + s.rn FROM ({ranked}) AS s "
-                          "WHERE events.id = s.id"), {"base": int(base)})
-        size = conn.execute(select(func.count()).select_from(events)
-                            .where(events.c.log_index.is_not(None))).scalar_one()
-    return int(size)
+    return log_of(store).sequence_log()
 
 
-def leaves(store: Any, below: int | None = None, batch: int = 5000) -> Iterator[Leaf | str]:
+def leaves(store: Any, below: int | None = None) -> Iterator[Leaf | str]:
     """The sequenced events in log order (those with index < `below`, if given), streamed.
     A row that cannot be a leaf (a garbage column) comes as a string saying why."""
-    from sqlalchemy import type_coerce
-    from sqlalchemy.types import NullType
-
-    raw = [type_coerce(c, NullType()).label(c.name)
-           for c in (events.c.log_index, events.c.case_id, events.c.seq,
-                     events.c.recorded_at, events.c.hash)]
-    stmt = select(*raw).where(events.c.log_index.is_not(None))
-    if below is not None:
-        stmt = stmt.where(events.c.log_index < below)
-    stmt = stmt.order_by(events.c.log_index)
-    with _engine(store).connect() as conn:
-        for index, case_id, seq, recorded, hash_ in conn.execution_options(
-                yield_per=batch).execute(stmt):
-            try:
-                when = instant_from_db(recorded)
-            except (TypeError, ValueError, AttributeError):
-                when = None
-                recorded = f"unreadable {recorded!r}"
-            if (type(index) is not int or type(seq) is not int or type(case_id) is not str
-                    or type(hash_) is not str or (recorded is not None and when is None)):
-                yield (f"the log entry {index!r} (case {case_id!r}, seq {seq!r}) is not a "
-                       "readable event row")
-                continue
-            yield Leaf(index, case_id, seq, when, hash_)
+    for index, case_id, seq, recorded, hash_ in log_of(store).log_rows(below):
+        try:
+            when = instant_from_db(recorded)
+        except (TypeError, ValueError, AttributeError):
+            when = None
+            recorded = f"unreadable {recorded!r}"
+        if (type(index) is not int or type(seq) is not int or type(case_id) is not str
+                or type(hash_) is not str or (recorded is not None and when is None)):
+            yield (f"the log entry {index!r} (case {case_id!r}, seq {seq!r}) is not a "
+                   "readable event row")
+            continue
+        yield Leaf(index, case_id, seq, when, hash_)
 
 
-__all__ = ["Leaf", "leaves", "sequence"]
+__all__ = ["Leaf", "leaves", "log_of", "sequence"]

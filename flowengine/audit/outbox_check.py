@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..records.events import Event, canonical
-from ..store.base import Store
+from ..store.base import AuditReads, Store
 from .rows import same_instant
 
 
@@ -92,28 +92,16 @@ def _short(text: str) -> str:
 
 
 def load_outbox(store: Store, case_ids: list[str]) -> dict[str, list[OutboxEntry]]:
-    """The outbox rows of `case_ids` by case: one query on the SQL store."""
-    from .rows import _sql_store
-
-    sql = _sql_store(store)
+    """The outbox rows of `case_ids` by case: one read with `AuditReads`."""
     out: dict[str, list[OutboxEntry]] = {case_id: [] for case_id in case_ids}
-    if sql is None:
+    if not isinstance(store, AuditReads):
         for case_id in case_ids:
             out[case_id] = [OutboxEntry(r.id, r.seq, r.channel, r.created_at, r.payload)
                             for r in store.outbox(case_id=case_id)]
         return out
-    from sqlalchemy import select, type_coerce
-    from sqlalchemy.types import NullType
-
-    from ..store.schema import outbox
-
-    names = ("id", "seq", "channel", "created_at", "payload")
-    stmt = select(outbox.c.case_id, *(type_coerce(outbox.c[n], NullType()) for n in names)
-                  ).where(outbox.c.case_id.in_(case_ids)).order_by(outbox.c.case_id,
-                                                                   outbox.c.id)
-    with sql.engine.connect() as conn:
-        for case_id, *values in conn.execute(stmt):
-            out.setdefault(str(case_id), []).append(OutboxEntry(*values))
+    for row in store.outbox_entries(case_ids):
+        out.setdefault(str(row.case_id), []).append(
+            OutboxEntry(row.id, row.seq, row.channel, row.created_at, row.payload))
     return out
 
 

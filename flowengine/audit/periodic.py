@@ -95,15 +95,6 @@ def newest(folder: Path) -> tuple[datetime, int] | None:
     return None
 
 
-def _events(store: Any) -> int:
-    from sqlalchemy import func, select
-
-    from ..store.schema import events
-
-    with store.engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(events)).scalar_one())
-
-
 def checkpoint_if_due(store: Any, policy: CheckpointPolicy) -> Path | None:
     """Write a checkpoint when the newest in the folder is `every` old (by the database's
     clock) and the log grew since; the file written, or None."""
@@ -111,7 +102,7 @@ def checkpoint_if_due(store: Any, policy: CheckpointPolicy) -> Path | None:
     now = datetime.fromisoformat(database_time(store)).replace(tzinfo=None)
     if last is not None and now - last[0] < policy.every:
         return None
-    if last is not None and _events(store) == last[1]:
+    if last is not None and store.event_count() == last[1]:
         return None  # nothing new: the last checkpoint still says it all
     cp: Checkpoint = take(store, policy.key)
     target = policy.folder / f"{PREFIX}{_stamp(cp.time)}-{cp.size}.txt"

@@ -20,6 +20,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from ..store.base import AuditReads
+from ..store.codec import instant_from_db
 from .timeline import TimelineEntry
 
 DEFAULT_TOLERANCE = timedelta(hours=1)
@@ -61,65 +63,29 @@ class Backdated:
                 "recorded_at": self.recorded_at.isoformat()}
 
 
-def _events_table(store: Any) -> Any:
-    """The SQL store's engine (None for the memory store, which records no time)."""
-    engine = getattr(store, "engine", None)
-    return engine if engine is not None and hasattr(engine, "connect") else None
-
-
 def recorded_times(store: Any, case_id: str) -> dict[int, datetime | None]:
-    """The recorded time of each event of a case, by sequence number ({} off SQL)."""
-    engine = _events_table(store)
-    if engine is None:
+    """The recorded time of each event of a case, by sequence number ({} on a store
+    without `AuditReads`: the memory store records no time)."""
+    if not isinstance(store, AuditReads):
         return {}
-    from sqlalchemy import select
-
-    from ..store.schema import events
-
-    stmt = (select(events.c.seq, _raw(events.c.recorded_at))
-            .where(events.c.case_id == case_id).order_by(events.c.seq))
-    with engine.connect() as conn:
-        return {seq: rec for seq, rec in _readable(conn.execute(stmt))}
+    return {seq: rec for seq, rec in _readable(store.recorded_times(case_id))}
 
 
 def backdated_events(store: Any, tolerance: timedelta,
                      case_ids: Iterable[str] | None = None) -> Iterator[Backdated]:
     """Every backdated event of the store (or of `case_ids`), streamed in case order. The
     claimed instant is the `at` column, which repeats the hashed body's `at`."""
-    engine = _events_table(store)
-    if engine is None:
+    if not isinstance(store, AuditReads):
         return
-    from sqlalchemy import select
-
-    from ..store.schema import events
-
-    stmt = (select(events.c.case_id, events.c.seq, _raw(events.c.at),
-                   _raw(events.c.recorded_at))
-            .where(events.c.recorded_at.is_not(None), events.c.type != "timer")
-            .order_by(events.c.case_id, events.c.seq))
     wanted = set(case_ids) if case_ids is not None else None
-    with engine.connect() as conn:
-        rows = conn.execution_options(yield_per=5000).execute(stmt)
-        for case_id, seq, at, recorded in _readable(rows, 2):
-            if (wanted is None or case_id in wanted) and is_backdated("", at, recorded,
-                                                                      tolerance):
-                yield Backdated(case_id, seq, at, recorded)
-
-
-def _raw(column: Any) -> Any:
-    """The column's stored value, converted here (a garbage value must not raise while the
-    rows are fetched)."""
-    from sqlalchemy import type_coerce
-    from sqlalchemy.types import NullType
-
-    return type_coerce(column, NullType()).label(column.name)
+    for case_id, seq, at, recorded in _readable(store.backdating_rows(), 2):
+        if (wanted is None or case_id in wanted) and is_backdated("", at, recorded, tolerance):
+            yield Backdated(case_id, seq, at, recorded)
 
 
 def _readable(rows: Iterable[Any], first_instant: int = 1) -> Iterator[tuple[Any, ...]]:
     """Rows with their instants read; a row whose seq is not a number or whose instants
     are not instants is left out (a tampered value is `audit verify`'s business)."""
-    from ..store.connect import instant_from_db
-
     for row in rows:
         values = tuple(row)
         if type(values[first_instant - 1]) is not int:  # the seq column

@@ -17,8 +17,7 @@ from typing import Any
 
 from ..records.case import Case, Deadline
 from ..records.values import to_json
-from ..store.codec import case_from_values, load_data, load_deadlines
-from ..store.connect import instant_from_db
+from ..store.codec import case_from_values, instant_from_db, load_data, load_deadlines
 
 
 @dataclass(frozen=True)

@@ -16,27 +16,34 @@ What is re-decided (docs/audit.md):
   sets, computes, clears or signs); a fire by `system` counts as automatic only right
   after the timer at the same instant that asked for it;
 - `timer`: the first timers due at the event's instant;
-- `calendar` (deadlines recounted with official holiday data): the calendar of that time
-  is not kept, so only the shape is checked: by `system`, no trigger, state or data
-  change, and each effect a `recomputed` of an open provisional deadline changing only
-  its due fields, from the due date it had.
+- `calendar` (deadlines recounted with official holiday data): the shape (by `system`, no
+  trigger, state or data change, each effect a `recomputed` of an open provisional
+  deadline changing only its due fields, from the due date it had), then the new due
+  dates as below for a provisional year: the official data it used is not recorded.
 
 A definition whose calendar was still provisional for some year is re-decided with its
 pinned calendar; the engine may have laid newer official data over those years
-(`Registry.effective`), which the store does not record. So an effect whose decided due
-date falls in or after the first provisional year may differ in its due fields (and the
-event's notices, which quote them, are then not compared); a period decided wholly before
-that year counted only official days and must match exactly.
+(`Registry.effective`: the official years of the newest loaded version of the process),
+which the store does not record. A period decided wholly before the first provisional
+year counted only official days and must match exactly. When an effect's decided due date
+falls in or after it and only due fields differ, the event is planned again on each
+calendar the engine could have counted with (`cp` with the official years of another
+stored version laid over, `official_variants`): one that gives the stored event settles
+it; otherwise the calendar that counts the same years provisionally as the stored effects
+say they were counted (their `provisional` marks) must give the same due dates, so a due
+date forged within a provisional year is reported. Only when no calendar at hand counts
+as the writer did (its official data is in no stored version: a newer national package)
+are the due fields, and the notices that quote them, left unjudged.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..engine.compiler import CompiledProcess
 from ..engine.data import SIGNATURES
-from ..engine.planner import plan_fire, plan_start, plan_timers
+from ..engine.planner import plan_fire, plan_recompute, plan_start, plan_timers
 from ..errors import FlowengineError
 from ..records.case import SYSTEM, Case
 from ..records.events import Event, canonical
@@ -46,14 +53,19 @@ RECOMPUTED = frozenset({"deadline", "op", "old_due_date", "provisional", "due", 
                         "warn_at", "start_date", "status", "rewarn", "why"})
 
 
+Variants = Callable[[], Sequence[CompiledProcess]]
+
+
 def redecide(cp: CompiledProcess, before: Case | None, event: Event,
-             previous: Event | None) -> str | None:
+             previous: Event | None, variants: Variants | None = None) -> str | None:
     """Why `event` is not what the engine decides on `before` (None: it is). `before` is
-    None for the start; `previous` is the event before (for automatic fires)."""
+    None for the start; `previous` is the event before (for automatic fires); `variants`
+    gives the calendars with official data a fire may have counted with instead of the
+    pinned one (asked only when due dates in a provisional year differ)."""
     try:
         if event.type == "calendar":
             assert before is not None
-            return _calendar(before, event)
+            return _calendar(before, event) or _recount(cp, before, event, variants)
         planned = _plan(cp, before, event, previous)
     except FlowengineError as exc:
         why = _first_line(exc).removeprefix(f"case {event.case_id}: ")
@@ -66,11 +78,73 @@ def redecide(cp: CompiledProcess, before: Case | None, event: Event,
         return None
     years = getattr(cp.calendar, "provisional_years", ())
     differ = _differences(planned, event, min(years) if years else None)
-    if not differ:
-        return None
+    if not differ:  # only due fields of effects reaching a provisional year differ
+        return _provisional(before, event, previous, planned, variants)
     return (f"re-deciding the {_what(event)} on the pinned definition gives a different "
             f"event ({', '.join(differ)} differ: stored {_shown(event, differ[0])}, "
             f"decided {_shown(planned, differ[0])})")
+
+
+def _provisional(before: Case | None, event: Event, previous: Event | None,
+                 planned: Event, variants: Variants | None) -> str | None:
+    """The due dates of an event that reach a provisional year (module doc): None when a
+    calendar the engine could have counted with gives the stored event, or when none at
+    hand counts the years the way the stored effects say they were counted."""
+    marks = _marks(event)
+    comparable = planned if _marks(planned) == marks else None
+    for variant in variants() if variants is not None else ():
+        try:
+            other = _plan(variant, before, event, previous)
+        except Exception:  # noqa: BLE001 - refused on this calendar: not the one used
+            continue
+        if other is not None and other.hash == event.hash:
+            return None
+        if comparable is None and other is not None and _marks(other) == marks:
+            comparable = other
+    if comparable is None:
+        return None  # counted with official data no stored version holds: not judged
+    a, b = comparable.body(), event.body()
+    differ = [k for k in sorted(set(a) | set(b)) if canonical(a.get(k)) != canonical(b.get(k))]
+    return (f"re-deciding the {_what(event)} on the calendar it was counted with (the years "
+            f"its effects mark provisional: {_years(marks)}) gives other due dates "
+            f"({', '.join(differ)} differ: stored {_shown(event, differ[0])}, decided "
+            f"{_shown(comparable, differ[0])})")
+
+
+def _recount(cp: CompiledProcess, before: Case, event: Event,
+             variants: Variants | None) -> str | None:
+    """The new due dates of a recount, planned again (`plan_recompute`) with each calendar
+    with official data at hand; judged like a fire's due dates in a provisional year."""
+    marks = _marks(event)
+    comparable = None
+    for variant in [cp, *(variants() if variants is not None else ())]:
+        try:
+            planned = plan_recompute(variant, before, event.at)
+        except Exception:  # noqa: BLE001 - refused on this calendar: not the one used
+            continue
+        if planned is None:
+            continue
+        if planned[0].hash == event.hash:
+            return None
+        if comparable is None and _marks(planned[0]) == marks:
+            comparable = planned[0]
+    if comparable is None:
+        return None  # recounted with official data no stored version holds: not judged
+    a, b = comparable.body(), event.body()
+    differ = [k for k in sorted(set(a) | set(b)) if canonical(a.get(k)) != canonical(b.get(k))]
+    return (f"re-deciding the calendar recount with the official data at hand gives other "
+            f"due dates ({', '.join(differ)} differ: stored {_shown(event, differ[0])}, "
+            f"decided {_shown(comparable, differ[0])})")
+
+
+def _marks(event: Event) -> tuple[tuple[int, ...], ...]:
+    """Per effect, the years its period was counted over provisionally."""
+    return tuple(tuple(e.get("provisional") or ()) for e in event.effects)
+
+
+def _years(marks: tuple[tuple[int, ...], ...]) -> str:
+    years = sorted({y for m in marks for y in m})
+    return ", ".join(map(str, years)) if years else "none"
 
 
 def _plan(cp: CompiledProcess, before: Case | None, event: Event,

@@ -24,10 +24,10 @@ from ..engine.compiler import CompiledProcess
 from ..engine.data import to_json
 from ..engine.fold import apply, new_case
 from ..engine.registry import Registry, compiled
-from ..errors import CaseNotFound, ReplayMismatch
+from ..errors import CaseNotFound, FlowengineError, ReplayMismatch
 from ..records.case import Case, Deadline
 from ..records.events import Event
-from ..store.base import Store
+from ..store.base import AuditReads, Store
 from .chain import ChainCursor, ChainFault
 from .definitions import PinnedDefinitionBroken, check_definition
 from .records import BadRecord
@@ -65,6 +65,7 @@ class PinnedDefinitions:
         self.store = store
         self.registry = registry if registry is not None else Registry()
         self._cache: dict[str, ProcessDef] = {}
+        self._variants: dict[str, list[CompiledProcess]] = {}
 
     def get(self, digest: str, case_id: str) -> ProcessDef:
         found = self._cache.get(digest)
@@ -89,6 +90,40 @@ class PinnedDefinitions:
         process = self.get(digest, case_id)
         cp = self.registry.pinned(digest)
         return cp if cp is not None else compiled(process)
+
+    def official_variants(self, cp: CompiledProcess, case_id: str) -> list[CompiledProcess]:
+        """`cp` as a fire may have counted with it: with the official years of another
+        version of its process laid over the years `cp`'s calendar has only provisionally
+        (`Registry.effective`, with that version as the newest loaded, which the store does
+        not record). The versions: every one the store keeps (the engine stores each it
+        loads) and the registry's newest. Empty when `cp` has no provisional year."""
+        found = self._variants.get(cp.process.digest)
+        if found is None:
+            found = self._variants[cp.process.digest] = self._official(cp, case_id)
+        return found
+
+    def _official(self, cp: CompiledProcess, case_id: str) -> list[CompiledProcess]:
+        if not getattr(cp.calendar, "provisional_years", ()):
+            return []
+        out = [] if self.registry.effective(cp) is cp else [self.registry.effective(cp)]
+        digests = (self.store.definition_digests(cp.process.id)
+                   if isinstance(self.store, AuditReads) else [])
+        for digest in digests:
+            if digest == cp.process.digest:
+                continue
+            try:
+                newer = self.get(digest, case_id)
+            except FlowengineError:
+                continue  # a missing or changed text: verify reports it as such
+            laid = Registry()
+            laid.add(cp.process)
+            laid.add(newer)
+            base = laid.pinned(cp.process.digest)
+            assert base is not None
+            variant = laid.effective(base)
+            if variant is not base:
+                out.append(variant)
+        return out
 
 
 @dataclass(frozen=True)
@@ -191,7 +226,8 @@ class CaseFolder:
     def _redecide(self, before: Case | None, event: Event) -> str | None:
         """Why the engine would not have written `event` on `before` (redecide.py)."""
         cp = self.definitions.compiled(before.digest if before else event.digest, self.case_id)
-        return redecide(cp, before, event, self.previous)
+        return redecide(cp, before, event, self.previous,
+                        lambda: self.definitions.official_variants(cp, self.case_id))
 
     def fault(self, stored_seq: int | None = None) -> ChainFault | None:
         """The first fault by sequence number: a broken link or an event that does not fold."""

@@ -2,10 +2,10 @@
 cannot even be decoded reported as such instead of crashing the audit.
 
 Why a module of its own: replay (one case) and `audit verify` (every case) must read the
-same way. On the SQL store the events come with their stored body text, and the chain's
-content check hashes that text (see `stored_events` for why that is the same check);
-decoding is done once, with orjson, straight into `Event` objects. Other stores hand out
-`Event` objects and the audit re-serialises them to hash.
+same way. On a store with `AuditReads` (the SQL store) the events come with their stored
+body text, and the chain's content check hashes that text (see `stored_events` for why
+that is the same check); decoding is done once, with orjson, straight into `Event`
+objects. Other stores hand out `Event` objects and the audit re-serialises them to hash.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from typing import Any
 
 import orjson
 
+from ..errors import RecordUnreadable
 from ..records.case import Case
 from ..records.events import Event, event_from_json
-from ..store.base import Store
+from ..store.base import EVENT_COLUMNS, AuditReads, Store
 from .records import BadRecord, Record, record_from_row
 
 
@@ -40,10 +41,9 @@ def _event(d: dict[str, Any], stored_hash: str) -> Event:
     return event_from_json(d, stored_hash)
 
 
-# The `events` columns kept beside the hashed body (for queries), in the order `_sql_rows`
-# selects them after case_id, seq, body and hash; each must say what the body says.
-COLUMNS = ("at", "type", "trigger", "source", "dest", "actor_name", "actor_role",
-           "process_id", "digest", "prev_hash")
+# The `events` columns kept beside the hashed body (for queries); each must say what the
+# body says.
+COLUMNS = EVENT_COLUMNS
 
 
 def _column_values(event: Event) -> tuple[Any, ...]:
@@ -98,51 +98,19 @@ def decode(case_id: str, seq: int, body: str | bytes, stored_hash: str,
 def stored_events(store: Store, case_id: str | None = None) -> Iterator[Row]:
     """Every event (or one case's), case by case and in sequence, streamed.
 
-    On the SQL store the content hash is SHA-256 over the stored body text. The store
-    writes `body = canonical(event.body())` and `chain_hash` is SHA-256 over exactly those
-    UTF-8 bytes, so the stored hash matches the stored text if and only if the text is
-    byte for byte what was hashed, and the event folded is decoded from that same text.
-    Hashing the text directly skips re-serialising every event and also catches edits that
-    would decode to the same values."""
-    sql = _sql_store(store)
-    if sql is not None:
-        yield from _sql_rows(sql, case_id)
+    On a store with `AuditReads` (the SQL store) the content hash is SHA-256 over the
+    stored body text. The store writes `body = canonical(event.body())` and `chain_hash` is
+    SHA-256 over exactly those UTF-8 bytes, so the stored hash matches the stored text if
+    and only if the text is byte for byte what was hashed, and the event folded is decoded
+    from that same text. Hashing the text directly skips re-serialising every event and
+    also catches edits that would decode to the same values."""
+    if isinstance(store, AuditReads):
+        for row in store.stored_event_rows(case_id):
+            yield decode(row.case_id, row.seq, row.body, row.hash, row.columns)
         return
     events = store.events(case_id) if case_id is not None else store.all_events()
     for event in events:
         yield event, None
-
-
-def _sql_store(store: Store) -> Any:
-    try:
-        from ..store.sql import SqlStore
-    except ImportError:  # pragma: no cover - the SQL store ships with flowengine
-        return None
-    return store if isinstance(store, SqlStore) else None
-
-
-def _sql_rows(store: Any, case_id: str | None, batch: int = 2000) -> Iterator[Row]:
-    from sqlalchemy import select
-
-    from ..store.schema import events as table
-
-    stmt = select(table.c.case_id, table.c.seq, table.c.body, table.c.hash,
-                  *(table.c[name] for name in COLUMNS))
-    if case_id is not None:
-        stmt = stmt.where(table.c.case_id == case_id)
-    stmt = stmt.order_by(table.c.case_id, table.c.seq)
-    with store.engine.connect() as conn:
-        if conn.dialect.name == "sqlite":  # the DB-API cursor streams; skip the Result layer;
-            # the body comes as its UTF-8 bytes, which orjson and sha256 take as they are
-            where = " WHERE case_id = ?" if case_id is not None else ""
-            text = (f"SELECT case_id, seq, CAST(body AS BLOB), hash, {', '.join(COLUMNS)} "
-                    f"FROM {table.name}{where} ORDER BY case_id, seq")
-            cursor = conn.connection.dbapi_connection.cursor()
-            rows: Any = cursor.execute(text, (case_id,) if case_id is not None else ())
-        else:  # a server-side cursor, `batch` rows at a time
-            rows = conn.execution_options(yield_per=batch).execute(stmt)
-        for row_case, seq, body, stored_hash, *columns in rows:
-            yield decode(row_case, seq, body, stored_hash, tuple(columns))
 
 
 def readable_history(store: Store, case_id: str) -> list[Event]:
@@ -162,49 +130,38 @@ def readable_history(store: Store, case_id: str) -> list[Event]:
 
 def load_cases(store: Store, case_ids: list[str],
                columns: dict[str, dict[str, Any]] | None = None) -> dict[str, Record]:
-    """The stored records of `case_ids` (a case without one is left out): on the SQL store
-    one query, each row checked column by column (`records.record_from_row`), and a row
-    the database driver cannot even convert found case by case; else `load_case` each.
-    `columns` receives each SQL row's raw values by case (for `derived.py`)."""
-    sql = _sql_store(store)
-    if sql is None:
+    """The stored records of `case_ids` (a case without one is left out): with
+    `AuditReads` one read, each row checked column by column (`records.record_from_row`),
+    and a row the database driver cannot even convert found case by case; else
+    `load_case` each. `columns` receives each raw row by case (for `derived.py`)."""
+    if not isinstance(store, AuditReads):
         loaded = {case_id: store.load_case(case_id) for case_id in case_ids}
         return {k: v for k, v in loaded.items() if v is not None}
     try:
-        return _sql_records(sql, case_ids, columns)
-    except Exception as exc:
-        if not _unconvertible(exc):
-            raise
+        return _records(store, case_ids, columns)
+    except RecordUnreadable:
+        pass
     found = (load_record(store, case_id) for case_id in case_ids)
     return _by_id(found)
 
 
 def load_record(store: Store, case_id: str) -> Record | None:
     """One case's stored record, as `load_cases` reads it; None when there is none."""
-    sql = _sql_store(store)
-    if sql is None:
+    if not isinstance(store, AuditReads):
         return store.load_case(case_id)
     try:
-        return _sql_records(sql, [case_id]).get(case_id)
-    except Exception as exc:
-        if not _unconvertible(exc):
-            raise
-        why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return _records(store, [case_id]).get(case_id)
+    except RecordUnreadable as exc:  # the driver's error, unconverted value named
+        cause = exc.__cause__ or exc
+        text = str(cause).strip()
+        why = text.splitlines()[0] if text else type(cause).__name__
         return BadRecord(case_id, f"the stored case record cannot be read: {why}")
 
 
-def _sql_records(store: Any, case_ids: list[str],
-                 raw: dict[str, dict[str, Any]] | None = None) -> dict[str, Record]:
+def _records(store: AuditReads, case_ids: list[str],
+             raw: dict[str, dict[str, Any]] | None = None) -> dict[str, Record]:
     """Raw column values (no type processing that could fail), checked row by row."""
-    from sqlalchemy import select, type_coerce
-    from sqlalchemy.types import NullType
-
-    from ..store.schema import cases as table
-
-    columns = [type_coerce(c, NullType()).label(c.name) for c in table.c]
-    stmt = select(*columns).where(table.c.id.in_(case_ids))
-    with store.engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(stmt)]
+    rows = store.case_record_rows(case_ids)
     if raw is not None:
         raw.update((str(r["id"]), r) for r in rows)
     return _by_id([record_from_row(r) for r in rows])
@@ -214,32 +171,12 @@ def _by_id(records: Iterable[Record | None]) -> dict[str, Record]:
     return {r.id if isinstance(r, Case) else r.case_id: r for r in records if r is not None}
 
 
-def _unconvertible(exc: BaseException) -> bool:
-    """A stored value the driver refuses to convert (PostgreSQL's 'infinity' timestamp),
-    as opposed to a database that cannot be reached."""
-    from sqlalchemy.exc import DataError
-
-    orig = getattr(exc, "orig", None) or exc
-    return isinstance(exc, DataError) or type(orig).__name__ == "DataError"
-
-
 def cases_without_events(store: Store) -> Iterator[str] | None:
     """Ids of case records that have no event at all, found by the database (an anti-join
-    on the events' (case_id, seq) index); None when the store is not the SQL store."""
-    sql = _sql_store(store)
-    if sql is None:
+    on the events' (case_id, seq) index); None when the store has no `AuditReads`."""
+    if not isinstance(store, AuditReads):
         return None
-    return _sql_orphans(sql)
-
-
-def _sql_orphans(store: Any) -> Iterator[str]:
-    from sqlalchemy import exists, select
-
-    from ..store.schema import cases, events
-
-    stmt = select(cases.c.id).where(~exists().where(events.c.case_id == cases.c.id))
-    with store.engine.connect() as conn:
-        yield from conn.execute(stmt).scalars()
+    return store.cases_without_events()
 
 
 __all__ = ["Row", "Unreadable", "cases_without_events", "decode", "load_cases", "load_record",

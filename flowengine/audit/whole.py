@@ -18,7 +18,8 @@ from typing import Any, Protocol
 
 from ..engine.registry import Registry
 from ..records.events import Event
-from ..store.base import Store
+from ..store.base import AuditReads, EventHeadRow, Store
+from ..store.codec import instant_from_db
 from .chain import ChainFault
 from .checkpoint import Checkpoint, check
 from .checkpoint_format import LogDiverged
@@ -126,22 +127,12 @@ class CaseHead:
                 "hash": self.hash}
 
 
-def _rows(store: Store, *extra: str) -> Iterator[tuple[Any, ...]]:
-    """(case_id, seq, hash, log_index, *extra) of every event as stored (no conversion that
-    could fail), in (case, seq) order, streamed."""
-    from sqlalchemy import select, type_coerce
-    from sqlalchemy.types import NullType
-
-    from ..store.schema import events
-
-    engine = getattr(store, "engine", None)
-    if engine is None or not hasattr(engine, "connect"):
+def _rows(store: Store, with_body: bool = False) -> Iterator[EventHeadRow]:
+    """Every event's place as stored (no conversion that could fail; with its body and
+    recorded time when `with_body`), in (case, seq) order, streamed."""
+    if not isinstance(store, AuditReads):
         raise ValueError("the whole-store views need the SQL store (a database URL)")
-    names = ("case_id", "seq", "hash", "log_index", *extra)
-    stmt = (select(*(type_coerce(events.c[n], NullType()).label(n) for n in names))
-            .order_by(events.c.case_id, events.c.seq))
-    with engine.connect() as conn:
-        yield from (tuple(r) for r in conn.execution_options(yield_per=2000).execute(stmt))
+    return store.event_heads(with_body)
 
 
 def _readable(case_id: Any, seq: Any, hash_: Any, index: Any) -> str | None:
@@ -156,7 +147,7 @@ def case_heads(store: Store) -> Iterator[CaseHead | str]:
     """Each case's last event, in case order; a row that cannot be read comes as a string
     saying why (its case's head is then the last readable event before it)."""
     last: CaseHead | None = None
-    for case_id, seq, hash_, index in _rows(store):
+    for case_id, seq, hash_, index, _, _ in _rows(store):
         why = _readable(case_id, seq, hash_, index)
         if why is not None:
             yield why
@@ -185,6 +176,7 @@ def checkpoint_header(cp: Checkpoint | None) -> dict[str, Any]:
         "size": cp.size, "root": cp.root, "time": cp.time,
         "heads": signed[4].split(" ", 1)[1],
         "leaves": signed[5].split(" ", 1)[1] if cp.fingerprints is not None else None,
+        "outbox": signed[6].split(" ", 1)[1] if cp.outbox is not None else None,
         "key": cp.key, "sig": cp.signature,
         "signed_text": cp.signed_text()}}
 
@@ -205,7 +197,7 @@ def export_all(store: Store, out: Writer, tolerance: timedelta,
     events: list[Event] = []
     times: dict[int, datetime | None] = {}
     head: CaseHead | None = None
-    for case, seq, hash_, index, body, recorded in _rows(store, "body", "recorded_at"):
+    for case, seq, hash_, index, body, recorded in _rows(store, with_body=True):
         why = _readable(case, seq, hash_, index)
         if case != case_id:
             if case_id is not None:
@@ -232,8 +224,6 @@ def export_all(store: Store, out: Writer, tolerance: timedelta,
 
 
 def _instant(value: Any) -> datetime | None:
-    from ..store.connect import instant_from_db
-
     try:
         return instant_from_db(value)
     except (TypeError, ValueError, AttributeError):

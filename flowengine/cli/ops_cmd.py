@@ -20,14 +20,14 @@ from typing import Any
 
 import click
 
-from ..audit.checkpoint import check
+from ..audit.checkpoint import Checkpoint, check, pinned, places
 from ..audit.export import Recorded, export_text, write_history_xlsx
 from ..audit.html import export_html
 from ..audit.recorded import backdated_events, mark_timeline, recorded_times
 from ..audit.replay import Replayer, ReplayResult
 from ..audit.rows import readable_history
 from ..audit.timeline import deadlines_summary, entry
-from ..audit.verify import CaseProblem, verify_store
+from ..audit.verify import CaseProblem, VerifyReport, verify_store
 from ..engine.engine import Engine
 from ..engine.failures import TickFailure
 from ..plugins.outbox import DeliveryReport
@@ -237,7 +237,7 @@ def verify_cmd(strict: bool, checkpoint_file: str | None, pubkey: str | None, sp
     log = check(engine.store, cp) if cp is not None else []
 
     def tell(problem: CaseProblem) -> None:
-        if not as_json:
+        if not as_json and cp is None:  # under a checkpoint: told below, with log indices
             click.echo(f"BROKEN {problem}")
 
     with progress("audit verify", as_json=as_json):
@@ -245,17 +245,19 @@ def verify_cmd(strict: bool, checkpoint_file: str | None, pubkey: str | None, sp
     summary = (f"{rep.cases} case(s), {rep.events} event(s) checked: "
                + ("all verified" if rep.ok else f"{len(rep.problems)} broken"))
     back = list(backdated_events(engine.store, tolerance))
-    lines = [f"BROKEN {d}" for d in rep.definitions] + [f"BACKDATED {b}" for b in back]
-    lines += [f"CHANGED {f}" for f in log]
+    doc = {**rep.as_dict(), "ok": rep.ok and not log,
+           "backdated": [b.as_dict() for b in back],
+           "backdate_tolerance_seconds": tolerance.total_seconds(), "checkpoint": None}
+    lines = [f"BROKEN {d}" for d in rep.definitions]
+    if cp is not None:
+        lines = _placed(engine.store, cp, rep, doc)
+    lines += [f"BACKDATED {b}" for b in back] + [f"CHANGED {f}" for f in log]
     if cp is not None:
         lines.append(f"checkpoint of {cp.size} entries: " + (
             "the log is an append-only extension of it" if not log else "NOT an extension"))
-    emit(as_json, {**rep.as_dict(), "ok": rep.ok and not log,
-                   "backdated": [b.as_dict() for b in back],
-                   "backdate_tolerance_seconds": tolerance.total_seconds(),
-                   "checkpoint": None if cp is None else {
-                       "size": cp.size, "root": cp.root, "extended": not log,
-                       "findings": [f.as_dict() for f in log]}}, lines + [summary])
+        doc["checkpoint"] = {"size": cp.size, "root": cp.root, "extended": not log,
+                             "findings": [f.as_dict() for f in log]}
+    emit(as_json, doc, lines + [summary])
     if log:
         click.echo(f"error: the log is not an extension of the checkpoint; first at log "
                    f"index {log[0].index}", err=True)
@@ -270,6 +272,26 @@ def verify_cmd(strict: bool, checkpoint_file: str | None, pubkey: str | None, sp
         click.echo(f"error: {len(rep.problems)} case(s) do not verify", err=True)
     if not rep.ok or (strict and back) or log:
         raise SystemExit(1)
+
+
+def _placed(store: Any, cp: Checkpoint, rep: VerifyReport, doc: dict[str, Any]) -> list[str]:
+    """The broken cases and definitions with their places in the log (`--checkpoint`): the
+    log index of each broken case's named event, and of each entry (`started` event) that
+    pins a case to a changed definition text; added to `doc` as `log_index` / `pinned`."""
+    where = places(store, cp, ((p.case_id, p.seq) for p in rep.problems))
+    lines = []
+    for problem, item in zip(rep.problems, doc["broken"], strict=True):
+        place = where.get((problem.case_id, problem.seq))
+        item["log_index"] = place.index if place is not None else None
+        item["covered"] = place.covered if place is not None else None
+        lines.append(f"BROKEN {problem}" + (f" [{place}]" if place is not None else ""))
+    pins = pinned(store, cp, (d.digest for d in rep.definitions))
+    for definition, item in zip(rep.definitions, doc["broken_definitions"], strict=True):
+        item["pinned"] = [p.as_dict() for p in pins.get(definition.digest, [])]
+        lines.append(f"BROKEN {definition}")
+        lines += [f"  pinned by case {p.case_id}: event {p.seq} [{p}]"
+                  for p in pins.get(definition.digest, [])]
+    return lines
 
 
 @cli.command("export")

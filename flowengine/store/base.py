@@ -6,6 +6,12 @@
 `isinstance(store, GroupCommit)` once, uses the capability when the store has it and a
 slower equivalent (or a clear refusal) when not, so a host's own store may leave them out.
 
+`AuditReads` and `TransparencyLog` are what the audit (`flowengine.audit`) reads beyond
+`Store`: the rows as stored, nothing converted that a tampered column could make fail, so
+the audit can name the broken case instead of crashing. The SQL store implements them
+(`store/audit_reads.py`); on a store without them the audit works from `Store` alone
+(the memory store: no stored bytes to re-hash, no recorded times, no log).
+
 The engine sees storage only through this protocol. `append` is the one write a fire makes:
 the events, the new projection, the case's next timer and its outbox rows commit together
 or not at all, and it fails with `ConcurrentUpdate` when another writer appended first
@@ -189,3 +195,142 @@ class JoinsTransactions(Protocol):
 
     def using(self, connection: Connection) -> AbstractContextManager[None]:
         """Within the context, every call writes in `connection`'s open transaction."""
+
+
+# ---------------------------------------------------------------------------- audit reads
+# The `events` columns kept beside the hashed body for queries, in the order
+# `StoredEventRow.columns` holds them; each must say what the body says.
+EVENT_COLUMNS = ("at", "type", "trigger", "source", "dest", "actor_name", "actor_role",
+                 "process_id", "digest", "prev_hash")
+
+
+class StoredEventRow(NamedTuple):
+    """One `events` row as stored. Only `body` is typed (the stored text, or its UTF-8
+    bytes); the other values are whatever the column holds, for the audit to judge."""
+
+    case_id: Any
+    seq: Any
+    body: str | bytes
+    hash: Any
+    columns: tuple[Any, ...]  # EVENT_COLUMNS, in that order
+
+
+class EventHeadRow(NamedTuple):
+    """An event's place: its case, number, hash and log index as stored (`body` and
+    `recorded_at` only when asked for, else None)."""
+
+    case_id: Any
+    seq: Any
+    hash: Any
+    log_index: Any
+    body: Any = None
+    recorded_at: Any = None
+
+
+class EventPlace(NamedTuple):
+    """An event and its place in the log (raw values; `digest` the event's digest column
+    where asked for)."""
+
+    case_id: Any
+    seq: Any
+    log_index: Any
+    digest: Any = None
+
+
+class LogRow(NamedTuple):
+    """A sequenced event as the transparency log reads it (raw values)."""
+
+    index: Any
+    case_id: Any
+    seq: Any
+    recorded_at: Any
+    hash: Any
+
+
+class StoredOutboxEntry(NamedTuple):
+    """One outbox row as the audit reads it (raw values; `payload` the stored text)."""
+
+    case_id: Any
+    id: Any
+    seq: Any
+    channel: Any
+    created_at: Any
+    payload: Any
+
+
+class DefinitionRow(NamedTuple):
+    digest: Any
+    text: Any
+
+
+class RecordedRow(NamedTuple):
+    """An event's claimed instant (`at` column) and the database's recorded time (raw)."""
+
+    case_id: Any
+    seq: Any
+    at: Any
+    recorded_at: Any
+
+
+@runtime_checkable
+class AuditReads(Protocol):
+    """Optional: the stored rows as they are, for `audit verify`, replay and export."""
+
+    def stored_event_rows(self, case_id: str | None = None) -> Iterator[StoredEventRow]:
+        """Every event row (or one case's), in (case, seq) order, streamed."""
+
+    def case_record_rows(self, case_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """The `cases` rows of `case_ids`, column name -> raw value, in one read;
+        `RecordUnreadable` (caused by the driver's error) when the driver cannot even
+        convert a stored value (PostgreSQL's `infinity` timestamp)."""
+
+    def cases_without_events(self) -> Iterator[str]:
+        """Ids of case records that have no event at all."""
+
+    def definition_rows(self) -> list[DefinitionRow]:
+        """Every stored definition (digest, text), by digest."""
+
+    def definition_digests(self, process_id: str) -> list[str]:
+        """The digests of every stored version of the process, by digest."""
+
+    def outbox_entries(self, case_ids: Sequence[str]) -> Iterator[StoredOutboxEntry]:
+        """The outbox rows of `case_ids`, by case and id."""
+
+    def outbox_stream(self) -> Iterator[StoredOutboxEntry]:
+        """Every outbox row, by case, seq and id, streamed (what a checkpoint covers)."""
+
+    def recorded_times(self, case_id: str) -> Iterator[tuple[Any, Any]]:
+        """(seq, recorded_at) of each event of the case, in sequence."""
+
+    def backdating_rows(self) -> Iterator[RecordedRow]:
+        """Every event with a recorded time that is not a timer, in (case, seq) order."""
+
+    def event_heads(self, with_body: bool = False) -> Iterator[EventHeadRow]:
+        """Every event's place, in (case, seq) order, streamed (with body and recorded
+        time when `with_body`)."""
+
+    def event_count(self) -> int:
+        """How many events the store holds."""
+
+    def log_places(self, case_ids: Sequence[str]) -> Iterator[EventPlace]:
+        """Where the events of `case_ids` stand in the log (log index None: not yet
+        sequenced), by case and seq."""
+
+    def pinning_events(self, digests: Sequence[str]) -> Iterator[EventPlace]:
+        """The `started` events (seq 1) whose `digest` column is one of `digests`: the
+        entries that pin their cases to those definition versions, by case."""
+
+
+@runtime_checkable
+class TransparencyLog(Protocol):
+    """Optional: the store-wide log of events (`audit checkpoint`, docs/audit.md)."""
+
+    def sequence_log(self) -> int:
+        """Give the events without a log index the next ones (in write order, under a
+        lock); the log's size. The one write an audit command makes."""
+
+    def log_rows(self, below: int | None = None) -> Iterator[LogRow]:
+        """The sequenced events in log order (index < `below` when given), streamed."""
+
+    def database_time(self) -> datetime:
+        """The database's clock, as an aware datetime (the engine reads none of its own)."""

@@ -217,3 +217,25 @@ def decode_case(row: Mapping[Any, Any],
         return case
     except Exception as exc:  # a tampered row can be broken in any way
         raise RecordUnreadable(str(row["id"]), f"{type(exc).__name__}: {exc}") from exc
+
+
+# text -> instant memo (fromisoformat costs as much as a fire's other work on these values);
+# bounded, cleared when full
+_INSTANT_OF: dict[str, datetime] = {}
+_INSTANT_MEMO_MAX = 4096
+
+
+def instant_from_db(value: Any) -> datetime | None:
+    """An instant column's value as an aware UTC datetime (SQLite: the fixed-width UTC text;
+    PostgreSQL: a datetime). Pure, so the audit converts the raw values it reads with it."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        found = _INSTANT_OF.get(value)
+        if found is None:
+            found = datetime.fromisoformat(value)
+            if len(_INSTANT_OF) >= _INSTANT_MEMO_MAX:
+                _INSTANT_OF.clear()
+            _INSTANT_OF[value] = found
+        return found
+    return value.astimezone(UTC)  # type: ignore[no-any-return]

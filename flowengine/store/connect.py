@@ -31,6 +31,7 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from .access import postgresql_read_only, sqlite_read_only
+from .codec import instant_from_db as instant_from_db  # moved to codec (pure); sql.py reads it here
 from .errors import DatabaseUnavailable
 
 SYNCHRONOUS = ("extra", "full", "normal", "off")  # off: only for measuring CPU cost
@@ -175,7 +176,6 @@ class Prepared:
 # apart the two readings of a repeated wall time). Bounded; cleared when full.
 _MEMO_MAX = 4096
 _TEXT_OF: dict[datetime, str] = {}
-_INSTANT_OF: dict[str, datetime] = {}
 
 
 def _to_sqlite(value: Any) -> Any:
@@ -194,18 +194,3 @@ def _to_sqlite(value: Any) -> Any:
 
 def same(value: Any) -> Any:
     return value
-
-
-def instant_from_db(value: Any) -> datetime | None:
-    """An instant column's value as an aware UTC datetime."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        found = _INSTANT_OF.get(value)
-        if found is None:
-            found = datetime.fromisoformat(value)
-            if len(_INSTANT_OF) >= _MEMO_MAX:
-                _INSTANT_OF.clear()
-            _INSTANT_OF[value] = found
-        return found
-    return value.astimezone(UTC)  # type: ignore[no-any-return]

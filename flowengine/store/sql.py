@@ -38,6 +38,7 @@ from ..records.case import Case
 from ..records.events import Event
 from . import migrations
 from .access import read_only_hint
+from .audit_reads import SqlAuditReads
 from .base import AppendItem, CaseQuery, OutboxRow
 from .checkout import Checkout
 from .codec import case_values, decode_case, dup_key, load_data
@@ -69,7 +70,7 @@ CLAIM_CHUNK = 250  # due cases claimed per transaction: a claim rewrites each cl
 
 
 @translated(lambda store: store.busy_seconds)
-class SqlStore:
+class SqlStore(SqlAuditReads):
     """The `Store` protocol on a database URL or a host's SQLAlchemy `Engine`.
 
     `synchronous` (SQLite only): "full" (default), "normal", "extra" (or "off", for

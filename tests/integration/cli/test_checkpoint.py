@@ -14,10 +14,11 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.support.tamper import build_cases
+from tests.support.tamper import build_cases, forge
 
 from .conftest import Cli
 
@@ -89,12 +90,13 @@ def test_the_checkpoint_format_and_an_untouched_log(
         signed: tuple[Cli, list[str], Path, Path]) -> None:
     cli, ids, cp, pub = signed
     lines = cp.read_text().splitlines()
-    assert lines[0] == "flowengine-checkpoint/2" and lines[1] == "size 24"
-    assert [line.split()[0] for line in lines[1:8]] == ["size", "root", "time", "heads",
-                                                        "leaves", "key", "sig"]
-    assert lines[8] == "" and lines[12] == ""
-    assert sorted(line.split()[0] for line in lines[9:12]) == sorted(ids)  # one head per case
-    [fingerprints] = lines[13:]  # 24 leaves: one line of 4-byte fingerprints
+    assert lines[0] == "flowengine-checkpoint/3" and lines[1] == "size 24"
+    assert [line.split()[0] for line in lines[1:9]] == ["size", "root", "time", "heads",
+                                                        "leaves", "outbox", "key", "sig"]
+    assert lines[9] == "" and lines[13] == "" and lines[15:] == [""]  # no outbox rows here
+    assert lines[6] == f"outbox {hashlib.sha256(b'').hexdigest()}"
+    assert sorted(line.split()[0] for line in lines[10:13]) == sorted(ids)  # one head per case
+    fingerprints = lines[14]  # 24 leaves: one line of 4-byte fingerprints
     start, hexes = fingerprints.split()
     assert start == "0" and len(hexes) == 24 * 8
     con = sqlite3.connect(cli.db)
@@ -178,6 +180,88 @@ def test_edited_definition_after_a_checkpoint(signed: tuple[Cli, list[str], Path
     r = cli("audit", "verify", "--checkpoint", str(cp), "--pubkey", str(pub), "--json")
     assert r.code == 1 and r.json()["broken_definitions"]
     assert r.json()["checkpoint"]["extended"] is True  # the log itself did not change
+
+
+def _broken(cli: Cli, cp: Path, pub: Path) -> tuple[Any, str]:
+    """`verify --checkpoint` as JSON (exit 1) and its text output."""
+    r = cli("audit", "verify", "--checkpoint", str(cp), "--pubkey", str(pub), "--json")
+    assert r.code == 1 and "Traceback" not in r.stderr, r
+    text = cli("audit", "verify", "--checkpoint", str(cp), "--pubkey", str(pub))
+    assert text.code == 1
+    return r.json(), text.stdout
+
+
+def test_an_edited_definition_names_its_cases_and_the_entries_that_pin_them(
+        signed: tuple[Cli, list[str], Path, Path]) -> None:
+    """The log itself is unchanged (the text is no leaf), but each case pinned to the text
+    is named with the log index of its `started` event, which carries the digest and which
+    the checkpoint covers."""
+    cli, ids, cp, pub = signed
+    _sql(cli.db, "UPDATE definitions SET text = replace(text, 'length: 60 days', "
+         "'length: 90 days') WHERE digest IN (SELECT digest FROM cases)")
+    doc, text = _broken(cli, cp, pub)
+    assert doc["checkpoint"]["extended"] is True
+    [definition] = doc["broken_definitions"]
+    starts = {c: _index(cli.db, c, 1) for c in ids}
+    assert sorted((p["case"], p["seq"], p["log_index"], p["covered"])
+                  for p in definition["pinned"]) == sorted((c, 1, i, True)
+                                                           for c, i in starts.items())
+    assert sorted((b["case"], b["seq"], b["log_index"], b["covered"])
+                  for b in doc["broken"]) == sorted((c, 1, i, True)
+                                                    for c, i in starts.items())
+    for case_id, index in starts.items():
+        assert (f"  pinned by case {case_id}: event 1 [log index {index}, covered by the "
+                "checkpoint]") in text.splitlines()
+        assert any(line.startswith(f"BROKEN case {case_id}: event 1: ") and line.endswith(
+            f"[log index {index}, covered by the checkpoint]") for line in text.splitlines())
+
+
+ARCHIVE = {"trigger": "archive", "source": "investigating", "dest": "archived",
+           "data": {}, "effects": (), "notifications": ()}
+
+
+def test_an_event_forged_with_a_valid_hash_inside_the_checkpoint_is_named(
+        signed: tuple[Cli, list[str], Path, Path]) -> None:
+    """Case 1 rewritten from event 4 (`investigating → archived`, valid hashes, matching
+    record), the forged event put at the log index of the event it replaced."""
+    cli, ids, cp, pub = signed
+    fourth = _index(cli.db, ids[1], 4)
+    forge(cli.url, ids[1], 3, [ARCHIVE])
+    _sql(cli.db, f"UPDATE events SET log_index = {fourth} WHERE case_id = ? AND seq = 4",
+         args=(ids[1],))
+    doc, text = _broken(cli, cp, pub)
+    findings = [(f["index"], f["case"]) for f in doc["checkpoint"]["findings"]]
+    assert (fourth, ids[1]) in findings  # its fingerprint differs
+    [broken] = doc["broken"]
+    assert (broken["case"], broken["seq"], broken["log_index"], broken["covered"]) == (
+        ids[1], 4, fourth, True)
+    assert "re-deciding it on the pinned definition refuses it" in broken["why"]
+    assert any(line.startswith(f"BROKEN case {ids[1]}: event 4: ") and line.endswith(
+        f"[log index {fourth}, covered by the checkpoint]") for line in text.splitlines())
+
+
+def test_an_event_forged_after_the_checkpoint_is_named(
+        signed: tuple[Cli, list[str], Path, Path]) -> None:
+    """An event appended after the checkpoint with a valid hash (case 0 archived straight
+    from `replied`): the log still extends the checkpoint, re-deciding refuses the event,
+    named with its case and its place: not in the log yet, then after the checkpoint once
+    a later checkpoint has sequenced it."""
+    cli, ids, cp, pub = signed
+    forge(cli.url, ids[0], 8, [{**ARCHIVE, "source": "replied"}])
+    doc, text = _broken(cli, cp, pub)
+    assert doc["checkpoint"]["extended"] is True
+    [broken] = doc["broken"]
+    assert (broken["case"], broken["seq"], broken["log_index"], broken["covered"]) == (
+        ids[0], 9, None, False)
+    assert any(line.startswith(f"BROKEN case {ids[0]}: event 9: ") and line.endswith(
+        "[not in the log yet: written after the last checkpoint taken]")
+        for line in text.splitlines())
+    assert cli("audit", "checkpoint", "-o", str(cli.folder / "later.txt")).code == 0
+    doc, text = _broken(cli, cp, pub)
+    [broken] = doc["broken"]
+    assert (broken["case"], broken["seq"], broken["log_index"], broken["covered"]) == (
+        ids[0], 9, 24, False)
+    assert "[log index 24, after the checkpoint]" in text
 
 
 def test_deleted_and_reordered_log_entries(signed: tuple[Cli, list[str], Path, Path]) -> None:
@@ -264,6 +348,24 @@ def test_a_changed_recorded_time_is_named(signed: tuple[Cli, list[str], Path, Pa
     _sql(cli.db, "UPDATE events SET recorded_at = '2026-03-05T02:00:00.000000+00:00' "
          "WHERE case_id = ? AND seq = 4", args=(ids[2],))
     assert _findings(cli, cp, pub) == [(_index(cli.db, ids[2], 4), ids[2])]
+
+
+def test_a_version_2_checkpoint_is_still_read(signed: tuple[Cli, list[str], Path, Path]) -> None:
+    """Files written before the outbox block: checked by root, heads and fingerprints."""
+    cli, ids, cp, pub = signed
+    from flowengine.audit.checkpoint import parse
+
+    old = parse(cp.read_text(), str(cp))
+    old.outbox, old.key, old.signature = None, "none", "none"
+    v2 = cli.folder / "v2.txt"
+    v2.write_text(old.text())
+    assert v2.read_text().startswith("flowengine-checkpoint/2\n")
+    assert "\noutbox " not in v2.read_text()
+    assert cli("audit", "verify", "--checkpoint", str(v2)).code == 0
+    seventh = _index(cli.db, ids[0], 7)
+    _sql(cli.db, "DELETE FROM events WHERE case_id = ? AND seq > 6", args=(ids[0],))
+    r = cli("audit", "verify", "--checkpoint", str(v2), "--json")
+    assert r.code == 1 and r.json()["checkpoint"]["findings"][0]["index"] == seventh
 
 
 def test_a_version_1_checkpoint_is_still_read(signed: tuple[Cli, list[str], Path, Path]) -> None:

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.support.tamper import build_cases
+from tests.support.tamper import build_cases, forge
 
 from .conftest import Cli
-from .test_checkpoint import CHECK
+from .test_checkpoint import ARCHIVE, CHECK
 
 pytestmark = pytest.mark.postgres
 
@@ -139,3 +139,61 @@ def test_another_key_is_refused_and_proofs_check_on_postgresql(
     run = subprocess.run([sys.executable, "-I", "-c", CHECK], input=r.stdout, text=True,
                          capture_output=True, check=True)
     assert run.stdout.strip() == "included"
+
+
+def _verify(cli: Cli, url: str, cp: Path, pub: Path) -> tuple[Any, list[str]]:
+    env = {"FLOWENGINE_DB": url}
+    args = ("audit", "verify", "--checkpoint", str(cp), "--pubkey", str(pub))
+    r = cli(*args, "--json", env=env)
+    assert r.code == 1 and "Traceback" not in r.stderr, r
+    text = cli(*args, env=env)
+    return r.json(), text.stdout.splitlines()
+
+
+def _placed(doc: Any) -> list[tuple[str, int, int | None, bool]]:
+    return sorted((b["case"], b["seq"], b["log_index"], b["covered"]) for b in doc["broken"])
+
+
+def test_an_edited_definition_names_its_cases_and_entries_on_postgresql(
+        signed: tuple[Cli, str, list[str], Path, Path]) -> None:
+    cli, url, ids, cp, pub = signed
+    _run(url, "UPDATE definitions SET text = replace(text, 'length: 60 days', "
+         "'length: 90 days')")
+    doc, lines = _verify(cli, url, cp, pub)
+    assert doc["checkpoint"]["extended"] is True
+    starts = sorted((c, 1, _index(url, c, 1), True) for c in ids)
+    [definition] = doc["broken_definitions"]
+    assert sorted((p["case"], p["seq"], p["log_index"], p["covered"])
+                  for p in definition["pinned"]) == starts == _placed(doc)
+    for case_id, _, index, _ in starts:
+        assert (f"  pinned by case {case_id}: event 1 [log index {index}, covered by the "
+                "checkpoint]") in lines
+
+
+def test_events_forged_with_valid_hashes_are_named_on_postgresql(
+        signed: tuple[Cli, str, list[str], Path, Path]) -> None:
+    """One appended after the checkpoint (case 0's event 9: not in the log yet, then after
+    the checkpoint once a later one sequenced it), one forged inside it (case 1 from event
+    4, at the replaced event's log index): each named with case and index."""
+    cli, url, ids, cp, pub = signed
+    env = {"FLOWENGINE_DB": url}
+    forge(url, ids[0], 8, [{**ARCHIVE, "source": "replied"}])
+    doc, lines = _verify(cli, url, cp, pub)
+    assert doc["checkpoint"]["extended"] is True
+    assert _placed(doc) == [(ids[0], 9, None, False)]
+    assert any(line.startswith(f"BROKEN case {ids[0]}: event 9: ") and line.endswith(
+        "[not in the log yet: written after the last checkpoint taken]") for line in lines)
+    assert cli("audit", "checkpoint", "-o", str(cli.folder / "later.txt"), env=env).code == 0
+    nine = _index(url, ids[0], 9)
+    assert nine == 24 and _placed(_verify(cli, url, cp, pub)[0]) == [(ids[0], 9, 24, False)]
+    fourth = _index(url, ids[1], 4)
+    forge(url, ids[1], 3, [ARCHIVE])
+    _run(url, "UPDATE events SET log_index = :i WHERE case_id = :c AND seq = 4", i=fourth,
+         c=ids[1])
+    doc, lines = _verify(cli, url, cp, pub)
+    assert (fourth, ids[1]) in [(f["index"], f["case"]) for f in doc["checkpoint"]["findings"]]
+    assert _placed(doc) == sorted([(ids[1], 4, fourth, True), (ids[0], 9, 24, False)])
+    assert any(line.startswith(f"BROKEN case {ids[1]}: event 4: ") and line.endswith(
+        f"[log index {fourth}, covered by the checkpoint]") for line in lines)
+    assert any(line.startswith(f"BROKEN case {ids[0]}: event 9: ") and line.endswith(
+        "[log index 24, after the checkpoint]") for line in lines)

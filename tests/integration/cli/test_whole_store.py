@@ -146,8 +146,9 @@ def test_export_all_under_a_checkpoint(store: tuple[Cli, list[str]]) -> None:
     assert r.code == 0, r
     lines = [json.loads(line) for line in r.stdout.splitlines()]
     head = lines[0]["checkpoint"]
-    assert head["signed_text"] == "".join(cp.read_text().splitlines(keepends=True)[:6])
-    assert (head["size"], head["key"]) == (24, cp.read_text().splitlines()[6].split()[1])
+    assert head["signed_text"] == "".join(cp.read_text().splitlines(keepends=True)[:7])
+    assert (head["size"], head["key"]) == (24, cp.read_text().splitlines()[7].split()[1])
+    assert head["outbox"] == cp.read_text().splitlines()[6].split()[1]
     block = cp.read_text().split("\n\n")[1].splitlines()
     got = [f"{c['case']} {c['checkpointed']['seq']} {c['checkpointed']['log_index']} "
            f"{c['checkpointed']['hash']}" for c in lines[1:-1] if c["checkpointed"]]
