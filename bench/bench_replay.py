@@ -15,8 +15,13 @@ Variants, run in rotating order each round:
   plain_fold    sqlite3, ORDER BY id; per row: json.loads(body), get-or-create the case dict,
                 check seq contiguity, merge `data`, state = dest  (the baseline)
   replay        flowengine: every case rebuilt and its chain verified, streaming case by
-                case (`audit.verify.replay_all`); the headline figure
-  audit_verify  `audit verify`: the same plus loading and comparing each stored projection
+                case (`audit.verify.replay_all(redecide=False)`); the headline figure, the
+                same work as the peer's fold plus the hash chain
+  redecide      the same plus planning every event again on the pinned definition and
+                comparing it with the stored one (what the CLI's replay and verify do to
+                catch a forged transition with a valid chain)
+  audit_verify  `audit verify`: re-deciding plus loading and comparing each stored
+                projection, the outbox and the definitions
 """
 
 from __future__ import annotations
@@ -53,7 +58,8 @@ Step = tuple[str, dict[str, object], Actor]
 
 
 def path_for(rnd: random.Random) -> list[Step]:
-    """One standard_case from acceptance to archive (filed or not, some opinion)."""
+    """One standard_case from acceptance to close, and to archive when the petitioner
+    is satisfied (filed or not, some opinion)."""
     if rnd.random() < 0.1:
         return [("redirect", {"redirect_to": "区人民法院"}, CLERK)]
     steps: list[Step] = [("accept", {}, CLERK)]
@@ -69,9 +75,10 @@ def path_for(rnd: random.Random) -> list[Step]:
         ("issue_reply", {"reply_text": "已责令整改，请监督。"}, CLERK),
         ("record_opinion", {"petitioner_opinion": opinion}, CLERK),
         ("close", {"result": "supported", "signed_by": "李明", "sealed": True}, CLERK),
-        ("archive", {}, CLERK),
     ]
-    return steps
+    # Only a satisfied petitioner's case is archived at once; the others stay closed while
+    # their 30-day review window runs (the process refuses to archive them earlier).
+    return steps + [("archive", {}, CLERK)] if opinion == "satisfied" else steps
 
 
 def _count(path: Path) -> int:
@@ -153,14 +160,18 @@ def plain_fold(path: Path) -> int:
     return n
 
 
-def ours(path: Path) -> int:
+def ours(path: Path, redecide: bool = False) -> int:
     store = SqlStore(f"sqlite:///{path}")
     try:
-        rep = replay_all(store)
+        rep = replay_all(store, redecide=redecide)
     finally:
         store.close()
     assert rep.ok, rep.problems[:3]
     return rep.events
+
+
+def ours_redecide(path: Path) -> int:
+    return ours(path, redecide=True)
 
 
 def ours_verify(path: Path) -> int:
@@ -174,7 +185,8 @@ def ours_verify(path: Path) -> int:
 
 
 VARIANTS: dict[str, Callable[[Path], int]] = {
-    "plain_fold": plain_fold, "replay": ours, "audit_verify": ours_verify}
+    "plain_fold": plain_fold, "replay": ours, "redecide": ours_redecide,
+    "audit_verify": ours_verify}
 
 
 def measure(path: Path, rounds: int) -> dict[str, list[float]]:
@@ -221,6 +233,7 @@ def main() -> None:
         "events_per_s": {k: {"median": round(m), "min": round(min(rates[k])),
                              "max": round(max(rates[k]))} for k, m in med.items()},
         "ratio_replay": round(statistics.median(round_ratios(rates, "replay")), 3),
+        "ratio_redecide": round(statistics.median(round_ratios(rates, "redecide")), 3),
         "ratio_audit_verify": round(statistics.median(round_ratios(rates, "audit_verify")), 3),
         "ratios_replay_by_round": [round(x, 3) for x in round_ratios(rates, "replay")],
     }
@@ -232,6 +245,7 @@ def main() -> None:
         print(f"  {k:13} {v['median']:>9,} events/s [{v['min']:,}–{v['max']:,}]")
     print(f"  replay ÷ plain fold = {doc['ratio_replay']}× (median of the rounds' ratios "
           f"{doc['ratios_replay_by_round']}; target ≥ 0.5×); "
+          f"replay + re-deciding ÷ plain fold = {doc['ratio_redecide']}×; "
           f"audit verify ÷ plain fold = {doc['ratio_audit_verify']}×")
 
 

@@ -155,8 +155,10 @@ class CaseFolder:
     """Chain check plus fold for one case, fed one event at a time (bounded memory)."""
 
     def __init__(self, case_id: str, definitions: PinnedDefinitions,
-                 until: datetime | None = None, timeline: bool = False) -> None:
+                 until: datetime | None = None, timeline: bool = False, *,
+                 redecide: bool = True) -> None:
         self.case_id = case_id
+        self.redecide = redecide  # plan each event again (verify's check of forgeries)
         self.definitions = definitions
         self.until = until
         self.chain = ChainCursor(case_id)
@@ -225,6 +227,8 @@ class CaseFolder:
 
     def _redecide(self, before: Case | None, event: Event) -> str | None:
         """Why the engine would not have written `event` on `before` (redecide.py)."""
+        if not self.redecide:
+            return None
         cp = self.definitions.compiled(before.digest if before else event.digest, self.case_id)
         return redecide(cp, before, event, self.previous,
                         lambda: self.definitions.official_variants(cp, self.case_id))

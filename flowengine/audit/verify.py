@@ -73,17 +73,23 @@ class VerifyReport:
 Listener = Callable[[CaseProblem], None]
 
 
-def replay_all(store: Store, registry: Registry | None = None) -> VerifyReport:
+def replay_all(store: Store, registry: Registry | None = None, *,
+               redecide: bool = True) -> VerifyReport:
     """Rebuild every case from its events and verify its chain, without reading the stored
-    projections (what `bench/bench_replay.py` measures as replay)."""
-    return verify_store(store, registry, projections=False)
+    projections (what `bench/bench_replay.py` measures as replay). `redecide=False` leaves
+    out planning each event again (see `verify_store`): the state and the chain only."""
+    return verify_store(store, registry, projections=False, redecide=redecide)
 
 
 def verify_store(store: Store, registry: Registry | None = None, *,
-                 on_problem: Listener | None = None, projections: bool = True) -> VerifyReport:
+                 on_problem: Listener | None = None, projections: bool = True,
+                 redecide: bool = True) -> VerifyReport:
     """Check every case; `on_problem` is told of each broken case as soon as it is found.
-    `projections`: also compare each stored case record with its replay."""
-    return _Verifier(store, registry, on_problem, projections).run()
+    `projections`: also compare each stored case record with its replay. `redecide`: plan
+    every event again on the case as it stood before and require the same event (catches a
+    forged transition with a valid recomputed chain); by far the largest part of the cost,
+    so an embedder that only rebuilds state may turn it off. The CLI always re-decides."""
+    return _Verifier(store, registry, on_problem, projections, redecide).run()
 
 
 class _Verifier:
@@ -93,8 +99,9 @@ class _Verifier:
     BATCH = 500
 
     def __init__(self, store: Store, registry: Registry | None, on_problem: Listener | None,
-                 projections: bool) -> None:
+                 projections: bool, redecide: bool = True) -> None:
         self.store = store
+        self.redecide = redecide
         self.definitions = PinnedDefinitions(store, registry)
         self.on_problem = on_problem
         self.projections = projections
@@ -137,7 +144,7 @@ class _Verifier:
                                         "chain"))
             self.seen.add(case_id)
         self.report.cases += 1
-        return CaseFolder(case_id, self.definitions)
+        return CaseFolder(case_id, self.definitions, redecide=self.redecide)
 
     def _done(self, folder: CaseFolder) -> None:
         if not self.projections:

@@ -77,6 +77,22 @@ def test_a_forged_transition_with_a_valid_chain_is_caught(copy: tuple[Cli, list[
     assert r.code == 1 and "event 4" in r.stderr and "re-deciding" in r.stderr
 
 
+def test_replay_without_redeciding_rebuilds_state_only(copy: tuple[Cli, list[str]]) -> None:
+    """`redecide=False` (an embedder that only rebuilds state, and the replay benchmark's
+    headline) folds the forged transition like any other: only re-deciding catches it."""
+    from flowengine.audit.verify import replay_all
+
+    cli, ids = copy
+    forge(cli.url, ids[1], 3, [ARCHIVE])
+    store = SqlStore(cli.url)
+    try:
+        assert replay_all(store, redecide=False).ok
+        [problem] = replay_all(store).problems
+        assert (problem.case_id, problem.seq) == (ids[1], 4)
+    finally:
+        store.close()
+
+
 def test_a_fire_by_a_role_that_may_not_fire_it_is_caught(copy: tuple[Cli, list[str]]) -> None:
     cli, ids = copy
     forge(cli.url, ids[0], 6, [{"actor": Actor("王芳", "clerk")}, {}])  # the deputy's sign_off
