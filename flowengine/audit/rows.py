@@ -54,7 +54,10 @@ def _column_values(event: Event) -> tuple[Any, ...]:
 def _column_differs(event: Event, columns: tuple[Any, ...]) -> str | None:
     """The first column that does not hold what the event's body says (a column edited
     behind the engine's back misleads every query that reads it), or None."""
-    for name, stored, body in zip(COLUMNS, columns, _column_values(event), strict=True):
+    values = _column_values(event)
+    if columns[1:] == values[1:] and same_instant(columns[0], values[0]):
+        return None  # the common case, compared as whole tuples
+    for name, stored, body in zip(COLUMNS, columns, values, strict=True):
         same = same_instant(stored, body) if name == "at" else stored == body
         if not same:
             shown = body.isoformat() if name == "at" else body
