@@ -76,6 +76,8 @@ class CompiledProcess:
     start_defaults: dict[str, Any] = field(init=False, default_factory=dict)
     start_requires: tuple[Requirement, ...] = field(init=False, default=())
     start_records: frozenset[str] = field(init=False, default=frozenset())
+    # the planner of this version (`planner.Planner.of`), made on first use
+    planner: Any = field(init=False, default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         p = self.process

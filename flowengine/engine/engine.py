@@ -19,15 +19,16 @@ from ..clock import Clock, SystemClock
 from ..definition.model import ProcessDef
 from ..definition.pinned import PinnedDefinitionBroken, check_definition
 from ..errors import CaseNotFound, ClockError, ConcurrentUpdate, DuplicateStarted, TriggerRejected
+from ..expr import ExprEvalError
 from ..plugins.manager import PluginDispatch
 from ..records.case import Actor, Case
 from ..records.events import Event
 from ..store.base import AppendItem, BatchLoad, CaseQuery, GroupCommit, HeldProjection, Store
 from .compiler import CompiledProcess
-from .failures import FailureLog, conditions_as_data
+from .failures import FailureLog, condition_failed
 from .host import defer, joined
 from .lookups import provisional_cases
-from .planner import plan_fire, plan_recompute, plan_start, plan_timers
+from .planner import Planner
 from .registry import Registry, official_years
 from .repeats import earlier_case
 
@@ -106,12 +107,15 @@ class Engine:
         actor = actor or UNKNOWN_ACTOR
         case_id = self.store.new_case_id(process_id)
         duplicate, flags = earlier_case(self.store, cp, data or {}, at)
-        with conditions_as_data(case_id, "start", cp.process.initial_state):
-            event, case = plan_start(cp, case_id, data or {}, actor, at, duplicate, flags)
+        planner = Planner.of(cp)
+        try:
+            event, case = planner.start(case_id, data or {}, actor, at, duplicate, flags)
+        except ExprEvalError as exc:
+            raise condition_failed(case_id, "start", cp.process.initial_state, exc) from None
         try:  # a first of its petition is checked again, serialised, in the store's append
             self._commit(cp, case, [event], 0, new_petition=duplicate is None)
         except DuplicateStarted as exc:  # the same petition started meanwhile: flag it
-            event, case = plan_start(cp, case_id, data or {}, actor, at, exc.open_case, flags)
+            event, case = planner.start(case_id, data or {}, actor, at, exc.open_case, flags)
             self._commit(cp, case, [event], 0)
         return case
 
@@ -139,17 +143,23 @@ class Engine:
         """One attempt of `fire` on `case`, which is ours to fold into."""
         at = self._instant(at, case)
         cp = self.compiled(case)
+        planner = Planner.of(cp)
         expected = case.seq
-        with conditions_as_data(case.id, trigger, case.state):
-            events, current = plan_timers(cp, case, at, owned=True)
         try:
-            with conditions_as_data(case.id, trigger, current.state):
-                event, after = plan_fire(cp, current, trigger, data, actor, at, owned=True)
-        except TriggerRejected as exc:
+            events, current = planner.timers(case, at, owned=True)
+        except ExprEvalError as exc:
+            raise condition_failed(case.id, trigger, case.state, exc) from None
+        try:
+            try:
+                event, after = planner.fire(current, trigger, data, actor, at, owned=True)
+            except ExprEvalError as exc:
+                raise condition_failed(case.id, trigger, current.state, exc) from None
+        except TriggerRejected as exc:  # InvalidData too
             if last_try:
                 self.plugins.rejected(current, exc, actor, at)
             raise
-        self._commit(cp, after, [*events, event], expected)
+        events.append(event)
+        self._commit(cp, after, events, expected)
         return after
 
     def tick(self, now: datetime | None = None, *,
@@ -198,7 +208,7 @@ class Engine:
                     continue
                 try:
                     cp = self.compiled(case)
-                    planned = plan_recompute(cp, case, now)
+                    planned = Planner.of(cp).recompute(case, now)
                 except Exception as exc:  # noqa: BLE001 - one case never stops the others
                     self.plugins.failed(case, self.failures.record(case_id, exc, now, "reconcile"))
                     continue
@@ -215,7 +225,7 @@ class Engine:
             expected = case.seq
             try:
                 cp = self.compiled(case)
-                events, after = plan_timers(cp, case, now, owned=True)
+                events, after = Planner.of(cp).timers(case, now, owned=True)
             except Exception as exc:  # noqa: BLE001 - one case never stops the others
                 self.plugins.failed(case, self.failures.record(case.id, exc, now))
                 continue

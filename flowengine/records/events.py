@@ -15,12 +15,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
 from .built import built
-from .case import Actor
+from .case import Actor, Case
 from .lifecycle import EventType
 
 GENESIS = "0" * 64
@@ -94,24 +94,47 @@ def kept(event: Event) -> Event:
     return built(Event, values)
 
 
+class DraftContext(Protocol):
+    """Where and when a planned event happens: the case before it (its id, sequence and
+    last hash place the event in the chain), the definition version, the instant and
+    the actor. The planner's per-step object is one; a test may pass any object with
+    these attributes."""
+
+    @property
+    def case(self) -> Case: ...
+    @property
+    def process_id(self) -> str: ...
+    @property
+    def digest(self) -> str: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def actor(self) -> Actor: ...
+
+
 class Draft:
     """An event being planned: everything but its notifications and hash. The planner folds
     the draft into the case (`fold.apply` reads the same attributes as on an `Event`), asks
     which notifications the case after it needs, then `seal`s it: the `Event` is built once,
-    complete, with its hash and the canonical text it was hashed from."""
+    complete, with its hash and the canonical text it was hashed from.
+
+    Built from its context (`DraftContext`: the case before it, the version, the instant
+    and the actor) and what this event itself records."""
 
     __slots__ = ("case_id", "seq", "at", "type", "actor", "process_id", "digest", "trigger",
                  "source", "dest", "data", "effects", "prev_hash", "duplicate_of")
     hash = ""  # a draft has none; the fold records it on the case, the planner then sets it
 
-    def __init__(self, case_id: str, seq: int, at: datetime, type: EventType, actor: Actor,
-                 process_id: str, digest: str, trigger: str | None, source: str | None,
-                 dest: str | None, data: dict[str, Any], effects: tuple[Mapping[str, Any], ...],
-                 prev_hash: str, duplicate_of: str | None = None) -> None:
-        self.case_id, self.seq, self.at, self.type, self.actor = case_id, seq, at, type, actor
-        self.process_id, self.digest, self.trigger = process_id, digest, trigger
+    def __init__(self, ctx: DraftContext, type: EventType, *, trigger: str | None = None,
+                 source: str | None = None, dest: str | None = None,
+                 data: dict[str, Any], effects: tuple[Mapping[str, Any], ...] = (),
+                 duplicate_of: str | None = None) -> None:
+        before = ctx.case
+        self.case_id, self.seq, self.prev_hash = before.id, before.seq + 1, before.last_hash or GENESIS
+        self.at, self.actor, self.type = ctx.at, ctx.actor, type
+        self.process_id, self.digest, self.trigger = ctx.process_id, ctx.digest, trigger
         self.source, self.dest, self.data, self.effects = source, dest, data, effects
-        self.prev_hash, self.duplicate_of = prev_hash, duplicate_of
+        self.duplicate_of = duplicate_of
 
     def seal(self, notifications: tuple[Mapping[str, Any], ...] = ()) -> Event:
         """The complete event: body encoded once, hashed, and kept for the store."""
