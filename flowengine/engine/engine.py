@@ -291,7 +291,9 @@ class Engine:
     def _commit(self, cp: CompiledProcess, case: Case, events: list[Event], expected: int,
                 new_petition: bool = False) -> None:
         final = case.state in cp.final_states
-        outbox = self.plugins.outbox_rows(events)
+        # most events carry no notification: then no outbox rows are even asked for
+        outbox = (self.plugins.outbox_rows(events)
+                  if any(e.notifications for e in events) else [])
         if new_petition and self._serialised:
             self.store.append(case, events, expected, final=final, outbox=outbox,
                               new_petition=True)  # type: ignore[call-arg]

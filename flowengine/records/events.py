@@ -83,17 +83,6 @@ class Event:
         return canonical(self.body())
 
 
-def kept(event: Event) -> Event:
-    """`event` as a store that holds events in memory keeps it: without the canonical text
-    it was hashed from. (Holding every event's text costs more than the memory: measured
-    on bench/bench_inmem.py, fires ran a fifth slower with it kept.)"""
-    if event.sealed_body is None:
-        return event
-    values = event.__dict__.copy()
-    values["sealed_body"] = None
-    return built(Event, values)
-
-
 class DraftContext(Protocol):
     """Where and when a planned event happens: the case before it (its id, sequence and
     last hash place the event in the chain), the definition version, the instant and
