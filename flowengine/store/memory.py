@@ -28,12 +28,13 @@ from .failures import MemoryFailures
 
 
 def _row(e: Event) -> tuple[Any, ...]:
-    """An event as it is kept: its values in one flat tuple, the data as its items (a
-    tuple holding a dict is never untracked by the collector, one holding tuples is)."""
-    actor = e.actor
+    """An event as it is kept: its values in one flat tuple, the data as a tuple of names
+    and one of values (a tuple holding a dict is never untracked by the collector; one
+    holding tuples of plain values is, once the collector has passed over both)."""
+    actor, data = e.actor, e.data
     return (e.case_id, e.seq, e.at, e.type, actor.name, actor.role, e.process_id, e.digest,
-            e.trigger, e.source, e.dest, tuple(e.data.items()), e.effects, e.notifications,
-            e.prev_hash, e.hash, e.duplicate_of)
+            e.trigger, e.source, e.dest, tuple(data), tuple(data.values()), e.effects,
+            e.notifications, e.prev_hash, e.hash, e.duplicate_of)
 
 
 def _event(row: tuple[Any, ...] | Event) -> Event:
@@ -41,12 +42,13 @@ def _event(row: tuple[Any, ...] | Event) -> Event:
     text); an `Event` put in the history by hand (tests tamper with it so) as it is."""
     if isinstance(row, Event):
         return row
-    (case_id, seq, at, kind, name, role, process_id, digest, trigger, source, dest, data,
-     effects, notes, prev_hash, hash_, duplicate_of) = row
+    (case_id, seq, at, kind, name, role, process_id, digest, trigger, source, dest, names,
+     values, effects, notes, prev_hash, hash_, duplicate_of) = row
     return built(Event, {
         "case_id": case_id, "seq": seq, "at": at, "type": kind, "actor": Actor(name, role),
         "process_id": process_id, "digest": digest, "trigger": trigger, "source": source,
-        "dest": dest, "data": dict(data), "effects": effects, "notifications": notes,
+        "dest": dest, "data": dict(zip(names, values, strict=True)), "effects": effects,
+        "notifications": notes,
         "prev_hash": prev_hash, "hash": hash_, "duplicate_of": duplicate_of,
         "sealed_body": None})
 

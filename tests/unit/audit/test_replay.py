@@ -76,7 +76,8 @@ def test_an_event_that_cannot_fold_is_a_fault_not_a_crash() -> None:
     engine, clock = new_engine()
     case = walk_standard(engine, clock)
     events = engine.store._events[case.id]  # type: ignore[attr-defined]
-    events[2] = replace(list(engine.store.events(case.id))[2], effects=({"op": "met", "deadline": "nonexistent"},))
+    events[2] = replace(list(engine.store.events(case.id))[2],
+                        effects=({"op": "met", "deadline": "nonexistent"},))
     result = replay(engine, case.id, strict=False)
     assert result.fault is not None and result.fault.seq == 3
 
