@@ -143,7 +143,7 @@ class Engine:
         """One attempt of `fire` on `case`, which is ours to fold into."""
         at = self._instant(at, case)
         cp = self.compiled(case)
-        planner = Planner.of(cp)
+        planner = cp.planner or Planner.of(cp)
         expected = case.seq
         try:
             events, current = planner.timers(case, at, owned=True)
@@ -292,8 +292,7 @@ class Engine:
                 new_petition: bool = False) -> None:
         final = case.state in cp.final_states
         # most events carry no notification: then no outbox rows are even asked for
-        outbox = (self.plugins.outbox_rows(events)
-                  if any(e.notifications for e in events) else [])
+        outbox = self.plugins.outbox_rows(events) if _notifies(events) else []
         if new_petition and self._serialised:
             self.store.append(case, events, expected, final=final, outbox=outbox,
                               new_petition=True)  # type: ignore[call-arg]
@@ -309,6 +308,13 @@ class Engine:
         for listener in self._listeners:
             listener(events, case)
         self.plugins.after_commit(cp.final_states, events, case)
+
+
+def _notifies(events: list[Event]) -> bool:
+    for e in events:
+        if e.notifications:
+            return True
+    return False
 
 
 def _open_store(db: Any) -> Store:

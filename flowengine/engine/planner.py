@@ -53,15 +53,21 @@ def _long_role(actor: Actor) -> Rejection | None:
                      f"{len(actor.role)}")
 
 
-def _missing(cp: CompiledProcess, reqs: tuple[Requirement, ...], env: SimpleEnv,
+def _missing(cp: CompiledProcess, reqs: tuple[Requirement, ...], data: Mapping[str, Any],
+             state: str, env: SimpleEnv | None,
              given: Mapping[str, Any] | None = None) -> list[str]:
-    """Required fields without a value; a `given` requirement looks only at this fire's data."""
+    """Required fields without a value in `data` (the case data in `state`, as `env.data`
+    holds it); a `given` requirement looks only at this fire's data. `env` evaluates a
+    requirement's `when`: None only where no requirement has one (it is built for none)."""
     missing: list[str] = []
     for r in reqs:
-        if r.when is not None and not _truth(cp, r.when, env):
+        if r.when is not None and not _truth(cp, r.when, env):  # type: ignore[arg-type]
             continue
-        source = given if r.given and given is not None else env.data
-        missing += [f for f in r.fields if is_missing(source.get(f)) and f not in missing]
+        if r.given and given is not None:
+            missing += [f for f in r.fields if is_missing(given.get(f)) and f not in missing]
+        else:
+            missing += [f for f in r.fields if is_missing(state if f == "state" else data.get(f))
+                        and f not in missing]
     return missing
 
 
@@ -76,13 +82,15 @@ class Planner:
     """The decisions of one compiled definition version (`Planner.of(cp)`, made once and
     kept on the `CompiledProcess`): start, fire, due timers and calendar recounts."""
 
-    __slots__ = ("cp", "process", "deadlines", "notifies")
+    __slots__ = ("cp", "process", "deadlines", "notifies", "start_env")
 
     def __init__(self, cp: CompiledProcess) -> None:
         self.cp = cp
         self.process: ProcessDef = cp.process
         self.deadlines = bool(cp.process.deadlines)  # whether any step may have effects
         self.notifies = bool(cp.process.notifications)
+        # whether a start evaluates an expression (a requirement's `when`, a deadline's)
+        self.start_env = self.deadlines or any(r.when for r in cp.start_requires)
 
     @staticmethod
     def of(cp: CompiledProcess) -> Planner:
@@ -128,13 +136,14 @@ class Planner:
             raise InvalidData(case_id, "start", p.initial_state, refusal)
         given = self.coerce(case_id, "start", data)
         full = {**cp.start_defaults, **given, **(flags or {})}
-        env = case_env(cp, p.initial_state, full, actor, at)
+        # the expression environment only where a requirement's `when` or a deadline reads it
+        env = case_env(cp, p.initial_state, full, actor, at) if self.start_env else None
         reasons = [r for r in (_long_role(actor),) if r is not None]
         if p.start.roles and actor.role not in p.start.roles and not reasons:
             reasons.append(Rejection("role", f"starting a case needs the role "
                                      f"{' or '.join(p.start.roles)} (the actor's role is "
                                      f"{actor.role or 'not given'})"))
-        missing = _missing(cp, cp.start_requires, env)
+        missing = _missing(cp, cp.start_requires, full, p.initial_state, env)
         if missing:
             reasons.append(Rejection("required", f"missing data: {', '.join(missing)}"))
         if reasons:
@@ -143,7 +152,8 @@ class Planner:
                      data={})
         now = Moment(self, empty, actor, at)
         step = Step(at, actor, started=True, dest=p.initial_state)
-        effects: list[Effect] = step_effects(cp, empty, step, env) if self.deadlines else []
+        effects: list[Effect] = (step_effects(cp, empty, step, env) if self.deadlines
+                                 else [])
         draft = now.draft("started", dest=p.initial_state, data=full, effects=effects,
                           duplicate_of=duplicate_of or None)
         after = apply(p, empty, draft)
@@ -228,11 +238,13 @@ class Moment:
              effects: Sequence[Mapping[str, Any]]) -> Event:
         """The complete event: the draft with the notifications the case after it asks for
         (numbered; they do not change the fold), hashed; the hash is recorded on `after`."""
-        notes = (notifications_for(self.cp, after, step, effects)
-                 if effects or self.planner.notifies else [])
-        for i, note in enumerate(notes):
-            note["id"] = f"{draft.case_id}:{draft.seq}:{i}"
-        event = draft.seal(tuple(notes))
+        if not effects and not self.planner.notifies:
+            event = draft.seal()  # nothing to notify: the common fire
+        else:
+            notes = notifications_for(self.cp, after, step, effects)
+            for i, note in enumerate(notes):
+                note["id"] = f"{draft.case_id}:{draft.seq}:{i}"
+            event = draft.seal(tuple(notes))
         after.last_hash = event.hash
         return event
 
@@ -257,7 +269,7 @@ class FirePlan(Moment):
         self.routed: set[int] = set()
         self.chosen: TransitionDef | None = None
         self.dest: str | None = None
-        self.ext_effects: list[Effect] = []
+        self.ext_effects: Sequence[Effect] = ()  # set by an extension trigger's check
         self._env: SimpleEnv | None = None
 
     def dispatch(self) -> None:
@@ -295,11 +307,11 @@ class FirePlan(Moment):
         step = Step(self.at, self.actor, trigger=trigger, source=case.state, dest=new_state)
         if step.entered is not None and cp.process.states[step.entered].requires:
             self._check_entry(step.entered, _changed(case.data, changes))
-        effects = self.ext_effects
+        effects: Sequence[Effect] = self.ext_effects
         if self.planner.deadlines:
             env = self.env if not changes else case_env(
                 cp, new_state, _changed(case.data, changes), self.actor, self.at)
-            effects = effects + step_effects(cp, case, step, env)
+            effects = [*effects, *step_effects(cp, case, step, env)]
         draft = self.draft("fired", trigger=trigger, source=case.state, dest=new_state,
                            data=changes, effects=effects)
         after = apply(cp.process, case if owned else case.copy(), draft)
@@ -308,7 +320,7 @@ class FirePlan(Moment):
     def _check_entry(self, state: str, data: Mapping[str, Any]) -> None:
         """A state's `requires` hold for every way into it (e.g. a case is never closed
         without its result), whatever route the transition took."""
-        missing = _missing(self.cp, self.planner.process.states[state].requires,
+        missing = _missing(self.cp, self.planner.process.states[state].requires, data, state,
                            case_env(self.cp, state, data, self.actor, self.at))
         if missing:
             raise TriggerRejected(self.case.id, self.trigger, self.case.state, [Rejection(
@@ -387,7 +399,8 @@ class FirePlan(Moment):
     def _required(self, t: TransitionDef) -> list[Rejection]:
         if not t.requires:
             return []
-        missing = _missing(self.cp, t.requires, self.env, self.given)
+        env = self.env if any(r.when for r in t.requires) else None
+        missing = _missing(self.cp, t.requires, self.data, self.case.state, env, self.given)
         if not missing:
             return []
         fresh = {f for r in t.requires if r.given for f in r.fields} & set(missing)

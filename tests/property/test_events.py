@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -64,8 +65,12 @@ FIELD = st.one_of(st.none(), TEXT)
 INTS = st.integers(-(2**63), 2**63 - 1)  # what an integer field holds (engine/data.py)
 DATA = st.dictionaries(TEXT, st.one_of(st.none(), st.booleans(), INTS, TEXT), max_size=4)
 EFFECTS = st.lists(st.dictionaries(TEXT, st.one_of(INTS, TEXT), max_size=3), max_size=2)
-INSTANT = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1),
-                       timezones=st.sampled_from([UTC, timezone(timedelta(hours=8))]))
+INSTANT = st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 1, 1),
+                       timezones=st.sampled_from([
+                           UTC, timezone(timedelta(hours=8)), ZoneInfo("Asia/Shanghai"),
+                           ZoneInfo("America/St_Johns"),  # -03:30 / -02:30
+                           timezone(timedelta(hours=8, minutes=5, seconds=43)),  # seconds
+                           timezone(timedelta(hours=-5, seconds=-30))]))
 
 
 class _Context(NamedTuple):
