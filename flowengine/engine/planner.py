@@ -94,10 +94,11 @@ class Planner:
 
     @staticmethod
     def of(cp: CompiledProcess) -> Planner:
+        """The planner of `cp`, made on its first use and kept on it."""
         found = cp.planner
         if found is None:
             found = cp.planner = Planner(cp)
-        return found  # type: ignore[no-any-return]
+        return found
 
     def coerce(self, case: Case | str, trigger: str, data: Mapping[str, Any]) -> dict[str, Any]:
         """`data` checked against the field types, or `InvalidData` naming case and trigger."""
