@@ -123,7 +123,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=10_000)
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--spiff-n", type=int, default=1_000, help="instances for SpiffWorkflow")
+    ap.add_argument("--spiff-n", type=int, default=1_000,
+                    help="instances for SpiffWorkflow (0: leave it out)")
     ap.add_argument("--json", dest="json_out", help="also write the figures to this file")
     args = ap.parse_args()
     trans = expected_transitions(args.n)
@@ -135,7 +136,7 @@ def main() -> None:
         fe_rates.append(fe)
         tr_rates.append(tr)
         ratios.append(fe / tr)
-        spiff = run_spiff(args.spiff_n)
+        spiff = run_spiff(args.spiff_n) if args.spiff_n > 0 else None
         line = f"round {r + 1}: flowengine {fe:,.0f}/s  transitions(b') {tr:,.0f}/s  ratio {fe / tr:.2f}"
         if spiff is not None:
             sp = expected_transitions(args.spiff_n) / spiff

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from transitions import Machine
@@ -39,6 +39,9 @@ from ..definition.model import (
 from ..expr import Expr, compile_expr
 from .data import coerce_all
 from .start_data import start_records
+
+if TYPE_CHECKING:
+    from .planner import Planner  # which imports this module
 
 
 @dataclass
@@ -76,6 +79,8 @@ class CompiledProcess:
     start_defaults: dict[str, Any] = field(init=False, default_factory=dict)
     start_requires: tuple[Requirement, ...] = field(init=False, default=())
     start_records: frozenset[str] = field(init=False, default=frozenset())
+    # the planner of this version (`planner.Planner.of`), made on first use
+    planner: Planner | None = field(init=False, default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         p = self.process

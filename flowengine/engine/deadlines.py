@@ -24,14 +24,13 @@ Rules (documented in docs/deadlines.md):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from ..calendar.periods import Unit, due_date, end_of_day, local_date, provisional_years
 from ..definition.model import DeadlineDef, Duration
 from ..errors import Rejection
-from ..records.case import Case, Deadline
+from ..records.case import SYSTEM, Actor, Case, Deadline
 from ..records.lifecycle import (
     DueFields,
     Effect,
@@ -47,25 +46,22 @@ from .compiler import CompiledProcess
 from .data import is_missing
 
 
-@dataclass(frozen=True)
 class Step:
-    """What happened in one start or fire, as the deadline rules see it."""
+    """What happened in one start, fire, timer or recount, as the deadline rules and the
+    notices see it: when, by whom, which trigger, from which state to which. Made once per
+    step by the planner (a plain slotted class: one is made per fire)."""
 
-    at: datetime
-    started: bool = False
-    trigger: str | None = None
-    source: str | None = None
-    dest: str | None = None
+    __slots__ = ("at", "actor", "started", "trigger", "source", "dest", "entered", "left")
 
-    @property
-    def entered(self) -> str | None:
-        if self.dest is None or (self.dest == self.source and not self.started):
-            return None
-        return self.dest
-
-    @property
-    def left(self) -> str | None:
-        return self.source if self.entered is not None and not self.started else None
+    def __init__(self, at: datetime, actor: Actor = SYSTEM, *, started: bool = False,
+                 trigger: str | None = None, source: str | None = None,
+                 dest: str | None = None) -> None:
+        self.at, self.actor, self.started = at, actor, started
+        self.trigger, self.source, self.dest = trigger, source, dest
+        # the state entered (None when it stays) and the state left (never at a start)
+        self.entered: str | None = (None if dest is None or (dest == source and not started)
+                                    else dest)
+        self.left: str | None = source if self.entered is not None and not started else None
 
 
 def _matches(anchor: Any, step: Step) -> bool:

@@ -23,14 +23,15 @@ from ..plugins.manager import PluginDispatch
 from ..records.case import Actor, Case
 from ..records.events import Event
 from ..store.base import AppendItem, BatchLoad, CaseQuery, GroupCommit, HeldProjection, Store
-from .failures import FailureLog, conditions_as_data
+from .failures import FailureLog, condition_failed
 from .host import defer, joined
 from .lookups import provisional_cases
 
 if TYPE_CHECKING:  # imported with the registry (`Engine.registry`), not at start
     from ..definition.model import ProcessDef
+    from ..expr import ExprEvalError
     from .compiler import CompiledProcess
-    from .planner import plan_fire, plan_recompute, plan_start, plan_timers
+    from .planner import Planner
     from .registry import Registry, official_years
     from .repeats import earlier_case
 
@@ -132,12 +133,15 @@ class Engine:
         actor = actor or UNKNOWN_ACTOR
         case_id = self.store.new_case_id(process_id)
         duplicate, flags = earlier_case(self.store, cp, data or {}, at)
-        with conditions_as_data(case_id, "start", cp.process.initial_state):
-            event, case = plan_start(cp, case_id, data or {}, actor, at, duplicate, flags)
+        planner = Planner.of(cp)
+        try:
+            event, case = planner.start(case_id, data or {}, actor, at, duplicate, flags)
+        except ExprEvalError as exc:
+            raise condition_failed(case_id, "start", cp.process.initial_state, exc) from None
         try:  # a first of its petition is checked again, serialised, in the store's append
             self._commit(cp, case, [event], 0, new_petition=duplicate is None)
         except DuplicateStarted as exc:  # the same petition started meanwhile: flag it
-            event, case = plan_start(cp, case_id, data or {}, actor, at, exc.open_case, flags)
+            event, case = planner.start(case_id, data or {}, actor, at, exc.open_case, flags)
             self._commit(cp, case, [event], 0)
         return case
 
@@ -165,17 +169,23 @@ class Engine:
         """One attempt of `fire` on `case`, which is ours to fold into."""
         at = self._instant(at, case)
         cp = self.compiled(case)
+        planner = cp.planner or Planner.of(cp)
         expected = case.seq
-        with conditions_as_data(case.id, trigger, case.state):
-            events, current = plan_timers(cp, case, at, owned=True)
         try:
-            with conditions_as_data(case.id, trigger, current.state):
-                event, after = plan_fire(cp, current, trigger, data, actor, at, owned=True)
-        except TriggerRejected as exc:
+            events, current = planner.timers(case, at, owned=True)
+        except ExprEvalError as exc:
+            raise condition_failed(case.id, trigger, case.state, exc) from None
+        try:
+            try:
+                event, after = planner.fire(current, trigger, data, actor, at, owned=True)
+            except ExprEvalError as exc:
+                raise condition_failed(case.id, trigger, current.state, exc) from None
+        except TriggerRejected as exc:  # InvalidData too
             if last_try:
                 self.plugins.rejected(current, exc, actor, at)
             raise
-        self._commit(cp, after, [*events, event], expected)
+        events.append(event)
+        self._commit(cp, after, events, expected)
         return after
 
     def tick(self, now: datetime | None = None, *,
@@ -224,7 +234,7 @@ class Engine:
                     continue
                 try:
                     cp = self.compiled(case)
-                    planned = plan_recompute(cp, case, now)
+                    planned = Planner.of(cp).recompute(case, now)
                 except Exception as exc:  # noqa: BLE001 - one case never stops the others
                     self.plugins.failed(case, self.failures.record(case_id, exc, now, "reconcile"))
                     continue
@@ -241,7 +251,7 @@ class Engine:
             expected = case.seq
             try:
                 cp = self.compiled(case)
-                events, after = plan_timers(cp, case, now, owned=True)
+                events, after = Planner.of(cp).timers(case, now, owned=True)
             except Exception as exc:  # noqa: BLE001 - one case never stops the others
                 self.plugins.failed(case, self.failures.record(case.id, exc, now))
                 continue
@@ -307,7 +317,8 @@ class Engine:
     def _commit(self, cp: CompiledProcess, case: Case, events: list[Event], expected: int,
                 new_petition: bool = False) -> None:
         final = case.state in cp.final_states
-        outbox = self.plugins.outbox_rows(events)
+        # most events carry no notification: then no outbox rows are even asked for
+        outbox = self.plugins.outbox_rows(events) if _notifies(events) else []
         if new_petition and self._serialised:
             self.store.append(case, events, expected, final=final, outbox=outbox,
                               new_petition=True)  # type: ignore[call-arg]
@@ -326,12 +337,21 @@ class Engine:
 
 
 def _import_planner() -> None:
-    """Bind the planner's functions (and the registry's, the duplicate look-up) as this
-    module's globals, as a top-level import would, so a fire pays no import statement."""
-    global plan_fire, plan_recompute, plan_start, plan_timers, official_years, earlier_case
-    from .planner import plan_fire, plan_recompute, plan_start, plan_timers
+    """Bind the planner (and the registry's years, the duplicate look-up and the expression
+    error) as this module's globals, as a top-level import would, so a fire pays no import
+    statement; a command that only reads cases never imports them."""
+    global ExprEvalError, Planner, official_years, earlier_case
+    from ..expr import ExprEvalError
+    from .planner import Planner
     from .registry import official_years
     from .repeats import earlier_case
+
+
+def _notifies(events: list[Event]) -> bool:
+    for e in events:
+        if e.notifications:
+            return True
+    return False
 
 
 def _open_store(db: Any) -> Store:

@@ -34,7 +34,8 @@ def apply(process: ProcessDef, case: Case, event: Event | Draft) -> Case:
         case.duplicate_of = event.duplicate_of
     if event.dest is not None:
         case.state = event.dest
-    _apply_data(process, case, event.data)
+    if event.data:
+        _apply_data(process, case, event.data)
     for effect in event.effects:
         _EFFECTS[effect["op"]](case, effect, event.at)
     case.seq = event.seq

@@ -26,6 +26,7 @@ from ..records.case import Actor, Case
 from ..records.lifecycle import NOTIFICATION_OF
 from .compiler import CompiledProcess
 from .data import to_json
+from .deadlines import Step
 from .notify_when import wanted
 
 DEFAULT_TO = {"warning": ("owner",), "overdue": ("supervisor", "owner"),
@@ -154,15 +155,15 @@ def _text(value: Any, lang: str) -> str:
     return str(value)
 
 
-def notifications_for(cp: CompiledProcess, case: Case, *, at: datetime, actor: Actor,
-                      started: bool = False, trigger: str | None = None,
-                      entered: str | None = None,
+def notifications_for(cp: CompiledProcess, case: Case, step: Step,
                       effects: Iterable[Mapping[str, Any]] = ()) -> list[dict[str, Any]]:
-    """The notifications one step asks for; `case` is the case after the step."""
+    """The notifications one step asks for; `case` is the case after the step, `step` says
+    when, by whom, by which trigger and into which state (`entered`)."""
     if not effects and not cp.process.notifications:
         return []  # a process without notifications, a step without deadline changes
+    at, actor, trigger, entered = step.at, step.actor, step.trigger, step.entered
     matched = [n for n in cp.process.notifications.values() if n.on.deadline_event is None and (
-        (n.on.started and started) or (trigger is not None and trigger in n.on.triggers)
+        (n.on.started and step.started) or (trigger is not None and trigger in n.on.triggers)
         or (entered is not None and entered in n.on.enter))]
     if any(n.when for n in cp.process.notifications.values()):
         matched = [n for n in matched if wanted(cp, n, case, at, actor)]

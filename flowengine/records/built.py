@@ -2,9 +2,10 @@
 
 Why: a fire builds an `Event` and copies a `Case` with its deadlines; going through the
 generated `__init__` (one `object.__setattr__` per field of a frozen dataclass) or
-`dataclasses.replace` costs a measurable share of a fire (bench/bench_inmem.py). Both
-helpers here set every field at once on an object nobody else holds yet, so a frozen
-record is never written to after it was handed out. Property tests pin that a record built
+`dataclasses.replace` costs a measurable share of a fire (bench/bench_inmem.py). `built`
+sets every field at once on an object nobody else holds yet, so a frozen record is never
+written to after it was handed out; a copy is `built` over a copy of the fields
+(`Case.copy`). Property tests pin that a record built
 here equals the one its `__init__` builds.
 """
 
@@ -22,11 +23,3 @@ def built(cls: type[T], values: dict[str, Any]) -> T:
     obj = object.__new__(cls)
     object.__setattr__(obj, "__dict__", values)  # a frozen dataclass refuses `obj.x = …`
     return obj
-
-
-def shallow_copy(obj: T) -> T:
-    """A new object of the same dataclass sharing every field value with `obj` (the caller
-    then replaces the mutable ones it must not share)."""
-    new = object.__new__(type(obj))
-    new.__dict__.update(obj.__dict__)
-    return new

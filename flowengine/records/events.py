@@ -13,14 +13,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 import orjson
 
 from .built import built
-from .case import Actor
+from .case import Actor, Case
 from .lifecycle import EventType
 
 GENESIS = "0" * 64
@@ -83,35 +84,47 @@ class Event:
         return canonical(self.body())
 
 
-def kept(event: Event) -> Event:
-    """`event` as a store that holds events in memory keeps it: without the canonical text
-    it was hashed from. (Holding every event's text costs more than the memory: measured
-    on bench/bench_inmem.py, fires ran a fifth slower with it kept.)"""
-    if event.sealed_body is None:
-        return event
-    values = event.__dict__.copy()
-    values["sealed_body"] = None
-    return built(Event, values)
+class DraftContext(Protocol):
+    """Where and when a planned event happens: the case before it (its id, sequence and
+    last hash place the event in the chain), the definition version, the instant and
+    the actor. The planner's per-step object is one; a test may pass any object with
+    these attributes."""
+
+    @property
+    def case(self) -> Case: ...
+    @property
+    def process_id(self) -> str: ...
+    @property
+    def digest(self) -> str: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def actor(self) -> Actor: ...
 
 
 class Draft:
     """An event being planned: everything but its notifications and hash. The planner folds
     the draft into the case (`fold.apply` reads the same attributes as on an `Event`), asks
     which notifications the case after it needs, then `seal`s it: the `Event` is built once,
-    complete, with its hash and the canonical text it was hashed from."""
+    complete, with its hash and the canonical text it was hashed from.
+
+    Built from its context (`DraftContext`: the case before it, the version, the instant
+    and the actor) and what this event itself records."""
 
     __slots__ = ("case_id", "seq", "at", "type", "actor", "process_id", "digest", "trigger",
                  "source", "dest", "data", "effects", "prev_hash", "duplicate_of")
     hash = ""  # a draft has none; the fold records it on the case, the planner then sets it
 
-    def __init__(self, case_id: str, seq: int, at: datetime, type: EventType, actor: Actor,
-                 process_id: str, digest: str, trigger: str | None, source: str | None,
-                 dest: str | None, data: dict[str, Any], effects: tuple[Mapping[str, Any], ...],
-                 prev_hash: str, duplicate_of: str | None = None) -> None:
-        self.case_id, self.seq, self.at, self.type, self.actor = case_id, seq, at, type, actor
-        self.process_id, self.digest, self.trigger = process_id, digest, trigger
+    def __init__(self, ctx: DraftContext, type: EventType, *, trigger: str | None = None,
+                 source: str | None = None, dest: str | None = None,
+                 data: dict[str, Any], effects: tuple[Mapping[str, Any], ...] = (),
+                 duplicate_of: str | None = None) -> None:
+        before = ctx.case
+        self.case_id, self.seq, self.prev_hash = before.id, before.seq + 1, before.last_hash or GENESIS
+        self.at, self.actor, self.type = ctx.at, ctx.actor, type
+        self.process_id, self.digest, self.trigger = ctx.process_id, ctx.digest, trigger
         self.source, self.dest, self.data, self.effects = source, dest, data, effects
-        self.prev_hash, self.duplicate_of = prev_hash, duplicate_of
+        self.duplicate_of = duplicate_of
 
     def seal(self, notifications: tuple[Mapping[str, Any], ...] = ()) -> Event:
         """The complete event: body encoded once, hashed, and kept for the store."""
@@ -119,11 +132,11 @@ class Draft:
         if self.duplicate_of is not None:
             data = {**data, "duplicate_of": self.duplicate_of}
         body = canonical_bytes({
-            "case_id": self.case_id, "seq": self.seq, "at": self.at.isoformat(),
+            "case_id": self.case_id, "seq": self.seq, "at": _instant(self.at),
             "type": self.type, "actor": {"name": self.actor.name, "role": self.actor.role},
             "process_id": self.process_id, "digest": self.digest, "trigger": self.trigger,
             "source": self.source, "dest": self.dest, "data": data,
-            "effects": list(self.effects), "notifications": list(notifications),
+            "effects": self.effects, "notifications": notifications,  # tuples: JSON arrays
             "prev_hash": self.prev_hash})
         return built(Event, {
             "case_id": self.case_id, "seq": self.seq, "at": self.at, "type": self.type,
@@ -132,6 +145,23 @@ class Draft:
             "data": self.data, "effects": self.effects, "notifications": notifications,
             "prev_hash": self.prev_hash, "hash": hashlib.sha256(body).hexdigest(),
             "duplicate_of": self.duplicate_of, "sealed_body": body})
+
+
+_NATIVE_TZ = (timezone, ZoneInfo)  # time zones orjson writes itself
+
+
+def _instant(at: datetime) -> datetime | str:
+    """`at` for the canonical body: its ISO text, as `Event.body` writes it. Left to orjson
+    (which writes the same text, without the cost of `isoformat`) when its offset is whole
+    minutes in a time zone orjson knows; orjson would round an offset with seconds (local
+    mean time before 1928 in Asia/Shanghai is +08:05:43), so those are written here.
+    tests/property/test_events.py pins that both give the same bytes."""
+    tz = at.tzinfo
+    if type(tz) in _NATIVE_TZ:
+        offset = at.utcoffset()
+        if offset is not None and not offset.seconds % 60 and not offset.microseconds:
+            return at
+    return at.isoformat()
 
 
 def _default(value: Any) -> Any:

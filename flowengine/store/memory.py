@@ -1,5 +1,14 @@
 """`MemoryStore`: the in-memory `Store` used by simulations, tests and embedding hosts that
-need no durability. Same semantics as the SQL store (sequence check, copies in and out)."""
+need no durability. Same semantics as the SQL store (sequence check, copies in and out).
+
+Events are kept as flat tuples of their field values (the actor as name and role), not as
+`Event` objects, and built again when read. Why: the history only grows, and Python's
+cyclic garbage collector scans every container that is still tracked; an `Event` is two
+(the object and its dict, since it holds an `Actor`), while a tuple of strings, numbers,
+instants and JSON-only dicts is untracked by the collector's first pass and never scanned
+again. The tuple also drops the canonical text the event was hashed from, which only a
+database store writes.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +16,47 @@ import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from ..errors import ConcurrentUpdate
-from ..records.case import Case
-from ..records.events import Event, kept
+from ..records.built import built
+from ..records.case import Actor, Case
+from ..records.events import Event
 from .base import AppendItem, CaseQuery, OutboxRow
 from .codec import provisional_from
 from .failures import MemoryFailures
 
 
+def _row(e: Event) -> tuple[Any, ...]:
+    """An event as it is kept: its values in one flat tuple, the data as a tuple of names
+    and one of values (a tuple holding a dict is never untracked by the collector; one
+    holding tuples of plain values is, once the collector has passed over both)."""
+    actor, data = e.actor, e.data
+    return (e.case_id, e.seq, e.at, e.type, actor.name, actor.role, e.process_id, e.digest,
+            e.trigger, e.source, e.dest, tuple(data), tuple(data.values()), e.effects,
+            e.notifications, e.prev_hash, e.hash, e.duplicate_of)
+
+
+def _event(row: tuple[Any, ...] | Event) -> Event:
+    """The event a kept row stands for (equal to the one appended, without its canonical
+    text); an `Event` put in the history by hand (tests tamper with it so) as it is."""
+    if isinstance(row, Event):
+        return row
+    (case_id, seq, at, kind, name, role, process_id, digest, trigger, source, dest, names,
+     values, effects, notes, prev_hash, hash_, duplicate_of) = row
+    return built(Event, {
+        "case_id": case_id, "seq": seq, "at": at, "type": kind, "actor": Actor(name, role),
+        "process_id": process_id, "digest": digest, "trigger": trigger, "source": source,
+        "dest": dest, "data": dict(zip(names, values, strict=True)), "effects": effects,
+        "notifications": notes,
+        "prev_hash": prev_hash, "hash": hash_, "duplicate_of": duplicate_of,
+        "sealed_body": None})
+
+
 class MemoryStore:
     def __init__(self) -> None:
         self._cases: dict[str, Case] = {}
-        self._events: dict[str, list[Event]] = {}
+        self._events: dict[str, list[tuple[Any, ...] | Event]] = {}
         self._definitions: dict[str, str] = {}
         self._final: dict[str, bool] = {}
         self._ids = itertools.count(1)
@@ -42,7 +79,10 @@ class MemoryStore:
         current = stored.seq if stored is not None else 0
         if current != expected_seq:
             raise ConcurrentUpdate(case.id, current + 1)
-        self._events.setdefault(case.id, []).extend(kept(e) for e in events)
+        rows = self._events.get(case.id)
+        if rows is None:
+            rows = self._events[case.id] = []
+        rows += map(_row, events)
         self._cases[case.id] = case.copy()
         self._final[case.id] = final
         for row in outbox:
@@ -67,11 +107,11 @@ class MemoryStore:
         return [c.copy() for cid in case_ids if (c := self._cases.get(cid)) is not None]
 
     def events(self, case_id: str) -> Iterator[Event]:
-        return iter(list(self._events.get(case_id, ())))
+        return iter([_event(row) for row in self._events.get(case_id, ())])
 
     def all_events(self) -> Iterator[Event]:
         for case_id in list(self._events):
-            yield from self._events[case_id]
+            yield from map(_event, list(self._events[case_id]))
 
     def cases(self, query: CaseQuery) -> list[Case]:
         out = []

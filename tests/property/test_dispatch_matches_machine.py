@@ -23,7 +23,7 @@ from flowengine import Actor, InvalidData, TriggerRejected
 from flowengine.definition.model import FieldDef
 from flowengine.engine.compiler import CompiledProcess, Cursor
 from flowengine.engine.data import coerce_all
-from flowengine.engine.planner import FirePlan, dispatch, new_plan
+from flowengine.engine.planner import FirePlan, Planner
 from flowengine.engine.registry import Registry
 from flowengine.records.case import Case
 
@@ -61,7 +61,7 @@ def _value(f: FieldDef) -> st.SearchStrategy[Any]:
 
 def _outcome_direct(plan: FirePlan) -> tuple[Any, ...]:
     try:
-        dispatch(plan)
+        plan.dispatch()
     except TriggerRejected as exc:
         if exc.reasons and exc.reasons[0].check == "state":
             return ("not dispatched",)
@@ -101,7 +101,7 @@ def test_direct_dispatch_chooses_what_the_machine_chooses(data: st.DataObject) -
     case = Case(id="C1", process_id=p.id, digest=p.digest, state=state, data=case_data, seq=3)
 
     def plan() -> FirePlan:
-        return new_plan(cp, case, trigger, given_data, Actor("甲", role), AT, auto=auto)
+        return Planner.of(cp).plan(case, trigger, given_data, Actor("甲", role), AT, auto=auto)
 
     try:
         direct_plan = plan()

@@ -15,12 +15,13 @@ import json
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flowengine.records.case import Actor
+from flowengine.records.case import Actor, Case
 from flowengine.records.events import (
     GENESIS,
     Draft,
@@ -65,8 +66,22 @@ FIELD = st.one_of(st.none(), TEXT)
 INTS = st.integers(-(2**63), 2**63 - 1)  # what an integer field holds (engine/data.py)
 DATA = st.dictionaries(TEXT, st.one_of(st.none(), st.booleans(), INTS, TEXT), max_size=4)
 EFFECTS = st.lists(st.dictionaries(TEXT, st.one_of(INTS, TEXT), max_size=3), max_size=2)
-INSTANT = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1),
-                       timezones=st.sampled_from([UTC, timezone(timedelta(hours=8))]))
+INSTANT = st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 1, 1),
+                       timezones=st.sampled_from([
+                           UTC, timezone(timedelta(hours=8)), ZoneInfo("Asia/Shanghai"),
+                           ZoneInfo("America/St_Johns"),  # -03:30 / -02:30
+                           timezone(timedelta(hours=8, minutes=5, seconds=43)),  # seconds
+                           timezone(timedelta(hours=-5, seconds=-30))]))
+
+
+class _Context(NamedTuple):
+    """A `DraftContext` by hand: the case before the event, the version, when and who."""
+
+    case: Case
+    process_id: str
+    digest: str
+    at: datetime
+    actor: Actor
 
 
 NOTES = st.lists(st.dictionaries(TEXT, st.one_of(INTS, TEXT), max_size=3), max_size=2)
@@ -82,8 +97,11 @@ def test_a_sealed_draft_equals_the_sealed_dataclass_event(
         duplicate_of: str | None) -> None:
     data = {k: v for k, v in data.items() if k != "duplicate_of"}  # a reserved name
     duplicate_of = duplicate_of if kind == "started" else None
-    draft = Draft(case_id, seq, at, kind, Actor(actor, role), "p", "d" * 64, trigger, source,
-                  dest, data, tuple(effects), prev, duplicate_of)
+    before = Case(id=case_id, process_id="p", digest="d" * 64, state="s", data={},
+                  seq=seq - 1, last_hash="" if prev == GENESIS else prev)
+    context = _Context(before, "p", "d" * 64, at, Actor(actor, role))
+    draft = Draft(context, kind, trigger=trigger, source=source, dest=dest, data=data,
+                  effects=tuple(effects), duplicate_of=duplicate_of)
     fast = draft.seal(tuple(notes))
     usual = seal(Event(case_id=case_id, seq=seq, at=at, type=kind, actor=Actor(actor, role),
                        process_id="p", digest="d" * 64, trigger=trigger, source=source,

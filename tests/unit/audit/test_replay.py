@@ -65,7 +65,8 @@ def test_a_tampered_event_raises_chain_broken_in_strict_mode() -> None:
     engine, clock = new_engine()
     case = walk_standard(engine, clock)
     events = engine.store._events[case.id]  # type: ignore[attr-defined]
-    events[4] = replace(events[4], actor=replace(events[4].actor, name="someone else"))
+    event = list(engine.store.events(case.id))[4]
+    events[4] = replace(event, actor=replace(event.actor, name="someone else"))
     with pytest.raises(ChainBroken) as info:
         replay(engine, case.id)
     assert info.value.seq == 5
@@ -75,7 +76,8 @@ def test_an_event_that_cannot_fold_is_a_fault_not_a_crash() -> None:
     engine, clock = new_engine()
     case = walk_standard(engine, clock)
     events = engine.store._events[case.id]  # type: ignore[attr-defined]
-    events[2] = replace(events[2], effects=({"op": "met", "deadline": "nonexistent"},))
+    events[2] = replace(list(engine.store.events(case.id))[2],
+                        effects=({"op": "met", "deadline": "nonexistent"},))
     result = replay(engine, case.id, strict=False)
     assert result.fault is not None and result.fault.seq == 3
 

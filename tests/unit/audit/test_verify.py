@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
 from flowengine import Engine, SimulatedClock
 from flowengine.audit.verify import _Verifier, verify_store
-from flowengine.records.events import GENESIS, seal
+from flowengine.records.events import GENESIS, Event, seal
 from flowengine.store.memory import MemoryStore
 from tests.support.audit import new_engine, walk_standard
 
@@ -36,7 +37,7 @@ def test_each_broken_case_is_named_with_its_event(
         three: tuple[Engine, SimulatedClock, list[str]]) -> None:
     engine, _, (a, b, c) = three
     store = _store(engine)
-    store._events[a][6] = replace(store._events[a][6], data={"findings": "不属实"})
+    store._events[a][6] = replace(list(store.events(a))[6], data={"findings": "不属实"})
     del store._events[c][2]
     seen: list[object] = []
     rep = verify_store(store, on_problem=seen.append)
@@ -59,7 +60,8 @@ def test_an_edited_projection_is_named(three: tuple[Engine, SimulatedClock, list
 def test_a_deleted_last_event_is_named(three: tuple[Engine, SimulatedClock, list[str]]) -> None:
     engine, _, (a, b, c) = three
     store = _store(engine)
-    last = store._events[b].pop()
+    last = list(store.events(b))[-1]
+    store._events[b].pop()
     rep = verify_store(store)
     assert [(p.case_id, p.seq) for p in rep.problems] == [(b, last.seq)]
 
@@ -106,8 +108,9 @@ def test_a_case_whose_definition_is_not_stored_is_named_not_fatal(
         three: tuple[Engine, SimulatedClock, list[str]]) -> None:
     engine, _, (a, b, c) = three
     store = _store(engine)
-    resealed, prev = [], GENESIS  # a consistent chain naming an unknown definition
-    for event in store._events[b]:
+    resealed: list[tuple[Any, ...] | Event] = []  # the store keeps an Event as it is
+    prev = GENESIS  # a consistent chain naming an unknown definition
+    for event in store.events(b):
         event = seal(replace(event, digest="f" * 64, prev_hash=prev))
         resealed.append(event)
         prev = event.hash

@@ -111,13 +111,12 @@ def test_an_extension_recounts_from_the_due_date_or_says_why_not() -> None:
 def test_notifications_answer_each_effect_declared_or_built_in(tmp_path: Path) -> None:
     cp, case = _started(_county(tmp_path))
     now = at("2026-08-10T09:00")
-    (warning,) = notifications_for(cp, case, at=now, actor=CLERK,
-                                   effects=[{"deadline": "answer", "op": "warned"}])
+    step = Step(now, CLERK)  # a timer's step: no trigger, no state entered
+    (warning,) = notifications_for(cp, case, step, [{"deadline": "answer", "op": "warned"}])
     assert (warning["kind"], warning["name"], warning["to"]) == ("warning", None, ["owner"])
     assert case.id in warning["messages"]["en"] and warning["deadline"] == "answer"
-    (overdue,) = notifications_for(cp, case, at=now, actor=CLERK,
-                                   effects=[{"deadline": "answer", "op": "overdue"}])
+    (overdue,) = notifications_for(cp, case, step, [{"deadline": "answer", "op": "overdue"}])
     assert (overdue["kind"], overdue["name"], overdue["to"]) == (
         "overdue", "overdue_notice", ["supervisor"])  # the declaration replaces the default
-    assert notifications_for(cp, case, at=now, actor=CLERK,
-                             effects=[{"deadline": "answer", "op": "met", "late": False}]) == []
+    assert notifications_for(cp, case, step,
+                             [{"deadline": "answer", "op": "met", "late": False}]) == []
