@@ -317,6 +317,7 @@ class Engine:
     def _commit(self, cp: CompiledProcess, case: Case, events: list[Event], expected: int,
                 new_petition: bool = False) -> None:
         final = case.state in cp.final_states
+        self.plugins.ready()  # before the append: a plugin refusing the settings stops it
         # most events carry no notification: then no outbox rows are even asked for
         outbox = self.plugins.outbox_rows(events) if _notifies(events) else []
         if new_petition and self._serialised:

@@ -223,6 +223,12 @@ class PluginDispatch:
         kept in `errors`; `flowengine_configure` then gets the settings."""
         return self._pm if self._pm is not None else self._build()
 
+    def ready(self) -> None:
+        """Load the plugins now if not yet: called before a write, so a plugin refusing the
+        settings stops it before anything is stored (as it would have at start)."""
+        if self._pm is None:
+            self._build()
+
     @property
     def errors(self) -> deque[PluginError]:
         """The plugins' failures (loading the entry points included), most recent last."""
