@@ -215,13 +215,16 @@ def _calendar(before: Case, event: Event) -> str | None:
 
 
 def _differences(planned: Event, stored: Event, provisional: int | None) -> list[str]:
-    """The body keys that differ. `provisional`: the first year the pinned calendar has
-    only provisionally; an effect whose decided due date lies in or after it may carry
-    other due fields (official data laid over it), and then the notices (which quote the
-    dates) are not compared either. A period decided wholly before that year counted only
-    official days, which newer data does not change, so its due fields must be equal."""
+    """The body keys that differ; `at` only when the instant differs (a late timer of an
+    earlier version wrote the instant in the offset the store returned). `provisional`:
+    the first year the pinned calendar has only provisionally; an effect whose decided due
+    date lies in or after it may carry other due fields (official data laid over it), and
+    then the notices (which quote the dates) are not compared either. A period decided
+    wholly before that year counted only official days, which newer data does not change,
+    so its due fields must be equal."""
     a, b = planned.body(), stored.body()
-    differ = [k for k in sorted(set(a) | set(b)) if canonical(a.get(k)) != canonical(b.get(k))]
+    differ = [k for k in sorted(set(a) | set(b)) if canonical(a.get(k)) != canonical(b.get(k))
+              and not (k == "at" and planned.at == stored.at)]  # the instant, in any offset
     if provisional is None or "effects" not in differ:
         return differ
     excused = _excused(a["effects"], b["effects"], provisional)

@@ -172,7 +172,8 @@ class Planner:
         warning window, or its due date, already in the past: a due date taken from a field,
         a short period with a long warning) is recorded at that event's instant, never
         before it, so a case's events stay in time order; the effect still says which
-        instant came due."""
+        instant came due. That instant is written with the due instant's UTC offset, so the
+        same history gives the same event text on every store."""
         events: list[Event] = []
         current = case
         if not current.deadlines:
@@ -182,8 +183,10 @@ class Planner:
             due = [d for d in current.deadlines.values() if d.next_timer() == when]
             effects: list[Effect] = [timer_effect(cp, d, when)
                                      for d in sorted(due, key=lambda d: d.name)]
+            # late: at the last event's instant, written in the timer's own zone (a store
+            # may hand `updated_at` back in UTC; the event text must not depend on the store)
             at = (when if current.updated_at is None or when >= current.updated_at
-                  else current.updated_at)
+                  else current.updated_at.astimezone(when.tzinfo))
             now = Moment(self, current, SYSTEM, at)
             draft = now.draft("timer", data={}, effects=effects)
             current = apply(self.process, current if owned else current.copy(), draft)
