@@ -103,12 +103,9 @@ def _provisional(before: Case | None, event: Event, previous: Event | None,
             comparable = other
     if comparable is None:
         return None  # counted with official data no stored version holds: not judged
-    a, b = comparable.body(), event.body()
-    differ = [k for k in sorted(set(a) | set(b)) if canonical(a.get(k)) != canonical(b.get(k))]
     return (f"re-deciding the {_what(event)} on the calendar it was counted with (the years "
             f"its effects mark provisional: {_years(marks)}) gives other due dates "
-            f"({', '.join(differ)} differ: stored {_shown(event, differ[0])}, decided "
-            f"{_shown(comparable, differ[0])})")
+            f"({_how(event, comparable)})")
 
 
 def _recount(cp: CompiledProcess, before: Case, event: Event,
@@ -130,11 +127,16 @@ def _recount(cp: CompiledProcess, before: Case, event: Event,
             comparable = planned[0]
     if comparable is None:
         return None  # recounted with official data no stored version holds: not judged
-    a, b = comparable.body(), event.body()
-    differ = [k for k in sorted(set(a) | set(b)) if canonical(a.get(k)) != canonical(b.get(k))]
     return (f"re-deciding the calendar recount with the official data at hand gives other "
-            f"due dates ({', '.join(differ)} differ: stored {_shown(event, differ[0])}, "
-            f"decided {_shown(comparable, differ[0])})")
+            f"due dates ({_how(event, comparable)})")
+
+
+def _how(stored: Event, decided: Event) -> str:
+    """Which body keys differ, with the first one's stored and decided values."""
+    a, b = decided.body(), stored.body()
+    differ = [k for k in sorted(set(a) | set(b)) if canonical(a.get(k)) != canonical(b.get(k))]
+    return (f"{', '.join(differ)} differ: stored {_shown(stored, differ[0])}, decided "
+            f"{_shown(decided, differ[0])}")
 
 
 def _marks(event: Event) -> tuple[tuple[int, ...], ...]:

@@ -19,6 +19,7 @@ import pytest
 from flowengine import Actor, CalendarYearMissing, Engine, SimulatedClock, run_scenario
 from flowengine.audit.replay import Replayer
 from flowengine.cli import main
+from tests.support.calendars import YEAR_2027
 
 ROOT = Path(__file__).resolve().parents[2]
 TZ = ZoneInfo("Asia/Shanghai")
@@ -40,16 +41,6 @@ expect:
   deadlines: {submit_opinion: {status: open, due: 2027-01-05}}
 """
 
-# Made up for the tests (not the State Council's notice): 元旦 off and Saturday 2027-01-09
-# a make-up working day, so a period rolled from 01-09 to Monday 01-11 ends on 01-09.
-YEAR_2027 = """\
-name: test data for 2027 (made up; not the State Council's notice)
-covers: [2027]
-holidays:
-  - {date: 2027-01-01, name: 元旦}
-workdays:
-  - {date: 2027-01-09, name: 调休上班 (test)}
-"""
 
 
 def at(text: str) -> datetime:

@@ -21,6 +21,7 @@ from flowengine import Actor, Engine
 from flowengine.audit.replay import Replayer
 from flowengine.audit.verify import verify_store
 from flowengine.store.sql import SqlStore
+from tests.support.calendars import YEAR_2027
 from tests.support.tamper import forge
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,16 +29,6 @@ TZ = ZoneInfo("Asia/Shanghai")
 CLERK = Actor("王芳", "clerk")
 DEPUTY = Actor("赵副局长", "deputy_leader")
 
-# Made up for the tests (not the State Council's notice), as in test_calendar_2027.py:
-# Saturday 2027-01-09 a make-up working day, so the period rolled to 01-11 ends on 01-09.
-YEAR_2027 = """\
-name: test data for 2027 (made up; not the State Council's notice)
-covers: [2027]
-holidays:
-  - {date: 2027-01-01, name: 元旦}
-workdays:
-  - {date: 2027-01-09, name: 调休上班 (test)}
-"""
 
 
 def at(text: str) -> datetime:
