@@ -31,6 +31,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -170,7 +171,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         folder = Path(tmp)
         info = machine(folder)
-        with postgres(durable=True) if not args.no_pg else _none() as pg:
+        with postgres(durable=True) if not args.no_pg else nullcontext() as pg:
             info["postgresql"] = "durable server (fsync on), loopback" if pg else "not run"
             runs = variants(folder, args.cases, args.k, pg, not args.no_processes)
             results: dict[str, list[float]] = {name: [] for name in runs}
@@ -204,14 +205,6 @@ def report(results: dict[str, list[float]], info: dict[str, Any], args: Any) -> 
                   f"{'SQLite' if db == 'sqlite' else 'PostgreSQL'} K={k}: "
                   f"{statistics.median(v):.1f}" for (db, k), v in BATCH.items())]
     return "\n".join(lines) + "\n"
-
-
-class _none:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 if __name__ == "__main__":

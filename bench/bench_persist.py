@@ -32,6 +32,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -316,21 +317,13 @@ def main() -> None:
             run_engine(f"sqlite:///{folder / 'p.db'}", args.cases, profile=True)
             return
         info = machine(folder)
-        with postgres(durable=True) if not args.no_pg else _none() as pg:
+        with postgres(durable=True) if not args.no_pg else nullcontext() as pg:
             info["postgresql"] = "durable server (fsync on), loopback" if pg else "not run"
             results = run_rounds(variants(folder, args.cases, pg), args.rounds)
     text = report(results, info, args)
     print(text)
     if not args.no_write:
         write_section("persist", text)
-
-
-class _none:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 if __name__ == "__main__":

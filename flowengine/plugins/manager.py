@@ -232,8 +232,7 @@ class PluginDispatch:
     @property
     def errors(self) -> deque[PluginError]:
         """The plugins' failures (loading the entry points included), most recent last."""
-        if self._pm is None:
-            self._build()  # loading the plugins is what may fail
+        self.ready()  # loading the plugins is what may fail
         return self._errors
 
     def _build(self) -> PluginManager:
@@ -280,8 +279,7 @@ class PluginDispatch:
     def outbox_rows_each(self, groups: Sequence[Sequence[Event]]) -> list[list[OutboxRow]]:
         """`outbox_rows` for each case's events of a group commit, asking the plugins for
         their channels once for the whole group."""
-        if self._pm is None:  # before the append: a plugin problem stops it, as at start
-            self._build()
+        self.ready()  # before the append: a plugin problem stops it, as at start
         if not any(e.notifications for events in groups for e in events):
             return [[] for _ in groups]
         from .outbox import rows_for
@@ -317,8 +315,7 @@ class PluginDispatch:
         """Deliver every outbox row due by `now` (default: the engine clock's now)."""
         from .outbox import deliver_due
 
-        if self._pm is None:  # a delivery pass loads the plugins even with nothing due
-            self._build()
+        self.ready()  # a delivery pass loads the plugins even with nothing due
         assert self.store is not None and self.clock is not None, \
             "deliver_due needs a store and a clock (PluginDispatch(store=..., clock=...))"
         return deliver_due(self.store, self, now or self.clock.now())

@@ -10,21 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
 
+from tests.support.sql import run_sql
 from tests.support.tamper import build_cases
 
 from .conftest import Cli
-
-
-def _run(url: str, sql: str, **params: Any) -> list[Any]:
-    engine = create_engine(url)
-    try:
-        with engine.begin() as conn:
-            result = conn.execute(text(sql), params)
-            return list(result) if result.returns_rows else [result.rowcount]
-    finally:
-        engine.dispose()
 
 
 def _checkpointed(cli: Cli, url: str) -> tuple[list[str], Path, Callable[..., Any]]:
@@ -41,7 +31,7 @@ def _checkpointed(cli: Cli, url: str) -> tuple[list[str], Path, Callable[..., An
 
 def _free_notices(url: str, case_id: str) -> list[int]:
     """The events whose notices name no channel (each has an sms and a mail row)."""
-    rows = _run(url, "SELECT seq, channel, payload FROM outbox WHERE case_id = :c "
+    rows = run_sql(url, "SELECT seq, channel, payload FROM outbox WHERE case_id = :c "
                 "ORDER BY seq, id", c=case_id)
     assert rows and all('"channel":null' in payload for _, _, payload in rows)
     return sorted({seq for seq, _, _ in rows})
@@ -65,13 +55,13 @@ def _deleted_row_named(cli: Cli, url: str, which: str) -> None:
     assert verify("--checkpoint", str(cp)).code == 0
     seqs = _free_notices(url, ids[1])
     seq = seqs[0] if which == "first" else seqs[-1]
-    assert _run(url, "DELETE FROM outbox WHERE case_id = :c AND seq = :s AND channel = 'sms'",
+    assert run_sql(url, "DELETE FROM outbox WHERE case_id = :c AND seq = :s AND channel = 'sms'",
                 c=ids[1], s=seq) == [1]
     assert verify().code == 0  # the blind spot: no other notice tells sms was a default
     r = verify("--checkpoint", str(cp))
     assert r.code == 1 and "Traceback" not in r.stderr, r
     [finding] = r.json()["checkpoint"]["findings"]
-    (index,) = _run(url, "SELECT log_index FROM events WHERE case_id = :c AND seq = :s",
+    (index,) = run_sql(url, "SELECT log_index FROM events WHERE case_id = :c AND seq = :s",
                     c=ids[1], s=seq)[0]
     assert (finding["index"], finding["case"]) == (index, ids[1])
     assert f"event {seq}: its outbox rows are not those the checkpoint covers (2 then, 1 now)" \
@@ -81,7 +71,7 @@ def _deleted_row_named(cli: Cli, url: str, which: str) -> None:
 def test_rows_of_later_events_and_deliveries_are_no_finding(cli: Cli) -> None:
     """What may change after a checkpoint: new events' rows, a row's delivery state."""
     ids, cp, verify = _checkpointed(cli, cli.url)
-    _run(cli.url, "UPDATE outbox SET status = 'delivered', attempts = 1, "
+    run_sql(cli.url, "UPDATE outbox SET status = 'delivered', attempts = 1, "
          "delivered_at = created_at")
     cli.start(at="2026-03-20T09:00")
     r = verify("--checkpoint", str(cp))
@@ -91,7 +81,7 @@ def test_rows_of_later_events_and_deliveries_are_no_finding(cli: Cli) -> None:
 def test_a_rewritten_or_added_row_is_named_too(cli: Cli) -> None:
     ids, cp, verify = _checkpointed(cli, cli.url)
     seq = _free_notices(cli.url, ids[0])[0]
-    _run(cli.url, "UPDATE outbox SET channel = 'fax', id = substr(id, 1, length(id) - 3) "
+    run_sql(cli.url, "UPDATE outbox SET channel = 'fax', id = substr(id, 1, length(id) - 3) "
          "|| 'fax' WHERE case_id = :c AND seq = :s AND channel = 'sms'", c=ids[0], s=seq)
     r = verify("--checkpoint", str(cp))
     assert r.code == 1

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
 
+from tests.support.sql import run_sql
 from tests.support.tamper import build_cases, forge
 
 from .conftest import Cli
@@ -25,39 +25,31 @@ from .test_checkpoint import ARCHIVE, CHECK
 pytestmark = pytest.mark.postgres
 
 
-def _run(url: str, sql: str, **params: Any) -> list[Any]:
-    engine = create_engine(url)
-    try:
-        with engine.begin() as conn:
-            result = conn.execute(text(sql), params)
-            return list(result) if result.returns_rows else [result.rowcount]
-    finally:
-        engine.dispose()
 
 
 def _index(url: str, case_id: str, seq: int) -> int:
-    return int(_run(url, "SELECT log_index FROM events WHERE case_id = :c AND seq = :s",
+    return int(run_sql(url, "SELECT log_index FROM events WHERE case_id = :c AND seq = :s",
                     c=case_id, s=seq)[0][0])
 
 
 def _delete_case(url: str, ids: list[str]) -> tuple[int, str]:
     first = _index(url, ids[1], 1)
     for table, column in (("outbox", "case_id"), ("events", "case_id"), ("cases", "id")):
-        _run(url, f"DELETE FROM {table} WHERE {column} = :c", c=ids[1])
+        run_sql(url, f"DELETE FROM {table} WHERE {column} = :c", c=ids[1])
     return first, ids[1]
 
 
 def _truncate(url: str, ids: list[str]) -> tuple[int, str]:
     seventh = _index(url, ids[0], 7)
-    (h6,) = _run(url, "SELECT hash FROM events WHERE case_id = :c AND seq = 6", c=ids[0])[0]
-    _run(url, "DELETE FROM events WHERE case_id = :c AND seq > 6", c=ids[0])
-    _run(url, "UPDATE cases SET seq = 6, last_hash = :h WHERE id = :c", h=h6, c=ids[0])
+    (h6,) = run_sql(url, "SELECT hash FROM events WHERE case_id = :c AND seq = 6", c=ids[0])[0]
+    run_sql(url, "DELETE FROM events WHERE case_id = :c AND seq > 6", c=ids[0])
+    run_sql(url, "UPDATE cases SET seq = 6, last_hash = :h WHERE id = :c", h=h6, c=ids[0])
     return seventh, ids[0]
 
 
 def _rewrite(url: str, ids: list[str]) -> tuple[int, str]:
     """Event 4 of case 0 with another department, every later hash recomputed."""
-    rows = _run(url, "SELECT seq, body FROM events WHERE case_id = :c ORDER BY seq", c=ids[0])
+    rows = run_sql(url, "SELECT seq, body FROM events WHERE case_id = :c ORDER BY seq", c=ids[0])
     prev = "0" * 64
     for seq, body in rows:
         doc = json.loads(body)
@@ -66,24 +58,24 @@ def _rewrite(url: str, ids: list[str]) -> tuple[int, str]:
             doc["data"]["department"] = "公安局"
         canon = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         prev = hashlib.sha256(canon.encode()).hexdigest()
-        _run(url, "UPDATE events SET body = :b, hash = :h, prev_hash = :p WHERE case_id = :c "
+        run_sql(url, "UPDATE events SET body = :b, hash = :h, prev_hash = :p WHERE case_id = :c "
              "AND seq = :s", b=canon, h=prev, p=doc["prev_hash"], c=ids[0], s=seq)
-    _run(url, "UPDATE cases SET last_hash = :h, data = replace(data, '城管局', '公安局') "
+    run_sql(url, "UPDATE cases SET last_hash = :h, data = replace(data, '城管局', '公安局') "
          "WHERE id = :c", h=prev, c=ids[0])
     return _index(url, ids[0], 4), ids[0]
 
 
 def _reorder(url: str, ids: list[str]) -> tuple[int, str]:
     third, fourth = _index(url, ids[1], 3), _index(url, ids[1], 4)
-    _run(url, "UPDATE events SET log_index = -1 WHERE case_id = :c AND seq = 3", c=ids[1])
-    _run(url, "UPDATE events SET log_index = :i WHERE case_id = :c AND seq = 4", i=third,
+    run_sql(url, "UPDATE events SET log_index = -1 WHERE case_id = :c AND seq = 3", c=ids[1])
+    run_sql(url, "UPDATE events SET log_index = :i WHERE case_id = :c AND seq = 4", i=third,
          c=ids[1])
-    _run(url, "UPDATE events SET log_index = :i WHERE log_index = -1", i=fourth)
+    run_sql(url, "UPDATE events SET log_index = :i WHERE log_index = -1", i=fourth)
     return third, ids[1]
 
 
 def _recorded(url: str, ids: list[str]) -> tuple[int, str]:
-    _run(url, "UPDATE events SET recorded_at = '2026-03-05T02:00:00+00' WHERE case_id = :c "
+    run_sql(url, "UPDATE events SET recorded_at = '2026-03-05T02:00:00+00' WHERE case_id = :c "
          "AND seq = 4", c=ids[1])
     return _index(url, ids[1], 4), ids[1]
 
@@ -157,7 +149,7 @@ def _placed(doc: Any) -> list[tuple[str, int, int | None, bool]]:
 def test_an_edited_definition_names_its_cases_and_entries_on_postgresql(
         signed: tuple[Cli, str, list[str], Path, Path]) -> None:
     cli, url, ids, cp, pub = signed
-    _run(url, "UPDATE definitions SET text = replace(text, 'length: 60 days', "
+    run_sql(url, "UPDATE definitions SET text = replace(text, 'length: 60 days', "
          "'length: 90 days')")
     doc, lines = _verify(cli, url, cp, pub)
     assert doc["checkpoint"]["extended"] is True
@@ -188,7 +180,7 @@ def test_events_forged_with_valid_hashes_are_named_on_postgresql(
     assert nine == 24 and _placed(_verify(cli, url, cp, pub)[0]) == [(ids[0], 9, 24, False)]
     fourth = _index(url, ids[1], 4)
     forge(url, ids[1], 3, [ARCHIVE])
-    _run(url, "UPDATE events SET log_index = :i WHERE case_id = :c AND seq = 4", i=fourth,
+    run_sql(url, "UPDATE events SET log_index = :i WHERE case_id = :c AND seq = 4", i=fourth,
          c=ids[1])
     doc, lines = _verify(cli, url, cp, pub)
     assert (fourth, ids[1]) in [(f["index"], f["case"]) for f in doc["checkpoint"]["findings"]]
