@@ -21,7 +21,7 @@ pins that both paths choose the same transition and refuse the same fires.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -63,6 +63,9 @@ class Candidate:
     dest: str | None  # None: an internal transition (the state stays)
     table: DecisionTable | None = None
     row: DecisionRow | None = None
+    # nothing to check unless data is given: no role, requirement, guard, row or extension
+    # limit (set per version once the extensions are known; the planner takes it at once)
+    plain: bool = False
 
 
 @dataclass
@@ -108,6 +111,9 @@ class CompiledProcess:
                 names = {ext.days_field} | ({ext.reason_field} if ext.reason_field else set())
                 self.extension_fields[ext.trigger] = self.extension_fields.get(
                     ext.trigger, frozenset()) | names
+        for by_source in self.candidates.values():
+            for source, found in by_source.items():
+                by_source[source] = tuple(replace(c, plain=self._plain(c)) for c in found)
         self._compile_all()
         # what every start merges and checks: the declared defaults (typed, loaded checked
         # by FE216) and the fields marked required, then `start.requires`
@@ -116,6 +122,11 @@ class CompiledProcess:
         self.start_requires = (Requirement(tuple(n for n, f in p.fields.items() if f.required),
                                            p.location),) + p.start.requires
         self.start_records = start_records(p)
+
+    def _plain(self, c: Candidate) -> bool:
+        t = c.transition
+        return (c.row is None and not (t.roles or t.requires or t.guards)
+                and t.trigger not in self.extensions)
 
     # ------------------------------------------------------------------ expressions
     def expr(self, text: str) -> Expr:

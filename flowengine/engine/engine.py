@@ -24,7 +24,7 @@ from ..records.case import Actor, Case
 from ..records.events import Event
 from ..store.base import AppendItem, BatchLoad, CaseQuery, GroupCommit, HeldProjection, Store
 from .failures import FailureLog, condition_failed
-from .host import defer, joined
+from .host import defer, deferring, joined
 from .lookups import provisional_cases
 
 if TYPE_CHECKING:  # imported with the registry (`Engine.registry`), not at start
@@ -328,6 +328,8 @@ class Engine:
         self._committed(cp, events, case)
 
     def _committed(self, cp: CompiledProcess, events: list[Event], case: Case) -> None:
+        if not self._listeners and self.plugins.quiet() and not deferring():
+            return  # nobody to tell (most in-memory engines): no closure, no dispatch
         if not defer(lambda: self._tell(cp, events, case)):
             self._tell(cp, events, case)
 

@@ -83,3 +83,8 @@ def defer(tell: Told) -> bool:
         return False
     pending.append(tell)
     return True
+
+
+def deferring() -> bool:
+    """Whether a call now is inside `joined` (its telling waits for the host's commit)."""
+    return _PENDING.get() is not None

@@ -238,13 +238,15 @@ class Moment:
                      effects=tuple({k: to_json(v) for k, v in e.items()} for e in effects)
                      if effects else (), duplicate_of=duplicate_of)
 
-    def seal(self, draft: Draft, after: Case, step: Step,
+    def seal(self, draft: Draft, after: Case, step: Step | None,
              effects: Sequence[Mapping[str, Any]]) -> Event:
         """The complete event: the draft with the notifications the case after it asks for
-        (numbered; they do not change the fold), hashed; the hash is recorded on `after`."""
+        (numbered; they do not change the fold), hashed; the hash is recorded on `after`.
+        `step` may be None only where no notice can follow (no deadline, no notification)."""
         if not effects and not self.planner.notifies:
             event = draft.seal()  # nothing to notify: the common fire
         else:
+            assert step is not None  # effects come only with deadlines
             notes = notifications_for(self.cp, after, step, effects)
             for i, note in enumerate(notes):
                 note["id"] = f"{draft.case_id}:{draft.seq}:{i}"
@@ -294,6 +296,9 @@ class FirePlan(Moment):
                 f"{', '.join(allowed) or 'nothing (final state)'}")])
         for c in candidates:
             t = c.transition
+            if c.plain and not self.given:  # nothing to check: `check` would pass it
+                self.chosen, self.dest = t, c.dest
+                return
             if self.check(t) and (c.row is None or self.route_row(t, c.table, c.row)):  # type: ignore[arg-type]
                 self.chosen, self.dest = t, c.dest
                 return
@@ -308,11 +313,13 @@ class FirePlan(Moment):
         if t.set or t.compute or t.clear or t.signs:
             changes.update(self._effects_on_data(t))
         new_state = case.state if self.dest is None else self.dest
-        step = Step(self.at, self.actor, trigger=trigger, source=case.state, dest=new_state)
-        if step.entered is not None and cp.process.states[step.entered].requires:
-            self._check_entry(step.entered, _changed(case.data, changes))
+        if new_state != case.state and cp.process.states[new_state].requires:
+            self._check_entry(new_state, _changed(case.data, changes))
         effects: Sequence[Effect] = self.ext_effects
-        if self.planner.deadlines:
+        # only the deadline rules and the notices read the step (`Moment.seal`)
+        step = (Step(self.at, self.actor, trigger=trigger, source=case.state, dest=new_state)
+                if self.planner.deadlines or self.planner.notifies else None)
+        if step is not None and self.planner.deadlines:
             env = self.env if not changes else case_env(
                 cp, new_state, _changed(case.data, changes), self.actor, self.at)
             effects = [*effects, *step_effects(cp, case, step, env)]

@@ -300,6 +300,14 @@ class PluginDispatch:
 
             deliver_new(self.store, self, events, self.clock.now())
 
+    def quiet(self) -> bool:
+        """Whether `after_commit` would do nothing now (no observer, no immediate delivery):
+        the engine then skips telling it, which most in-memory fires would pay for nothing."""
+        self._refresh()
+        return not self._observed() and not (self.settings.delivery.immediate
+                                             and self.store is not None
+                                             and self.clock is not None)
+
     def failed(self, case: Case, failure: CaseFailure) -> None:
         """Tell the observers a per-case failure of tick/reconcile was recorded."""
         kwargs = {"case": case, "operation": failure.operation, "error": failure.error,

@@ -8,6 +8,16 @@ cyclic garbage collector scans every container that is still tracked; an `Event`
 instants and JSON-only dicts is untracked by the collector's first pass and never scanned
 again. The tuple also drops the canonical text the event was hashed from, which only a
 database store writes.
+
+Each case's projection is kept the same way, as one flat tuple (`_case_row`), for the same
+reason: a `Case` is two tracked objects (the object and its dict, which holds the owner
+`Actor`), so ten thousand kept cases were twenty thousand objects every full collection
+scans, and enough new ones to trigger full collections while cases are being started. The
+tuple holds the owner as name and role and the data as a tuple of names and one of values
+(a tuple holding any dict stays tracked), so it is untracked once the collector has passed
+over it; a case whose data holds a list, or that has deadlines (kept as `Deadline` copies),
+stays tracked, as before. A `Case` put there by hand (tests tamper with the
+projection so) is read as it is.
 """
 
 from __future__ import annotations
@@ -20,7 +30,7 @@ from typing import Any
 
 from ..errors import ConcurrentUpdate
 from ..records.built import built
-from ..records.case import Actor, Case
+from ..records.case import Actor, Case, Deadline
 from ..records.events import Event
 from .base import AppendItem, CaseQuery, OutboxRow
 from .codec import provisional_from
@@ -53,9 +63,27 @@ def _event(row: tuple[Any, ...] | Event) -> Event:
         "sealed_body": None})
 
 
+CaseRow = tuple[Any, ...]
+
+
+def _case_row(c: Case) -> CaseRow:
+    """A case as it is kept: a flat tuple; deadlines copied (the caller keeps its own)."""
+    owner, data, deadlines = c.owner, c.data, c.deadlines
+    return (c.id, c.process_id, c.digest, c.state, tuple(data), tuple(data.values()),
+            tuple(d.copy() for d in deadlines.values()) if deadlines else (), c.seq,
+            c.last_hash, c.created_at, c.updated_at,
+            owner.name if owner is not None else None, owner.role if owner is not None else None,
+            c.duplicate_of)
+
+
+def _deadlines(row: CaseRow | Case) -> tuple[Deadline, ...]:
+    return tuple(row.deadlines.values()) if isinstance(row, Case) else row[6]
+
+
 class MemoryStore:
     def __init__(self) -> None:
-        self._cases: dict[str, Case] = {}
+        self._cases: dict[str, CaseRow | Case] = {}
+        self._owners: dict[tuple[str, str | None], Actor] = {}  # one Actor per owner kept
         self._events: dict[str, list[tuple[Any, ...] | Event]] = {}
         self._definitions: dict[str, str] = {}
         self._final: dict[str, bool] = {}
@@ -76,14 +104,14 @@ class MemoryStore:
     def append(self, case: Case, events: Sequence[Event], expected_seq: int,
                final: bool = False, outbox: Sequence[OutboxRow] = ()) -> None:
         stored = self._cases.get(case.id)
-        current = stored.seq if stored is not None else 0
+        current = 0 if stored is None else stored.seq if isinstance(stored, Case) else stored[7]
         if current != expected_seq:
             raise ConcurrentUpdate(case.id, current + 1)
         rows = self._events.get(case.id)
         if rows is None:
             rows = self._events[case.id] = []
         rows += map(_row, events)
-        self._cases[case.id] = case.copy()
+        self._cases[case.id] = _case_row(case)
         self._final[case.id] = final
         for row in outbox:
             self._outbox.setdefault(row.id, replace(row))
@@ -99,12 +127,31 @@ class MemoryStore:
                 done.append(True)
         return done
 
+    def _case(self, row: CaseRow | Case) -> Case:
+        """A new `Case` (the caller's own) from a kept row."""
+        if isinstance(row, Case):
+            return row.copy()
+        (case_id, process_id, digest, state, names, values, deadlines, seq, last_hash,
+         created_at, updated_at, owner_name, owner_role, duplicate_of) = row
+        owner = None
+        if owner_name is not None:
+            owner = self._owners.get((owner_name, owner_role))
+            if owner is None:  # frozen: one object serves every case of that owner
+                owner = self._owners[(owner_name, owner_role)] = Actor(owner_name, owner_role)
+        return built(Case, {
+            "id": case_id, "process_id": process_id, "digest": digest, "state": state,
+            # not strict: `_case_row` made both from one dict, and this runs on every read
+            "data": dict(zip(names, values, strict=False)),
+            "deadlines": {d.name: d.copy() for d in deadlines} if deadlines else {},
+            "seq": seq, "last_hash": last_hash, "created_at": created_at,
+            "updated_at": updated_at, "owner": owner, "duplicate_of": duplicate_of})
+
     def load_case(self, case_id: str) -> Case | None:
-        case = self._cases.get(case_id)
-        return case.copy() if case is not None else None
+        row = self._cases.get(case_id)
+        return self._case(row) if row is not None else None
 
     def load_cases(self, case_ids: Sequence[str]) -> list[Case]:
-        return [c.copy() for cid in case_ids if (c := self._cases.get(cid)) is not None]
+        return [self._case(c) for cid in case_ids if (c := self._cases.get(cid)) is not None]
 
     def events(self, case_id: str) -> Iterator[Event]:
         return iter([_event(row) for row in self._events.get(case_id, ())])
@@ -113,26 +160,38 @@ class MemoryStore:
         for case_id in list(self._events):
             yield from map(_event, list(self._events[case_id]))
 
+    def _all(self, process_id: str | None = None) -> Iterator[tuple[str, Case]]:
+        """Every kept case (of `process_id`, if given), as a new `Case`: the queries below
+        are scans."""
+        for case_id, row in list(self._cases.items()):
+            if process_id is None or process_id == (
+                    row.process_id if isinstance(row, Case) else row[1]):
+                yield case_id, self._case(row)
+
     def cases(self, query: CaseQuery) -> list[Case]:
         out = []
-        for case in self._cases.values():
+        for _, case in self._all(query.process_id or None):
             if query.process_id and case.process_id != query.process_id:
                 continue
             if query.state and case.state != query.state:
                 continue
             if query.overdue is not None and case.overdue != query.overdue:
                 continue
-            out.append(case.copy())
+            out.append(case)
             if query.limit and len(out) >= query.limit:
                 break
         return out
 
     def due_cases(self, now: datetime, limit: int = 1000) -> list[str]:
-        due = [(t, cid) for cid, c in self._cases.items() if (t := c.next_timer()) and t <= now]
+        due = []
+        for cid, row in self._cases.items():
+            timers = [t for d in _deadlines(row) if (t := d.next_timer()) is not None]
+            if timers and (t := min(timers)) <= now:
+                due.append((t, cid))
         return [cid for _, cid in sorted(due)[:limit]]
 
     def find_open_duplicate(self, process_id: str, key: dict[str, object]) -> str | None:
-        for cid, case in self._cases.items():
+        for cid, case in self._all(process_id):
             if case.process_id != process_id or self._final.get(cid):
                 continue
             if all(case.data.get(k) == v for k, v in key.items()):
@@ -141,7 +200,7 @@ class MemoryStore:
 
     def find_finished_duplicate(self, process_id: str, key: dict[str, object],
                                 since: datetime) -> str | None:
-        found = [(c.updated_at, cid) for cid, c in self._cases.items()
+        found = [(c.updated_at, cid) for cid, c in self._all(process_id)
                  if c.process_id == process_id and self._final.get(cid)
                  and c.updated_at is not None and c.updated_at >= since
                  and all(c.data.get(k) == v for k, v in key.items())]
@@ -149,7 +208,7 @@ class MemoryStore:
 
     def provisional_cases(self, process_id: str, years: Sequence[int], limit: int = 1000) -> list[str]:
         wanted = set(years)
-        found = [cid for cid, case in self._cases.items()
+        found = [cid for cid, case in self._all(process_id)
                  if case.process_id == process_id and not self._final.get(cid)
                  and provisional_from(case) in wanted]
         return sorted(found)[:limit]

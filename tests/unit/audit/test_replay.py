@@ -49,7 +49,9 @@ def test_an_edited_projection_is_named_by_field() -> None:
     case = walk_standard(engine, clock, archive=False)
     store = engine.store
     assert isinstance(store, MemoryStore)
-    stored = store._cases[case.id]
+    stored = store.load_case(case.id)  # the store keeps a `Case` put there by hand as it is
+    assert stored is not None
+    store._cases[case.id] = stored
     stored.state = "archived"
     stored.data["petitioner_opinion"] = "unsatisfied"
     stored.deadlines["handling"].late = True

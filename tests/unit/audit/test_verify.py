@@ -50,7 +50,10 @@ def test_each_broken_case_is_named_with_its_event(
 def test_an_edited_projection_is_named(three: tuple[Engine, SimulatedClock, list[str]]) -> None:
     engine, _, (a, b, c) = three
     store = _store(engine)
-    store._cases[b].state = "closed"
+    stored = store.load_case(b)  # the store keeps a `Case` put there by hand as it is
+    assert stored is not None
+    stored.state = "closed"
+    store._cases[b] = stored
     rep = verify_store(store)
     assert [(p.case_id, p.seq, p.kind) for p in rep.problems] == [(b, engine.case(b).seq,
                                                                    "projection")]
@@ -115,7 +118,10 @@ def test_a_case_whose_definition_is_not_stored_is_named_not_fatal(
         resealed.append(event)
         prev = event.hash
     store._events[b] = resealed
-    store._cases[b].last_hash = prev
+    stored = store.load_case(b)
+    assert stored is not None
+    stored.last_hash = prev
+    store._cases[b] = stored
     rep = verify_store(store)
     assert [(p.case_id, p.seq) for p in rep.problems] == [(b, 1)]
     assert "definition version ffffffffffff… is not stored" in rep.problems[0].why

@@ -180,6 +180,23 @@ def test_an_observer_that_is_not_observing_is_skipped_until_configured_on() -> N
     assert [s[0] for s in observer.seen][:2] == ["started", "fired"]
 
 
+def test_an_engine_nobody_observes_tells_those_who_come_later() -> None:
+    engine, _ = make_engine()
+    engine.plugins = PluginDispatch([settings()], store=engine.store, clock=engine.clock,
+                                    autoload=False)  # no entry point observes either
+    assert engine.plugins.quiet()  # nothing to tell: the commit skips the dispatch
+    accepted_case(engine)
+    plain = Observer()
+    engine.plugins.pm.register(plain, name="plain")  # straight on pluggy, after commits
+    assert not engine.plugins.quiet()
+    case = accepted_case(engine)
+    assert [s[:2] for s in plain.seen] == [("started", case.id), ("fired", case.id)]
+    engine.plugins.pm.unregister(plain)
+    assert engine.plugins.quiet()
+    engine.plugins.configure(settings(immediate=True))  # read at every commit
+    assert not engine.plugins.quiet()
+
+
 def test_a_plugin_raising_in_every_hook_changes_nothing(caplog: pytest.LogCaptureFixture) -> None:
     observer, channel = Observer(), RecordingChannel()
     caplog.set_level(logging.WARNING, logger="flowengine.plugins")
