@@ -13,7 +13,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..clock import Clock, SystemClock
@@ -306,7 +306,8 @@ class Engine:
     # ------------------------------------------------------------------ internals
     def _instant(self, at: datetime | None, case: Case | None) -> datetime:
         at = at if at is not None else self.clock.now()
-        if at.tzinfo is None or at.utcoffset() is None:
+        tz = at.tzinfo
+        if tz is not UTC and (tz is None or at.utcoffset() is None):
             raise ClockError(f"the instant {at.isoformat()} has no time zone offset")
         if case is not None and case.updated_at is not None and at < case.updated_at:
             raise ClockError(

@@ -121,7 +121,8 @@ class Planner:
         """The sealed event of firing `trigger` and the case after it, or `TriggerRejected`
         (nothing changes: `case` is not modified). `owned`: the caller hands `case` over, and
         once every check has passed the event is folded into it instead of into a copy."""
-        plan = self.plan(case, trigger, data, actor, at, auto=auto)
+        plan = FirePlan(self, case, actor, at, trigger,
+                        self.coerce(case, trigger, data) if data else {}, auto)  # `plan`
         plan.dispatch()
         return plan.decide(owned)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime, timezone
 from decimal import Decimal
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -127,24 +127,33 @@ class Draft:
         self.duplicate_of = duplicate_of
 
     def seal(self, notifications: tuple[Mapping[str, Any], ...] = ()) -> Event:
-        """The complete event: body encoded once, hashed, and kept for the store."""
-        data = self.data
-        if self.duplicate_of is not None:
-            data = {**data, "duplicate_of": self.duplicate_of}
-        body = canonical_bytes({
-            "case_id": self.case_id, "seq": self.seq, "at": _instant(self.at),
-            "type": self.type, "actor": {"name": self.actor.name, "role": self.actor.role},
-            "process_id": self.process_id, "digest": self.digest, "trigger": self.trigger,
-            "source": self.source, "dest": self.dest, "data": data,
-            "effects": self.effects, "notifications": notifications,  # tuples: JSON arrays
-            "prev_hash": self.prev_hash})
-        return built(Event, {
-            "case_id": self.case_id, "seq": self.seq, "at": self.at, "type": self.type,
-            "actor": self.actor, "process_id": self.process_id, "digest": self.digest,
+        """The complete event: body encoded once, hashed, and kept for the store.
+
+        The event's own fields are encoded as they are when they already give the body's
+        text (the common case: orjson writes the instant and the `Actor` dataclass as the
+        body does); only a `duplicate_of`, an instant `_instant` writes itself or an
+        `Actor` subclass (whose extra fields the body leaves out) need a body of their own."""
+        at, actor = self.at, self.actor
+        values = {
+            "case_id": self.case_id, "seq": self.seq, "at": at, "type": self.type,
+            "actor": actor, "process_id": self.process_id, "digest": self.digest,
             "trigger": self.trigger, "source": self.source, "dest": self.dest,
-            "data": self.data, "effects": self.effects, "notifications": notifications,
-            "prev_hash": self.prev_hash, "hash": hashlib.sha256(body).hexdigest(),
-            "duplicate_of": self.duplicate_of, "sealed_body": body})
+            "data": self.data, "effects": self.effects,
+            "notifications": notifications,  # tuples: JSON arrays
+            "prev_hash": self.prev_hash}
+        when = _instant(at)
+        if when is at and self.duplicate_of is None and type(actor) is Actor:
+            body = canonical_bytes(values)  # before the three keys the body has not
+        else:
+            data = self.data
+            if self.duplicate_of is not None:
+                data = {**data, "duplicate_of": self.duplicate_of}
+            body = canonical_bytes({**values, "at": when, "data": data,
+                                    "actor": {"name": actor.name, "role": actor.role}})
+        values["hash"] = hashlib.sha256(body).hexdigest()
+        values["duplicate_of"] = self.duplicate_of
+        values["sealed_body"] = body
+        return built(Event, values)
 
 
 _NATIVE_TZ = (timezone, ZoneInfo)  # time zones orjson writes itself
@@ -157,6 +166,8 @@ def _instant(at: datetime) -> datetime | str:
     mean time before 1928 in Asia/Shanghai is +08:05:43), so those are written here.
     tests/property/test_events.py pins that both give the same bytes."""
     tz = at.tzinfo
+    if tz is UTC:
+        return at  # what the system clock gives: no offset to look at
     if type(tz) in _NATIVE_TZ:
         offset = at.utcoffset()
         if offset is not None and not offset.seconds % 60 and not offset.microseconds:

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -74,6 +74,13 @@ INSTANT = st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 1, 
                            timezone(timedelta(hours=-5, seconds=-30))]))
 
 
+@dataclass(frozen=True)
+class _Clerk(Actor):
+    """A host's own actor type with a field of its own, which the event body leaves out."""
+
+    department: str = ""
+
+
 class _Context(NamedTuple):
     """A `DraftContext` by hand: the case before the event, the version, when and who."""
 
@@ -108,6 +115,10 @@ def test_a_sealed_draft_equals_the_sealed_dataclass_event(
                        dest=dest, data=data, effects=tuple(effects),
                        notifications=tuple(notes), prev_hash=prev, duplicate_of=duplicate_of))
     assert fast == usual
+    wider = _Context(before, "p", "d" * 64, at, _Clerk(actor, role, "信访科"))
+    assert Draft(wider, kind, trigger=trigger, source=source, dest=dest, data=data,
+                 effects=tuple(effects), duplicate_of=duplicate_of).seal(
+        tuple(notes)).sealed_body == fast.sealed_body  # its extra field is not hashed
     assert fast.body() == usual.body()
     assert fast.hash == usual.hash == chain_hash(usual.body())
     assert fast.sealed_body == canonical_bytes(usual.body())
