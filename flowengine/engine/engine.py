@@ -104,7 +104,7 @@ class Engine:
         """The definition version `case` is pinned to (loaded from the store if needed),
         with the official holiday data of years its calendar had only provisionally
         (`Registry.effective`)."""
-        registry = self.registry
+        registry = self._registry if self._registry is not None else self.registry
         cp = registry.pinned(case.digest)
         if cp is None:
             text = self.store.definition_text(case.digest)
@@ -162,7 +162,10 @@ class Engine:
                 return self._fire(held, trigger, data or {}, actor, at, last_try=False)
             except (TriggerRejected, ClockError, ConcurrentUpdate):
                 pass  # another writer may have moved the case on: read it and decide again
-        return self._fire(self.case(case_id), trigger, data or {}, actor, at, last_try=True)
+        case = self.store.load_case(case_id)  # `case`, without one more call per fire
+        if case is None:
+            raise CaseNotFound(case_id)
+        return self._fire(case, trigger, data or {}, actor, at, last_try=True)
 
     def _fire(self, case: Case, trigger: str, data: Mapping[str, Any], actor: Actor,
               at: datetime, *, last_try: bool) -> Case:
@@ -171,10 +174,13 @@ class Engine:
         cp = self.compiled(case)
         planner = cp.planner or Planner.of(cp)
         expected = case.seq
-        try:
-            events, current = planner.timers(case, at, owned=True)
-        except ExprEvalError as exc:
-            raise condition_failed(case.id, trigger, case.state, exc) from None
+        if not case.deadlines:
+            events, current = [], case  # no deadline, no timer (as `timers` would answer)
+        else:
+            try:
+                events, current = planner.timers(case, at, owned=True)
+            except ExprEvalError as exc:
+                raise condition_failed(case.id, trigger, case.state, exc) from None
         try:
             try:
                 event, after = planner.fire(current, trigger, data, actor, at, owned=True)

@@ -153,9 +153,11 @@ class Planner:
         empty = Case(id=case_id, process_id=p.id, digest=p.digest, state=p.initial_state,
                      data={})
         now = Moment(self, empty, actor, at)
-        step = Step(at, actor, started=True, dest=p.initial_state)
-        effects: list[Effect] = (step_effects(cp, empty, step, env) if self.deadlines
-                                 else [])
+        # only the deadline rules and the notices read the step (`Moment.seal`)
+        step = (Step(at, actor, started=True, dest=p.initial_state)
+                if self.deadlines or self.notifies else None)
+        effects: list[Effect] = (step_effects(cp, empty, step, env)
+                                 if step is not None and self.deadlines else [])
         draft = now.draft("started", dest=p.initial_state, data=full, effects=effects,
                           duplicate_of=duplicate_of or None)
         after = apply(p, empty, draft)
@@ -267,7 +269,9 @@ class FirePlan(Moment):
 
     def __init__(self, planner: Planner, case: Case, actor: Actor, at: datetime, trigger: str,
                  given: dict[str, Any], auto: bool = False) -> None:
-        Moment.__init__(self, planner, case, actor, at)
+        # `Moment.__init__`, written out: one is made per fire
+        self.planner, self.cp, self.case, self.actor, self.at = planner, planner.cp, case, actor, at
+        self.process_id, self.digest = planner.process.id, planner.process.digest
         self.trigger, self.auto = trigger, auto  # auto: a timer fired it, no role check
         self.given: Mapping[str, Any] = given  # the data given with this fire, typed
         self.data: Mapping[str, Any] = {**case.data, **given} if given else case.data

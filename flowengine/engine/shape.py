@@ -16,8 +16,15 @@ DATA_VALUES_MAX = 10_000  # values in one call, list items included
 TEXT_CHARS_MAX = 1_000_000  # characters of one text value
 
 
+_FLAT = frozenset({bool, int, float, type(None)})  # never too deep, large or long
+
+
 def shape_problem(data: Mapping[str, Any]) -> str | None:
     """Why `data` is too deep, too large or holds too long a text; None when it is fine."""
+    if len(data) <= DATA_VALUES_MAX and all(
+            type(v) in _FLAT or type(v) is str and len(v) <= TEXT_CHARS_MAX
+            for v in data.values()):
+        return None  # the usual call: a few flat values, nothing to walk
     stack: list[tuple[Any, int, str]] = [(v, 1, str(k)[:100]) for k, v in data.items()]
     count = len(stack)
     while stack:

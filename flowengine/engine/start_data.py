@@ -35,6 +35,8 @@ def start_records(p: ProcessDef) -> frozenset[str]:
 
 def start_refusal(p: ProcessDef, records: frozenset[str], given: Iterable[str]) -> str | None:
     """Why a start given the fields `given` is refused, or None when it records them all."""
+    if records.issuperset(given):
+        return None
     extra = sorted(set(given) - records)
     if not extra:
         return None

@@ -133,17 +133,20 @@ class Draft:
         text (the common case: orjson writes the instant and the `Actor` dataclass as the
         body does); only a `duplicate_of`, an instant `_instant` writes itself or an
         `Actor` subclass (whose extra fields the body leaves out) need a body of their own."""
-        at, actor = self.at, self.actor
-        values = {
-            "case_id": self.case_id, "seq": self.seq, "at": at, "type": self.type,
-            "actor": actor, "process_id": self.process_id, "digest": self.digest,
-            "trigger": self.trigger, "source": self.source, "dest": self.dest,
-            "data": self.data, "effects": self.effects,
+        at, actor, data, effects = self.at, self.actor, self.data, self.effects
+        values = {  # in the body's (sorted) key order
+            "actor": actor, "at": at, "case_id": self.case_id, "data": data,
+            "dest": self.dest, "digest": self.digest, "effects": effects,
             "notifications": notifications,  # tuples: JSON arrays
-            "prev_hash": self.prev_hash}
-        when = _instant(at)
+            "prev_hash": self.prev_hash, "process_id": self.process_id, "seq": self.seq,
+            "source": self.source, "trigger": self.trigger, "type": self.type}
+        when = at if at.tzinfo is UTC else _instant(at)
         if when is at and self.duplicate_of is None and type(actor) is Actor:
-            body = canonical_bytes(values)  # before the three keys the body has not
+            # before the three keys the body has not; with no mapping inside but the
+            # actor's (in field order, which is sorted), the keys are already in order
+            body = (orjson.dumps(values, default=_default)
+                    if not data and not effects and not notifications
+                    else canonical_bytes(values))
         else:
             data = self.data
             if self.duplicate_of is not None:
