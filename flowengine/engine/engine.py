@@ -174,6 +174,7 @@ class Engine:
         cp = self.compiled(case)
         planner = cp.planner or Planner.of(cp)
         expected = case.seq
+        events: list[Event]
         if not case.deadlines:
             events, current = [], case  # no deadline, no timer (as `timers` would answer)
         else:
