@@ -119,6 +119,13 @@ def machine() -> dict[str, object]:
             "platform": platform.platform()}
 
 
+def conditions() -> dict[str, object]:
+    """When the figures were taken and how loaded the machine was (RESULTS.md writes both
+    beside every figure: on a shared machine only ratios from one run compare)."""
+    return {"utc": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            "loadavg": list(os.getloadavg())}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=10_000)
@@ -129,6 +136,7 @@ def main() -> None:
     args = ap.parse_args()
     trans = expected_transitions(args.n)
     ratios, fe_rates, tr_rates, spiff_ratios = [], [], [], []
+    before = conditions()
     for r in range(args.rounds):
         order = (run_flowengine, run_transitions) if r % 2 == 0 else (run_transitions, run_flowengine)
         times = {f.__name__: f(args.n) for f in order}
@@ -147,7 +155,8 @@ def main() -> None:
            "transitions_b_prime_per_s": statistics.median(tr_rates),
            "ratio_median": statistics.median(ratios), "ratio_min": min(ratios),
            "ratio_max": max(ratios), "machine": machine(),
-           "x_spiff_median": statistics.median(spiff_ratios) if spiff_ratios else None}
+           "x_spiff_median": statistics.median(spiff_ratios) if spiff_ratios else None,
+           "x_spiff": spiff_ratios, "ratios": ratios, "started": before, "ended": conditions()}
     print(json.dumps(out, indent=1))
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(out, indent=1))

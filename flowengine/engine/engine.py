@@ -133,7 +133,7 @@ class Engine:
         actor = actor or UNKNOWN_ACTOR
         case_id = self.store.new_case_id(process_id)
         duplicate, flags = earlier_case(self.store, cp, data or {}, at)
-        planner = Planner.of(cp)
+        planner = cp.planner or Planner.of(cp)
         try:
             event, case = planner.start(case_id, data or {}, actor, at, duplicate, flags)
         except ExprEvalError as exc:

@@ -22,6 +22,7 @@ from ..definition.model import DecisionRow, DecisionTable, ProcessDef, Requireme
 from ..errors import InvalidData, Rejection, TriggerRejected, did_you_mean
 from ..expr import ExprEvalError
 from ..expr.functions import SimpleEnv
+from ..records.built import built
 from ..records.case import SYSTEM, Actor, Case
 from ..records.events import Draft, Event
 from ..records.lifecycle import Effect, EventType
@@ -150,8 +151,10 @@ class Planner:
             reasons.append(Rejection("required", f"missing data: {', '.join(missing)}"))
         if reasons:
             raise TriggerRejected(case_id, "start", p.initial_state, reasons)
-        empty = Case(id=case_id, process_id=p.id, digest=p.digest, state=p.initial_state,
-                     data={})
+        empty = built(Case, {  # `Case(...)` with its defaults, without the `__init__` call
+            "id": case_id, "process_id": p.id, "digest": p.digest, "state": p.initial_state,
+            "data": {}, "deadlines": {}, "seq": 0, "last_hash": "", "created_at": None,
+            "updated_at": None, "owner": None, "duplicate_of": None})
         now = Moment(self, empty, actor, at)
         # only the deadline rules and the notices read the step (`Moment.seal`)
         step = (Step(at, actor, started=True, dest=p.initial_state)

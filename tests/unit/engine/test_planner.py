@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flowengine import Engine, SimulatedClock
 from flowengine.engine.planner import Moment, Planner
+from flowengine.records.case import Case
 from flowengine.records.events import GENESIS
 from tests.support.engine import CLERK, ROOT, at
 
@@ -49,3 +50,12 @@ def test_a_fire_planned_by_the_planner_equals_the_engines() -> None:
     assert after.state == "redirected" and case.state == "triaged"  # not folded into `case`
     fired = engine.fire(case.id, "decide", actor=CLERK, at=when)
     assert engine.history(case.id)[-1] == event and fired == after
+
+
+def test_a_started_case_has_every_field_the_dataclass_gives() -> None:
+    engine = _engine()
+    planner = Planner.of(engine.registry.latest("refproc"))
+    _, case = planner.start("C1", {"in_jurisdiction": True}, CLERK, at("2026-03-02T09:00"))
+    made = Case(id="C1", process_id="refproc", digest=case.digest, state="registered", data={})
+    assert list(vars(case)) == list(vars(made))  # the empty case is built without __init__
+    assert case.deadlines == {} and type(case.deadlines) is dict and case.seq == 1
