@@ -303,10 +303,15 @@ class PluginDispatch:
     def quiet(self) -> bool:
         """Whether `after_commit` would do nothing now (no observer, no immediate delivery):
         the engine then skips telling it, which most in-memory fires would pay for nothing."""
-        self._refresh()
-        return not self._observed() and not (self.settings.delivery.immediate
-                                             and self.store is not None
-                                             and self.clock is not None)
+        pm = self._pm if self._pm is not None else self._build()
+        if pm.generation != self._generation:  # `_refresh`, written out: once per commit
+            self._forget()
+            self._generation = pm.generation
+        observed = self._any_observer
+        if observed is None:
+            observed = self._observed()
+        return not observed and not (self.settings.delivery.immediate
+                                     and self.store is not None and self.clock is not None)
 
     def failed(self, case: Case, failure: CaseFailure) -> None:
         """Tell the observers a per-case failure of tick/reconcile was recorded."""
