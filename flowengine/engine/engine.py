@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # imported with the registry (`Engine.registry`), not at star
 UNKNOWN_ACTOR = Actor("unknown", None)
 _MAKING_REGISTRY = threading.Lock()
 TICK_GROUP = 500  # due cases whose timer events share one transaction in `tick`
+DUE_PAGE = 1000  # due cases `tick` reads at a time (rows and all, `due_page`)
 Listener = Callable[[Sequence[Event], Case], None]
 
 
@@ -210,15 +211,18 @@ class Engine:
         fired: list[Event] = self.reconcile(now)
         seen: set[str] = set()
         pages = due_pages(self.store)
-        after: tuple[datetime, str] | None = None
+        after: tuple[Any, str] | None = None
+        read: dict[str, Any] = {}  # the rows of the current page, by case id
         while True:
-            more = False  # an unclaimed page was full: there may be more after it
+            more = False  # an unclaimed page came back full: there may be more after it
             if pages is not None:
-                page = pages(now, after)
+                page = pages.due_page(now, after, DUE_PAGE)
                 if page:
-                    after, more = (page[-1][1], page[-1][0]), True
-                due = [cid for cid, _ in page if cid not in seen]
+                    after, more = page[-1].key, len(page) == DUE_PAGE
+                read = {r.id: r for r in page}
+                due = [r.id for r in page if r.id not in seen]
             else:
+                read = {}
                 due = [cid for cid in self.store.due_cases(now) if cid not in seen]
             self.failures.load(due)  # one query for the group (the failure book)
             batch = [cid for cid in due if not self.failures.waiting(cid, now)]
@@ -231,10 +235,12 @@ class Engine:
             for i in range(0, len(batch), TICK_GROUP):
                 if progress is not None:
                     progress(done + i, len(seen))
-                part, lost = self._tick_group(batch[i:i + TICK_GROUP], now)
+                ids = batch[i:i + TICK_GROUP]
+                rows = [read[cid] for cid in ids] if read else None
+                part, lost = self._tick_group(ids, now, rows)
                 fired += part
                 if lost:
-                    pages = None  # another worker is ticking too: claim from here on
+                    pages = None  # another writer is at work too: claim from here on
 
     def reconcile(self, now: datetime | None = None) -> list[Event]:
         """Recount every open deadline counted over a provisional calendar year for which
@@ -269,16 +275,23 @@ class Engine:
         """The timer events of `case_ids` (due by `now`) that this call committed."""
         return self._tick_group(case_ids, now)[0]
 
-    def _tick_group(self, case_ids: Sequence[str], now: datetime) -> tuple[list[Event], bool]:
-        """`_tick_cases`, and whether a case was lost to another writer (its sequence
-        number had moved on)."""
+    def _tick_group(self, case_ids: Sequence[str], now: datetime,
+                    rows: Sequence[Any] | None = None) -> tuple[list[Event], bool]:
+        """`_tick_cases` (from the `rows` a due page read, when given), and whether a case
+        was lost to another writer (its sequence number had moved on)."""
         with _collector_paused():
-            return self._tick_planned(case_ids, now)
+            return self._tick_planned(case_ids, now, rows)
 
-    def _tick_planned(self, case_ids: Sequence[str], now: datetime) -> tuple[list[Event], bool]:
+    def _tick_planned(self, case_ids: Sequence[str], now: datetime,
+                      rows: Sequence[Any] | None) -> tuple[list[Event], bool]:
         planned: list[tuple[CompiledProcess, Case, list[Event], int]] = []
-        loaded = (self._batch.load_cases(case_ids) if self._batch is not None
-                  else [c for cid in case_ids if (c := self.store.load_case(cid)) is not None])
+        pages = due_pages(self.store) if rows is not None else None
+        if pages is not None and rows is not None:
+            loaded = pages.cases_of(rows)
+        elif self._batch is not None:
+            loaded = self._batch.load_cases(case_ids)
+        else:
+            loaded = [c for cid in case_ids if (c := self.store.load_case(cid)) is not None]
         for case in loaded:
             expected = case.seq
             try:

@@ -4,10 +4,11 @@ lookup of a new case is `repeats.earlier_case`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
+from ..records.case import Case
 from ..store.base import CaseQuery, ProvisionalIndex, Store
 from ..store.codec import provisional_from
 
@@ -20,18 +21,27 @@ def provisional_cases(store: Store, process_id: str, years: Sequence[int]) -> li
     return [c.id for c in store.cases(CaseQuery(process_id)) if provisional_from(c) in years]
 
 
-DuePage = Callable[[datetime, "tuple[datetime, str] | None"], list[tuple[str, datetime]]]
-
-
 @runtime_checkable
 class PagesDue(Protocol):
-    """Optional: due, unclaimed cases read a page at a time after a key, without claiming
-    them (`SqlStore.due_page`)."""
+    """Optional: due, unclaimed cases read a page at a time after a key, rows and all,
+    without claiming them (`SqlStore.due_page`), and the cases of those rows."""
 
-    def due_page(self, now: datetime, after: tuple[datetime, str] | None = None,
-                 limit: int = 1000) -> list[tuple[str, datetime]]: ...
+    def due_page(self, now: datetime, after: tuple[Any, str] | None = None,
+                 limit: int = 1000) -> Sequence[DuePageRow]: ...
+
+    def cases_of(self, rows: Sequence[Any]) -> list[Case]: ...
 
 
-def due_pages(store: Store) -> DuePage | None:
-    """The store's `due_page`, or None: the tick then claims through `due_cases`."""
-    return store.due_page if isinstance(store, PagesDue) else None
+class DuePageRow(Protocol):
+    """One row of a due page: the case id and the key the next page starts after."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def key(self) -> tuple[Any, str]: ...
+
+
+def due_pages(store: Store) -> PagesDue | None:
+    """The store, when it pages through due cases (`PagesDue`); else None: the tick then
+    claims through `due_cases`."""
+    return store if isinstance(store, PagesDue) else None

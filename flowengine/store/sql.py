@@ -30,21 +30,7 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    URL,
-    Connection,
-    Engine,
-    Select,
-    and_,
-    bindparam,
-    cast,
-    func,
-    literal,
-    not_,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import URL, Connection, Engine, Select, bindparam, cast, func, literal, not_, select, update
 from sqlalchemy.exc import OperationalError
 
 from ..errors import ConcurrentUpdate, DuplicateStarted, RecordUnreadable
@@ -70,6 +56,7 @@ from .sqlrows import (
     LOAD_CHUNK,
     OUTBOX_COLUMNS,
     SEEN_MAX,
+    DueRow,
     Statements,
     check_sequence,
     event_from_body,
@@ -552,21 +539,33 @@ class SqlStore(SqlAuditReads):
                 break
         return [case_id for case_id, _ in sorted(rows, key=lambda r: (r[1], r[0]))]
 
-    def due_page(self, now: datetime, after: tuple[datetime, str] | None = None,
-                 limit: int = 1000) -> list[tuple[str, datetime]]:
-        """Due, unclaimed cases after the key `after` (`(next_timer_at, id)` of the last
-        row of the previous page), earliest first, as `(id, next_timer_at)`, without
-        claiming them: one read on the `next_timer_at` index. The engine's tick pages
-        through these and writes each case once, in its append (whose sequence check keeps
-        a timer from firing twice), instead of first rewriting every due row for a claim;
-        it turns to `due_cases` (claims) once another worker shows up (`Engine.tick`)."""
-        due = self._sql.due_cases.order_by(cases.c.id)
-        if after is not None:
-            due = due.where(or_(cases.c.next_timer_at > after[0],
-                                and_(cases.c.next_timer_at == after[0], cases.c.id > after[1])))
-        stmt = due.add_columns(cases.c.next_timer_at).limit(limit)
-        with self._read() as conn:
-            return [(str(i), at) for i, at in conn.execute(stmt, {"now": now})]
+    def due_page(self, now: datetime, after: tuple[Any, str] | None = None,
+                 limit: int = 1000) -> list[DueRow]:
+        """Due, unclaimed cases after the key `after` (`DueRow.key` of the last row of the
+        previous page), earliest first, with their rows, without claiming them: one read
+        on the `next_timer_at` index, which visits each due row anyway (the claim column is
+        not in the index), so reading the whole row here spares `load_cases` a second
+        look-up per case. The engine's tick pages through these and writes each case
+        once, in its append (whose sequence check keeps a timer from firing twice),
+        instead of first rewriting every due row for a claim; it turns to `due_cases`
+        (claims) once another writer shows up (`Engine.tick`)."""
+        prepared, sql = self._sql.due_page(after is not None, limit)
+        params = {"now": now} if after is None else {"now": now, "k_at": after[0],
+                                                     "k_id": after[1]}
+        with self._held.cursor() as cur:
+            cur.execute(sql, prepared.args(params))
+            rows = cur.fetchall()
+        at = CASE_NAMES.index("next_timer_at")
+        return [DueRow(str(row[0]), (row[at], str(row[0])), row) for row in rows]
+
+    def cases_of(self, rows: Sequence[DueRow]) -> list[Case]:
+        """The cases of rows `due_page` read (what `load_cases` would have read then)."""
+        out = []
+        for _, _, row in rows:
+            values = dict(zip(CASE_NAMES, row, strict=True))
+            self._rows.remember(values["id"], values["seq"], values)
+            out.append(decode_case(values, instant_from_db))
+        return out
 
     def _claim_due(self, due: Select[Any], now: datetime) -> list[Any]:
         if self._pg:

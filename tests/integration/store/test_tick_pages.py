@@ -1,0 +1,141 @@
+"""The tick on a SQL store, on SQLite and PostgreSQL: it pages through due cases without
+claiming them (each due row is written once, by its append), pages past many cases due at
+the same instant, and claims (`due_cases`) once another writer takes one of its cases; the
+cycle collector is paused while a group is planned and committed, and only then."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+import pytest
+from test_store_engine import PROCESSES, START, assert_chain, to_mediation
+
+from flowengine.clock import SimulatedClock
+from flowengine.engine import engine as engine_module
+from flowengine.engine.engine import Engine
+from flowengine.store.base import AppendItem
+from flowengine.store.sql import SqlStore
+
+
+def _due(db_url: str, n: int) -> tuple[list[str], datetime]:
+    """`n` cases in mediation, all started at the same instant (so their timers all fall
+    due at the same instant), and an instant a day after that."""
+    setup = Engine(db=db_url, processes=[PROCESSES], clock=SimulatedClock(START))
+    ids = [to_mediation(setup) for _ in range(n)]
+    dues = {cast(datetime, setup.case(i).deadlines["mediation"].due) for i in ids}
+    setup.store.close()  # type: ignore[attr-defined]
+    assert len(dues) == 1  # one instant for all: the page key must tell them apart by id
+    return ids, dues.pop() + timedelta(days=1)
+
+
+def _calls(store: SqlStore, names: Sequence[str],
+           monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """How often each of the store's methods `names` is called from now on."""
+    counted = dict.fromkeys(names, 0)
+    for name in names:
+        inner = getattr(store, name)
+
+        def spy(*args: Any, _name: str = name, _inner: Any = inner, **kwargs: Any) -> Any:
+            counted[_name] += 1
+            return _inner(*args, **kwargs)
+
+        monkeypatch.setattr(store, name, spy)
+    return counted
+
+
+def test_a_lone_tick_claims_nothing_and_reads_each_due_row_once(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine_module, "DUE_PAGE", 3)  # four pages of cases due at one instant
+    monkeypatch.setattr(engine_module, "TICK_GROUP", 2)
+    ids, now = _due(db_url, 10)
+    store = SqlStore(db_url)
+    engine = Engine(store=store, processes=[PROCESSES], clock=SimulatedClock(now))
+    calls = _calls(store, ["due_page", "due_cases", "_claim_due", "load_cases", "load_case",
+                           "append_many"], monkeypatch)
+    fired = engine.tick()
+    assert sorted({e.case_id for e in fired}) == sorted(ids) and len(fired) == 20
+    # no claim (each due row is written once, by its append) and no second read of the
+    # rows the pages read. Pages of 3 (3, 3, 3, 1, then an empty one) past cases due at one
+    # instant, each in groups of at most 2
+    assert calls == {"due_page": 5, "due_cases": 0, "_claim_due": 0, "load_cases": 0,
+                     "load_case": 0, "append_many": 7}
+    assert engine.tick() == []
+    for case_id in ids:  # every case ran out exactly once, the chain intact
+        assert [e.type for e in engine.history(case_id)].count("timer") == 1
+        assert engine.case(case_id).state == "court_advised"
+        assert_chain(engine, case_id)
+    store.close()
+
+
+class Racing:
+    """A store whose first group commit finds one of its cases fired by another worker."""
+
+    def __init__(self, inner: SqlStore, other: Engine, victim: str) -> None:
+        self.inner, self.other, self.victim = inner, other, victim
+        self.pages = self.claims = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def due_page(self, *args: Any, **kwargs: Any) -> Any:
+        self.pages += 1
+        return self.inner.due_page(*args, **kwargs)
+
+    def due_cases(self, *args: Any, **kwargs: Any) -> list[str]:
+        self.claims += 1
+        return self.inner.due_cases(*args, **kwargs)
+
+    def append_many(self, items: Sequence[AppendItem]) -> list[bool]:
+        if any(case.id == self.victim for case, *_ in items):
+            now = items[0][1][0].at  # another worker fires the victim's timers first
+            assert len(self.other._tick_cases([self.victim], now)) == 2
+        return self.inner.append_many(items)
+
+
+def test_a_tick_that_loses_a_case_claims_from_then_on(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine_module, "DUE_PAGE", 3)
+    monkeypatch.setattr(engine_module, "TICK_GROUP", 3)
+    ids, now = _due(db_url, 9)
+    first = sorted(ids)[0]  # in the first group (cases due at one instant go by id)
+    other = Engine(db=db_url, processes=[PROCESSES], clock=SimulatedClock(now))
+    racing = Racing(SqlStore(db_url), other, victim=first)
+    engine = Engine(store=racing, processes=[PROCESSES],  # type: ignore[arg-type]
+                    clock=SimulatedClock(now))
+    fired = engine.tick()
+    assert sorted({e.case_id for e in fired}) == sorted(i for i in ids if i != first)
+    assert racing.pages == 1  # the first page, unclaimed; then a case was lost:
+    assert racing.claims >= 2  # claims from then on (the rest, then nothing left)
+    assert engine.tick() == []
+    for case_id in ids:
+        assert [e.type for e in engine.history(case_id)].count("timer") == 1
+        assert_chain(engine, case_id)
+    racing.inner.close()
+    other.store.close()  # type: ignore[attr-defined]
+
+
+def test_the_collector_is_paused_for_a_group_and_running_again_after(
+        db_url: str) -> None:
+    ids, now = _due(db_url, 3)
+    engine = Engine(db=db_url, processes=[PROCESSES], clock=SimulatedClock(now))
+    during: list[bool] = []
+    engine.subscribe(lambda events, case: during.append(gc.isenabled()))
+    assert gc.isenabled()
+    assert len(engine.tick()) == 6
+    assert during == [False] * 3 and gc.isenabled()
+    engine.store.close()  # type: ignore[attr-defined]
+
+
+def test_a_host_that_turned_the_collector_off_keeps_it_off(db_url: str) -> None:
+    ids, now = _due(db_url, 2)
+    engine = Engine(db=db_url, processes=[PROCESSES], clock=SimulatedClock(now))
+    gc.disable()
+    try:
+        assert len(engine.tick()) == 4
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    engine.store.close()  # type: ignore[attr-defined]
