@@ -211,27 +211,31 @@ class Engine:
         fired: list[Event] = self.reconcile(now)
         seen: set[str] = set()
         pages = due_pages(self.store)
-        after: tuple[Any, str] | None = None
+        after: Any = None  # the stored `next_timer_at` the next page starts at
         read: dict[str, Any] = {}  # the rows of the current page, by case id
         while True:
-            more = False  # an unclaimed page came back full: there may be more after it
             if pages is not None:
                 page = pages.due_page(now, after, DUE_PAGE)
-                if page:
-                    after, more = page[-1].key, len(page) == DUE_PAGE
                 read = {r.id: r for r in page}
                 due = [r.id for r in page if r.id not in seen]
+                if page:
+                    after = page[-1].key
+                if not due and len(page) == DUE_PAGE:
+                    # a full page of cases this tick has tried already and that are still
+                    # due (their failure could not be put aside): the claims go past them
+                    pages, read = None, {}
+                    continue
             else:
                 read = {}
                 due = [cid for cid in self.store.due_cases(now) if cid not in seen]
+            seen.update(due)  # tried, or waiting for their retry: not again this tick
             self.failures.load(due)  # one query for the group (the failure book)
             batch = [cid for cid in due if not self.failures.waiting(cid, now)]
             if not batch:
-                if more:
+                if due:
                     continue
                 return fired
-            done = len(seen)
-            seen.update(batch)
+            done = len(seen) - len(due)
             for i in range(0, len(batch), TICK_GROUP):
                 if progress is not None:
                     progress(done + i, len(seen))

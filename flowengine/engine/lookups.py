@@ -23,22 +23,22 @@ def provisional_cases(store: Store, process_id: str, years: Sequence[int]) -> li
 
 @runtime_checkable
 class PagesDue(Protocol):
-    """Optional: due, unclaimed cases read a page at a time after a key, rows and all,
+    """Optional: due, unclaimed cases read a page at a time from a key on, rows and all,
     without claiming them (`SqlStore.due_page`), and the cases of those rows."""
 
-    def due_page(self, now: datetime, after: tuple[Any, str] | None = None,
+    def due_page(self, now: datetime, after: Any = None,
                  limit: int = 1000) -> Sequence[DuePageRow]: ...
 
     def cases_of(self, rows: Sequence[Any]) -> list[Case]: ...
 
 
 class DuePageRow(Protocol):
-    """One row of a due page: the case id and the key the next page starts after."""
+    """One row of a due page: the case id and the key the next page starts at."""
 
     @property
     def id(self) -> str: ...
     @property
-    def key(self) -> tuple[Any, str]: ...
+    def key(self) -> Any: ...
 
 
 def due_pages(store: Store) -> PagesDue | None:

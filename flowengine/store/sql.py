@@ -66,6 +66,7 @@ from .sqlrows import (
 )
 from .translate import translated
 
+_NEXT_TIMER = CASE_NAMES.index("next_timer_at")
 LOCK_BUDGET = 0.020  # seconds: how long one transaction of append_many holds the write lock
 CLAIM_CHUNK = 250  # due cases claimed per transaction: a claim rewrites each claimed row
 
@@ -539,24 +540,23 @@ class SqlStore(SqlAuditReads):
                 break
         return [case_id for case_id, _ in sorted(rows, key=lambda r: (r[1], r[0]))]
 
-    def due_page(self, now: datetime, after: tuple[Any, str] | None = None,
-                 limit: int = 1000) -> list[DueRow]:
-        """Due, unclaimed cases after the key `after` (`DueRow.key` of the last row of the
-        previous page), earliest first, with their rows, without claiming them: one read
-        on the `next_timer_at` index, which visits each due row anyway (the claim column is
-        not in the index), so reading the whole row here spares `load_cases` a second
-        look-up per case. The engine's tick pages through these and writes each case
-        once, in its append (whose sequence check keeps a timer from firing twice),
-        instead of first rewriting every due row for a claim; it turns to `due_cases`
-        (claims) once another writer shows up (`Engine.tick`)."""
+    def due_page(self, now: datetime, after: Any = None, limit: int = 1000) -> list[DueRow]:
+        """Due, unclaimed cases whose timer is at or after `after` (`DueRow.key` of the
+        last row of the previous page; the caller skips the cases it has seen), earliest
+        first, with their rows, without claiming them: one range read on the
+        `next_timer_at` index, which visits each due row anyway (the claim column is not in
+        the index), so reading the whole row here spares `load_cases` a second look-up per
+        case. The engine's tick pages through these and writes each case once, in its
+        append (whose sequence check keeps a timer from firing twice), instead of first
+        rewriting every due row for a claim; it turns to `due_cases` (claims) once another
+        writer shows up (`Engine.tick`)."""
         prepared, sql = self._sql.due_page(after is not None, limit)
-        params = {"now": now} if after is None else {"now": now, "k_at": after[0],
-                                                     "k_id": after[1]}
+        params = {"now": now} if after is None else {"now": now, "k_at": after}
         with self._held.cursor() as cur:
             cur.execute(sql, prepared.args(params))
             rows = cur.fetchall()
-        at = CASE_NAMES.index("next_timer_at")
-        return [DueRow(str(row[0]), (row[at], str(row[0])), row) for row in rows]
+        at = _NEXT_TIMER
+        return [DueRow(str(row[0]), row[at], row) for row in rows]
 
     def cases_of(self, rows: Sequence[DueRow]) -> list[Case]:
         """The cases of rows `due_page` read (what `load_cases` would have read then)."""

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from importlib import import_module
 from typing import Any, NamedTuple
 
-from sqlalchemy import Engine, and_, bindparam, func, literal_column, not_, null, or_, select, update
+from sqlalchemy import Engine, bindparam, func, literal_column, not_, null, or_, select, update
 
 from ..records.case import Case
 from ..records.events import Event, canonical, event_from_dict
@@ -38,11 +38,11 @@ SEEN_MAX = 4096  # rows remembered to SET only what changed (one fire: load, the
 
 class DueRow(NamedTuple):
     """A due case as `SqlStore.due_page` read it: its id, its paging key (the stored
-    `next_timer_at` and the id: the next page starts after it) and its `cases` row
-    (`CASE_NAMES` order, the database's form)."""
+    `next_timer_at`: the next page starts there) and its `cases` row (`CASE_NAMES` order,
+    the database's form)."""
 
     id: str
-    key: tuple[Any, str]
+    key: Any
     row: tuple[Any, ...]
 
 
@@ -93,15 +93,15 @@ class Statements:
 
     def due_page(self, after: bool, limit: int) -> tuple[Prepared, str]:
         """`SqlStore.due_page`'s statement (for its parameters) and SQL: due, unclaimed
-        cases' rows in (`next_timer_at`, `id`) order, after the key `(:k_at, :k_id)` when
-        `after`, at most `limit` (written into the SQL: both dialects say `LIMIT n`)."""
+        cases' rows in `next_timer_at` order (the index's: nothing to sort, however many
+        cases fall due at one instant), from `:k_at` on when `after`, at most `limit`
+        (written into the SQL: both dialects say `LIMIT n`)."""
         found = self._pages.get((after, limit))
         if found is None:
-            stmt = self.due_cases.with_only_columns(*CASE_COLUMNS).order_by(cases.c.id)
+            stmt = self.due_cases.with_only_columns(*CASE_COLUMNS)
             if after:
-                at = bindparam("k_at", type_=cases.c.next_timer_at.type)
-                stmt = stmt.where(or_(cases.c.next_timer_at > at, and_(
-                    cases.c.next_timer_at == at, cases.c.id > bindparam("k_id"))))
+                stmt = stmt.where(cases.c.next_timer_at >= bindparam(
+                    "k_at", type_=cases.c.next_timer_at.type))
             prepared = Prepared(stmt, self._engine)
             found = self._pages[(after, limit)] = (prepared, f"{prepared.sql} LIMIT {int(limit)}")
         return found

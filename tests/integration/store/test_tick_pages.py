@@ -16,6 +16,7 @@ from test_store_engine import PROCESSES, START, assert_chain, to_mediation
 from flowengine.clock import SimulatedClock
 from flowengine.engine import engine as engine_module
 from flowengine.engine.engine import Engine
+from flowengine.engine.planner import Planner
 from flowengine.store.base import AppendItem
 from flowengine.store.sql import SqlStore
 
@@ -70,6 +71,40 @@ def test_a_lone_tick_claims_nothing_and_reads_each_due_row_once(
     store.close()
 
 
+@pytest.mark.parametrize("page", [1, 3])
+def test_a_failing_case_that_stays_due_never_stops_the_tick(
+        db_url: str, monkeypatch: pytest.MonkeyPatch, page: int) -> None:
+    """A case whose timers fail and cannot be put aside (the deferral did not happen) is
+    due again on every page; the tick still fires every other case once and ends: past a
+    full page of such cases only, through the claims."""
+    monkeypatch.setattr(engine_module, "DUE_PAGE", page)
+    clock = SimulatedClock(START)
+    setup = Engine(db=db_url, processes=[PROCESSES], clock=clock)
+    victim = to_mediation(setup)  # the earliest timer: first on every page
+    clock.advance(timedelta(hours=1))
+    ids = [to_mediation(setup) for _ in range(5)]
+    now = max(cast(datetime, setup.case(i).deadlines["mediation"].due) for i in ids)
+    setup.store.close()  # type: ignore[attr-defined]
+    real = Planner.timers
+
+    def poisoned(self: Planner, case: Any, *args: Any, **kwargs: Any) -> Any:
+        if case.id == victim:
+            raise RuntimeError("poison")
+        return real(self, case, *args, **kwargs)
+
+    monkeypatch.setattr(Planner, "timers", poisoned)
+    store = SqlStore(db_url)
+    monkeypatch.setattr(store, "defer_case", lambda case_id, until: None)
+    engine = Engine(store=store, processes=[PROCESSES],
+                    clock=SimulatedClock(now + timedelta(days=1)))
+    calls = _calls(store, ["due_page", "due_cases"], monkeypatch)
+    fired = engine.tick()
+    assert sorted({e.case_id for e in fired}) == sorted(ids) and len(fired) == 10
+    assert (calls["due_cases"] > 0) == (page == 1)  # a page of the victim alone: claims
+    assert engine.failures.failures[victim].attempts == 1  # tried once in the tick
+    store.close()
+
+
 class Racing:
     """A store whose first group commit finds one of its cases fired by another worker."""
 
@@ -99,8 +134,14 @@ def test_a_tick_that_loses_a_case_claims_from_then_on(
         db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(engine_module, "DUE_PAGE", 3)
     monkeypatch.setattr(engine_module, "TICK_GROUP", 3)
-    ids, now = _due(db_url, 9)
-    first = sorted(ids)[0]  # in the first group (cases due at one instant go by id)
+    clock = SimulatedClock(START)
+    setup = Engine(db=db_url, processes=[PROCESSES], clock=clock)
+    first = to_mediation(setup)  # the earliest timer: in the first page and group
+    clock.advance(timedelta(hours=1))
+    ids = [first] + [to_mediation(setup) for _ in range(8)]
+    now = max(cast(datetime, setup.case(i).deadlines["mediation"].due) for i in ids)
+    now += timedelta(days=1)
+    setup.store.close()  # type: ignore[attr-defined]
     other = Engine(db=db_url, processes=[PROCESSES], clock=SimulatedClock(now))
     racing = Racing(SqlStore(db_url), other, victim=first)
     engine = Engine(store=racing, processes=[PROCESSES],  # type: ignore[arg-type]
