@@ -14,9 +14,11 @@ one flush, each in its own SAVEPOINT (group.py).
 SQLite: a file in WAL mode, `synchronous=FULL` (every commit reaches the disk) unless the URL
 says `?synchronous=normal` (survives a process crash, may lose the last commits in a power
 cut). PostgreSQL: READ COMMITTED; the seq check holds because a concurrent UPDATE of the
-same row waits and then re-reads it. Timers: `due_cases` claims due cases for a lease
-(`FOR UPDATE SKIP LOCKED` on PostgreSQL) so several workers share the work; exactly-once
-firing does not depend on the lease but on the seq check. See docs/storage.md.
+same row waits and then re-reads it. Timers: `due_page` reads due cases with their rows
+and claims nothing (a lone tick writes each due row once, by its append); `due_cases`
+claims due cases for a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL) so several workers
+share the work, which the tick turns to once another writer shows up; exactly-once firing
+does not depend on the lease but on the seq check. See docs/storage.md.
 """
 
 from __future__ import annotations

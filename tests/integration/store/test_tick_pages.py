@@ -19,6 +19,7 @@ from flowengine.engine.engine import Engine
 from flowengine.engine.planner import Planner
 from flowengine.store.base import AppendItem
 from flowengine.store.sql import SqlStore
+from tests.support.store import T0, deadline, store_case
 
 
 def _due(db_url: str, n: int) -> tuple[list[str], datetime]:
@@ -180,3 +181,29 @@ def test_a_host_that_turned_the_collector_off_keeps_it_off(db_url: str) -> None:
     finally:
         gc.enable()
     engine.store.close()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("after", [False, True])
+def test_a_due_page_is_one_range_of_the_timer_index_and_nothing_to_sort(
+        store: SqlStore, after: bool) -> None:
+    for i in range(20):
+        store_case(store, f"C{i}", deadlines={"reply": deadline(due=T0 + timedelta(days=i + 1))})
+    assert store.due_page(T0) == []
+    page = store.due_page(T0 + timedelta(days=30), None, 5)
+    assert [r.id for r in page] == [f"C{i}" for i in range(5)]
+    assert [r.id for r in store.due_page(T0 + timedelta(days=30), page[-1].key, 3)] == [
+        "C4", "C5", "C6"]  # from the last key on: the caller skips what it has seen
+    prepared, sql = store._sql.due_page(after, 1000)
+    params = prepared.args({"now": T0, "k_at": T0} if after else {"now": T0})
+    with store.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params).all()
+            detail = " ".join(str(row[-1]) for row in plan)
+            assert "ix_cases_next_timer_at" in detail and "SCAN cases" not in detail, detail
+            assert "TEMP B-TREE" not in detail, detail  # the index's order: no sort
+        else:
+            conn.exec_driver_sql("SET enable_seqscan = off")  # a tiny table: ask what it *can*
+            conn.exec_driver_sql("SET enable_bitmapscan = off")
+            plan = conn.exec_driver_sql("EXPLAIN " + sql, params).all()
+            detail = " ".join(row[0] for row in plan)
+            assert "ix_cases_next_timer_at" in detail and "Sort" not in detail, plan
