@@ -227,7 +227,8 @@ class SqlStore(SqlAuditReads):
         (`_write_each`), so a case that fails never spoils the others."""
         for case, evs, expected, _, _ in items:
             check_sequence(case, evs, expected)
-        rows = [self._case_row(case, final) for case, _, _, final, _ in items]
+        rows = [self._case_row(case, final, self._same_data(case.id, evs, expected))
+                for case, evs, expected, final, _ in items]
         done: list[bool] = []
         try:
             while len(done) < len(items):
@@ -311,9 +312,19 @@ class SqlStore(SqlAuditReads):
         `load_case` when the append's sequence check fails or the fire is refused."""
         return self._rows.case(case_id)
 
-    def _case_row(self, case: Case, final: bool) -> dict[str, Any]:
+    def _same_data(self, case_id: str, events: Sequence[Event],
+                   expected_seq: int) -> dict[str, Any] | None:
+        """The row held for the case at `expected_seq` when `events` change none of its
+        data (a tick's timer events: the fold changes data only through an event's
+        `data`), so its data text and duplicate key are still the case's; else None."""
+        if expected_seq == 0 or any(e.data for e in events):
+            return None
+        return self._rows.row(case_id, expected_seq)
+
+    def _case_row(self, case: Case, final: bool,
+                  same_data: dict[str, Any] | None = None) -> dict[str, Any]:
         convert = self._sql.convert
-        row = case_values(case, final, self._dup_fields(case.digest))
+        row = case_values(case, final, self._dup_fields(case.digest), same_data)
         for name in CASE_INSTANTS:  # the only values whose database form differs
             row[name] = convert(row[name])
         return row

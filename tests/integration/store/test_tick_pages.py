@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 import pytest
+from sqlalchemy import select
 from test_store_engine import PROCESSES, START, assert_chain, to_mediation
 
 from flowengine.clock import SimulatedClock
@@ -18,6 +19,8 @@ from flowengine.engine import engine as engine_module
 from flowengine.engine.engine import Engine
 from flowengine.engine.planner import Planner
 from flowengine.store.base import AppendItem
+from flowengine.store import codec
+from flowengine.store.schema import cases
 from flowengine.store.sql import SqlStore
 from tests.support.store import T0, deadline, store_case
 
@@ -207,3 +210,28 @@ def test_a_due_page_is_one_range_of_the_timer_index_and_nothing_to_sort(
             plan = conn.exec_driver_sql("EXPLAIN " + sql, params).all()
             detail = " ".join(row[0] for row in plan)
             assert "ix_cases_next_timer_at" in detail and "Sort" not in detail, plan
+
+
+def test_timer_events_write_the_data_text_they_read_instead_of_encoding_it_again(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Timer events change no data: their append takes the data text and duplicate key of
+    the row it planned from; what is stored is what encoding the case gives."""
+    ids, now = _due(db_url, 3)
+    store = SqlStore(db_url)
+    engine = Engine(store=store, processes=[PROCESSES], clock=SimulatedClock(now))
+    encoded: list[int] = []
+    real = codec.dump_data
+    monkeypatch.setattr(codec, "dump_data", lambda data: encoded.append(1) or real(data))
+    assert len(engine.tick()) == 6
+    assert encoded == []  # neither the data nor the duplicate key encoded again
+    monkeypatch.setattr(codec, "dump_data", real)
+    fields = store._dup_fields(engine.case(ids[0]).digest)
+    with store.engine.connect() as conn:
+        for case_id in ids:
+            case = engine.case(case_id)
+            data, key = conn.execute(select(cases.c.data, cases.c.dup_key)
+                                     .where(cases.c.id == case_id)).one()
+            expected = codec.case_values(case, True, fields)
+            assert (data, key) == (expected["data"], expected["dup_key"])
+            assert key is not None  # medical_dispute declares a duplicate key
+    store.close()
