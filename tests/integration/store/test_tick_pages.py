@@ -18,8 +18,8 @@ from flowengine.clock import SimulatedClock
 from flowengine.engine import engine as engine_module
 from flowengine.engine.engine import Engine
 from flowengine.engine.planner import Planner
-from flowengine.store.base import AppendItem
 from flowengine.store import codec
+from flowengine.store.base import AppendItem
 from flowengine.store.schema import cases
 from flowengine.store.sql import SqlStore
 from tests.support.store import T0, deadline, store_case
@@ -219,9 +219,14 @@ def test_timer_events_write_the_data_text_they_read_instead_of_encoding_it_again
     ids, now = _due(db_url, 3)
     store = SqlStore(db_url)
     engine = Engine(store=store, processes=[PROCESSES], clock=SimulatedClock(now))
-    encoded: list[int] = []
+    encoded: list[Any] = []
     real = codec.dump_data
-    monkeypatch.setattr(codec, "dump_data", lambda data: encoded.append(1) or real(data))
+
+    def counted(data: Any) -> str:
+        encoded.append(data)
+        return real(data)
+
+    monkeypatch.setattr(codec, "dump_data", counted)
     assert len(engine.tick()) == 6
     assert encoded == []  # neither the data nor the duplicate key encoded again
     monkeypatch.setattr(codec, "dump_data", real)
