@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -44,10 +45,10 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
 from store_common import ROOT, machine, machine_table, postgres, remove_sqlite, write_section
 
 from flowengine import Actor, Engine, SimulatedClock
+from flowengine.engine import engine as engine_module
 from flowengine.store.codec import case_values, dump_deadlines
 from flowengine.store.schema import cases as cases_table
 from flowengine.store.sql import SqlStore
@@ -57,6 +58,7 @@ CST = timezone(timedelta(hours=8))
 NOW = datetime(2026, 5, 4, 10, 0, tzinfo=CST)
 COLUMNS = [c.name for c in cases_table.c]
 PROFILE: Path | None = None  # --profile: where the due tick's cProfile stats go
+PHASES = False  # --phases: time the due tick's phases (wraps methods: a little slower)
 
 
 def template() -> tuple[dict[str, Any], Any, str]:
@@ -216,24 +218,15 @@ def measured(fn: Callable[[], Any], trace: bool = True) -> tuple[Any, float, int
 
 
 def plan_of(store: SqlStore, now: datetime) -> str:
-    """The database's plan for what `due_cases(now)` runs (captured as it runs)."""
-    seen: list[tuple[str, Any]] = []
-
-    def grab(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        seen.append((statement, parameters))
-
-    event.listen(store.engine, "before_cursor_execute", grab)
-    try:
-        assert store.due_cases(now) == []
-    finally:
-        event.remove(store.engine, "before_cursor_execute", grab)
-    assert len(seen) == 1, seen  # one statement: no claim written, no case loaded
-    statement, params = seen[0]
+    """The database's plan for the due page the tick reads first (`due_page(now)`)."""
+    assert store.due_page(now) == []
+    prepared, sql = store._sql.due_page(False, engine_module.DUE_PAGE)
+    params = prepared.args({"now": now})
     with store.engine.connect() as conn:
         if conn.dialect.name == "sqlite":
-            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)
+            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)
             return "; ".join(str(r[-1]) for r in rows)
-        rows = conn.exec_driver_sql("EXPLAIN " + statement, params)
+        rows = conn.exec_driver_sql("EXPLAIN " + sql, params)
         return "; ".join(r[0].strip() for r in rows)
 
 
@@ -243,6 +236,7 @@ def run_backend(name: str, url: str, n: int, due: int, rounds: int) -> dict[str,
     before = NOW - timedelta(hours=2)  # earlier than every timer
     plan = plan_of(store, before)
     assert "next_timer_at" in plan and "SCAN cases" not in plan and "Seq Scan" not in plan, plan
+    assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan  # the index's order
     zero = [measured(lambda: engine.tick(before)) for _ in range(rounds)]
     assert all(r == [] for r, _, _ in zero)
     sqlite_file = store.engine.url.database if store.engine.dialect.name == "sqlite" else None
@@ -256,6 +250,7 @@ def run_backend(name: str, url: str, n: int, due: int, rounds: int) -> dict[str,
     holds = hold_timer(store)
     waits: list[float] = []
     cpu_s = 0.0
+    phases = phase_timer(store) if PHASES else None
     if PROFILE is not None:
         profiler = cProfile.Profile()
         fired, seconds, peak = measured(lambda: profiler.runcall(engine.tick, NOW), trace=False)
@@ -276,14 +271,62 @@ def run_backend(name: str, url: str, n: int, due: int, rounds: int) -> dict[str,
             "zero_peak_kib": max(p for _, _, p in zero) / 1024,
             "due_s": seconds, "due_peak_kib": peak / 1024, "events": len(fired),
             "again_ms": again_s * 1e3, "hold_ms": [h * 1e3 for h in holds],
-            "wait_ms": [w * 1e3 for w in waits], "cpu_s": cpu_s}
+            "wait_ms": [w * 1e3 for w in waits], "cpu_s": cpu_s,
+            "phases": phases() if phases is not None else None}
+
+
+def phase_timer(store: SqlStore) -> Callable[[], dict[str, list[float]]]:
+    """Wall and CPU seconds of each phase of the next tick, by wrapping the store's
+    methods and the planner (whichever of them this checkout has), and of the cycle
+    collector's runs; call the result after the tick for the totals (and to unwrap)."""
+    from flowengine.engine.planner import Planner
+
+    found: dict[str, list[float]] = {}
+
+    def timed(label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            t0, c0 = time.perf_counter(), time.process_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                got = found.setdefault(label, [0.0, 0.0])
+                got[0] += time.perf_counter() - t0
+                got[1] += time.process_time() - c0
+        return run
+
+    names = [n for n in ("due_cases", "due_page", "load_cases", "cases_of", "append_many")
+             if hasattr(store, n)]
+    for name in names:
+        setattr(store, name, timed(name, getattr(store, name)))
+    timers = Planner.timers
+    Planner.timers = timed("plan (Planner.timers)", timers)  # type: ignore[method-assign]
+    started: list[float] = []
+
+    def collector(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            started.append(time.perf_counter())
+        elif started:
+            got = found.setdefault("cycle collector", [0.0, 0.0])
+            got[0] += time.perf_counter() - started.pop()
+            got[1] = got[0]
+
+    gc.callbacks.append(collector)
+
+    def done() -> dict[str, list[float]]:
+        gc.callbacks.remove(collector)
+        Planner.timers = timers  # type: ignore[method-assign]
+        for name in names:
+            delattr(store, name)
+        return found
+
+    return done
 
 
 def lock_probe(path: str, stop: Any, waits: Any) -> None:
     """Another writer, in its own process: asks for the write lock (BEGIN IMMEDIATE, no
     busy timeout, retried every 0.2 ms) every 2 ms until `stop` is set, and reports how
     long each try waited. Its longest wait bounds from above how long the tick held the
-    lock at a stretch (the claim transactions of `due_cases` included), as another
+    lock at a stretch (claim transactions, when the tick claims, included), as another
     worker or a clerk's `fire` would see it."""
     conn = sqlite3.connect(path, timeout=0, isolation_level=None)
     found: list[float] = []
@@ -404,7 +447,9 @@ def report(results: list[dict[str, Any]], info: dict[str, Any], args: Any) -> st
              f"spread over 60 days, {dues} of them due (a fresh load each); 0-due tick = "
              f"median of {args.rounds}; peak = tracemalloc peak during the 0-due tick (the due "
              "tick is timed without tracemalloc, which slows Python about twofold). The tick "
-             "claims due cases `store.claim_chunk` per transaction and commits them through "
+             "reads the due cases with their rows a page (`DUE_PAGE`) at a time without "
+             "claiming them (it claims, `store.claim_chunk` rows per transaction, only once "
+             "another writer takes one of its cases) and commits them through "
              "`append_many` in transactions of about `store.lock_budget`. The loaded "
              "database is built once per load parameters and copied for each run (a "
              "template under /tmp, checked by a fingerprint).", "",
@@ -433,7 +478,7 @@ def report(results: list[dict[str, Any]], info: dict[str, Any], args: Any) -> st
             f"{r['events']:,} | {rate:,.0f} | {raw} | {ratio} | {r['again_ms']:.1f} ms | "
             f"{statistics.median(r['hold_ms']):.0f} / {max(r['hold_ms']):.0f} ms | "
             f"{_waits(r['wait_ms'])} |")
-    lines += ["", "Query plans of the 0-due tick (its only statement):", ""]
+    lines += ["", "Query plans of the first due page (all a 0-due tick reads of `cases`):", ""]
     plans = {r["backend"]: r["plan"] for r in results}
     lines += [f"- {b}: `{p}`" for b, p in plans.items()]
     return "\n".join(lines) + "\n"
@@ -460,12 +505,14 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--json", type=Path, default=None,
                         help="append each backend's result as a JSON line to this file")
+    parser.add_argument("--phases", action="store_true",
+                        help="time the due tick's phases (store methods, planner, collector)")
     parser.add_argument("--profile", type=Path, default=None,
                         help="run the due tick under cProfile and dump its stats here")
     args = parser.parse_args()
     os.environ["FLOWENGINE_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    global PROFILE
-    PROFILE = args.profile
+    global PROFILE, PHASES
+    PROFILE, PHASES = args.profile, args.phases
     results = []
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         folder = Path(tmp)

@@ -8,6 +8,7 @@ out before the fire is recorded before it, and events stay in time order.
 
 from __future__ import annotations
 
+import gc
 import inspect
 import os
 import threading
@@ -25,7 +26,7 @@ from ..records.events import Event
 from ..store.base import AppendItem, BatchLoad, CaseQuery, GroupCommit, HeldProjection, Store
 from .failures import FailureLog, condition_failed
 from .host import defer, deferring, joined
-from .lookups import provisional_cases
+from .lookups import due_pages, provisional_cases
 
 if TYPE_CHECKING:  # imported with the registry (`Engine.registry`), not at start
     from ..definition.model import ProcessDef
@@ -38,6 +39,7 @@ if TYPE_CHECKING:  # imported with the registry (`Engine.registry`), not at star
 UNKNOWN_ACTOR = Actor("unknown", None)
 _MAKING_REGISTRY = threading.Lock()
 TICK_GROUP = 500  # due cases whose timer events share one transaction in `tick`
+DUE_PAGE = 1000  # due cases `tick` reads at a time (rows and all, `due_page`)
 Listener = Callable[[Sequence[Event], Case], None]
 
 
@@ -203,23 +205,53 @@ class Engine:
         transaction (one disk flush) per group; a case another worker moved on meanwhile
         is skipped (the per-case sequence check), the rest of its group still commits. A
         case whose timers fail is recorded in `failures` and retried with back-off; the
-        others go on. `progress(done, total)` is told how far the tick is."""
+        others go on. `progress(done, total)` is told how far the tick is.
+
+        On a store that can page through due cases without claiming them (`due_page`),
+        each due row is written once, by its append, instead of twice (a claim, then the
+        append): claims only share the work between workers, the sequence check alone
+        keeps a timer from firing twice. Once a group loses a case to another writer, the
+        tick claims (`due_cases`) for the rest of its run, so concurrent workers split the
+        remaining cases instead of planning the same ones."""
         now = self._instant(now, None)
         self.failures.new_round()
         fired: list[Event] = self.reconcile(now)
         seen: set[str] = set()
+        pages = due_pages(self.store)
+        after: Any = None  # the stored `next_timer_at` the next page starts at
+        read: dict[str, Any] = {}  # the rows of the current page, by case id
         while True:
-            due = [cid for cid in self.store.due_cases(now) if cid not in seen]
+            if pages is not None:
+                page = pages.due_page(now, after, DUE_PAGE)
+                read = {r.id: r for r in page}
+                due = [r.id for r in page if r.id not in seen]
+                if page:
+                    after = page[-1].key
+                if not due and len(page) == DUE_PAGE:
+                    # a full page of cases this tick has tried already and that are still
+                    # due (their failure could not be put aside): the claims go past them
+                    pages, read = None, {}
+                    continue
+            else:
+                read = {}
+                due = [cid for cid in self.store.due_cases(now) if cid not in seen]
+            seen.update(due)  # tried, or waiting for their retry: not again this tick
             self.failures.load(due)  # one query for the group (the failure book)
             batch = [cid for cid in due if not self.failures.waiting(cid, now)]
             if not batch:
+                if due:
+                    continue
                 return fired
-            done = len(seen)
-            seen.update(batch)
+            done = len(seen) - len(due)
             for i in range(0, len(batch), TICK_GROUP):
                 if progress is not None:
                     progress(done + i, len(seen))
-                fired += self._tick_cases(batch[i:i + TICK_GROUP], now)
+                ids = batch[i:i + TICK_GROUP]
+                rows = [read[cid] for cid in ids] if read else None
+                part, lost = self._tick_group(ids, now, rows)
+                fired += part
+                if lost:
+                    pages = None  # another writer is at work too: claim from here on
 
     def reconcile(self, now: datetime | None = None) -> list[Event]:
         """Recount every open deadline counted over a provisional calendar year for which
@@ -251,9 +283,26 @@ class Engine:
         return done
 
     def _tick_cases(self, case_ids: Sequence[str], now: datetime) -> list[Event]:
+        """The timer events of `case_ids` (due by `now`) that this call committed."""
+        return self._tick_group(case_ids, now)[0]
+
+    def _tick_group(self, case_ids: Sequence[str], now: datetime,
+                    rows: Sequence[Any] | None = None) -> tuple[list[Event], bool]:
+        """`_tick_cases` (from the `rows` a due page read, when given), and whether a case
+        was lost to another writer (its sequence number had moved on)."""
+        with _collector_paused():
+            return self._tick_planned(case_ids, now, rows)
+
+    def _tick_planned(self, case_ids: Sequence[str], now: datetime,
+                      rows: Sequence[Any] | None) -> tuple[list[Event], bool]:
         planned: list[tuple[CompiledProcess, Case, list[Event], int]] = []
-        loaded = (self._batch.load_cases(case_ids) if self._batch is not None
-                  else [c for cid in case_ids if (c := self.store.load_case(cid)) is not None])
+        pages = due_pages(self.store) if rows is not None else None
+        if pages is not None and rows is not None:
+            loaded = pages.cases_of(rows)
+        elif self._batch is not None:
+            loaded = self._batch.load_cases(case_ids)
+        else:
+            loaded = [c for cid in case_ids if (c := self.store.load_case(cid)) is not None]
         for case in loaded:
             expected = case.seq
             try:
@@ -266,10 +315,12 @@ class Engine:
             if events:
                 planned.append((cp, after, events, expected))
         if not planned:
-            return []
+            return [], False
         if self._group is None:  # a host's store without group commit: one by one
-            return [e for cp, after, events, seq in planned
-                    if self._commit_or_skip(cp, after, events, seq) for e in events]
+            done = [self._commit_or_skip(cp, after, events, seq)
+                    for cp, after, events, seq in planned]
+            return ([e for (_, _, events, _), ok in zip(planned, done, strict=True) if ok
+                     for e in events], not all(done))
         outboxes = self.plugins.outbox_rows_each([events for _, _, events, _ in planned])
         done = self._group.append_many([
             AppendItem(after, events, seq, after.state in cp.final_states, rows)
@@ -279,7 +330,7 @@ class Engine:
             if ok:  # a skipped case: another worker got there first; its events stand
                 self._committed(cp, events, after)
                 fired += events
-        return fired
+        return fired, not all(done)
 
     def _commit_or_skip(self, cp: CompiledProcess, case: Case, events: list[Event],
                         expected: int) -> bool:
@@ -356,6 +407,26 @@ def _import_planner() -> None:
     from .planner import Planner
     from .registry import official_years
     from .repeats import earlier_case
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused for one tick group (at most `TICK_GROUP` cases).
+
+    A group allocates tens of thousands of containers that live until its commit (cases,
+    events, rows), and the tick keeps every fired event to return: with the collector on,
+    those survivors set off repeated full collections over the whole heap (a tenth of a
+    tick over 10,000 due cases, bench/RESULTS-store.md). Paused per group, the collector
+    runs again between groups, so whatever cycles a group leaves are found after it; a
+    host that turned the collector off itself keeps it off."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _notifies(events: list[Event]) -> bool:

@@ -21,7 +21,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from ..definition.model import FieldDef, NotificationDef
+from ..definition.model import FieldDef, NotificationDef, ProcessDef
 from ..records.case import Actor, Case
 from ..records.lifecycle import NOTIFICATION_OF
 from .compiler import CompiledProcess
@@ -161,12 +161,11 @@ def notifications_for(cp: CompiledProcess, case: Case, step: Step,
     when, by whom, by which trigger and into which state (`entered`)."""
     if not effects and not cp.process.notifications:
         return []  # a process without notifications, a step without deadline changes
-    at, actor, trigger, entered = step.at, step.actor, step.trigger, step.entered
-    matched = [n for n in cp.process.notifications.values() if n.on.deadline_event is None and (
-        (n.on.started and step.started) or (trigger is not None and trigger in n.on.triggers)
-        or (entered is not None and entered in n.on.enter))]
-    if any(n.when for n in cp.process.notifications.values()):
-        matched = [n for n in matched if wanted(cp, n, case, at, actor)]
+    at, actor, trigger = step.at, step.actor, step.trigger
+    table = _table(cp)
+    matched = table.matched(step.started, trigger, step.entered)
+    if matched and table.conditional:
+        matched = tuple(n for n in matched if wanted(cp, n, case, at, actor))
     deadline_effects = [e for e in effects if e["op"] in NOTIFICATION_OF]
     if not matched and not deadline_effects:
         return []  # the common case: no template values to compute
@@ -175,7 +174,7 @@ def notifications_for(cp: CompiledProcess, case: Case, step: Step,
     for effect in deadline_effects:
         kind = NOTIFICATION_OF[effect["op"]]
         values = base.with_(_deadline_values(cp, case, effect))
-        declared = [n for n in cp.process.notifications.values() if _answers(n, kind, effect)]
+        declared = table.declared(kind, effect["deadline"])
         for n in declared:
             if wanted(cp, n, case, at, actor):
                 out.append(_record(kind, n, n.to, n.channel, n.message, values, effect))
@@ -183,6 +182,54 @@ def notifications_for(cp: CompiledProcess, case: Case, step: Step,
             out.append(_record(kind, None, DEFAULT_TO[kind], None, DEFAULT_MESSAGES[kind],
                                values, effect))
     return out
+
+
+class _Table:
+    """Which declared notifications of one definition version answer a kind of step: the
+    same for every case (only the messages' values are the case's own), so a tick that
+    runs out thousands of cases in one state asks the definition once, not per case."""
+
+    __slots__ = ("process", "conditional", "_steps", "_deadlines")
+
+    def __init__(self, process: ProcessDef) -> None:
+        self.process = process
+        self.conditional = any(n.when for n in process.notifications.values())
+        self._steps: dict[tuple[bool, str | None, str | None], tuple[NotificationDef, ...]] = {}
+        self._deadlines: dict[tuple[str, str], tuple[NotificationDef, ...]] = {}
+
+    def matched(self, started: bool, trigger: str | None,
+                entered: str | None) -> tuple[NotificationDef, ...]:
+        """The declarations a start, a trigger or a state entered answers (in declaration
+        order; a `when` still to be evaluated on the case)."""
+        key = (started, trigger, entered)
+        found = self._steps.get(key)
+        if found is None:
+            found = self._steps[key] = tuple(
+                n for n in self.process.notifications.values() if n.on.deadline_event is None
+                and ((n.on.started and started) or (trigger is not None and trigger in n.on.triggers)
+                     or (entered is not None and entered in n.on.enter)))
+        return found
+
+    def declared(self, kind: str, deadline: str) -> tuple[NotificationDef, ...]:
+        """The declarations answering deadline event `kind` of `deadline`."""
+        key = (kind, deadline)
+        found = self._deadlines.get(key)
+        if found is None:
+            found = self._deadlines[key] = tuple(
+                n for n in self.process.notifications.values()
+                if _answers(n, kind, {"deadline": deadline}))
+        return found
+
+
+_TABLES: dict[int, _Table] = {}  # by id(process); the table holds the process, so an id
+# is never reused while its entry lives (one entry per definition version loaded)
+
+
+def _table(cp: CompiledProcess) -> _Table:
+    found = _TABLES.get(id(cp.process))
+    if found is None or found.process is not cp.process:
+        found = _TABLES[id(cp.process)] = _Table(cp.process)
+    return found
 
 
 def _answers(n: NotificationDef, kind: str, effect: Mapping[str, Any]) -> bool:

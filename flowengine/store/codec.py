@@ -162,20 +162,29 @@ def dup_key(process_id: str, fields: Sequence[str], data: Mapping[str, Any]) -> 
 
 
 # ---------------------------------------------------------------------------- cases
-def case_values(case: Case, final: bool, dup_fields: Sequence[str] = ()) -> dict[str, Any]:
-    """The `cases` row of a case; `dup_fields`: its definition's duplicate key."""
+def case_values(case: Case, final: bool, dup_fields: Sequence[str] = (),
+                same_data: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The `cases` row of a case; `dup_fields`: its definition's duplicate key.
+    `same_data`: a stored row of the case whose data it still has (the events since then
+    changed none: a tick's timer events), whose data text and duplicate key, which follow
+    from the data alone, are taken instead of encoding the same data again."""
     owner = case.owner
     if case.deadlines:
         deadlines, overdue, late = dump_deadlines(case.deadlines), case.overdue, case.late
         next_timer = case.next_timer()
     else:
         deadlines, overdue, late, next_timer = "[]", False, False, None
+    if same_data is not None:
+        data, key = same_data["data"], same_data["dup_key"]
+    else:
+        data = dump_data(case.data)
+        key = dup_key(case.process_id, dup_fields, case.data) if dup_fields else None
     return {
         "id": case.id, "process_id": case.process_id, "digest": case.digest,
-        "state": case.state, "data": dump_data(case.data), "deadlines": deadlines,
+        "state": case.state, "data": data, "deadlines": deadlines,
         "seq": case.seq, "last_hash": case.last_hash, "overdue": overdue, "late": late,
         "final": final, "duplicate_of": case.duplicate_of,
-        "dup_key": dup_key(case.process_id, dup_fields, case.data) if dup_fields else None,
+        "dup_key": key,
         "owner": owner.name if owner else None, "owner_role": owner.role if owner else None,
         "created_at": case.created_at, "updated_at": case.updated_at,
         "next_timer_at": next_timer, "claimed_until": None,

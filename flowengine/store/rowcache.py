@@ -66,6 +66,11 @@ class RowCache:
             return None
         return seen[2].copy()
 
+    def row(self, case_id: str, seq: int) -> Row | None:
+        """The case's stored row at `seq`, if that is the one held (read-only)."""
+        seen = self._seen.get(case_id)
+        return seen[1] if seen is not None and seen[0] == seq else None
+
     def changed(self, row: Row, expected_seq: int) -> tuple[str, ...]:
         """The columns of `row` to SET for an append expecting `expected_seq`: those that
         differ from the row held at that number, plus the always-set one; every changing

@@ -14,9 +14,11 @@ one flush, each in its own SAVEPOINT (group.py).
 SQLite: a file in WAL mode, `synchronous=FULL` (every commit reaches the disk) unless the URL
 says `?synchronous=normal` (survives a process crash, may lose the last commits in a power
 cut). PostgreSQL: READ COMMITTED; the seq check holds because a concurrent UPDATE of the
-same row waits and then re-reads it. Timers: `due_cases` claims due cases for a lease
-(`FOR UPDATE SKIP LOCKED` on PostgreSQL) so several workers share the work; exactly-once
-firing does not depend on the lease but on the seq check. See docs/storage.md.
+same row waits and then re-reads it. Timers: `due_page` reads due cases with their rows
+and claims nothing (a lone tick writes each due row once, by its append); `due_cases`
+claims due cases for a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL) so several workers
+share the work, which the tick turns to once another writer shows up; exactly-once firing
+does not depend on the lease but on the seq check. See docs/storage.md.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ from .sqlrows import (
     LOAD_CHUNK,
     OUTBOX_COLUMNS,
     SEEN_MAX,
+    DueRow,
     Statements,
     check_sequence,
     event_from_body,
@@ -65,6 +68,7 @@ from .sqlrows import (
 )
 from .translate import translated
 
+_NEXT_TIMER = CASE_NAMES.index("next_timer_at")
 LOCK_BUDGET = 0.020  # seconds: how long one transaction of append_many holds the write lock
 CLAIM_CHUNK = 250  # due cases claimed per transaction: a claim rewrites each claimed row
 
@@ -223,7 +227,8 @@ class SqlStore(SqlAuditReads):
         (`_write_each`), so a case that fails never spoils the others."""
         for case, evs, expected, _, _ in items:
             check_sequence(case, evs, expected)
-        rows = [self._case_row(case, final) for case, _, _, final, _ in items]
+        rows = [self._case_row(case, final, self._same_data(case.id, evs, expected))
+                for case, evs, expected, final, _ in items]
         done: list[bool] = []
         try:
             while len(done) < len(items):
@@ -307,9 +312,19 @@ class SqlStore(SqlAuditReads):
         `load_case` when the append's sequence check fails or the fire is refused."""
         return self._rows.case(case_id)
 
-    def _case_row(self, case: Case, final: bool) -> dict[str, Any]:
+    def _same_data(self, case_id: str, events: Sequence[Event],
+                   expected_seq: int) -> dict[str, Any] | None:
+        """The row held for the case at `expected_seq` when `events` change none of its
+        data (a tick's timer events: the fold changes data only through an event's
+        `data`), so its data text and duplicate key are still the case's; else None."""
+        if expected_seq == 0 or any(e.data for e in events):
+            return None
+        return self._rows.row(case_id, expected_seq)
+
+    def _case_row(self, case: Case, final: bool,
+                  same_data: dict[str, Any] | None = None) -> dict[str, Any]:
         convert = self._sql.convert
-        row = case_values(case, final, self._dup_fields(case.digest))
+        row = case_values(case, final, self._dup_fields(case.digest), same_data)
         for name in CASE_INSTANTS:  # the only values whose database form differs
             row[name] = convert(row[name])
         return row
@@ -537,6 +552,33 @@ class SqlStore(SqlAuditReads):
             if len(found) < chunk:
                 break
         return [case_id for case_id, _ in sorted(rows, key=lambda r: (r[1], r[0]))]
+
+    def due_page(self, now: datetime, after: Any = None, limit: int = 1000) -> list[DueRow]:
+        """Due, unclaimed cases whose timer is at or after `after` (`DueRow.key` of the
+        last row of the previous page; the caller skips the cases it has seen), earliest
+        first, with their rows, without claiming them: one range read on the
+        `next_timer_at` index, which visits each due row anyway (the claim column is not in
+        the index), so reading the whole row here spares `load_cases` a second look-up per
+        case. The engine's tick pages through these and writes each case once, in its
+        append (whose sequence check keeps a timer from firing twice), instead of first
+        rewriting every due row for a claim; it turns to `due_cases` (claims) once another
+        writer shows up (`Engine.tick`)."""
+        prepared, sql = self._sql.due_page(after is not None, limit)
+        params = {"now": now} if after is None else {"now": now, "k_at": after}
+        with self._held.cursor() as cur:
+            cur.execute(sql, prepared.args(params))
+            rows = cur.fetchall()
+        at = _NEXT_TIMER
+        return [DueRow(str(row[0]), row[at], row) for row in rows]
+
+    def cases_of(self, rows: Sequence[DueRow]) -> list[Case]:
+        """The cases of rows `due_page` read (what `load_cases` would have read then)."""
+        out = []
+        for _, _, row in rows:
+            values = dict(zip(CASE_NAMES, row, strict=True))
+            self._rows.remember(values["id"], values["seq"], values)
+            out.append(decode_case(values, instant_from_db))
+        return out
 
     def _claim_due(self, due: Select[Any], now: datetime) -> list[Any]:
         if self._pg:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from importlib import import_module
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, bindparam, func, literal_column, not_, null, or_, select, update
 
@@ -36,6 +36,16 @@ LOAD_CHUNK = 100  # cases read per SELECT by `load_cases` (a short chunk repeats
 SEEN_MAX = 4096  # rows remembered to SET only what changed (one fire: load, then append)
 
 
+class DueRow(NamedTuple):
+    """A due case as `SqlStore.due_page` read it: its id, its paging key (the stored
+    `next_timer_at`: the next page starts there) and its `cases` row (`CASE_NAMES` order,
+    the database's form)."""
+
+    id: str
+    key: Any
+    row: tuple[Any, ...]
+
+
 class Statements:
     """The statements of the hot path, compiled once per store; and the Core ones that
     SQLAlchemy's compiled cache serves."""
@@ -46,6 +56,7 @@ class Statements:
         self.insert_case = Prepared(cases.insert(), engine, [c.name for c in cases.c])
         self._engine = engine
         self._updates: dict[tuple[str, ...], Prepared] = {}
+        self._pages: dict[tuple[bool, int], tuple[Prepared, str]] = {}
         self.update_case = self.update_of(CHANGING)
         self.convert = self.update_case.convert
         self.release_claim = Prepared(
@@ -79,6 +90,21 @@ class Statements:
                                  or_(cases.c.claimed_until.is_(None),
                                      cases.c.claimed_until <= bindparam("now")))
                           .order_by(cases.c.next_timer_at))
+
+    def due_page(self, after: bool, limit: int) -> tuple[Prepared, str]:
+        """`SqlStore.due_page`'s statement (for its parameters) and SQL: due, unclaimed
+        cases' rows in `next_timer_at` order (the index's: nothing to sort, however many
+        cases fall due at one instant), from `:k_at` on when `after`, at most `limit`
+        (written into the SQL: both dialects say `LIMIT n`)."""
+        found = self._pages.get((after, limit))
+        if found is None:
+            stmt = self.due_cases.with_only_columns(*CASE_COLUMNS)
+            if after:
+                stmt = stmt.where(cases.c.next_timer_at >= bindparam(
+                    "k_at", type_=cases.c.next_timer_at.type))
+            prepared = Prepared(stmt, self._engine)
+            found = self._pages[(after, limit)] = (prepared, f"{prepared.sql} LIMIT {int(limit)}")
+        return found
 
     def event_args(self, e: Event) -> Any:
         """The DBAPI parameters of an event's INSERT."""

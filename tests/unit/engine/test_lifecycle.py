@@ -5,6 +5,7 @@ directly on a compiled definition, and the one table tying effects to notices an
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any, cast, get_args
@@ -120,3 +121,19 @@ def test_notifications_answer_each_effect_declared_or_built_in(tmp_path: Path) -
         "overdue", "overdue_notice", ["supervisor"])  # the declaration replaces the default
     assert notifications_for(cp, case, step,
                              [{"deadline": "answer", "op": "met", "late": False}]) == []
+
+
+def test_each_version_answers_with_its_own_declarations(tmp_path: Path) -> None:
+    """Which declarations answer a step is worked out once per definition version (shared
+    by every case the version runs): a version without the declaration gets the built-in
+    notice, never the answer worked out for another version, and a step of another kind
+    its own answer."""
+    cp, case = _started(_county(tmp_path))
+    step, overdue = Step(at("2026-08-10T09:00"), CLERK), [{"deadline": "answer", "op": "overdue"}]
+    assert notifications_for(cp, case, step, overdue)[0]["name"] == "overdue_notice"
+    plain = CompiledProcess(replace(cp.process, notifications={}), cp.calendar)
+    (built_in,) = notifications_for(plain, case, step, overdue)
+    assert (built_in["name"], built_in["to"]) == (None, ["supervisor", "owner"])
+    assert notifications_for(cp, case, step, overdue)[0]["name"] == "overdue_notice"
+    warned = [{"deadline": "answer", "op": "warned"}]
+    assert notifications_for(cp, case, step, warned)[0]["kind"] == "warning"

@@ -1,0 +1,242 @@
+"""The tick on a SQL store, on SQLite and PostgreSQL: it pages through due cases without
+claiming them (each due row is written once, by its append), pages past many cases due at
+the same instant, and claims (`due_cases`) once another writer takes one of its cases; the
+cycle collector is paused while a group is planned and committed, and only then."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+import pytest
+from sqlalchemy import select
+from test_store_engine import PROCESSES, START, assert_chain, to_mediation
+
+from flowengine.clock import SimulatedClock
+from flowengine.engine import engine as engine_module
+from flowengine.engine.engine import Engine
+from flowengine.engine.planner import Planner
+from flowengine.store import codec
+from flowengine.store.base import AppendItem
+from flowengine.store.schema import cases
+from flowengine.store.sql import SqlStore
+from tests.support.store import T0, deadline, store_case
+
+
+def _due(db_url: str, n: int) -> tuple[list[str], datetime]:
+    """`n` cases in mediation, all started at the same instant (so their timers all fall
+    due at the same instant), and an instant a day after that."""
+    setup = Engine(db=db_url, processes=[PROCESSES], clock=SimulatedClock(START))
+    ids = [to_mediation(setup) for _ in range(n)]
+    dues = {cast(datetime, setup.case(i).deadlines["mediation"].due) for i in ids}
+    setup.store.close()  # type: ignore[attr-defined]
+    assert len(dues) == 1  # one instant for all: the page key must tell them apart by id
+    return ids, dues.pop() + timedelta(days=1)
+
+
+def _calls(store: SqlStore, names: Sequence[str],
+           monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """How often each of the store's methods `names` is called from now on."""
+    counted = dict.fromkeys(names, 0)
+    for name in names:
+        inner = getattr(store, name)
+
+        def spy(*args: Any, _name: str = name, _inner: Any = inner, **kwargs: Any) -> Any:
+            counted[_name] += 1
+            return _inner(*args, **kwargs)
+
+        monkeypatch.setattr(store, name, spy)
+    return counted
+
+
+def test_a_lone_tick_claims_nothing_and_reads_each_due_row_once(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine_module, "DUE_PAGE", 3)  # four pages of cases due at one instant
+    monkeypatch.setattr(engine_module, "TICK_GROUP", 2)
+    ids, now = _due(db_url, 10)
+    store = SqlStore(db_url)
+    engine = Engine(store=store, processes=[PROCESSES], clock=SimulatedClock(now))
+    calls = _calls(store, ["due_page", "due_cases", "_claim_due", "load_cases", "load_case",
+                           "append_many"], monkeypatch)
+    fired = engine.tick()
+    assert sorted({e.case_id for e in fired}) == sorted(ids) and len(fired) == 20
+    # no claim (each due row is written once, by its append) and no second read of the
+    # rows the pages read. Pages of 3 (3, 3, 3, 1, then an empty one) past cases due at one
+    # instant, each in groups of at most 2
+    assert calls == {"due_page": 5, "due_cases": 0, "_claim_due": 0, "load_cases": 0,
+                     "load_case": 0, "append_many": 7}
+    assert engine.tick() == []
+    for case_id in ids:  # every case ran out exactly once, the chain intact
+        assert [e.type for e in engine.history(case_id)].count("timer") == 1
+        assert engine.case(case_id).state == "court_advised"
+        assert_chain(engine, case_id)
+    store.close()
+
+
+@pytest.mark.parametrize("page", [1, 3])
+def test_a_failing_case_that_stays_due_never_stops_the_tick(
+        db_url: str, monkeypatch: pytest.MonkeyPatch, page: int) -> None:
+    """A case whose timers fail and cannot be put aside (the deferral did not happen) is
+    due again on every page; the tick still fires every other case once and ends: past a
+    full page of such cases only, through the claims."""
+    monkeypatch.setattr(engine_module, "DUE_PAGE", page)
+    clock = SimulatedClock(START)
+    setup = Engine(db=db_url, processes=[PROCESSES], clock=clock)
+    victim = to_mediation(setup)  # the earliest timer: first on every page
+    clock.advance(timedelta(hours=1))
+    ids = [to_mediation(setup) for _ in range(5)]
+    now = max(cast(datetime, setup.case(i).deadlines["mediation"].due) for i in ids)
+    setup.store.close()  # type: ignore[attr-defined]
+    real = Planner.timers
+
+    def poisoned(self: Planner, case: Any, *args: Any, **kwargs: Any) -> Any:
+        if case.id == victim:
+            raise RuntimeError("poison")
+        return real(self, case, *args, **kwargs)
+
+    monkeypatch.setattr(Planner, "timers", poisoned)
+    store = SqlStore(db_url)
+    monkeypatch.setattr(store, "defer_case", lambda case_id, until: None)
+    engine = Engine(store=store, processes=[PROCESSES],
+                    clock=SimulatedClock(now + timedelta(days=1)))
+    calls = _calls(store, ["due_page", "due_cases"], monkeypatch)
+    fired = engine.tick()
+    assert sorted({e.case_id for e in fired}) == sorted(ids) and len(fired) == 10
+    assert (calls["due_cases"] > 0) == (page == 1)  # a page of the victim alone: claims
+    assert engine.failures.failures[victim].attempts == 1  # tried once in the tick
+    store.close()
+
+
+class Racing:
+    """A store whose first group commit finds one of its cases fired by another worker."""
+
+    def __init__(self, inner: SqlStore, other: Engine, victim: str) -> None:
+        self.inner, self.other, self.victim = inner, other, victim
+        self.pages = self.claims = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def due_page(self, *args: Any, **kwargs: Any) -> Any:
+        self.pages += 1
+        return self.inner.due_page(*args, **kwargs)
+
+    def due_cases(self, *args: Any, **kwargs: Any) -> list[str]:
+        self.claims += 1
+        return self.inner.due_cases(*args, **kwargs)
+
+    def append_many(self, items: Sequence[AppendItem]) -> list[bool]:
+        if any(case.id == self.victim for case, *_ in items):
+            now = items[0][1][0].at  # another worker fires the victim's timers first
+            assert len(self.other._tick_cases([self.victim], now)) == 2
+        return self.inner.append_many(items)
+
+
+def test_a_tick_that_loses_a_case_claims_from_then_on(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine_module, "DUE_PAGE", 3)
+    monkeypatch.setattr(engine_module, "TICK_GROUP", 3)
+    clock = SimulatedClock(START)
+    setup = Engine(db=db_url, processes=[PROCESSES], clock=clock)
+    first = to_mediation(setup)  # the earliest timer: in the first page and group
+    clock.advance(timedelta(hours=1))
+    ids = [first] + [to_mediation(setup) for _ in range(8)]
+    now = max(cast(datetime, setup.case(i).deadlines["mediation"].due) for i in ids)
+    now += timedelta(days=1)
+    setup.store.close()  # type: ignore[attr-defined]
+    other = Engine(db=db_url, processes=[PROCESSES], clock=SimulatedClock(now))
+    racing = Racing(SqlStore(db_url), other, victim=first)
+    engine = Engine(store=racing, processes=[PROCESSES],  # type: ignore[arg-type]
+                    clock=SimulatedClock(now))
+    fired = engine.tick()
+    assert sorted({e.case_id for e in fired}) == sorted(i for i in ids if i != first)
+    assert racing.pages == 1  # the first page, unclaimed; then a case was lost:
+    assert racing.claims >= 2  # claims from then on (the rest, then nothing left)
+    assert engine.tick() == []
+    for case_id in ids:
+        assert [e.type for e in engine.history(case_id)].count("timer") == 1
+        assert_chain(engine, case_id)
+    racing.inner.close()
+    other.store.close()  # type: ignore[attr-defined]
+
+
+def test_the_collector_is_paused_for_a_group_and_running_again_after(
+        db_url: str) -> None:
+    ids, now = _due(db_url, 3)
+    engine = Engine(db=db_url, processes=[PROCESSES], clock=SimulatedClock(now))
+    during: list[bool] = []
+    engine.subscribe(lambda events, case: during.append(gc.isenabled()))
+    assert gc.isenabled()
+    assert len(engine.tick()) == 6
+    assert during == [False] * 3 and gc.isenabled()
+    engine.store.close()  # type: ignore[attr-defined]
+
+
+def test_a_host_that_turned_the_collector_off_keeps_it_off(db_url: str) -> None:
+    ids, now = _due(db_url, 2)
+    engine = Engine(db=db_url, processes=[PROCESSES], clock=SimulatedClock(now))
+    gc.disable()
+    try:
+        assert len(engine.tick()) == 4
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    engine.store.close()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("after", [False, True])
+def test_a_due_page_is_one_range_of_the_timer_index_and_nothing_to_sort(
+        store: SqlStore, after: bool) -> None:
+    for i in range(20):
+        store_case(store, f"C{i}", deadlines={"reply": deadline(due=T0 + timedelta(days=i + 1))})
+    assert store.due_page(T0) == []
+    page = store.due_page(T0 + timedelta(days=30), None, 5)
+    assert [r.id for r in page] == [f"C{i}" for i in range(5)]
+    assert [r.id for r in store.due_page(T0 + timedelta(days=30), page[-1].key, 3)] == [
+        "C4", "C5", "C6"]  # from the last key on: the caller skips what it has seen
+    prepared, sql = store._sql.due_page(after, 1000)
+    params = prepared.args({"now": T0, "k_at": T0} if after else {"now": T0})
+    with store.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params).all()
+            detail = " ".join(str(row[-1]) for row in plan)
+            assert "ix_cases_next_timer_at" in detail and "SCAN cases" not in detail, detail
+            assert "TEMP B-TREE" not in detail, detail  # the index's order: no sort
+        else:
+            conn.exec_driver_sql("SET enable_seqscan = off")  # a tiny table: ask what it *can*
+            conn.exec_driver_sql("SET enable_bitmapscan = off")
+            plan = conn.exec_driver_sql("EXPLAIN " + sql, params).all()
+            detail = " ".join(row[0] for row in plan)
+            assert "ix_cases_next_timer_at" in detail and "Sort" not in detail, plan
+
+
+def test_timer_events_write_the_data_text_they_read_instead_of_encoding_it_again(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Timer events change no data: their append takes the data text and duplicate key of
+    the row it planned from; what is stored is what encoding the case gives."""
+    ids, now = _due(db_url, 3)
+    store = SqlStore(db_url)
+    engine = Engine(store=store, processes=[PROCESSES], clock=SimulatedClock(now))
+    encoded: list[Any] = []
+    real = codec.dump_data
+
+    def counted(data: Any) -> str:
+        encoded.append(data)
+        return real(data)
+
+    monkeypatch.setattr(codec, "dump_data", counted)
+    assert len(engine.tick()) == 6
+    assert encoded == []  # neither the data nor the duplicate key encoded again
+    monkeypatch.setattr(codec, "dump_data", real)
+    fields = store._dup_fields(engine.case(ids[0]).digest)
+    with store.engine.connect() as conn:
+        for case_id in ids:
+            case = engine.case(case_id)
+            data, key = conn.execute(select(cases.c.data, cases.c.dup_key)
+                                     .where(cases.c.id == case_id)).one()
+            expected = codec.case_values(case, True, fields)
+            assert (data, key) == (expected["data"], expected["dup_key"])
+            assert key is not None  # medical_dispute declares a duplicate key
+    store.close()
