@@ -47,9 +47,14 @@ def case_json(case: Case) -> dict[str, Any]:
 
 
 class ThreadingServer(ThreadingMixIn, WSGIServer):
-    """One thread per request (the standard library's threaded WSGI server)."""
+    """One thread per request (the standard library's threaded WSGI server).
+
+    `request_queue_size`: the listen backlog. socketserver's default of 5 lets a burst of
+    clients overflow it while the accepting thread waits for a core, and the kernel then
+    resets their connections; a server taking concurrent requests needs a real backlog."""
 
     daemon_threads = True
+    request_queue_size = 128
 
 
 def serve(app: App, port: int, handler: type[WSGIRequestHandler] = WSGIRequestHandler) -> ThreadingServer:
