@@ -32,6 +32,7 @@ import argparse
 import json
 import multiprocessing as mp
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -59,10 +60,13 @@ from flowengine.store.sql import SqlStore
 
 BATCH: dict[tuple[str, int], list[float]] = defaultdict(list)  # mean appends per commit
 HERE = Path(__file__).resolve().parent
+CPU: dict[tuple[str, int], tuple[float, float, float]] = {}  # user µs, sys µs, waits a fire
+CPU_OF: dict[str, list[tuple[float, float, float]]] = defaultdict(list)  # by loop name
 
 
-def _started(url: str, n: int, group: bool) -> tuple[Engine, list[str]]:
-    store = SqlStore(url, group_commit=group)
+def _started(url: str, n: int, group: bool,
+             synchronous: str | None = None) -> tuple[Engine, list[str]]:
+    store = SqlStore(url, group_commit=group, synchronous=synchronous)
     engine = Engine(store=store, processes=[REFPROC], clock=SimulatedClock(START), plugins=[])
     ids = [engine.start("refproc", {"in_jurisdiction": bool(i % 10)}, actor=ACTOR).id
            for i in range(n)]
@@ -82,8 +86,9 @@ def _drive(engine: Engine, cases: list[tuple[int, str]]) -> int:
     return count
 
 
-def run_threads(url: str, cases: int, k: int, group: bool) -> float:
-    engine, ids = _started(url, cases, group)
+def run_threads(url: str, cases: int, k: int, group: bool,
+                synchronous: str | None = None) -> float:
+    engine, ids = _started(url, cases, group, synchronous)
     committer = engine.store.group  # type: ignore[attr-defined]
     if committer is not None:  # count the fires only, not the starts
         committer.batches = committer.appends = 0
@@ -103,10 +108,14 @@ def run_threads(url: str, cases: int, k: int, group: bool) -> float:
     for t in threads:
         t.start()
     barrier.wait()
-    t0 = time.perf_counter()
+    t0, use0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
     for t in threads:
         t.join()
     rate = sum(counts) / (time.perf_counter() - t0)
+    use, n = resource.getrusage(resource.RUSAGE_SELF), max(sum(counts), 1)
+    CPU[(url.split(":", 1)[0], k)] = (  # this process's CPU a fire, and its sleeps
+        1e6 * (use.ru_utime - use0.ru_utime) / n, 1e6 * (use.ru_stime - use0.ru_stime) / n,
+        (use.ru_nvcsw - use0.ru_nvcsw) / n)
     if committer is not None and committer.batches:
         BATCH[(url.split(":", 1)[0], k)].append(committer.appends / committer.batches)
     engine.store.close()  # type: ignore[attr-defined]
@@ -147,18 +156,23 @@ def run_processes(url: str, cases: int, k: int) -> float:
     return sum(r[2] for r in results) / (end - start)
 
 
-def run_loop(tree: Path, kind: str, url: str, cases: int, k: int, group: bool) -> float:
+def run_loop(tree: Path, kind: str, url: str, cases: int, k: int, group: bool,
+             name: str, synchronous: str | None = None) -> float:
     """One engine loop on `tree`'s code in a fresh process (`--loop`); its rate, and its
     appends per commit noted in BATCH under the tree's name."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tree), str(tree / "plugins")]),
            "FLOWENGINE_BENCH_CODE": str(tree), "FLOWENGINE_DISABLE_PLUGIN_AUTOLOAD": "1"}
     out = subprocess.run(
         [sys.executable, str(HERE / "bench_group_commit.py"), "--loop", kind, url,
-         "--cases", str(cases), "--k", str(k), *(["--group"] if group else [])],
+         "--cases", str(cases), "--k", str(k), *(["--group"] if group else []),
+         *(["--synchronous", synchronous] if synchronous else [])],
         env=env, check=True, capture_output=True, text=True).stdout
     result = json.loads(out.strip().splitlines()[-1])
     if result["batch"] is not None:
-        BATCH[(f"{url.split(':', 1)[0]} {tree.name}", k)].append(result["batch"])
+        BATCH[(f"{url.split(':', 1)[0]} {tree.name}{' ' + synchronous if synchronous else ''}",
+               k)].append(result["batch"])
+    if result["cpu"] is not None:
+        CPU_OF[name].append(tuple(result["cpu"]))  # type: ignore[arg-type]
     return float(result["rate"])
 
 
@@ -166,20 +180,23 @@ def loop_main(args: Any) -> None:
     """`--loop KIND URL`: one loop in this process, its result as a JSON line."""
     kind, url = args.loop
     k = args.k[0]
+    cpu = None
     if kind == "processes":
         rate, batch = run_processes(url, args.cases, k), None
     else:
-        rate = run_threads(url, args.cases, k, args.group)
+        rate = run_threads(url, args.cases, k, args.group, args.synchronous)
         batches = [v for v in BATCH.values() if v]
         batch = batches[0][0] if batches else None
+        cpu = next(iter(CPU.values()))
     import flowengine.store.group as code
 
-    print(json.dumps({"rate": rate, "batch": batch, "code": code.__file__}))
+    print(json.dumps({"rate": rate, "batch": batch, "cpu": cpu, "code": code.__file__}))
     assert Path(code.__file__).is_relative_to(os.environ.get("FLOWENGINE_BENCH_CODE", "/"))
 
 
 def variants(folder: Path, cases: int, ks: list[int], pg: Any, processes: bool,
-             trees: dict[str, Path] | None = None) -> dict[str, Callable[[], float]]:
+             trees: dict[str, Path] | None = None,
+             ceiling: bool = False) -> dict[str, Callable[[], float]]:
     n = len(fires_of(cases))
 
     def db(name: str) -> str:
@@ -192,13 +209,19 @@ def variants(folder: Path, cases: int, ks: list[int], pg: Any, processes: bool,
     if trees is not None:  # every engine loop in a fresh process, once per tree
         for k in ks:
             for label, tree in trees.items():
-                out[f"K={k} threads, group commit ({label})"] = (
-                    lambda k=k, tree=tree: run_loop(  # type: ignore[misc]
-                        tree, "threads", db("group"), cases, k, True))
+                name = f"K={k} threads, group commit ({label})"
+                out[name] = (
+                    lambda k=k, tree=tree, name=name: run_loop(  # type: ignore[misc]
+                        tree, "threads", db("group"), cases, k, True, name))
+            if ceiling:  # no flush at all: what the CPU allows
+                name = f"K={k} threads, group commit, synchronous=OFF (this)"
+                out[name] = (lambda k=k, name=name: run_loop(  # type: ignore[misc]
+                    trees["this"], "threads", db("group"), cases, k, True, name, "off"))
             for label, tree in trees.items() if processes else ():
-                out[f"K={k} processes, group commit ({label})"] = (
-                    lambda k=k, tree=tree: run_loop(  # type: ignore[misc]
-                        tree, "processes", db("procs"), cases, k, True))
+                name = f"K={k} processes, group commit ({label})"
+                out[name] = (
+                    lambda k=k, tree=tree, name=name: run_loop(  # type: ignore[misc]
+                        tree, "processes", db("procs"), cases, k, True, name))
         return out
     for k in ks:
         out[f"K={k} threads, one commit per fire"] = (
@@ -229,6 +252,9 @@ def main() -> None:
                         help="also run every engine loop on this checkout's code")
     parser.add_argument("--loop", nargs=2, metavar=("KIND", "URL"), help=argparse.SUPPRESS)
     parser.add_argument("--group", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--synchronous", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--ceiling", action="store_true",
+                        help="with --base: also K threads at synchronous=OFF (no flush)")
     args = parser.parse_args()
     os.environ["FLOWENGINE_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     if args.loop:
@@ -240,7 +266,8 @@ def main() -> None:
         info = machine(folder)
         with postgres(durable=True) if not args.no_pg else nullcontext() as pg:
             info["postgresql"] = "durable server (fsync on), loopback" if pg else "not run"
-            runs = variants(folder, args.cases, args.k, pg, not args.no_processes, trees)
+            runs = variants(folder, args.cases, args.k, pg, not args.no_processes, trees,
+                            args.ceiling)
             results: dict[str, list[float]] = {name: [] for name in runs}
             for r in range(args.rounds):
                 names = list(runs)
@@ -299,6 +326,14 @@ def report(results: dict[str, list[float]], info: dict[str, Any], args: Any) -> 
                       for kind in ("threads", "processes") for k in args.k
                       if (this := results.get(f"K={k} {kind}, group commit (this)"))
                       and (old := results.get(f"K={k} {kind}, group commit (base)")))]
+    if CPU_OF:
+        lines += ["", "CPU of the loop's process per fire (thread loops; medians of the rounds): "
+                  "user µs, system µs, voluntary context switches (a thread going to sleep):",
+                  "", "| loop | user µs | system µs | sleeps |", "|---|---:|---:|---:|"]
+        for name, cpus in CPU_OF.items():
+            lines.append(f"| {name} | " + " | ".join(
+                f"{statistics.median(c[i] for c in cpus):.{1 if i == 2 else 0}f}"
+                for i in range(3)) + " |")
     lines += ["", "Appends per commit with group commit (threads; the mean of each run, "
               "medians): " + ", ".join(
                   f"{db.replace('sqlite', 'SQLite').replace('postgresql', 'PostgreSQL')} "
