@@ -272,9 +272,10 @@ def main() -> None:
             for r in range(args.rounds):
                 names = list(runs)
                 if trees is not None and r % 2:  # base first in odd rounds
-                    names = [n.replace("(this)", "(base)") if "(this)" in n else
-                             n.replace("(base)", "(this)") if "(base)" in n else n
-                             for n in names]
+                    swap = {n: n.replace("(this)", "(base)") for n in names if "(this)" in n}
+                    swap = {a: b for a, b in swap.items() if b in runs}
+                    swap.update({b: a for a, b in swap.items()})
+                    names = [swap.get(n, n) for n in names]
                 for name in names:
                     results[name].append(runs[name]())
                     LOADS[name].append(os.getloadavg()[0])
