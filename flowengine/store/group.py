@@ -60,8 +60,14 @@ class _Request:
         self.work = work
         self.error: BaseException | None = None
         self.lead = False  # woken to lead the next batch rather than because it is done
-        self.wake = threading.Lock()
-        self.wake.acquire()  # released once, by whoever finishes or hands over to it
+        self.wake: Any = None  # a queued request's lock, released once to wake it
+
+
+def _queued(request: _Request) -> _Request:
+    """`request` with a held lock its waiter blocks on (only a queued request needs one)."""
+    request.wake = threading.Lock()
+    request.wake.acquire()
+    return request
 
 
 class GroupCommit:
@@ -85,7 +91,7 @@ class GroupCommit:
         request = _Request(work)
         with self._mutex:
             if self._leading:
-                self._queue.append(request)
+                self._queue.append(_queued(request))
                 batch = None
             else:  # nobody is committing (so nobody is queued): lead a batch of one
                 self._leading = True
