@@ -21,8 +21,9 @@ All SQLite loops: WAL, synchronous=FULL. Aggregate fires/s = all fires / wall ti
 the first fire to the last. Results replace the "group" section of RESULTS-store.md.
 
 `--base DIR` (a checkout of other code, e.g. a detached worktree of the commit before):
-every engine loop also runs on DIR's code right before or after this checkout's (the order
-alternates by round), each in a fresh process, so before and after share the round's
+every SQLite group-commit loop also runs on DIR's code right before or after this
+checkout's (the order alternates by round), each in a fresh process (no PostgreSQL and no
+one-commit-per-fire loops in this mode), so before and after share the round's
 machine state and its raw peer loop. The machine is noisy: read ratios, not rates.
 """
 
@@ -264,7 +265,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         folder = Path(tmp)
         info = machine(folder)
-        with postgres(durable=True) if not args.no_pg else nullcontext() as pg:
+        with postgres(durable=True) if not (args.no_pg or trees) else nullcontext() as pg:
             info["postgresql"] = "durable server (fsync on), loopback" if pg else "not run"
             runs = variants(folder, args.cases, args.k, pg, not args.no_processes, trees,
                             args.ceiling)
@@ -337,7 +338,7 @@ def report(results: dict[str, list[float]], info: dict[str, Any], args: Any) -> 
                 for i in range(3)) + " |")
     lines += ["", "Appends per commit with group commit (threads; the mean of each run, "
               "medians): " + ", ".join(
-                  f"{db.replace('sqlite', 'SQLite').replace('postgresql', 'PostgreSQL')} "
+                  f"{db.replace('sqlite', 'SQLite').replace('postgresql+psycopg', 'PostgreSQL')} "
                   f"K={k}: {statistics.median(v):.1f}" for (db, k), v in BATCH.items())]
     return "\n".join(lines) + "\n"
 
