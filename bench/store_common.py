@@ -26,7 +26,9 @@ from machine_info import cpu_model  # noqa: E402
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RESULTS = HERE / "RESULTS-store.md"
-sys.path.insert(0, str(ROOT))
+# the code measured: this checkout's, or the one FLOWENGINE_BENCH_CODE names (a bench's
+# `--base` runs loops on another checkout's code with this checkout's bench scripts)
+sys.path.insert(0, os.environ.get("FLOWENGINE_BENCH_CODE", str(ROOT)))
 
 
 def machine(data_dir: Path) -> dict[str, Any]:

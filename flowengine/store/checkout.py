@@ -83,6 +83,11 @@ class Checkout:
         self._broken: tuple[type[Exception], ...] = (dbapi.OperationalError,
                                                      dbapi.InterfaceError)
 
+    @property
+    def sqlite(self) -> bool:
+        """Whether the connections are SQLite's (else PostgreSQL's)."""
+        return self._sqlite
+
     # ------------------------------------------------------------------ the host's transaction
     @contextmanager
     def using(self, connection: Connection) -> Iterator[None]:

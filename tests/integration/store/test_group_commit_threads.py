@@ -1,15 +1,17 @@
 """Group commit of concurrent appends (`SqlStore(group_commit=True)`, store/group.py), on a
 real SQLite file and a real PostgreSQL server: appends queued while a transaction is being
-committed share the next one; each append's failure is its own (rolled back to its
-savepoint, the others committed); every append that returned is stored."""
+committed share the next one; each append's failure is its own (nothing of it stored,
+the others committed); every append that returned is stored."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,8 +23,9 @@ from flowengine.clock import SimulatedClock
 from flowengine.engine.engine import Engine
 from flowengine.errors import ConcurrentUpdate
 from flowengine.records.case import Actor
+from flowengine.store.checkout import _Pair
 from flowengine.store.errors import DatabaseUnavailable
-from flowengine.store.group import GroupCommit
+from flowengine.store.group import GroupCommit, _Request
 from flowengine.store.sql import SqlStore
 from tests.support.store import make_case, make_events
 
@@ -73,12 +76,15 @@ def queued(group: GroupCommit, n: int) -> Callable[[], bool]:
     return lambda: len(group._queue) == n
 
 
-def test_appends_queued_during_a_commit_share_the_next_one(store: SqlStore) -> None:
+def test_appends_queued_while_the_leader_writes_join_its_transaction(store: SqlStore) -> None:
+    """Appends that queue while the leader's statements run are taken into its transaction
+    before the COMMIT (one flush for all); each keeps its own outcome. On SQLite the append
+    that raised after writing spoils the first attempt, which is redone with savepoints."""
     group = scratch(store)
     outcome: dict[str, Any] = {}
     release = threading.Event()
 
-    def leader(cur: Any) -> None:  # holds the first transaction until three appends wait
+    def leader(cur: Any) -> None:  # holds the first transaction until four appends wait
         release.wait(30)
         cur.execute("INSERT INTO scratch (x) VALUES (1)")
 
@@ -95,7 +101,73 @@ def test_appends_queued_during_a_commit_share_the_next_one(store: SqlStore) -> N
     assert isinstance(outcome["c"], store._held.integrity_error)  # the same key as b
     assert isinstance(outcome["d"], ValueError)  # its own write rolled back
     assert rows(store) == {1, 2, 4}
+    assert (group.batches, group.appends) == (1, 3)
+    assert group.redone == (1 if store.engine.dialect.name == "sqlite" else 0)
+
+
+def test_appends_queued_during_a_commit_share_the_next_one(store: SqlStore) -> None:
+    group = scratch(store)
+    outcome: dict[str, Any] = {}
+    release, committing = threading.Event(), threading.Event()
+    write = store._held.write
+
+    @contextmanager
+    def slow_commit() -> Iterator[Any]:  # the first COMMIT waits until three appends queue
+        with write() as cur:
+            yield cur
+            committing.set()
+            release.wait(30)
+
+    group._checkout = cast(Any, SimpleNamespace(write=slow_commit))
+    threads = [in_thread(group, insert(1), outcome, "leader")]
+    assert committing.wait(30)
+    for key, work in (("b", insert(2)), ("c", insert(2)), ("d", insert(3))):
+        threads.append(in_thread(group, work, outcome, key))
+        wait_for(queued(group, len(threads) - 1))
+    release.set()
+    for t in threads:
+        t.join(30)
+    assert outcome["leader"] == outcome["b"] == outcome["d"] == "ok"
+    assert isinstance(outcome["c"], store._held.integrity_error)
+    assert rows(store) == {1, 2, 3}
     assert (group.batches, group.appends) == (2, 3)
+
+
+def test_sqlite_batch_needs_no_savepoint_unless_an_append_spoils_it(tmp_path: Path) -> None:
+    """An append that fails before changing a row (here a taken key, in the engine a lost
+    sequence race) has nothing to roll back: the batch is plain statements. One that fails
+    after writing makes the batch run again with a savepoint per append."""
+    store = SqlStore(f"sqlite:///{tmp_path / 'a.db'}")
+    try:
+        for plan, savepoints in ((("ok", "taken", "ok"), 0), (("ok", "refused", "ok"), 3)):
+            group = scratch(store)
+            statements: list[str] = []
+            with traced(store, statements):
+                batch = [_Request(insert(1)),
+                         _Request(insert(1 if plan[1] == "taken" else 2,
+                                         fail=plan[1] == "refused")),
+                         _Request(insert(3))]
+                group._commit(batch)
+            assert rows(store) == {1, 3}
+            assert [r.error is None for r in batch] == [True, False, True]
+            assert sum(s == "SAVEPOINT fe_group" for s in statements) == savepoints
+            assert group.redone == (1 if savepoints else 0)
+    finally:
+        store.close()
+
+
+@contextmanager
+def traced(store: SqlStore, statements: list[str]) -> Iterator[None]:
+    """Record the SQL of the store's checked-out connections."""
+    store._held.close()  # connections made from here on are traced
+    raw = store.engine.raw_connection()
+    driver: Any = raw.driver_connection
+    driver.set_trace_callback(statements.append)
+    store._held._idle.append(_Pair(raw, driver.cursor()))
+    try:
+        yield
+    finally:
+        driver.set_trace_callback(None)
 
 
 @settings(max_examples=25, deadline=None,
