@@ -107,6 +107,9 @@ class Engine:
         with the official holiday data of years its calendar had only provisionally
         (`Registry.effective`)."""
         registry = self._registry if self._registry is not None else self.registry
+        found = registry.current(case.digest)  # the common case: one look-up
+        if found is not None:
+            return found
         cp = registry.pinned(case.digest)
         if cp is None:
             text = self.store.definition_text(case.digest)

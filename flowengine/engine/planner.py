@@ -233,16 +233,17 @@ class Moment:
         self.planner, self.cp, self.case, self.actor, self.at = planner, planner.cp, case, actor, at
         self.process_id, self.digest = planner.process.id, planner.process.digest
 
-    def draft(self, kind: EventType, *, trigger: str | None = None, source: str | None = None,
-              dest: str | None = None, data: Mapping[str, Any],
+    def draft(self, kind: EventType, trigger: str | None = None, source: str | None = None,
+              dest: str | None = None, data: Mapping[str, Any] | None = None,
               effects: Sequence[Mapping[str, Any]] = (),
               duplicate_of: str | None = None) -> Draft:
         """The next event of the case, as a draft in JSON form (notifications and hash come
-        after the fold)."""
-        return Draft(self, kind, trigger=trigger, source=source, dest=dest,
-                     data={k: to_json(v) for k, v in data.items()} if data else {},
-                     effects=tuple({k: to_json(v) for k, v in e.items()} for e in effects)
-                     if effects else (), duplicate_of=duplicate_of)
+        after the fold). Positional arguments on the way to `Draft` (one per decision):
+        keyword arguments make the two calls measurably slower."""
+        return Draft(self, kind, trigger, source, dest,
+                     {k: to_json(v) for k, v in data.items()} if data else {},
+                     tuple({k: to_json(v) for k, v in e.items()} for e in effects)
+                     if effects else (), duplicate_of)
 
     def seal(self, draft: Draft, after: Case, step: Step | None,
              effects: Sequence[Mapping[str, Any]]) -> Event:
@@ -331,8 +332,7 @@ class FirePlan(Moment):
             env = self.env if not changes else case_env(
                 cp, new_state, _changed(case.data, changes), self.actor, self.at)
             effects = [*effects, *step_effects(cp, case, step, env)]
-        draft = self.draft("fired", trigger=trigger, source=case.state, dest=new_state,
-                           data=changes, effects=effects)
+        draft = self.draft("fired", trigger, case.state, new_state, changes, effects)
         after = apply(cp.process, case if owned else case.copy(), draft)
         return self.seal(draft, after, step, effects), after
 

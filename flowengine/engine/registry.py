@@ -77,6 +77,7 @@ class Registry:
         self._by_id: dict[str, ProcessDef] = {}
         self._by_digest: dict[str, CompiledProcess] = {}
         self._effective: dict[tuple[str, str], CompiledProcess] = {}
+        self._current: dict[str, CompiledProcess] = {}  # `current`, emptied by every add
         self._folders: list[Path] = []
         self.broken: dict[str, DefinitionError] = {}
 
@@ -123,6 +124,7 @@ class Registry:
 
     def add(self, process: ProcessDef) -> ProcessDef:
         self._by_id[process.id] = process
+        self._current.clear()  # a newer version may lay official years over older ones
         if process.digest not in self._by_digest:
             self._by_digest[process.digest] = compiled(process)
         return process
@@ -136,6 +138,7 @@ class Registry:
             raise DefinitionError(problems)
         if process.digest not in self._by_digest:
             self._by_digest[process.digest] = compiled(process)
+            self._current.clear()
         return process
 
     def latest(self, process_id: str) -> CompiledProcess:
@@ -148,6 +151,17 @@ class Registry:
 
     def pinned(self, digest: str) -> CompiledProcess | None:
         return self._by_digest.get(digest)
+
+    def current(self, digest: str) -> CompiledProcess | None:
+        """`effective(pinned(digest))`, or None when the version is not loaded: kept per
+        digest until a definition is added, so a fire pays one look-up for it."""
+        found = self._current.get(digest)
+        if found is None:
+            cp = self._by_digest.get(digest)
+            if cp is None:
+                return None
+            found = self._current[digest] = self.effective(cp)
+        return found
 
     def effective(self, cp: CompiledProcess) -> CompiledProcess:
         """`cp` with the official years of the newest loaded version of its process laid

@@ -115,15 +115,16 @@ class Draft:
                  "source", "dest", "data", "effects", "prev_hash", "duplicate_of")
     hash = ""  # a draft has none; the fold records it on the case, the planner then sets it
 
-    def __init__(self, ctx: DraftContext, type: EventType, *, trigger: str | None = None,
+    def __init__(self, ctx: DraftContext, type: EventType, trigger: str | None = None,
                  source: str | None = None, dest: str | None = None,
-                 data: dict[str, Any], effects: tuple[Mapping[str, Any], ...] = (),
+                 data: dict[str, Any] | None = None, effects: tuple[Mapping[str, Any], ...] = (),
                  duplicate_of: str | None = None) -> None:
         before = ctx.case
         self.case_id, self.seq, self.prev_hash = before.id, before.seq + 1, before.last_hash or GENESIS
         self.at, self.actor, self.type = ctx.at, ctx.actor, type
         self.process_id, self.digest, self.trigger = ctx.process_id, ctx.digest, trigger
-        self.source, self.dest, self.data, self.effects = source, dest, data, effects
+        self.source, self.dest, self.effects = source, dest, effects
+        self.data = data if data is not None else {}
         self.duplicate_of = duplicate_of
 
     def seal(self, notifications: tuple[Mapping[str, Any], ...] = ()) -> Event:
