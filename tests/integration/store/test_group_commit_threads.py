@@ -23,10 +23,10 @@ from flowengine.clock import SimulatedClock
 from flowengine.engine.engine import Engine
 from flowengine.errors import ConcurrentUpdate
 from flowengine.records.case import Actor
-from flowengine.store.checkout import _Pair
 from flowengine.store.errors import DatabaseUnavailable
 from flowengine.store.group import GroupCommit, _Request
 from flowengine.store.sql import SqlStore
+from tests.support.sql import traced
 from tests.support.store import make_case, make_events
 
 
@@ -154,20 +154,6 @@ def test_sqlite_batch_needs_no_savepoint_unless_an_append_spoils_it(tmp_path: Pa
             assert group.redone == (1 if savepoints else 0)
     finally:
         store.close()
-
-
-@contextmanager
-def traced(store: SqlStore, statements: list[str]) -> Iterator[None]:
-    """Record the SQL of the store's checked-out connections."""
-    store._held.close()  # connections made from here on are traced
-    raw = store.engine.raw_connection()
-    driver: Any = raw.driver_connection
-    driver.set_trace_callback(statements.append)
-    store._held._idle.append(_Pair(raw, driver.cursor()))
-    try:
-        yield
-    finally:
-        driver.set_trace_callback(None)
 
 
 @settings(max_examples=25, deadline=None,

@@ -5,7 +5,6 @@ claim released while the others commit; `Engine.tick` uses it for many due cases
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -17,10 +16,10 @@ from flowengine.clock import SimulatedClock
 from flowengine.engine import engine as engine_module
 from flowengine.engine.engine import Engine
 from flowengine.store.base import AppendItem, OutboxRow
-from flowengine.store.checkout import _Pair
 from flowengine.store.errors import StoreError
 from flowengine.store.memory import MemoryStore
 from flowengine.store.sql import SqlStore
+from tests.support.sql import traced
 from tests.support.store import (
     DEFINITION,
     DIGEST,
@@ -104,7 +103,7 @@ def test_append_many_redoes_a_failed_bulk_transaction_case_by_case(sqlite_store:
     items.insert(1, AppendItem(make_case("C1", seq=1, last_hash=taken[-1].hash), taken, 0, False, ()))
     store.lock_budget = 600.0  # one transaction, however slow the machine
     statements: list[str] = []
-    with _traced(store, statements):
+    with traced(store, statements):
         assert store.append_many(items) == [True, False, True, True]
     assert statements.count("BEGIN IMMEDIATE") == 2  # the bulk try, then the redo
     assert statements.count("SAVEPOINT fe_case") == 4
@@ -126,7 +125,7 @@ def test_append_many_without_failures_needs_no_savepoint(sqlite_store: SqlStore)
         items.append(AppendItem(after, evs, 1, False, ()))
     store.lock_budget = 600.0
     statements: list[str] = []
-    with _traced(store, statements):
+    with traced(store, statements):
         assert store.append_many(items) == [True, False, True]
     assert statements.count("BEGIN IMMEDIATE") == 1
     assert not [s for s in statements if "SAVEPOINT" in s]
@@ -135,25 +134,11 @@ def test_append_many_without_failures_needs_no_savepoint(sqlite_store: SqlStore)
 
 @pytest.fixture
 def sqlite_store(tmp_path: Any) -> Iterator[SqlStore]:
-    """An SQLite store: its statements can be traced (`_traced`)."""
+    """An SQLite store: its statements can be traced (`traced`)."""
     s = SqlStore(f"sqlite:///{tmp_path / 'store.db'}")
     s.save_definition(DIGEST, PROCESS, "1", DEFINITION, DUPLICATE_KEY)
     yield s
     s.close()
-
-
-@contextmanager
-def _traced(store: SqlStore, statements: list[str]) -> Iterator[None]:
-    """Record the SQL of the store's checked-out connections (the append path)."""
-    store._held.close()  # connections made from here on are traced
-    raw = store.engine.raw_connection()
-    driver: Any = raw.driver_connection
-    driver.set_trace_callback(statements.append)
-    store._held._idle.append(_Pair(raw, driver.cursor()))
-    try:
-        yield
-    finally:
-        driver.set_trace_callback(None)
 
 
 def test_append_many_is_all_or_nothing_on_an_error_that_is_no_lost_race(
