@@ -273,4 +273,5 @@ def test_a_skipped_case_keeps_the_claim_another_worker_took_since(store: SqlStor
     stale_after, stale_events = _next(store, "C1", 1, read.last_hash)
     assert store.append_many([AppendItem(stale_after, stale_events, 1, False, ())]) == [False]
     assert store.due_cases(now) == []  # still claimed: nobody else takes it
-    assert store.load_case("C1").seq == 3
+    stored = store.load_case("C1")
+    assert stored is not None and stored.seq == 3
