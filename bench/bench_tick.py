@@ -59,6 +59,7 @@ NOW = datetime(2026, 5, 4, 10, 0, tzinfo=CST)
 COLUMNS = [c.name for c in cases_table.c]
 PROFILE: Path | None = None  # --profile: where the due tick's cProfile stats go
 PHASES = False  # --phases: time the due tick's phases (wraps methods: a little slower)
+LOCK_BUDGET: float | None = None  # --lock-budget: the store's `lock_budget` (None: its default)
 
 
 def template() -> tuple[dict[str, Any], Any, str]:
@@ -233,6 +234,8 @@ def plan_of(store: SqlStore, now: datetime) -> str:
 def run_backend(name: str, url: str, n: int, due: int, rounds: int) -> dict[str, Any]:
     engine = Engine(db=url, processes=[PROCESSES], clock=SimulatedClock(NOW))
     store: SqlStore = engine.store  # type: ignore[assignment]
+    if LOCK_BUDGET is not None:
+        store.lock_budget = LOCK_BUDGET
     before = NOW - timedelta(hours=2)  # earlier than every timer
     plan = plan_of(store, before)
     assert "next_timer_at" in plan and "SCAN cases" not in plan and "Seq Scan" not in plan, plan
@@ -509,10 +512,13 @@ def main() -> None:
                         help="time the due tick's phases (store methods, planner, collector)")
     parser.add_argument("--profile", type=Path, default=None,
                         help="run the due tick under cProfile and dump its stats here")
+    parser.add_argument("--lock-budget", type=float, default=None,
+                        help="seconds an append_many transaction may hold the write lock "
+                             "(the store's lock_budget; default: the store's own)")
     args = parser.parse_args()
     os.environ["FLOWENGINE_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    global PROFILE, PHASES
-    PROFILE, PHASES = args.profile, args.phases
+    global PROFILE, PHASES, LOCK_BUDGET
+    PROFILE, PHASES, LOCK_BUDGET = args.profile, args.phases, args.lock_budget
     results = []
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         folder = Path(tmp)

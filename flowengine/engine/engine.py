@@ -219,6 +219,17 @@ class Engine:
         now = self._instant(now, None)
         self.failures.new_round()
         fired: list[Event] = self.reconcile(now)
+        with _collector_paused() as paused:
+            return self._tick_due(now, fired, progress, paused)
+
+    def _tick_due(self, now: datetime, fired: list[Event],
+                  progress: Callable[[int, int | None], None] | None,
+                  paused: bool) -> list[Event]:
+        """`tick`'s pages and groups, with the cycle collector off (`paused`: by this tick)
+        and, after each group, a collection of the youngest generation only: it finds the
+        cycles the group left, as the collector would, and moves the group's survivors (the
+        fired events the tick returns) out of the way, so they are not scanned again and
+        again by older-generation collections while the tick goes on."""
         seen: set[str] = set()
         pages = due_pages(self.store)
         after: Any = None  # the stored `next_timer_at` the next page starts at
@@ -251,7 +262,7 @@ class Engine:
                     progress(done + i, len(seen))
                 ids = batch[i:i + TICK_GROUP]
                 rows = [read[cid] for cid in ids] if read else None
-                part, lost = self._tick_group(ids, now, rows)
+                part, lost = self._tick_group(ids, now, rows, young=paused)
                 fired += part
                 if lost:
                     pages = None  # another writer is at work too: claim from here on
@@ -290,11 +301,16 @@ class Engine:
         return self._tick_group(case_ids, now)[0]
 
     def _tick_group(self, case_ids: Sequence[str], now: datetime,
-                    rows: Sequence[Any] | None = None) -> tuple[list[Event], bool]:
+                    rows: Sequence[Any] | None = None, *,
+                    young: bool = False) -> tuple[list[Event], bool]:
         """`_tick_cases` (from the `rows` a due page read, when given), and whether a case
-        was lost to another writer (its sequence number had moved on)."""
-        with _collector_paused():
-            return self._tick_planned(case_ids, now, rows)
+        was lost to another writer (its sequence number had moved on); `young`: then
+        collect the youngest generation (`tick` keeps the collector off between groups)."""
+        with _collector_paused():  # already off inside `tick`: left as it is
+            done = self._tick_planned(case_ids, now, rows)
+        if young:
+            gc.collect(0)
+        return done
 
     def _tick_planned(self, case_ids: Sequence[str], now: datetime,
                       rows: Sequence[Any] | None) -> tuple[list[Event], bool]:
@@ -413,21 +429,25 @@ def _import_planner() -> None:
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cycle collector paused for one tick group (at most `TICK_GROUP` cases).
+def _collector_paused() -> Iterator[bool]:
+    """Python's cycle collector paused for a tick (`tick`: its due cases; `_tick_cases`:
+    one group); yields whether this call paused it.
 
     A group allocates tens of thousands of containers that live until its commit (cases,
     events, rows), and the tick keeps every fired event to return: with the collector on,
-    those survivors set off repeated full collections over the whole heap (a tenth of a
-    tick over 10,000 due cases, bench/RESULTS-store.md). Paused per group, the collector
-    runs again between groups, so whatever cycles a group leaves are found after it; a
-    host that turned the collector off itself keeps it off."""
+    those survivors set off repeated collections of the older generations, each scanning
+    all of them again (a tenth of a tick over 10,000 due cases, bench/RESULTS-store.md).
+    The tick itself makes next to no cyclic garbage; `tick` collects the youngest
+    generation after each group, so the cycles a group leaves are still found after it.
+    The switch is the interpreter's, so the pause is process-wide: another thread's
+    allocations are not collected automatically meanwhile either (only by those
+    young-generation collections). A host that turned the collector off keeps it off."""
     if not gc.isenabled():
-        yield
+        yield False
         return
     gc.disable()
     try:
-        yield
+        yield True
     finally:
         gc.enable()
 

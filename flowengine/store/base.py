@@ -134,8 +134,9 @@ class GroupCommit(Protocol):
 
     def append_many(self, items: Sequence[AppendItem]) -> list[bool]:
         """`append` for each item in one transaction (group commit: one flush for all). An
-        item whose `expected_seq` is stale (another writer won) is skipped, its claim
-        released, without undoing the others; returns, per item, whether it committed."""
+        item whose `expected_seq` is stale (another writer won) is skipped, without undoing
+        the others (its claim is left: the winner's append cleared any taken before it);
+        returns, per item, whether it committed."""
 
 
 @runtime_checkable

@@ -219,8 +219,10 @@ class SqlStore(SqlAuditReads):
         lock that long commits after its current case and the next one takes the rest
         (other writers wait at most about that long; a fast machine still commits hundreds
         of cases per flush). A case whose sequence number moved on (another writer won) is
-        skipped with its claim released; the others commit. Returns, per item, whether it
-        was committed (all of them are durable when this returns).
+        skipped; the others commit. Returns, per item, whether it was committed (all of
+        them are durable when this returns). A skipped case's claim is left alone: the
+        winner's append already cleared any claim taken before it, so a claim on the row
+        now is another worker's, taken since (a tick paging without claims never had one).
 
         Each transaction is first tried in bulk (`_write_bulk`); if a statement fails
         there, it is rolled back and redone case by case, each inside its own SAVEPOINT
@@ -265,7 +267,6 @@ class SqlStore(SqlAuditReads):
                 self._write_rest(cur, evs, rows_out)
                 done.append(True)
             else:
-                self._release(cur, case.id)
                 done.append(False)
             if time.monotonic() - held_since > self.lock_budget:
                 break
@@ -285,8 +286,8 @@ class SqlStore(SqlAuditReads):
 
     def _write_or_skip(self, cur: Any, case: Case, row: dict[str, Any], evs: Sequence[Event],
                        expected: int, outbox: Sequence[OutboxRow]) -> bool:
-        """One case of `append_many` in its savepoint; False (rolled back, claim released)
-        when another writer moved it on."""
+        """One case of `append_many` in its savepoint; False (rolled back) when another
+        writer moved it on."""
         cur.execute("SAVEPOINT fe_case")
         try:
             self._write(cur, case, row, evs, expected, outbox)
@@ -294,16 +295,10 @@ class SqlStore(SqlAuditReads):
             cur.execute("ROLLBACK TO SAVEPOINT fe_case")
             if not isinstance(exc, ConcurrentUpdate) and not self._exists(cur, case.id):
                 raise  # not a lost race: e.g. the pinned definition was never saved
-            self._release(cur, case.id)
             cur.execute("RELEASE SAVEPOINT fe_case")
             return False
         cur.execute("RELEASE SAVEPOINT fe_case")
         return True
-
-    def _release(self, cur: Any, case_id: str) -> None:
-        """Release the claim on a case that was not written (another worker won it)."""
-        release = self._sql.release_claim
-        cur.execute(release.sql, release.args({"k_id": case_id}))
 
     def recent_case(self, case_id: str) -> Case | None:
         """The projection this store itself last wrote for the case, if it still holds it,

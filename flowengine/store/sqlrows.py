@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from importlib import import_module
 from typing import Any, NamedTuple
 
-from sqlalchemy import Engine, bindparam, func, literal_column, not_, null, or_, select, update
+from sqlalchemy import Engine, bindparam, func, literal_column, not_, or_, select, update
 
 from ..records.case import Case
 from ..records.events import Event, canonical, event_from_dict
@@ -59,9 +59,6 @@ class Statements:
         self._pages: dict[tuple[bool, int], tuple[Prepared, str]] = {}
         self.update_case = self.update_of(CHANGING)
         self.convert = self.update_case.convert
-        self.release_claim = Prepared(
-            update(cases).where(cases.c.id == bindparam("k_id"))
-            .values(claimed_until=null()), engine)
         self.seq_of = Prepared(select(cases.c.seq).where(cases.c.id == bindparam("k_id")),
                                engine)
         self.load_case = Prepared(

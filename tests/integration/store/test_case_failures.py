@@ -42,6 +42,25 @@ def test_a_failure_outlives_the_engine_that_recorded_it(store: SqlStore, db_url:
     assert store.failure_book.all_failures() == []
 
 
+def test_two_workers_recording_the_same_failure_count_it_once(
+        store: SqlStore, db_url: str) -> None:
+    """Two paging workers can plan the same failing case in the same window: each counts
+    on from the row it read before planning and replaces the row whole, so the second
+    writes the same attempt count, and the back-off does not grow twice as fast."""
+    store_case(store, "C1")
+    other = SqlStore(db_url)  # another worker's store on the same database
+    try:
+        first, second = FailureLog(store), FailureLog(other)
+        first.load(["C1"])
+        second.load(["C1"])  # both read the book before either failure is written
+        first.record("C1", ValueError("amount is not set"), T0)
+        late = second.record("C1", ValueError("amount is not set"), T0 + timedelta(seconds=1))
+        assert late.attempts == 1
+        assert [f.attempts for f in store.failure_book.all_failures()] == [1]
+    finally:
+        other.close()
+
+
 def test_back_off_grows_to_an_hour_and_stays_there() -> None:
     waits = [retry_wait(n) for n in range(1, 14)]
     assert waits[:7] == [timedelta(minutes=m) for m in (1, 2, 4, 8, 16, 32, 60)]

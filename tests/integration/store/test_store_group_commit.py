@@ -1,6 +1,6 @@
 """Group commit, on SQLite and PostgreSQL: `append_many` writes many cases in one
-transaction, a case whose sequence number moved on (another worker won) is skipped with its
-claim released while the others commit; `Engine.tick` uses it for many due cases at once."""
+transaction, a case whose sequence number moved on (another worker won) is skipped, leaving any
+claim on it alone, while the others commit; `Engine.tick` uses it for many due cases at once."""
 
 from __future__ import annotations
 
@@ -71,7 +71,7 @@ def test_append_many_commits_all_but_the_stale_one(store: SqlStore, kind: str) -
     assert target.load_case("N1") is not None
     assert sorted(r.case_id for r in target.outbox()) == ["C0", "C1", "C3", "C4", "C5"]
     assert target.append_many([]) == []
-    if kind == "sql":  # every claim released: the skipped case's too
+    if kind == "sql":  # no claim left: the winner's append cleared the skipped case's
         assert store.due_cases(T0 + timedelta(days=2)) == []  # timers moved past
         with store.engine.connect() as conn:
             claimed = conn.exec_driver_sql(
@@ -240,3 +240,23 @@ def test_tick_on_a_store_without_group_commit(monkeypatch: pytest.MonkeyPatch) -
     clock.set(max(cast(datetime, engine.case(i).deadlines["mediation"].due) for i in ids)
               + timedelta(days=1))
     assert len(engine.tick()) == 6 and engine.tick() == []
+
+
+def test_a_skipped_case_keeps_the_claim_another_worker_took_since(store: SqlStore) -> None:
+    """A tick paging without claims reads C1, another writer moves C1 on (its timer still
+    due) and a third worker claims it; the first tick's stale append is skipped and must not
+    clear that claim, or a fourth worker would take the case the third is working on."""
+    soon = {"reply": deadline(due=T0 + timedelta(days=1))}
+    evs = make_events("C1", 1)
+    read = make_case("C1", seq=1, last_hash=evs[-1].hash, deadlines=soon)
+    store.append(read, evs, 0)
+    won_events = make_events("C1", 2, after=1, prev=read.last_hash)
+    won = make_case("C1", seq=3, last_hash=won_events[-1].hash, deadlines=soon)
+    store.append(won, won_events, 1)
+    now = T0 + timedelta(days=2)
+    assert store.due_cases(now) == ["C1"]  # the third worker's claim
+    stale_after, stale_events = _next(store, "C1", 1, read.last_hash)
+    assert store.append_many([AppendItem(stale_after, stale_events, 1, False, ())]) == [False]
+    assert store.due_cases(now) == []  # still claimed: nobody else takes it
+    stored = store.load_case("C1")
+    assert stored is not None and stored.seq == 3

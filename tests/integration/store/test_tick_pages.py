@@ -1,7 +1,8 @@
 """The tick on a SQL store, on SQLite and PostgreSQL: it pages through due cases without
 claiming them (each due row is written once, by its append), pages past many cases due at
 the same instant, and claims (`due_cases`) once another writer takes one of its cases; the
-cycle collector is paused while a group is planned and committed, and only then."""
+cycle collector is paused while a tick plans and commits its groups (the youngest
+generation collected after each), and only then."""
 
 from __future__ import annotations
 
@@ -171,6 +172,37 @@ def test_the_collector_is_paused_for_a_group_and_running_again_after(
     assert gc.isenabled()
     assert len(engine.tick()) == 6
     assert during == [False] * 3 and gc.isenabled()
+    engine.store.close()  # type: ignore[attr-defined]
+
+
+def test_the_collector_stays_off_between_groups_and_collects_the_young_after_each(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Between the groups of one tick the collector is not switched back on (its older
+    generations would scan every event fired so far again); the youngest generation is
+    collected after each group instead, so a group's cycles are still found."""
+    ids, now = _due(db_url, 3)
+    monkeypatch.setattr(engine_module, "TICK_GROUP", 1)
+    engine = Engine(db=db_url, processes=[PROCESSES], clock=SimulatedClock(now))
+    seen: list[tuple[str, int | bool]] = []
+    group = engine._tick_group
+
+    def spied(*args: Any, **kwargs: Any) -> Any:
+        seen.append(("group, collector on", gc.isenabled()))
+        return group(*args, **kwargs)
+
+    def collection(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            seen.append(("collection", info["generation"]))
+
+    monkeypatch.setattr(engine, "_tick_group", spied)
+    gc.callbacks.append(collection)
+    try:
+        assert len(engine.tick()) == 6
+    finally:
+        gc.callbacks.remove(collection)
+    first = next(i for i, (what, _) in enumerate(seen) if what.startswith("group"))
+    assert seen[first:] == [("group, collector on", False), ("collection", 0)] * 3
+    assert gc.isenabled()
     engine.store.close()  # type: ignore[attr-defined]
 
 
