@@ -8,11 +8,14 @@ every computed value (due dates, new state) is already in the event.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from ..definition.model import ProcessDef
+from ..definition.limits import INT_MAX, INT_MIN
+from ..definition.model import FieldDef, ProcessDef
 from ..records.case import Actor, Case, Deadline
 from ..records.events import Draft, Event
 from ..records.lifecycle import Op, StopOp
@@ -45,12 +48,70 @@ def apply(process: ProcessDef, case: Case, event: Event | Draft) -> Case:
 
 
 def _apply_data(process: ProcessDef, case: Case, changes: Mapping[str, Any]) -> None:
+    data, fields = case.data, process.fields
+    plain = _plain(fields)
     for name, value in changes.items():
         if value is None:
-            case.data.pop(name, None)
+            data.pop(name, None)
             continue
-        f = process.fields.get(name) or (SIGNATURES_FIELD if name == SIGNATURES else None)
-        case.data[name] = coerce(f, value) if f is not None else value
+        kind = type(value)
+        if kind is str:  # most values: kept as they are where `coerce` would return them
+            limit = plain.texts.get(name)
+            if limit is not None and len(value) <= limit and not value.isspace():
+                data[name] = value
+                continue
+            allowed = plain.enums.get(name)
+            if allowed is not None and value in allowed:
+                data[name] = value
+                continue
+        elif kind is bool:
+            if name in plain.flags:
+                data[name] = value
+                continue
+        elif kind is int:
+            span = plain.ints.get(name)
+            if span is not None and span[0] <= value <= span[1]:
+                data[name] = value
+                continue
+        f = fields.get(name) or (SIGNATURES_FIELD if name == SIGNATURES else None)
+        data[name] = coerce(f, value) if f is not None else value
+
+
+@dataclass(frozen=True)
+class _Plain:
+    """Per field, the values `coerce` returns unchanged after its checks pass: text within
+    its length limit and not only blanks (`_text`), an enum member (`_enum`), a bool
+    (`_boolean`), an int within the 64-bit range and the field's bounds (`_integer`,
+    `_bounds`). The fold keeps such a value without the call chain; any other value goes
+    through `coerce`, which converts it or raises the same error as before."""
+
+    texts: dict[str, int]
+    enums: dict[str, frozenset[str]]
+    flags: frozenset[str]
+    ints: dict[str, tuple[Any, Any]]
+
+
+_plain_cache: dict[int, tuple[Mapping[str, FieldDef], _Plain]] = {}
+
+
+def _plain(fields: Mapping[str, FieldDef]) -> _Plain:
+    """`_Plain` of a definition's fields, cached by the mapping's identity (the mapping is
+    held, so its id cannot be reused by another)."""
+    found = _plain_cache.get(id(fields))
+    if found is not None and found[0] is fields:
+        return found[1]
+    plain = _Plain(
+        texts={n: f.max_length if f.max_length is not None else sys.maxsize
+               for n, f in fields.items() if f.type in ("string", "text")},
+        enums={n: frozenset(f.values) for n, f in fields.items() if f.type == "enum"},
+        flags=frozenset(n for n, f in fields.items() if f.type == "boolean"),
+        ints={n: (INT_MIN if f.minimum is None else max(INT_MIN, f.minimum),
+                  INT_MAX if f.maximum is None else min(INT_MAX, f.maximum))
+              for n, f in fields.items() if f.type == "integer"})
+    if len(_plain_cache) >= 256:  # definitions loaded over a long life: keep it bounded
+        _plain_cache.clear()
+    _plain_cache[id(fields)] = (fields, plain)
+    return plain
 
 
 def _instant(value: Any) -> datetime | None:
