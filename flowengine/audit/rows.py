@@ -47,8 +47,9 @@ COLUMNS = EVENT_COLUMNS
 
 
 def _column_values(event: Event) -> tuple[Any, ...]:
-    return (event.at, event.type, event.trigger, event.source, event.dest, event.actor.name,
-            event.actor.role, event.process_id, event.digest, event.prev_hash)
+    actor = event.actor
+    return (event.at, event.type, event.trigger, event.source, event.dest, actor.name,
+            actor.role, event.process_id, event.digest, event.prev_hash)
 
 
 def _column_differs(event: Event, columns: tuple[Any, ...]) -> str | None:
@@ -108,8 +109,8 @@ def stored_events(store: Store, case_id: str | None = None) -> Iterator[Row]:
     from that same text. Hashing the text directly skips re-serialising every event and
     also catches edits that would decode to the same values."""
     if isinstance(store, AuditReads):
-        for row in store.stored_event_rows(case_id):
-            yield decode(row.case_id, row.seq, row.body, row.hash, row.columns)
+        for row_case, seq, body, stored_hash, columns in store.stored_event_rows(case_id):
+            yield decode(row_case, seq, body, stored_hash, columns)
         return
     events = store.events(case_id) if case_id is not None else store.all_events()
     for event in events:

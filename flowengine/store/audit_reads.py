@@ -72,8 +72,9 @@ class SqlAuditReads:
                 rows: Any = cursor.execute(sql, (case_id,) if case_id is not None else ())
             else:  # a server-side cursor, `batch` rows at a time
                 rows = conn.execution_options(yield_per=batch).execute(stmt)
-            for row_case, seq, body, stored_hash, *columns in rows:
-                yield StoredEventRow(row_case, seq, body, stored_hash, tuple(columns))
+            make = StoredEventRow._make  # a row's columns after the hash, as one slice
+            for row in rows:
+                yield make((row[0], row[1], row[2], row[3], row[4:]))
 
     def case_record_rows(self, case_ids: Sequence[str]) -> list[dict[str, Any]]:
         stmt = select(*(_raw(c) for c in cases.c)).where(cases.c.id.in_(list(case_ids)))
