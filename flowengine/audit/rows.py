@@ -10,10 +10,11 @@ objects. Other stores hand out `Event` objects and the audit re-serialises them 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from hashlib import sha256
+from operator import attrgetter
 from typing import Any
 
 import orjson
@@ -36,28 +37,23 @@ class Unreadable:
 
 Row = tuple[Event, str | None] | Unreadable
 
-def _event(d: dict[str, Any], stored_hash: str) -> Event:
-    """The event of a freshly decoded body (`events.event_from_json`: no copies)."""
-    return event_from_json(d, stored_hash)
-
-
 # The `events` columns kept beside the hashed body (for queries); each must say what the
 # body says.
 COLUMNS = EVENT_COLUMNS
 
+# The body's values of every column but `at`, in `COLUMNS` order, as one tuple (one call).
+_rest_of_columns = attrgetter("type", "trigger", "source", "dest", "actor.name", "actor.role",
+                              "process_id", "digest", "prev_hash")
+
 
 def _column_values(event: Event) -> tuple[Any, ...]:
-    actor = event.actor
-    return (event.at, event.type, event.trigger, event.source, event.dest, actor.name,
-            actor.role, event.process_id, event.digest, event.prev_hash)
+    return (event.at, *_rest_of_columns(event))
 
 
 def _column_differs(event: Event, columns: tuple[Any, ...]) -> str | None:
     """The first column that does not hold what the event's body says (a column edited
     behind the engine's back misleads every query that reads it), or None."""
     values = _column_values(event)
-    if columns[1:] == values[1:] and same_instant(columns[0], values[0]):
-        return None  # the common case, compared as whole tuples
     for name, stored, body in zip(COLUMNS, columns, values, strict=True):
         same = same_instant(stored, body) if name == "at" else stored == body
         if not same:
@@ -69,8 +65,17 @@ def _column_differs(event: Event, columns: tuple[Any, ...]) -> str | None:
 
 def same_instant(stored: Any, at: datetime) -> bool:
     if isinstance(stored, str):  # SQLite: the fixed-width UTC text `Instant` writes
-        return stored == at.astimezone(UTC).isoformat(timespec="microseconds")
+        return stored == _utc_text(at)
     return isinstance(stored, datetime) and stored == at
+
+
+def _utc_text(at: datetime) -> str:
+    """`at` as `Instant` writes it on SQLite: UTC, always with six fraction digits
+    (`isoformat()` without `timespec` is cheaper and differs only by leaving out a zero
+    fraction, put back here)."""
+    utc = at.astimezone(UTC)
+    text = utc.isoformat()
+    return text if utc.microsecond else f"{text[:19]}.000000{text[19:]}"
 
 
 def decode(case_id: str, seq: int, body: str | bytes, stored_hash: str,
@@ -79,8 +84,8 @@ def decode(case_id: str, seq: int, body: str | bytes, stored_hash: str,
     `columns`: the row's other columns (`COLUMNS`), checked against the body."""
     raw = body.encode("utf-8") if isinstance(body, str) else body
     number = seq if type(seq) is int else 0  # a tampered seq column may hold anything
-    try:
-        event = _event(orjson.loads(raw), stored_hash)
+    try:  # `events.event_from_json`: the freshly decoded dict becomes the event, no copies
+        event = event_from_json(orjson.loads(raw), stored_hash)
     except Exception as exc:  # noqa: BLE001 - a tampered row can be broken in any way
         return Unreadable(case_id, number, f"the stored event cannot be read "
                                            f"({type(exc).__name__}: {exc})")
@@ -93,10 +98,15 @@ def decode(case_id: str, seq: int, body: str | bytes, stored_hash: str,
                                               f"{event.case_id}")
     if type(stored_hash) is not str:
         return Unreadable(case_id, event.seq, f"the stored hash {stored_hash!r} is not text")
-    differs = _column_differs(event, columns) if columns is not None else None
-    if differs is not None:
-        return Unreadable(case_id, number, differs)
-    return event, hashlib.sha256(raw).hexdigest()
+    if columns is not None:
+        stored_at = columns[0]
+        # the common case first: the other columns as one tuple, `at` as SQLite's text
+        if not (columns[1:] == _rest_of_columns(event) and type(stored_at) is str
+                and stored_at == _utc_text(event.at)):
+            differs = _column_differs(event, columns)
+            if differs is not None:
+                return Unreadable(case_id, number, differs)
+    return event, sha256(raw).hexdigest()
 
 
 def stored_events(store: Store, case_id: str | None = None) -> Iterator[Row]:
