@@ -54,8 +54,12 @@ def test_the_fold_stores_what_coerce_returns_or_refuses_what_it_refuses(
     case: Any = SimpleNamespace(data={})
     f = FIELDS.get(name) or (SIGNATURES_FIELD if name == SIGNATURES else None)
     expected = _outcome(lambda: coerce(f, value) if f is not None else value)
-    got = _outcome(lambda: (fold._apply_data(process, case, {name: value}), case.data[name])[1])
-    assert got == expected
+
+    def folded() -> Any:
+        fold._apply_data(process, case, {name: value})
+        return case.data[name]
+
+    assert _outcome(folded) == expected
 
 
 def test_plain_values_do_not_go_through_coerce(monkeypatch: pytest.MonkeyPatch) -> None:
