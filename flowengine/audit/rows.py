@@ -71,8 +71,8 @@ def same_instant(stored: Any, at: datetime) -> bool:
 
 def _utc_text(at: datetime) -> str:
     """`at` as `Instant` writes it on SQLite: UTC, always with six fraction digits
-    (`isoformat()` without `timespec` is cheaper and differs only by leaving out a zero
-    fraction, put back here)."""
+    (`isoformat(timespec="microseconds")`; `isoformat()` leaves out a zero fraction, put
+    back here)."""
     utc = at.astimezone(UTC)
     text = utc.isoformat()
     return text if utc.microsecond else f"{text[:19]}.000000{text[19:]}"
