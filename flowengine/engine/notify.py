@@ -188,26 +188,31 @@ _DEADLINE_NAMES = frozenset({"deadline", "deadline_name", "due", "due_iso", "pro
 
 
 class _Filler:
-    """The messages of one notice, parsed once per definition version: per language its
-    literals and placeholder names. A value two languages share is computed once."""
+    """The messages of one notice, parsed once per definition version: per language a
+    format string with a positional field per placeholder (`render`'s text, by one
+    `str.format`). A value two languages share is looked up once."""
 
-    __slots__ = ("messages", "langs")
+    __slots__ = ("messages", "names", "langs")
 
     def __init__(self, messages: Mapping[str, str]) -> None:
         self.messages = messages  # held: the id it is kept under stays its own
-        self.langs = tuple((lang, _parts(text)) for lang, text in messages.items())
+        names: dict[str, int] = {}
+        langs = []
+        for lang, text in messages.items():
+            pieces = []
+            for literal, name in _parts(text):
+                pieces.append(literal.replace("{", "{{").replace("}", "}}"))
+                if name is not None:
+                    pieces.append(f"{{{names.setdefault(name, len(names))}}}")
+            langs.append((lang, "".join(pieces)))
+        self.names = tuple(names)
+        self.langs = tuple(langs)
 
     def fill(self, values: _Values) -> dict[str, str]:
         """`render` of each language's message, as `{lang: text}`."""
-        out: dict[str, str] = {}
-        for lang, parts in self.langs:
-            pieces = []
-            for literal, name in parts:
-                pieces.append(literal)
-                if name is not None:
-                    pieces.append(_text(values.get(name, ""), lang))
-            out[lang] = "".join(pieces).strip()
-        return out
+        found = [values.get(name, "") for name in self.names]
+        return {lang: form.format(*[_text(v, lang) for v in found]).strip()
+                for lang, form in self.langs}
 
 
 @lru_cache(maxsize=4096)
