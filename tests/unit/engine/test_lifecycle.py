@@ -149,10 +149,17 @@ def test_a_notice_computes_only_the_values_its_messages_name(
     plain = CompiledProcess(replace(cp.process, notifications={}), cp.calendar)
     worded: list[str] = []
     due_value, reason_value = notify.due_value, notify.reason_value
-    monkeypatch.setattr(notify, "due_value",
-                        lambda *a: worded.append("due") or due_value(*a))
-    monkeypatch.setattr(notify, "reason_value",
-                        lambda *a: worded.append("reason") or reason_value(*a))
+
+    def due(*args: Any) -> Any:
+        worded.append("due")
+        return due_value(*args)
+
+    def reason(*args: Any) -> Any:
+        worded.append("reason")
+        return reason_value(*args)
+
+    monkeypatch.setattr(notify, "due_value", due)
+    monkeypatch.setattr(notify, "reason_value", reason)
     step = Step(at("2026-08-10T09:00"), CLERK)
     (paused,) = notifications_for(plain, case, step, [{"deadline": "answer", "op": "paused"}])
     assert worded == []
@@ -171,8 +178,12 @@ def test_a_fire_that_starts_no_deadline_builds_no_expression_environment(
     engine = _county(tmp_path)
     _, case = _started(engine)
     built_envs: list[str] = []
-    monkeypatch.setattr(planner, "case_env",
-                        lambda cp, state, *a: built_envs.append(state) or case_env(cp, state, *a))
+
+    def spied(cp: CompiledProcess, state: str, *args: Any) -> Any:
+        built_envs.append(state)
+        return case_env(cp, state, *args)
+
+    monkeypatch.setattr(planner, "case_env", spied)
     after = engine.fire(case.id, "withdraw", actor=CLERK, at=at("2026-08-04T09:00"))
     assert built_envs == []
     assert after.state == "withdrawn" and after.deadlines["answer"].status == "cancelled"
