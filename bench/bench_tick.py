@@ -498,6 +498,40 @@ def _waits(waits: list[float]) -> str:
             f"({held:,} of {len(waits):,} tries waited)")
 
 
+def plan_only(due: int, rounds: int) -> None:
+    """`--plan-only`: the tick's planning alone, in memory, no database: `due` rows like the
+    due ones of the load decoded (`decode_case`, as `cases_of` does) and run out
+    (`Planner.timers`, with the collector off as `tick` keeps it), `rounds` times. Prints
+    the median per case and the load average beside it (the planner is the same code
+    whichever store the tick runs on; alternate with a checkout of the base commit)."""
+    from flowengine.engine.planner import Planner
+    from flowengine.store.codec import decode_case, instant_from_db
+
+    engine = Engine(processes=[PROCESSES], clock=SimulatedClock(NOW))
+    _, case, _ = template()
+    planner = Planner.of(engine.compiled(case))
+    source = list(rows(due, due))  # instants as datetimes (PostgreSQL's form)
+    walls, cpus, decodes = [], [], []
+    for _ in range(rounds):
+        gc.collect()
+        gc.disable()
+        try:
+            t0 = time.perf_counter()
+            cases = [decode_case(r, instant_from_db) for r in source]
+            t1, c1 = time.perf_counter(), time.process_time()
+            events = [planner.timers(c, NOW, owned=True)[0] for c in cases]
+            walls.append(time.perf_counter() - t1)
+            cpus.append(time.process_time() - c1)
+            decodes.append(t1 - t0)
+        finally:
+            gc.enable()
+        assert sum(len(e) for e in events) == 2 * due
+    print(f"plan-only: {due:,} due cases, {rounds} rounds, load {os.getloadavg()}: "
+          f"decode {statistics.median(decodes) / due * 1e6:.1f} us/case, "
+          f"plan {statistics.median(walls) / due * 1e6:.1f} us/case "
+          f"(CPU {statistics.median(cpus) / due * 1e6:.1f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cases", type=int, default=1_000_000)
@@ -515,8 +549,14 @@ def main() -> None:
     parser.add_argument("--lock-budget", type=float, default=None,
                         help="seconds an append_many transaction may hold the write lock "
                              "(the store's lock_budget; default: the store's own)")
+    parser.add_argument("--plan-only", action="store_true",
+                        help="time only the planning of the largest --due, in memory "
+                             "(no database; prints, writes nothing)")
     args = parser.parse_args()
     os.environ["FLOWENGINE_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    if args.plan_only:
+        plan_only(max(args.due), args.rounds)
+        return
     global PROFILE, PHASES, LOCK_BUDGET
     PROFILE, PHASES, LOCK_BUDGET = args.profile, args.phases, args.lock_budget
     results = []

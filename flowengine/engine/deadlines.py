@@ -73,8 +73,15 @@ def _matches(anchor: Any, step: Step) -> bool:
     )
 
 
+def starts_at(d: DeadlineDef, step: Step) -> bool:
+    """Whether `step` is one that starts `d` (when it is not running and no final state
+    is entered)."""
+    return _matches(d.start, step)
+
+
 def step_effects(cp: CompiledProcess, case: Case, step: Step, env: Any) -> list[Effect]:
-    """Deadline effects of a start or fire whose data is already merged into `env`."""
+    """Deadline effects of a start or fire whose data is already merged into `env` (None
+    allowed where no deadline's `start` matches `step`: only a start reads it)."""
     effects: list[Effect] = []
     final = step.entered in cp.final_states
     for d in cp.process.deadlines.values():

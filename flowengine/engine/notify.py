@@ -21,7 +21,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from ..definition.model import FieldDef, NotificationDef, ProcessDef
+from ..definition.model import DeadlineDef, NotificationDef, ProcessDef
 from ..records.case import Actor, Case
 from ..records.lifecycle import NOTIFICATION_OF
 from .compiler import CompiledProcess
@@ -102,31 +102,117 @@ def reason_value(reason: str) -> Localized:
     return Localized(zh=f"理由：{reason}。", en=f"Reason: {reason}.")
 
 
-class _Values(dict):  # type: ignore[type-arg]
-    """A step's template values: the fixed names, then the case's data, whose JSON forms are
-    computed only for the names a template asks for (most of a case's fields are in none)."""
+class _Values:
+    """A step's template values, each computed when a message first asks for it and kept
+    for the next (a notice has a message per language; most of these values are in no
+    template). Looked up in order: the deadline values of `effect` (a deadline event's
+    notice), the step's fixed names, the case's data (in JSON form; a date as it is, for
+    `render` to write per language; a field's value with a title as `Localized`)."""
 
-    data: Mapping[str, Any] = {}
-    fields: Mapping[str, FieldDef] = {}
+    __slots__ = ("cp", "case", "at", "actor", "trigger", "effect", "spec", "known")
+
+    def __init__(self, cp: CompiledProcess, case: Case, at: datetime, actor: Actor,
+                 trigger: str | None, effect: Mapping[str, Any] | None = None) -> None:
+        self.cp, self.case, self.at, self.actor, self.trigger = cp, case, at, actor, trigger
+        self.effect = effect
+        self.known: dict[str, Any] = {}
+        self.spec: DeadlineDef | None = None
+        if effect is not None:
+            self.spec = cp.process.deadlines[effect["deadline"]]  # an unknown one: KeyError
+            if effect["op"] in ("extended", "recomputed"):  # rare: everything at once, as
+                self.known.update(_deadline_values(cp, case, effect))  # their checks raise
 
     def get(self, key: str, default: Any = None) -> Any:
-        if key in self:
-            return self[key]
-        if key in self.data:
-            value = self.data[key]
+        known = self.known
+        if key in known:
+            return known[key]
+        value = self._find(key)
+        if value is _ABSENT:
+            return default
+        known[key] = value
+        return value
+
+    def _find(self, key: str) -> Any:
+        effect = self.effect
+        if effect is not None and key in _DEADLINE_NAMES:
+            return self._deadline(key, effect)
+        if key in _FIXED_NAMES:
+            if key == "case":
+                return self.case.id
+            if key == "date":
+                return self.at.astimezone(self.cp.tz).date()
+            if key == "state":
+                return self.case.state
+            if key == "trigger":
+                return self.trigger or ""
+            return self.actor.name
+        data = self.case.data
+        if key in data:
+            value = data[key]
             if isinstance(value, date) and not isinstance(value, datetime):
                 return value  # written per language by `render`
-            f = self.fields.get(key)
+            f = self.cp.process.fields.get(key)
             if f is not None and isinstance(value, str) and value in f.value_titles:
                 return Localized(zh=f.value_titles[value], en=value)  # 予以支持, not supported
             return to_json(value)
-        return default
+        return _ABSENT
 
-    def with_(self, extra: Mapping[str, Any]) -> _Values:
-        out = _Values(self)
-        out.data, out.fields = self.data, self.fields
-        out.update(extra)
-        return out
+    def _deadline(self, key: str, effect: Mapping[str, Any]) -> Any:
+        """One of `_deadline_values` (warned, overdue, expired, paused, resumed: the
+        extended and recomputed ones are all computed up front)."""
+        name = effect["deadline"]
+        running = self.case.deadlines.get(name)
+        if key == "deadline":
+            return self.spec.title or name  # type: ignore[union-attr]
+        if key == "deadline_name":
+            return name
+        if key == "due":
+            return (due_value(running.due_date, list(running.provisional)) if running
+                    else due_value(None, []))
+        if key == "due_iso":
+            due = running.due_date if running else None
+            return due.isoformat() if due else ""
+        if key == "provisional_years":
+            return list(running.provisional) if running else []
+        if key == "reason":
+            return effect.get("reason") or ""
+        if key == "days":
+            return effect.get("days", "")
+        return reason_value(effect.get("reason") or "")  # reason_sentence
+
+
+_ABSENT: Any = object()
+_FIXED_NAMES = frozenset({"case", "date", "state", "trigger", "actor"})
+_DEADLINE_NAMES = frozenset({"deadline", "deadline_name", "due", "due_iso", "provisional_years",
+                             "reason", "days", "reason_sentence"})
+
+
+class _Filler:
+    """The messages of one notice, parsed once per definition version: per language a
+    format string with a positional field per placeholder (`render`'s text, by one
+    `str.format`). A value two languages share is looked up once."""
+
+    __slots__ = ("messages", "names", "langs")
+
+    def __init__(self, messages: Mapping[str, str]) -> None:
+        self.messages = messages  # held: the id it is kept under stays its own
+        names: dict[str, int] = {}
+        langs = []
+        for lang, text in messages.items():
+            pieces = []
+            for literal, name in _parts(text):
+                pieces.append(literal.replace("{", "{{").replace("}", "}}"))
+                if name is not None:
+                    pieces.append(f"{{{names.setdefault(name, len(names))}}}")
+            langs.append((lang, "".join(pieces)))
+        self.names = tuple(names)
+        self.langs = tuple(langs)
+
+    def fill(self, values: _Values) -> dict[str, str]:
+        """`render` of each language's message, as `{lang: text}`."""
+        found = [values.get(name, "") for name in self.names]
+        return {lang: form.format(*[_text(v, lang) for v in found]).strip()
+                for lang, form in self.langs}
 
 
 @lru_cache(maxsize=4096)
@@ -169,18 +255,19 @@ def notifications_for(cp: CompiledProcess, case: Case, step: Step,
     deadline_effects = [e for e in effects if e["op"] in NOTIFICATION_OF]
     if not matched and not deadline_effects:
         return []  # the common case: no template values to compute
-    base = _values(cp, case, at, actor, trigger)
-    out = [_record(n.name, n, n.to, n.channel, n.message, base) for n in matched]
+    base = _Values(cp, case, at, actor, trigger)
+    out = [_record(n.name, n, n.to, n.channel, table.filler(n.message), base) for n in matched]
     for effect in deadline_effects:
         kind = NOTIFICATION_OF[effect["op"]]
-        values = base.with_(_deadline_values(cp, case, effect))
+        values = _Values(cp, case, at, actor, trigger, effect)
         declared = table.declared(kind, effect["deadline"])
         for n in declared:
             if wanted(cp, n, case, at, actor):
-                out.append(_record(kind, n, n.to, n.channel, n.message, values, effect))
+                out.append(_record(kind, n, n.to, n.channel, table.filler(n.message), values,
+                                   effect))
         if not declared and kind in DEFAULT_MESSAGES:  # `started`: only when declared
-            out.append(_record(kind, None, DEFAULT_TO[kind], None, DEFAULT_MESSAGES[kind],
-                               values, effect))
+            out.append(_record(kind, None, DEFAULT_TO[kind], None,
+                               table.filler(DEFAULT_MESSAGES[kind]), values, effect))
     return out
 
 
@@ -189,13 +276,14 @@ class _Table:
     same for every case (only the messages' values are the case's own), so a tick that
     runs out thousands of cases in one state asks the definition once, not per case."""
 
-    __slots__ = ("process", "conditional", "_steps", "_deadlines")
+    __slots__ = ("process", "conditional", "_steps", "_deadlines", "_fillers")
 
     def __init__(self, process: ProcessDef) -> None:
         self.process = process
         self.conditional = any(n.when for n in process.notifications.values())
         self._steps: dict[tuple[bool, str | None, str | None], tuple[NotificationDef, ...]] = {}
         self._deadlines: dict[tuple[str, str], tuple[NotificationDef, ...]] = {}
+        self._fillers: dict[int, _Filler] = {}  # by id(messages): a declaration's, a default's
 
     def matched(self, started: bool, trigger: str | None,
                 entered: str | None) -> tuple[NotificationDef, ...]:
@@ -220,6 +308,14 @@ class _Table:
                 if _answers(n, kind, {"deadline": deadline}))
         return found
 
+    def filler(self, messages: Mapping[str, str]) -> _Filler:
+        """`messages` parsed (a declaration's messages are the process's, which this table
+        holds, and the built-in ones live as long as the module: an id is never reused)."""
+        found = self._fillers.get(id(messages))
+        if found is None or found.messages is not messages:
+            found = self._fillers[id(messages)] = _Filler(messages)
+        return found
+
 
 _TABLES: dict[int, _Table] = {}  # by id(process); the table holds the process, so an id
 # is never reused while its entry lives (one entry per definition version loaded)
@@ -235,14 +331,6 @@ def _table(cp: CompiledProcess) -> _Table:
 def _answers(n: NotificationDef, kind: str, effect: Mapping[str, Any]) -> bool:
     on = n.on
     return on.deadline_event == kind and ("*" in on.deadlines or effect["deadline"] in on.deadlines)
-
-
-def _values(cp: CompiledProcess, case: Case, at: datetime, actor: Actor,
-            trigger: str | None) -> _Values:
-    values = _Values(case=case.id, date=at.astimezone(cp.tz).date(),
-                     state=case.state, trigger=trigger or "", actor=actor.name)
-    values.data, values.fields = case.data, cp.process.fields
-    return values
 
 
 def _deadline_values(cp: CompiledProcess, case: Case, effect: Mapping[str, Any]) -> dict[str, Any]:
@@ -283,20 +371,20 @@ def _rolled(effect: Mapping[str, Any], due: date | None) -> bool:
 
 
 def _record(kind: str, spec: NotificationDef | None, to: Iterable[str], channel: str | None,
-            messages: Mapping[str, str], values: Mapping[str, Any],
+            messages: _Filler, values: _Values,
             effect: Mapping[str, Any] | None = None) -> dict[str, Any]:
     record: dict[str, Any] = {
         "kind": kind, "name": spec.name if spec else None, "to": list(to), "channel": channel,
-        "messages": {lang: render(text, values, lang) for lang, text in messages.items()},
+        "messages": messages.fill(values),
     }
     if spec is not None and spec.title:
         record["title"] = spec.title
     if effect is not None:
         record["deadline"] = effect["deadline"]
         record["due"] = values.get("due_iso")
-        if values.get("provisional_years"):
-            record["provisional"] = values["provisional_years"]
+        provisional = values.get("provisional_years")
+        if provisional:
+            record["provisional"] = provisional
         if effect.get("reason"):
             record["reason"] = effect["reason"]
     return record
-

@@ -28,7 +28,14 @@ from ..records.events import Draft, Event
 from ..records.lifecycle import Effect, EventType
 from .compiler import CompiledProcess
 from .data import SIGNATURES, DataError, coerce_all, is_missing, to_json
-from .deadlines import Step, extension_effects, recompute_effects, step_effects, timer_effect
+from .deadlines import (
+    Step,
+    extension_effects,
+    recompute_effects,
+    starts_at,
+    step_effects,
+    timer_effect,
+)
 from .fold import apply
 from .notify import notifications_for
 from .start_data import start_refusal
@@ -83,7 +90,7 @@ class Planner:
     """The decisions of one compiled definition version (`Planner.of(cp)`, made once and
     kept on the `CompiledProcess`): start, fire, due timers and calendar recounts."""
 
-    __slots__ = ("cp", "process", "deadlines", "notifies", "start_env")
+    __slots__ = ("cp", "process", "deadlines", "notifies", "start_env", "_starts")
 
     def __init__(self, cp: CompiledProcess) -> None:
         self.cp = cp
@@ -92,6 +99,18 @@ class Planner:
         self.notifies = bool(cp.process.notifications)
         # whether a start evaluates an expression (a requirement's `when`, a deadline's)
         self.start_env = self.deadlines or any(r.when for r in cp.start_requires)
+        self._starts: dict[tuple[str | None, str | None, str | None], bool] = {}
+
+    def may_start(self, step: Step) -> bool:
+        """Whether a fire's `step` matches some deadline's `start` (only then does
+        `step_effects` read the expression environment): the same for every case, so a
+        tick that runs thousands of cases out of one state asks once."""
+        key = (step.trigger, step.entered, step.left)
+        found = self._starts.get(key)
+        if found is None:
+            found = self._starts[key] = any(
+                starts_at(d, step) for d in self.process.deadlines.values())
+        return found
 
     @staticmethod
     def of(cp: CompiledProcess) -> Planner:
@@ -329,8 +348,9 @@ class FirePlan(Moment):
         step = (Step(self.at, self.actor, trigger=trigger, source=case.state, dest=new_state)
                 if self.planner.deadlines or self.planner.notifies else None)
         if step is not None and self.planner.deadlines:
-            env = self.env if not changes else case_env(
-                cp, new_state, _changed(case.data, changes), self.actor, self.at)
+            # the environment only where a deadline may start (its `unless`, its due field)
+            env = None if not self.planner.may_start(step) else self.env if not changes else (
+                case_env(cp, new_state, _changed(case.data, changes), self.actor, self.at))
             effects = [*effects, *step_effects(cp, case, step, env)]
         draft = self.draft("fired", trigger, case.state, new_state, changes, effects)
         after = apply(cp.process, case if owned else case.copy(), draft)

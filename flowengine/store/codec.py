@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import fields
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -26,6 +27,7 @@ from typing import Any
 import orjson
 
 from ..errors import RecordUnreadable
+from ..records.built import built
 from ..records.case import Actor, Case, Deadline
 
 _TAGS = ("$dec", "$date", "$dt", "$map")
@@ -128,7 +130,12 @@ def _deadline(doc: dict[str, Any]) -> Deadline:
     doc["pauses"] = [(date.fromisoformat(a), date.fromisoformat(b)) for a, b in doc["pauses"]]
     if "provisional" in doc:  # absent in rows written before provisional calendars
         doc["provisional"] = tuple(doc["provisional"])
-    return Deadline(**doc)
+    if tuple(doc) == _DEADLINE_FIELDS:  # as `dump_deadlines` writes every field, in order
+        return built(Deadline, doc)  # `Deadline(**doc)` without its keyword call
+    return Deadline(**doc)  # an older row's defaults; an unknown field refused
+
+
+_DEADLINE_FIELDS = tuple(f.name for f in fields(Deadline))
 
 
 def load_deadlines(text: str | bytes) -> dict[str, Deadline]:

@@ -13,10 +13,11 @@ from typing import Any, cast, get_args
 import pytest
 
 from flowengine import Engine, SimulatedClock
+from flowengine.engine import notify, planner
 from flowengine.engine.compiler import CompiledProcess
 from flowengine.engine.deadlines import Step, extension_effects, step_effects
 from flowengine.engine.fold import _EFFECTS
-from flowengine.engine.notify import DEFAULT_MESSAGES, notifications_for
+from flowengine.engine.notify import DEFAULT_MESSAGES, format_date, notifications_for
 from flowengine.engine.planner import case_env
 from flowengine.plugins import hookspecs
 from flowengine.records.lifecycle import LIFECYCLE, ExtendedEffect, Op, StartedEffect
@@ -137,3 +138,54 @@ def test_each_version_answers_with_its_own_declarations(tmp_path: Path) -> None:
     assert notifications_for(cp, case, step, overdue)[0]["name"] == "overdue_notice"
     warned = [{"deadline": "answer", "op": "warned"}]
     assert notifications_for(cp, case, step, warned)[0]["kind"] == "warning"
+
+
+def test_a_notice_computes_only_the_values_its_messages_name(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A deadline notice's values are worked out when a message names them: the built-in
+    `paused` text names neither the due date nor a reason sentence, so neither is worded
+    (a tick words thousands of notices); the record still carries the due date."""
+    cp, case = _started(_county(tmp_path))
+    plain = CompiledProcess(replace(cp.process, notifications={}), cp.calendar)
+    worded: list[str] = []
+    due_value, reason_value = notify.due_value, notify.reason_value
+
+    def due(*args: Any) -> Any:
+        worded.append("due")
+        return due_value(*args)
+
+    def reason(*args: Any) -> Any:
+        worded.append("reason")
+        return reason_value(*args)
+
+    monkeypatch.setattr(notify, "due_value", due)
+    monkeypatch.setattr(notify, "reason_value", reason)
+    step = Step(at("2026-08-10T09:00"), CLERK)
+    (paused,) = notifications_for(plain, case, step, [{"deadline": "answer", "op": "paused"}])
+    assert worded == []
+    assert paused["due"] == case.deadlines["answer"].due_date.isoformat()
+    assert paused["messages"]["en"] == f"Case {case.id}: the 7个工作日内答复 clock is paused."
+    (overdue,) = notifications_for(plain, case, step, [{"deadline": "answer", "op": "overdue"}])
+    assert worded == ["due"]  # once for both languages
+    assert format_date(case.deadlines["answer"].due_date, "zh") in overdue["messages"]["zh"]
+
+
+def test_a_fire_that_starts_no_deadline_builds_no_expression_environment(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only a deadline's start reads the expression environment (its `unless`, its due
+    field); a fire whose step starts none, with no guard, builds none (the automatic fire
+    after each expiry of a tick)."""
+    engine = _county(tmp_path)
+    _, case = _started(engine)
+    built_envs: list[str] = []
+
+    def spied(cp: CompiledProcess, state: str, *args: Any) -> Any:
+        built_envs.append(state)
+        return case_env(cp, state, *args)
+
+    monkeypatch.setattr(planner, "case_env", spied)
+    after = engine.fire(case.id, "withdraw", actor=CLERK, at=at("2026-08-04T09:00"))
+    assert built_envs == []
+    assert after.state == "withdrawn" and after.deadlines["answer"].status == "cancelled"
+    (event,) = engine.history(case.id)[-1:]
+    assert [e["op"] for e in event.effects] == ["cancelled"]

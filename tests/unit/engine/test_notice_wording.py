@@ -9,7 +9,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from flowengine import Actor, Engine, TriggerRejected
-from flowengine.engine.notify import due_value, extension_value, format_date, reason_value, render
+from flowengine.engine.notify import (
+    Localized,
+    _Filler,
+    due_value,
+    extension_value,
+    format_date,
+    reason_value,
+    render,
+)
 
 TZ = ZoneInfo("Asia/Shanghai")
 COMMITTEE = Actor("医调委", "committee")
@@ -107,3 +115,26 @@ def test_extension_and_reason_values() -> None:
     assert "顺延" in extension_value(10, "days", rolled=True).for_lang("zh")
     assert reason_value("").for_lang("zh") == ""
     assert reason_value("情况复杂").for_lang("zh") == "理由：情况复杂。"
+
+
+@pytest.mark.parametrize("messages", [
+    {"zh": "案件{case}：{{原文}}至{due}。{reason_sentence}",
+     "en": "Case {case} {{x}} by {due}. {reason_sentence}"},
+    {"en": "{decision} / {decision} on {day} {missing}", "zh": "{day}{decision}"},
+    {"en": "  {case}  ", "fr": "{due}"},
+])
+def test_a_notice_filled_once_reads_as_rendered_per_language(messages: dict[str, str]) -> None:
+    """A notice's messages are parsed once per definition version and filled per case with
+    each value looked up once: the text is `render`'s, letter for letter (escaped braces,
+    a name twice, a name nothing gives, a language without its own wording, padding)."""
+    values: dict[str, object] = {
+        "case": "C-1", "due": due_value(date(2026, 10, 8), [2027]),
+        "reason_sentence": reason_value(""), "decision": Localized(zh="予以支持", en="granted"),
+        "day": date(2026, 5, 4)}
+
+    class Found:
+        def get(self, key: str, default: object = None) -> object:
+            return values.get(key, default)
+
+    filled = _Filler(messages).fill(Found())  # type: ignore[arg-type]
+    assert filled == {lang: render(text, values, lang) for lang, text in messages.items()}
