@@ -70,12 +70,8 @@ def same_instant(stored: Any, at: datetime) -> bool:
 
 
 def _utc_text(at: datetime) -> str:
-    """`at` as `Instant` writes it on SQLite: UTC, always with six fraction digits
-    (`isoformat(timespec="microseconds")`; `isoformat()` leaves out a zero fraction, put
-    back here)."""
-    utc = at.astimezone(UTC)
-    text = utc.isoformat()
-    return text if utc.microsecond else f"{text[:19]}.000000{text[19:]}"
+    """`at` as `Instant` writes it on SQLite: UTC, always with six fraction digits."""
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def decode(case_id: str, seq: int, body: str | bytes, stored_hash: str,

@@ -41,6 +41,7 @@ from .data import coerce_all
 from .start_data import start_records
 
 if TYPE_CHECKING:
+    from .notify import Notices  # which imports this module
     from .planner import Planner  # which imports this module
 
 
@@ -84,6 +85,8 @@ class CompiledProcess:
     start_records: frozenset[str] = field(init=False, default=frozenset())
     # the planner of this version (`planner.Planner.of`), made on first use
     planner: Planner | None = field(init=False, default=None, repr=False, compare=False)
+    # which notifications answer which step of this version (`notify.notices`), on first use
+    notices: Notices | None = field(init=False, default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         p = self.process

@@ -296,16 +296,13 @@ class Engine:
                     done.append(planned[0])
         return done
 
-    def _tick_cases(self, case_ids: Sequence[str], now: datetime) -> list[Event]:
-        """The timer events of `case_ids` (due by `now`) that this call committed."""
-        return self._tick_group(case_ids, now)[0]
-
     def _tick_group(self, case_ids: Sequence[str], now: datetime,
                     rows: Sequence[Any] | None = None, *,
                     young: bool = False) -> tuple[list[Event], bool]:
-        """`_tick_cases` (from the `rows` a due page read, when given), and whether a case
-        was lost to another writer (its sequence number had moved on); `young`: then
-        collect the youngest generation (`tick` keeps the collector off between groups)."""
+        """The timer events of `case_ids` (due by `now`; from the `rows` a due page read,
+        when given) that this call committed, and whether a case was lost to another
+        writer (its sequence number had moved on); `young`: then collect the youngest
+        generation (`tick` keeps the collector off between groups)."""
         with _collector_paused():  # already off inside `tick`: left as it is
             done = self._tick_planned(case_ids, now, rows)
         if young:
@@ -430,8 +427,8 @@ def _import_planner() -> None:
 
 @contextmanager
 def _collector_paused() -> Iterator[bool]:
-    """Python's cycle collector paused for a tick (`tick`: its due cases; `_tick_cases`:
-    one group); yields whether this call paused it.
+    """Python's cycle collector paused for a tick (`tick`: its due cases; `_tick_group`
+    called on its own: one group); yields whether this call paused it.
 
     A group allocates tens of thousands of containers that live until its commit (cases,
     events, rows), and the tick keeps every fired event to return: with the collector on,

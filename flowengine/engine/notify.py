@@ -158,27 +158,8 @@ class _Values:
         return _ABSENT
 
     def _deadline(self, key: str, effect: Mapping[str, Any]) -> Any:
-        """One of `_deadline_values` (warned, overdue, expired, paused, resumed: the
-        extended and recomputed ones are all computed up front)."""
         name = effect["deadline"]
-        running = self.case.deadlines.get(name)
-        if key == "deadline":
-            return self.spec.title or name  # type: ignore[union-attr]
-        if key == "deadline_name":
-            return name
-        if key == "due":
-            return (due_value(running.due_date, list(running.provisional)) if running
-                    else due_value(None, []))
-        if key == "due_iso":
-            due = running.due_date if running else None
-            return due.isoformat() if due else ""
-        if key == "provisional_years":
-            return list(running.provisional) if running else []
-        if key == "reason":
-            return effect.get("reason") or ""
-        if key == "days":
-            return effect.get("days", "")
-        return reason_value(effect.get("reason") or "")  # reason_sentence
+        return _deadline_value(key, name, self.spec, self.case.deadlines.get(name), effect)
 
 
 _ABSENT: Any = object()
@@ -271,7 +252,7 @@ def notifications_for(cp: CompiledProcess, case: Case, step: Step,
     return out
 
 
-class _Table:
+class Notices:
     """Which declared notifications of one definition version answer a kind of step: the
     same for every case (only the messages' values are the case's own), so a tick that
     runs out thousands of cases in one state asks the definition once, not per case."""
@@ -310,21 +291,19 @@ class _Table:
 
     def filler(self, messages: Mapping[str, str]) -> _Filler:
         """`messages` parsed (a declaration's messages are the process's, which this table
-        holds, and the built-in ones live as long as the module: an id is never reused)."""
+        holds, and the built-in ones live as long as the module: an id is never reused
+        while its entry lives)."""
         found = self._fillers.get(id(messages))
         if found is None or found.messages is not messages:
             found = self._fillers[id(messages)] = _Filler(messages)
         return found
 
 
-_TABLES: dict[int, _Table] = {}  # by id(process); the table holds the process, so an id
-# is never reused while its entry lives (one entry per definition version loaded)
-
-
-def _table(cp: CompiledProcess) -> _Table:
-    found = _TABLES.get(id(cp.process))
-    if found is None or found.process is not cp.process:
-        found = _TABLES[id(cp.process)] = _Table(cp.process)
+def _table(cp: CompiledProcess) -> Notices:
+    """The table of `cp`, made on its first use and kept on it (like its planner)."""
+    found = cp.notices
+    if found is None:
+        found = cp.notices = Notices(cp.process)
     return found
 
 
@@ -333,19 +312,37 @@ def _answers(n: NotificationDef, kind: str, effect: Mapping[str, Any]) -> bool:
     return on.deadline_event == kind and ("*" in on.deadlines or effect["deadline"] in on.deadlines)
 
 
+def _deadline_value(key: str, name: str, spec: DeadlineDef | None, running: Any,
+                    effect: Mapping[str, Any]) -> Any:
+    """Template value `key` (one of `_DEADLINE_NAMES`) of deadline `name`'s event `effect`,
+    the deadline running as `running` (None: no longer)."""
+    if key == "deadline":
+        return spec.title or name if spec is not None else name
+    if key == "deadline_name":
+        return name
+    if key == "due":
+        return (due_value(running.due_date, list(running.provisional)) if running
+                else due_value(None, []))
+    if key == "due_iso":
+        due = running.due_date if running else None
+        return due.isoformat() if due else ""
+    if key == "provisional_years":
+        return list(running.provisional) if running else []
+    if key == "reason":
+        return effect.get("reason") or ""
+    if key == "days":
+        return effect.get("days", "")
+    return reason_value(effect.get("reason") or "")  # reason_sentence
+
+
 def _deadline_values(cp: CompiledProcess, case: Case, effect: Mapping[str, Any]) -> dict[str, Any]:
+    """Every value of a deadline event's notice at once (an extension and a recount: their
+    checks raise here, before any message is filled)."""
     name = effect["deadline"]
     spec = cp.process.deadlines[name]
     running = case.deadlines.get(name)
+    values = {key: _deadline_value(key, name, spec, running, effect) for key in _DEADLINE_NAMES}
     due = running.due_date if running else None
-    provisional = list(running.provisional) if running else []
-    values: dict[str, Any] = {
-        "deadline": spec.title or name, "deadline_name": name,
-        "due": due_value(due, provisional), "due_iso": due.isoformat() if due else "",
-        "provisional_years": provisional,
-        "reason": effect.get("reason") or "", "days": effect.get("days", ""),
-        "reason_sentence": reason_value(effect.get("reason") or ""),
-    }
     if effect["op"] == "extended":
         values["extension"] = extension_value(int(effect["days"]), effect.get("unit", "days"),
                                               _rolled(effect, due))

@@ -149,7 +149,6 @@ class Draft:
                     if not data and not effects and not notifications
                     else canonical_bytes(values))
         else:
-            data = self.data
             if self.duplicate_of is not None:
                 data = {**data, "duplicate_of": self.duplicate_of}
             body = canonical_bytes({**values, "at": when, "data": data,

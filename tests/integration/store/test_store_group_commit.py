@@ -197,7 +197,7 @@ class Racing:
         self.groups.append(len(items))
         if any(case.id == self.victim for case, *_ in items):
             now = items[0][1][0].at
-            assert [e.case_id for e in self.other._tick_cases([self.victim], now)] == [
+            assert [e.case_id for e in self.other._tick_group([self.victim], now)[0]] == [
                 self.victim] * 2
         return self.inner.append_many(items)
 
