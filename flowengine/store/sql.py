@@ -190,7 +190,9 @@ class SqlStore(SqlAuditReads):
         """`new_petition` (the engine's starts): check again, inside the transaction, that
         no open case has the new case's duplicate key; `DuplicateStarted` if one has."""
         check_sequence(case, events, expected_seq)
-        row = self._case_row(case, final)
+        # most fires change no data: the data text and duplicate key of the row held at
+        # `expected_seq` are then still the case's, not encoded and hashed again
+        row = self._case_row(case, final, self._same_data(case.id, events, expected_seq))
         # Every statement's parameters are made here, by the calling thread, so a group's
         # leader (which runs the queued appends one after another, in one transaction)
         # only executes them: what the leader does per append is what serialises a group.
@@ -325,8 +327,9 @@ class SqlStore(SqlAuditReads):
     def _same_data(self, case_id: str, events: Sequence[Event],
                    expected_seq: int) -> dict[str, Any] | None:
         """The row held for the case at `expected_seq` when `events` change none of its
-        data (a tick's timer events: the fold changes data only through an event's
-        `data`), so its data text and duplicate key are still the case's; else None."""
+        data (a tick's timer events, most fires: the fold changes data only through an
+        event's `data`), so its data text and duplicate key are still the case's; else
+        None."""
         if expected_seq == 0 or any(e.data for e in events):
             return None
         return self._rows.row(case_id, expected_seq)

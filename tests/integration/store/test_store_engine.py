@@ -19,6 +19,7 @@ from flowengine.errors import ConcurrentUpdate, TriggerRejected
 from flowengine.plugins import hookimpl
 from flowengine.records.case import Actor
 from flowengine.records.events import GENESIS, canonical, chain_hash
+from flowengine.store.codec import dump_data, dup_key
 from tests.support.store import CST
 
 PROCESSES = Path(__file__).resolve().parents[3] / "processes"
@@ -103,6 +104,33 @@ def test_duplicate_petitions_are_linked_while_the_first_is_open(db_url: str) -> 
     third = engine.start("medical_dispute", data=COMPLAINT, actor=RECEPTION)
     assert third.duplicate_of == again.id
     engine.store.close()  # type: ignore[attr-defined]
+
+
+def test_a_fire_without_data_keeps_the_data_text_and_key_a_fire_with_data_rewrites(
+        db_url: str) -> None:
+    """An append whose events change no data takes the data text and duplicate key of the
+    row the store holds at the expected sequence number instead of encoding them again:
+    after fires of both kinds, the stored columns are what encoding the case gives."""
+    engine = Engine(db=db_url, processes=[PROCESSES], clock=SimulatedClock(START))
+    store: Any = engine.store
+    case = engine.start("medical_dispute", data=COMPLAINT, actor=RECEPTION)
+    fields = store._dup_fields(case.digest)
+    assert fields  # the procedure declares a duplicate key: the column is not empty
+
+    def stored() -> tuple[str, str]:
+        with store.engine.connect() as conn:
+            row = conn.execute(sqlalchemy.text(
+                "SELECT data, dup_key FROM cases WHERE id = :id"), {"id": case.id}).one()
+        return row[0], row[1]
+
+    for trigger, data in (("verify_identity", None),
+                          ("determine", {"category": "medical_quality", "cause": "hospital",
+                                         "responsibility": "hospital"}),
+                          ("give_feedback", None)):
+        after = engine.fire(case.id, trigger, data, actor=DIRECTOR)
+        assert stored() == (dump_data(after.data),
+                            dup_key(after.process_id, fields, after.data))
+    store.close()
 
 
 def test_a_host_engine_is_used_as_given_and_left_open(tmp_path: Path) -> None:
