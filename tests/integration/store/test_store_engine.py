@@ -133,6 +133,22 @@ def test_a_fire_without_data_keeps_the_data_text_and_key_a_fire_with_data_rewrit
     store.close()
 
 
+def test_the_held_case_is_handed_out_once_then_read(db_url: str) -> None:
+    """`recent_case` gives the held projection to one caller (it folds into it: no copy
+    is made for it); a second caller before the next write gets None and reads the case,
+    so two threads firing one case never share one object."""
+    engine = Engine(db=db_url, processes=[PROCESSES], clock=SimulatedClock(START))
+    store: Any = engine.store
+    case = engine.start("medical_dispute", data=COMPLAINT, actor=RECEPTION)
+    first = store.recent_case(case.id)
+    assert first == case and first is not case  # the caller's returned case is its own
+    assert store.recent_case(case.id) is None
+    after = engine.fire(case.id, "verify_identity", actor=RECEPTION)  # from a fresh read
+    assert after.seq == 2 and first.seq == 1
+    assert store.recent_case(case.id) == after  # held again after the write
+    store.close()
+
+
 def test_a_host_engine_is_used_as_given_and_left_open(tmp_path: Path) -> None:
     host = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'host.db'}")
     engine = Engine(db=host, processes=[PROCESSES], clock=SimulatedClock(START))
@@ -218,7 +234,12 @@ def test_a_fire_planned_from_a_stale_held_case_is_decided_again_on_a_fresh_read(
     store: Any = mine.store
     taken: list[Any] = []  # what the store handed the engine to plan from (held after its write)
     held = store.recent_case
-    store.recent_case = lambda case_id: taken.append(held(case_id)) or taken[-1]
+
+    def recent_case(case_id: str) -> Any:
+        taken.append(held(case_id))
+        return taken[-1]
+
+    store.recent_case = recent_case
     theirs.fire(case.id, "verify_identity", actor=RECEPTION)
     # held state 'registered' refuses 'determine'; the fresh read ('verified') allows it
     after = mine.fire(case.id, "determine", actor=DIRECTOR,
