@@ -193,25 +193,11 @@ class SqlStore(SqlAuditReads):
         # most fires change no data: the data text and duplicate key of the row held at
         # `expected_seq` are then still the case's, not encoded and hashed again
         row = self._case_row(case, final, self._same_data(case.id, events, expected_seq))
-        # Every statement's parameters are made here, by the calling thread, so a group's
-        # leader (which runs the queued appends one after another, in one transaction)
-        # only executes them: what the leader does per append is what serialises a group.
-        first, args, checked = self._case_statement(case, row, expected_seq)
-        rest = self._rest_statements(events, outbox)
-        key = row["dup_key"] if new_petition and not row["final"] else None
-        case_id = case.id
 
         def statements(cur: Any) -> None:
-            if key is not None:
-                self._no_open_duplicate(cur, case_id, key)
-            cur.execute(first, args)
-            if checked and cur.rowcount != 1:
-                raise ConcurrentUpdate(case_id, self._seq_in(cur, case_id) + 1)
-            for sql, values, many in rest:
-                if many:
-                    cur.executemany(sql, values)
-                else:
-                    cur.execute(sql, values)
+            if new_petition and row["dup_key"] is not None and not row["final"]:
+                self._no_open_duplicate(cur, case.id, row["dup_key"])
+            self._write(cur, case, row, events, expected_seq, outbox)
 
         try:
             if self.group is not None and not self._held.joined():
@@ -341,30 +327,6 @@ class SqlStore(SqlAuditReads):
         for name in CASE_INSTANTS:  # the only values whose database form differs
             row[name] = convert(row[name])
         return row
-
-    def _case_statement(self, case: Case, row: dict[str, Any],
-                        expected_seq: int) -> tuple[str, Any, bool]:
-        """`_write_case`'s statement, not run: its SQL, its parameters and whether it is
-        the UPDATE whose row count is the sequence check."""
-        sql = self._sql
-        if expected_seq == 0:
-            return sql.insert_case.sql, sql.insert_case.pick(row), False
-        update = sql.update_of(self._rows.changed(row, expected_seq))
-        row["k_id"], row["k_seq"] = case.id, expected_seq
-        return update.sql, update.pick(row), True
-
-    def _rest_statements(self, events: Sequence[Event], outbox: Sequence[OutboxRow],
-                         ) -> list[tuple[str, Any, bool]]:
-        """`_write_rest`'s statements, not run: (SQL, parameters, whether executemany)."""
-        sql = self._sql
-        if len(events) == 1:
-            out = [(sql.insert_event.sql, sql.event_args(events[0]), False)]
-        else:
-            out = [(sql.insert_event.sql, [sql.event_args(e) for e in events], True)]
-        if outbox:
-            out.append((sql.insert_outbox.sql,
-                        [sql.insert_outbox.args(outbox_row(r)) for r in outbox], True))
-        return out
 
     def _write(self, cur: Any, case: Case, row: dict[str, Any], events: Sequence[Event],
                expected_seq: int, outbox: Sequence[OutboxRow]) -> None:
