@@ -157,7 +157,8 @@ class HeldProjection(Protocol):
     that plan fails)."""
 
     def recent_case(self, case_id: str) -> Case | None:
-        """The held projection of `case_id` as a new object the caller owns, or None."""
+        """The held projection of `case_id` as an object the caller owns, or None; the
+        store may hand a held projection out once (then None until its next write)."""
 
 
 @runtime_checkable

@@ -6,7 +6,9 @@ PostgreSQL's in-place (HOT) update when an indexed column is set. Knowing the ro
 stored at `expected_seq` lets the store SET only the columns whose values differ. After its
 own write the store also keeps a copy of the case, so the engine can plan the next fire
 without a SELECT (`recent_case`; a refusal or a lost race planned from it is decided again
-on a fresh read, so outcomes are those of a fresh read).
+on a fresh read, so outcomes are those of a fresh read). The held case is handed out once
+(`take`), not copied again: the fire that takes it folds into it and its append holds a new
+copy; a second caller before that append finds none and reads the case.
 
 When an entry goes: a failed or uncertain write forgets the cases it touched (`forget`);
 an entry is kept only under the sequence number it was seen at, and is used only when the
@@ -39,32 +41,39 @@ class RowCache:
         self._always = changing[-1]
         self._limit = limit
         self._joined = joined
-        self._seen: dict[str, tuple[int, Row, Case | None]] = {}
+        self._seen: dict[str, tuple[int, Row]] = {}
+        # the cases apart from their rows: `take` pops one, atomically, so two threads
+        # firing the same case never both get the same object to fold into
+        self._cases: dict[str, Case] = {}
 
     def remember(self, case_id: str, seq: int, row: Row, case: Case | None = None) -> None:
         """Keep `row` as the case's stored row at `seq` (and `case`, which the cache then
         owns: pass a copy nobody else holds)."""
-        seen = self._seen
+        seen, cases = self._seen, self._cases
         seen.pop(case_id, None)
+        cases.pop(case_id, None)
         if self._joined():
             return
-        seen[case_id] = (seq, row, case)
+        seen[case_id] = (seq, row)
+        if case is not None:
+            cases[case_id] = case
         if len(seen) > self._limit:
             try:  # the oldest entry; another thread may be changing the dict meanwhile
-                seen.pop(next(iter(seen)), None)
+                oldest = next(iter(seen))
             except (RuntimeError, StopIteration):
-                pass
+                return
+            seen.pop(oldest, None)
+            cases.pop(oldest, None)
 
     def forget(self, case_id: str) -> None:
         """Drop what is held of the case (its stored row may now be other than we think)."""
         self._seen.pop(case_id, None)
+        self._cases.pop(case_id, None)
 
-    def case(self, case_id: str) -> Case | None:
-        """A copy of the case the store last wrote, if it is still held."""
-        seen = self._seen.get(case_id)
-        if seen is None or seen[2] is None:
-            return None
-        return seen[2].copy()
+    def take(self, case_id: str) -> Case | None:
+        """The case the store last wrote, if it is still held; handed out once: the caller
+        owns it and the cache no longer holds it (the row stays)."""
+        return self._cases.pop(case_id, None)
 
     def row(self, case_id: str, seq: int) -> Row | None:
         """The case's stored row at `seq`, if that is the one held (read-only)."""

@@ -190,7 +190,9 @@ class SqlStore(SqlAuditReads):
         """`new_petition` (the engine's starts): check again, inside the transaction, that
         no open case has the new case's duplicate key; `DuplicateStarted` if one has."""
         check_sequence(case, events, expected_seq)
-        row = self._case_row(case, final)
+        # most fires change no data: the data text and duplicate key of the row held at
+        # `expected_seq` are then still the case's, not encoded and hashed again
+        row = self._case_row(case, final, self._same_data(case.id, events, expected_seq))
 
         def statements(cur: Any) -> None:
             if new_petition and row["dup_key"] is not None and not row["final"]:
@@ -302,16 +304,18 @@ class SqlStore(SqlAuditReads):
 
     def recent_case(self, case_id: str) -> Case | None:
         """The projection this store itself last wrote for the case, if it still holds it,
-        without reading the database (a new object the caller owns). Another writer may
-        have appended since: the engine plans a fire from it, and decides again on a fresh
+        without reading the database (an object the caller owns: the store stops holding
+        it, so a second call before the next write answers None). Another writer may have
+        appended since: the engine plans a fire from it, and decides again on a fresh
         `load_case` when the append's sequence check fails or the fire is refused."""
-        return self._rows.case(case_id)
+        return self._rows.take(case_id)
 
     def _same_data(self, case_id: str, events: Sequence[Event],
                    expected_seq: int) -> dict[str, Any] | None:
         """The row held for the case at `expected_seq` when `events` change none of its
-        data (a tick's timer events: the fold changes data only through an event's
-        `data`), so its data text and duplicate key are still the case's; else None."""
+        data (a tick's timer events, most fires: the fold changes data only through an
+        event's `data`), so its data text and duplicate key are still the case's; else
+        None."""
         if expected_seq == 0 or any(e.data for e in events):
             return None
         return self._rows.row(case_id, expected_seq)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy
@@ -18,6 +19,7 @@ from flowengine.errors import ConcurrentUpdate, TriggerRejected
 from flowengine.plugins import hookimpl
 from flowengine.records.case import Actor
 from flowengine.records.events import GENESIS, canonical, chain_hash
+from flowengine.store.codec import dump_data, dup_key
 from tests.support.store import CST
 
 PROCESSES = Path(__file__).resolve().parents[3] / "processes"
@@ -104,6 +106,49 @@ def test_duplicate_petitions_are_linked_while_the_first_is_open(db_url: str) -> 
     engine.store.close()  # type: ignore[attr-defined]
 
 
+def test_a_fire_without_data_keeps_the_data_text_and_key_a_fire_with_data_rewrites(
+        db_url: str) -> None:
+    """An append whose events change no data takes the data text and duplicate key of the
+    row the store holds at the expected sequence number instead of encoding them again:
+    after fires of both kinds, the stored columns are what encoding the case gives."""
+    engine = Engine(db=db_url, processes=[PROCESSES], clock=SimulatedClock(START))
+    store: Any = engine.store
+    case = engine.start("medical_dispute", data=COMPLAINT, actor=RECEPTION)
+    fields = store._dup_fields(case.digest)
+    assert fields  # the procedure declares a duplicate key: the column is not empty
+
+    def stored() -> tuple[str, str]:
+        with store.engine.connect() as conn:
+            row = conn.execute(sqlalchemy.text(
+                "SELECT data, dup_key FROM cases WHERE id = :id"), {"id": case.id}).one()
+        return row[0], row[1]
+
+    for trigger, data in (("verify_identity", None),
+                          ("determine", {"category": "medical_quality", "cause": "hospital",
+                                         "responsibility": "hospital"}),
+                          ("give_feedback", None)):
+        after = engine.fire(case.id, trigger, data, actor=DIRECTOR)
+        assert stored() == (dump_data(after.data),
+                            dup_key(after.process_id, fields, after.data))
+    store.close()
+
+
+def test_the_held_case_is_handed_out_once_then_read(db_url: str) -> None:
+    """`recent_case` gives the held projection to one caller (it folds into it: no copy
+    is made for it); a second caller before the next write gets None and reads the case,
+    so two threads firing one case never share one object."""
+    engine = Engine(db=db_url, processes=[PROCESSES], clock=SimulatedClock(START))
+    store: Any = engine.store
+    case = engine.start("medical_dispute", data=COMPLAINT, actor=RECEPTION)
+    first = store.recent_case(case.id)
+    assert first == case and first is not case  # the caller's returned case is its own
+    assert store.recent_case(case.id) is None
+    after = engine.fire(case.id, "verify_identity", actor=RECEPTION)  # from a fresh read
+    assert after.seq == 2 and first.seq == 1
+    assert store.recent_case(case.id) == after  # held again after the write
+    store.close()
+
+
 def test_a_host_engine_is_used_as_given_and_left_open(tmp_path: Path) -> None:
     host = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'host.db'}")
     engine = Engine(db=host, processes=[PROCESSES], clock=SimulatedClock(START))
@@ -186,12 +231,21 @@ def test_a_fire_planned_from_a_stale_held_case_is_decided_again_on_a_fresh_read(
     mine = Engine(db_url, processes=[PROCESSES], clock=clock, plugins=[log])
     theirs = Engine(db_url, processes=[PROCESSES], clock=clock, plugins=[])
     case = mine.start("medical_dispute", data=COMPLAINT, actor=RECEPTION)
-    assert mine.store.recent_case(case.id) == case  # type: ignore[attr-defined]  # held after its write
+    store: Any = mine.store
+    taken: list[Any] = []  # what the store handed the engine to plan from (held after its write)
+    held = store.recent_case
+
+    def recent_case(case_id: str) -> Any:
+        taken.append(held(case_id))
+        return taken[-1]
+
+    store.recent_case = recent_case
     theirs.fire(case.id, "verify_identity", actor=RECEPTION)
     # held state 'registered' refuses 'determine'; the fresh read ('verified') allows it
     after = mine.fire(case.id, "determine", actor=DIRECTOR,
                       data={"category": "medical_quality", "cause": "hospital",
                             "responsibility": "hospital"})
+    assert taken == [case]  # planned from the held projection first
     assert (after.state, after.seq) == (theirs.case(case.id).state, 3)
     assert log.seen == []
     theirs.fire(case.id, "give_feedback", actor=DIRECTOR)

@@ -42,32 +42,52 @@ def test_forget_drops_the_row_and_the_case() -> None:
     cache.remember("C1", 1, _row(), make_case("C1", seq=1))
     cache.forget("C1")
     assert cache.changed(_row(seq=2), 1) == CHANGING
-    assert cache.case("C1") is None
+    assert cache.take("C1") is None
     cache.forget("C9")  # nothing held: no error
 
 
-def test_the_held_case_is_handed_out_as_a_copy() -> None:
+def test_the_held_case_is_handed_out_once_and_its_row_stays() -> None:
+    """`take` gives the held object itself (no copy) and stops holding it: a second taker
+    (another thread firing the same case) gets None and reads the case instead of folding
+    into the same object; the row still decides the columns to SET."""
     cache = _cache()
     held = make_case("C1", seq=1)
     cache.remember("C1", 1, _row(), held)
-    first = cache.case("C1")
-    assert first == held and first is not held
-    assert first is not None
-    first.data["petitioner"] = "李四"  # the caller's copy: the held case is unchanged
-    assert cache.case("C1") == held
+    assert cache.take("C1") is held
+    assert cache.take("C1") is None
+    assert cache.changed(_row(seq=2), 1) == ("seq", "claimed_until")
+
+
+def test_a_newer_write_holds_its_own_case_again() -> None:
+    cache = _cache()
+    cache.remember("C1", 1, _row(), make_case("C1", seq=1))
+    taken = cache.take("C1")
+    newer = make_case("C1", seq=2)
+    cache.remember("C1", 2, _row(seq=2), newer)
+    assert taken is not None and taken.seq == 1
+    assert cache.take("C1") is newer
+
+
+def test_a_row_remembered_without_a_case_drops_the_held_case() -> None:
+    """A fresh read (`load_case`) remembers the row alone: a case held from before it is
+    not handed out with a row it may not match."""
+    cache = _cache()
+    cache.remember("C1", 1, _row(), make_case("C1", seq=1))
+    cache.remember("C1", 2, _row(seq=2))
+    assert cache.take("C1") is None
 
 
 def test_a_row_without_its_case_gives_no_case() -> None:
     cache = _cache()
     cache.remember("C1", 1, _row())
-    assert cache.case("C1") is None
+    assert cache.take("C1") is None
     assert cache.changed(_row(seq=2), 1) == ("seq", "claimed_until")
 
 
 def test_nothing_is_kept_inside_a_host_transaction() -> None:
     cache = _cache(joined=True)
     cache.remember("C1", 1, _row(), make_case("C1", seq=1))
-    assert len(cache) == 0 and cache.case("C1") is None
+    assert len(cache) == 0 and cache.take("C1") is None
 
 
 def test_remembering_in_a_host_transaction_drops_what_was_held() -> None:
@@ -84,9 +104,10 @@ def test_remembering_in_a_host_transaction_drops_what_was_held() -> None:
 def test_the_oldest_entry_goes_past_the_limit() -> None:
     cache = _cache(limit=2)
     for i in range(3):
-        cache.remember(f"C{i}", 1, _row(f"C{i}"))
+        cache.remember(f"C{i}", 1, _row(f"C{i}"), make_case(f"C{i}", seq=1))
     assert len(cache) == 2
     assert cache.changed(_row("C0", seq=2), 1) == CHANGING  # dropped
+    assert cache.take("C0") is None  # its case with it
     assert cache.changed(_row("C2", seq=2), 1) == ("seq", "claimed_until")
 
 
