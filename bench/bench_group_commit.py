@@ -13,7 +13,7 @@ round and side by side:
 - `threads, one commit per fire`: K threads sharing one `Engine` on `SqlStore` (today);
 - `threads, group commit`: the same with `SqlStore(group_commit=True)`;
 - `processes, group commit`: K processes, each its own engine and store on the same file
-  (a leader cannot serve another process: each commits its own fires);
+  (each commits its own batches; they share their flushes, store/flush.py);
 - on a durable PostgreSQL server (fsync on): K threads, one commit per fire (the server's
   own group commit, `commit_delay` 0) and with `group_commit=True`.
 
