@@ -13,7 +13,8 @@ round and side by side:
 - `threads, one commit per fire`: K threads sharing one `Engine` on `SqlStore` (today);
 - `threads, group commit`: the same with `SqlStore(group_commit=True)`;
 - `processes, group commit`: K processes, each its own engine and store on the same file
-  (each commits its own batches; they share their flushes, store/flush.py);
+  (each commits its own batches and flushes the WAL after releasing the write lock,
+  store/flush.py);
 - on a durable PostgreSQL server (fsync on): K threads, one commit per fire (the server's
   own group commit, `commit_delay` 0) and with `group_commit=True`.
 

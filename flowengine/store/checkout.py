@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.pool import Pool, QueuePool, SingletonThreadPool
 
 from .errors import HostTransactionMissing
-from .flush import SharedFlush
+from .flush import WalFlush
 
 KEEP = 4  # returned connections kept for the next call
 
@@ -83,12 +83,12 @@ class Checkout:
         self.integrity_error: type[Exception] = dbapi.IntegrityError
         self._broken: tuple[type[Exception], ...] = (dbapi.OperationalError,
                                                      dbapi.InterfaceError)
-        self.flush: SharedFlush | None = None  # set by the store: see `share_flushes`
+        self.flush: WalFlush | None = None  # set by the store: see `flush_outside_the_lock`
 
-    def share_flushes(self, flush: SharedFlush) -> None:
+    def flush_outside_the_lock(self, flush: WalFlush) -> None:
         """Write transactions from now on commit at `synchronous=NORMAL` under `flush`'s
-        write lock and wait for a flush shared with every writer of the file (flush.py);
-        the connections go back to the pool at the engine's own level (FULL)."""
+        write lock and flush the WAL after releasing it (flush.py); the connections go back
+        to the pool at the engine's own level (FULL)."""
         self.close()  # kept connections were configured without it
         self.flush = flush
 
@@ -139,8 +139,8 @@ class Checkout:
     def write(self, wait: bool = True) -> Iterator[Any]:
         """A transaction (or, in a host's transaction, a savepoint) on a cursor.
 
-        With a shared flush, the call returns once the COMMIT is on disk; `wait=False`
-        leaves that to the caller (`self.flush.wait(self.flush.begun())` after it)."""
+        With a `WalFlush`, the call returns once the COMMIT is on disk; `wait=False` leaves
+        that to the caller (`self.flush.flush()` after it)."""
         host = self.host.get()
         if host is not None:
             with self.cursor() as cur:
@@ -178,10 +178,9 @@ class Checkout:
             self._checkin(pair, False)
             return
         flush.unlock()
-        seen = flush.begun()
         self._checkin(pair, False)
         if wait:
-            flush.wait(seen)
+            flush.flush()
 
     def _checkout(self) -> _Pair:
         if self._forks != _forks:
@@ -196,7 +195,7 @@ class Checkout:
         driver: Any = conn.driver_connection
         if self._sqlite:  # also on a host's connection made before the store configured it
             driver.execute("PRAGMA foreign_keys=ON").close()
-            if self.flush is not None:  # its COMMITs wait for the shared flush instead
+            if self.flush is not None:  # its COMMITs are flushed after the lock is free
                 driver.execute("PRAGMA synchronous=NORMAL").close()
         else:
             driver.autocommit = True

@@ -28,10 +28,9 @@ How the threads hand over (each choice removes wall time a profile of K = 8 fire
   transaction on a failed statement, so there every append has its SAVEPOINT.
 
 An append made while no commit is in progress runs as a plain transaction of its own. The
-queue groups the appends of one process; on a SQLite file the batches of separate
-processes then share their flushes (flush.py): each batch commits without a flush of its
-own and its leader waits for one flush that covers every process's batches written
-before it began (docs/storage.md).
+queue groups the appends of one process; on a SQLite file the leader flushes the WAL after
+the write lock is free (flush.py), so separate processes write while others wait for the
+disk and their concurrent flushes are served together (docs/storage.md).
 """
 
 from __future__ import annotations
@@ -44,7 +43,7 @@ from sqlalchemy import URL, make_url
 
 from .checkout import Checkout
 from .errors import DatabaseUnavailable
-from .flush import SharedFlush
+from .flush import WalFlush
 
 FLAGS = {"on": True, "true": True, "1": True, "yes": True,
          "off": False, "false": False, "0": False, "no": False}
@@ -116,15 +115,15 @@ class GroupCommit:
             raise request.error
 
     def _lead(self, batch: list[_Request]) -> None:
-        """Commit `batch` (with a shared flush, flush.py, wait for the flush that holds it),
-        then hand the lead on and wake the batch's followers. The lead is kept through the
-        flush, as a COMMIT at FULL keeps it: what queues meanwhile makes one bigger batch
-        (handing it on before the flush measured slower: more, smaller transactions)."""
+        """Commit `batch` (with a `WalFlush`, flush.py: then flush the WAL), then hand the
+        lead on and wake the batch's followers. The lead is kept through the flush, as a
+        COMMIT at FULL keeps it: what queues meanwhile makes one bigger batch (handing it on
+        before the flush measured slower: more, smaller transactions)."""
         try:
             self._commit(batch)
             flush = self._checkout.flush
             if flush is not None:
-                self._wait(flush, flush.begun(), batch)
+                self._flush(flush, batch)
         finally:
             with self._mutex:
                 following = self._queue[0] if self._queue else None
@@ -138,11 +137,11 @@ class GroupCommit:
                 r.wake.release()
 
     @staticmethod
-    def _wait(flush: SharedFlush, seen: int, batch: list[_Request]) -> None:
-        """Wait for the flush that makes `batch` durable; if it fails, every append of
-        the batch raises its error (committed, but maybe not durable)."""
+    def _flush(flush: WalFlush, batch: list[_Request]) -> None:
+        """The flush that makes `batch` durable; if it fails, every append of the batch
+        raises its error (committed, but maybe not durable)."""
         try:
-            flush.wait(seen)
+            flush.flush()
         except BaseException as exc:  # noqa: BLE001 - every caller of the batch gets it
             for r in batch:
                 if r.error is None:

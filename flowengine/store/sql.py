@@ -47,7 +47,7 @@ from .codec import case_values, decode_case, dup_key, load_data
 from .connect import configure_sqlite, instant_from_db, is_memory, open_engine
 from .errors import DatabaseUnavailable
 from .failures import SqlFailures
-from .flush import SharedFlush
+from .flush import WalFlush
 from .group import GroupCommit, url_flag
 from .rowcache import RowCache
 from .schema import cases, definitions, events, outbox
@@ -129,16 +129,16 @@ class SqlStore(SqlAuditReads):
         self._sql = Statements(self.engine)
         self.group = GroupCommit(self._held) if group_commit else None
         if group_commit and self._owned and not read_only:
-            self._share_flushes()
+            self._flush_outside_the_lock()
         self.lock_budget = LOCK_BUDGET
         self.claim_chunk = CLAIM_CHUNK
         self.failure_book = SqlFailures(self._writer, self._reader, self.busy_seconds)
 
-    def _share_flushes(self) -> None:
-        """Group commit on a SQLite file at `synchronous=FULL`: let this store's writes
-        share their flushes with every other writer of the file, in any process (flush.py).
-        Not where the lock files cannot be made (a read-only folder): each commit then
-        flushes on its own, as without it."""
+    def _flush_outside_the_lock(self) -> None:
+        """Group commit on a SQLite file at `synchronous=FULL`: this store's write
+        transactions flush the WAL after releasing the write lock, so writers of other
+        processes need not wait for the disk (flush.py). Not where the lock file cannot be
+        made (a read-only folder): each COMMIT then flushes under the lock, as without it."""
         database = self.engine.url.database
         if self._pg or not database or is_memory(self.engine.url) or self.engine.url.query:
             return
@@ -146,7 +146,7 @@ class SqlStore(SqlAuditReads):
             if conn.exec_driver_sql("PRAGMA synchronous").scalar() != 2:  # FULL
                 return
         try:
-            self._held.share_flushes(SharedFlush(database))
+            self._held.flush_outside_the_lock(WalFlush(database))
         except OSError:
             return
 
