@@ -1,6 +1,6 @@
 """Concurrent durable fires on one database: group commit against one commit per fire.
 
-    python bench/bench_group_commit.py [--cases 480] [--k 1 2 4 8 16] [--rounds 3] [--no-pg]
+    python bench/bench_group_commit.py [--cases 2400] [--k 1 2 4 8 16] [--rounds 3] [--no-pg]
                                        [--base DIR]
 
 Workload: the peer reference process (bench/refproc.yaml); `--cases` cases started before
@@ -243,7 +243,7 @@ def variants(folder: Path, cases: int, ks: list[int], pg: Any, processes: bool,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--cases", type=int, default=480)
+    parser.add_argument("--cases", type=int, default=2400)  # K processes need seconds: start-up skew
     parser.add_argument("--k", type=int, nargs="+", default=[1, 2, 4, 8, 16])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-pg", action="store_true")

@@ -37,7 +37,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from .errors import DatabaseUnavailable
+from .errors import FlushFailed
 
 _forks = 0  # bumped in a forked child: the parent's lock file is a shared open file there
 
@@ -48,10 +48,6 @@ def _forked() -> None:
 
 
 os.register_at_fork(after_in_child=_forked)
-
-
-class FlushFailed(DatabaseUnavailable):
-    """The WAL could not be flushed: the commit is visible but may not survive a crash."""
 
 
 class WalFlush:

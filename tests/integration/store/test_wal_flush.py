@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from flowengine.store.flush import FlushFailed, WalFlush
+from flowengine.store.errors import FlushFailed
+from flowengine.store.flush import WalFlush
 from flowengine.store.sql import SqlStore
 
 HERE = Path(__file__).resolve().parent
