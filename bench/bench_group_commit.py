@@ -1,6 +1,6 @@
 """Concurrent durable fires on one database: group commit against one commit per fire.
 
-    python bench/bench_group_commit.py [--cases 480] [--k 1 2 4 8 16] [--rounds 3] [--no-pg]
+    python bench/bench_group_commit.py [--cases 2400] [--k 1 2 4 8 16] [--rounds 3] [--no-pg]
                                        [--base DIR]
 
 Workload: the peer reference process (bench/refproc.yaml); `--cases` cases started before
@@ -13,7 +13,8 @@ round and side by side:
 - `threads, one commit per fire`: K threads sharing one `Engine` on `SqlStore` (today);
 - `threads, group commit`: the same with `SqlStore(group_commit=True)`;
 - `processes, group commit`: K processes, each its own engine and store on the same file
-  (a leader cannot serve another process: each commits its own fires);
+  (each commits its own batches and flushes the WAL after releasing the write lock,
+  store/flush.py);
 - on a durable PostgreSQL server (fsync on): K threads, one commit per fire (the server's
   own group commit, `commit_delay` 0) and with `group_commit=True`.
 
@@ -242,7 +243,7 @@ def variants(folder: Path, cases: int, ks: list[int], pg: Any, processes: bool,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--cases", type=int, default=480)
+    parser.add_argument("--cases", type=int, default=2400)  # K processes need seconds: start-up skew
     parser.add_argument("--k", type=int, nargs="+", default=[1, 2, 4, 8, 16])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-pg", action="store_true")

@@ -22,6 +22,7 @@ maps `exit_code` to the process exit status, so no command prints a traceback::
     ├── UnknownDimension                   a report asked for a dimension it does not have (audit/report)
     ├── DatabaseProblem                    the database refused a CLI's query, said plainly (cli/common.py)
     ├── DatabaseUnavailable                the database URL cannot be opened (store/errors.py)
+    │   └── FlushFailed                    a commit's flush failed: visible, maybe not durable
     ├── SchemaNotCurrent                   the database needs `flowengine db upgrade` (store/errors.py)
     ├── HostTransactionMissing             Engine.transaction(connection) without an open transaction
     ├── StoreError                         the database refused a statement; nothing written (store/errors.py)

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.pool import Pool, QueuePool, SingletonThreadPool
 
 from .errors import HostTransactionMissing
+from .flush import WalFlush
 
 KEEP = 4  # returned connections kept for the next call
 
@@ -82,6 +83,14 @@ class Checkout:
         self.integrity_error: type[Exception] = dbapi.IntegrityError
         self._broken: tuple[type[Exception], ...] = (dbapi.OperationalError,
                                                      dbapi.InterfaceError)
+        self.flush: WalFlush | None = None  # set by the store: see `flush_outside_the_lock`
+
+    def flush_outside_the_lock(self, flush: WalFlush) -> None:
+        """Write transactions from now on commit at `synchronous=NORMAL` under `flush`'s
+        write lock and flush the WAL after releasing it (flush.py); the connections go back
+        to the pool at the engine's own level (FULL)."""
+        self.close()  # kept connections were configured without it
+        self.flush = flush
 
     @property
     def sqlite(self) -> bool:
@@ -127,8 +136,11 @@ class Checkout:
         self._checkin(pair, False)
 
     @contextmanager
-    def write(self) -> Iterator[Any]:
-        """A transaction (or, in a host's transaction, a savepoint) on a cursor."""
+    def write(self, wait: bool = True) -> Iterator[Any]:
+        """A transaction (or, in a host's transaction, a savepoint) on a cursor.
+
+        With a `WalFlush`, the call returns once the COMMIT is on disk; `wait=False` leaves
+        that to the caller (`self.flush.flush()` after it)."""
         host = self.host.get()
         if host is not None:
             with self.cursor() as cur:
@@ -145,6 +157,9 @@ class Checkout:
             return
         pair = self._checkout()
         cur = pair.cur
+        flush = self.flush
+        if flush is not None:
+            flush.lock()
         try:
             cur.execute(self.begin)
             yield cur
@@ -155,9 +170,17 @@ class Checkout:
                 cur.execute("ROLLBACK")
             except Exception:  # noqa: BLE001 - no transaction, or no connection: drop it
                 broken = True
+            if flush is not None:
+                flush.unlock()
             self._checkin(pair, broken)
             raise
+        if flush is None:
+            self._checkin(pair, False)
+            return
+        flush.unlock()
         self._checkin(pair, False)
+        if wait:
+            flush.flush()
 
     def _checkout(self) -> _Pair:
         if self._forks != _forks:
@@ -172,6 +195,8 @@ class Checkout:
         driver: Any = conn.driver_connection
         if self._sqlite:  # also on a host's connection made before the store configured it
             driver.execute("PRAGMA foreign_keys=ON").close()
+            if self.flush is not None:  # its COMMITs are flushed after the lock is free
+                driver.execute("PRAGMA synchronous=NORMAL").close()
         else:
             driver.autocommit = True
         return _Pair(conn, driver.cursor())
@@ -192,6 +217,8 @@ class Checkout:
         """Back to the pool, configured as the pool handed it out."""
         try:
             pair.cur.close()
+            if self.flush is not None:
+                pair.conn.driver_connection.execute("PRAGMA synchronous=FULL").close()
             if not self._sqlite:
                 driver: Any = pair.conn.driver_connection
                 driver.autocommit = False

@@ -26,6 +26,11 @@ class DatabaseUnavailable(FlowengineError):
     exit_code: ClassVar[int] = 2
 
 
+class FlushFailed(DatabaseUnavailable):
+    """The WAL could not be flushed after a COMMIT (store/flush.py): the commit is visible
+    but may not survive a crash."""
+
+
 class SchemaNotCurrent(FlowengineError):
     """The database's schema is not the one this flowengine needs; `upgradable` when it is
     an older revision this release can upgrade (`migrations.upgrade`; the CLI names its

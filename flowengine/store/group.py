@@ -27,9 +27,10 @@ How the threads hand over (each choice removes wall time a profile of K = 8 fire
   SAVEPOINT per append (so `work` must be repeatable). PostgreSQL aborts the whole
   transaction on a failed statement, so there every append has its SAVEPOINT.
 
-An append made while no commit is in progress runs as a plain transaction of its own. It
-groups only the appends of one process: separate processes each commit their own
-batches, serialised by SQLite's write lock (docs/storage.md).
+An append made while no commit is in progress runs as a plain transaction of its own. The
+queue groups the appends of one process; on a SQLite file the leader flushes the WAL after
+the write lock is free (flush.py), so separate processes write while others wait for the
+disk and their concurrent flushes are served together (docs/storage.md).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from sqlalchemy import URL, make_url
 
 from .checkout import Checkout
 from .errors import DatabaseUnavailable
+from .flush import WalFlush
 
 FLAGS = {"on": True, "true": True, "1": True, "yes": True,
          "off": False, "false": False, "0": False, "no": False}
@@ -113,9 +115,15 @@ class GroupCommit:
             raise request.error
 
     def _lead(self, batch: list[_Request]) -> None:
-        """Commit `batch`, then hand the lead on and wake the batch's followers."""
+        """Commit `batch` (with a `WalFlush`, flush.py: then flush the WAL), then hand the
+        lead on and wake the batch's followers. The lead is kept through the flush, as a
+        COMMIT at FULL keeps it: what queues meanwhile makes one bigger batch (handing it on
+        before the flush measured slower: more, smaller transactions)."""
         try:
             self._commit(batch)
+            flush = self._checkout.flush
+            if flush is not None:
+                self._flush(flush, batch)
         finally:
             with self._mutex:
                 following = self._queue[0] if self._queue else None
@@ -127,6 +135,17 @@ class GroupCommit:
                 following.wake.release()
             for r in batch[1:]:  # batch[0] is the leader's own
                 r.wake.release()
+
+    @staticmethod
+    def _flush(flush: WalFlush, batch: list[_Request]) -> None:
+        """The flush that makes `batch` durable; if it fails, every append of the batch
+        raises its error (committed, but maybe not durable)."""
+        try:
+            flush.flush()
+        except BaseException as exc:  # noqa: BLE001 - every caller of the batch gets it
+            for r in batch:
+                if r.error is None:
+                    r.error = exc
 
     def _abandon(self, request: _Request) -> None:
         """A queued caller interrupted while waiting (KeyboardInterrupt): take its append
@@ -151,7 +170,7 @@ class GroupCommit:
         connection lost), which is everyone's."""
         try:
             try:
-                with self._checkout.write() as cur:
+                with self._checkout.write(wait=False) as cur:
                     if not self._savepoints:
                         self._plain(cur, batch)
                     elif len(batch) == 1:  # alone: its own transaction, nothing to isolate
@@ -163,7 +182,7 @@ class GroupCommit:
                 self.redone += 1
                 for r in batch:
                     r.error = None
-                with self._checkout.write() as cur:
+                with self._checkout.write(wait=False) as cur:
                     self._each_in_savepoint(cur, batch, 0, more=False)
         except BaseException as exc:
             for r in batch:

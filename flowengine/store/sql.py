@@ -44,9 +44,10 @@ from .audit_reads import SqlAuditReads
 from .base import AppendItem, CaseQuery, OutboxRow
 from .checkout import Checkout
 from .codec import case_values, decode_case, dup_key, load_data
-from .connect import configure_sqlite, instant_from_db, open_engine
+from .connect import configure_sqlite, instant_from_db, is_memory, open_engine
 from .errors import DatabaseUnavailable
 from .failures import SqlFailures
+from .flush import WalFlush
 from .group import GroupCommit, url_flag
 from .rowcache import RowCache
 from .schema import cases, definitions, events, outbox
@@ -127,9 +128,27 @@ class SqlStore(SqlAuditReads):
         self._rows = RowCache(CHANGING, limit=SEEN_MAX, joined=self._held.joined)
         self._sql = Statements(self.engine)
         self.group = GroupCommit(self._held) if group_commit else None
+        if group_commit and self._owned and not read_only:
+            self._flush_outside_the_lock()
         self.lock_budget = LOCK_BUDGET
         self.claim_chunk = CLAIM_CHUNK
         self.failure_book = SqlFailures(self._writer, self._reader, self.busy_seconds)
+
+    def _flush_outside_the_lock(self) -> None:
+        """Group commit on a SQLite file at `synchronous=FULL`: this store's write
+        transactions flush the WAL after releasing the write lock, so writers of other
+        processes need not wait for the disk (flush.py). Not where the lock file cannot be
+        made (a read-only folder): each COMMIT then flushes under the lock, as without it."""
+        database = self.engine.url.database
+        if self._pg or not database or is_memory(self.engine.url) or self.engine.url.query:
+            return
+        with self._reader.connect() as conn:
+            if conn.exec_driver_sql("PRAGMA synchronous").scalar() != 2:  # FULL
+                return
+        try:
+            self._held.flush_outside_the_lock(WalFlush(database))
+        except OSError:
+            return
 
     def using(self, connection: Connection) -> AbstractContextManager[None]:
         """Run this context's calls in `connection`'s open transaction: its writes commit or
@@ -152,6 +171,8 @@ class SqlStore(SqlAuditReads):
         held = getattr(self, "_held", None)
         if held is not None:
             held.close()
+            if held.flush is not None:
+                held.flush.close()
         if self._owned:
             self.engine.dispose()
 

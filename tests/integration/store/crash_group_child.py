@@ -1,4 +1,4 @@
-"""Child process of the group-commit crash test: K threads drive medical_dispute cases
+"""Child process of the group-commit crash tests: K threads drive medical_dispute cases
 through one engine whose store commits their appends in groups, forever, until the parent
 SIGKILLs it.
 
@@ -44,8 +44,8 @@ def main(url: str, processes: str, start_day: int, report: str) -> None:
         while True:
             n += 1
             case = engine.start("medical_dispute", actor=RECEPTION, data={
-                "complainant": f"投诉人{k}-{n}", "relation": "patient",
-                "patient": f"患者{k}-{n}", "department_kind": "inpatient",
+                "complainant": f"投诉人{os.getpid()}-{k}-{n}", "relation": "patient",
+                "patient": f"患者{os.getpid()}-{k}-{n}", "department_kind": "inpatient",
                 "claim_amount": "35000.00"})
             told(case.id, case.seq)
             for trigger, actor, data in STEPS:

@@ -112,13 +112,13 @@ def test_appends_queued_during_a_commit_share_the_next_one(store: SqlStore) -> N
     write = store._held.write
 
     @contextmanager
-    def slow_commit() -> Iterator[Any]:  # the first COMMIT waits until three appends queue
-        with write() as cur:
+    def slow_commit(wait: bool = True) -> Iterator[Any]:  # the first COMMIT waits until
+        with write(wait) as cur:  # three appends queue
             yield cur
             committing.set()
             release.wait(30)
 
-    group._checkout = cast(Any, SimpleNamespace(write=slow_commit))
+    group._checkout = cast(Any, SimpleNamespace(write=slow_commit, flush=store._held.flush))
     threads = [in_thread(group, insert(1), outcome, "leader")]
     assert committing.wait(30)
     for key, work in (("b", insert(2)), ("c", insert(2)), ("d", insert(3))):
