@@ -20,8 +20,8 @@ this module:
 Nothing is weakened: a call returns only after a flush that began after its COMMIT; SQLite in
 WAL mode at `synchronous=NORMAL` stays consistent after a crash (it flushes the WAL before
 every checkpoint, and the WAL header when the WAL restarts), and every other connection of
-the store keeps its own level. The first flush of a WAL file this process sees (a new inode)
-also flushes the folder, as SQLite does for a new journal. A failed flush is raised as
+the store keeps its own level. The first flush also flushes the folder (the WAL's name), as
+SQLite does for a new journal. A failed flush is raised as
 `FlushFailed`: the commit is then visible but may not be durable.
 
 Only for SQLite files at `synchronous=FULL`, with group commit (sql.py turns it on). Writers
@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -62,10 +63,30 @@ class WalFlush:
         self._folder = os.path.dirname(self.database)
         self._writing = threading.Lock()
         self._reopening = threading.Lock()
-        self._fd = _lock_file(self.database + "-fewrite")
-        self._forks = _forks
-        self._inode = -1  # the WAL file this process has flushed the folder for
+        self._orphans: list[object] = []  # a parent's pin and files in a forked child
         self.flushes = 0  # fdatasyncs made (for tests and benchmarks)
+        self._open()
+
+    def _open(self) -> None:
+        """The lock file, and the WAL held open. Why held: opening (or even `stat`ing) the
+        WAL around each flush measured one more sleep per commit. It is safe because the
+        pin, a connection kept open, holds a SHARED lock on the database, and SQLite
+        deletes (and later makes anew) a WAL only when its last connection closes: while
+        this object lives, the WAL file this descriptor names is the database's."""
+        self._forks = _forks
+        self._fd = _lock_file(self.database + "-fewrite")
+        try:
+            self._pin = sqlite3.connect(self.database, timeout=30, check_same_thread=False)
+            try:
+                self._pin.execute("PRAGMA schema_version").fetchall()  # opens the WAL
+                self._wal_fd = os.open(self._wal, os.O_RDONLY | os.O_CLOEXEC)
+            except BaseException:
+                self._pin.close()
+                raise
+        except BaseException:
+            os.close(self._fd)
+            raise
+        self._new_wal = True  # its name (the folder) is flushed with the first flush
 
     def lock(self) -> None:
         """Take the write lock (this process's threads, then the other processes); the
@@ -94,40 +115,37 @@ class WalFlush:
 
     def flush(self) -> None:
         """After a COMMIT (and `unlock`): return once the WAL, with its frames, is on disk."""
+        if self._forks != _forks:
+            self._reopen()
         try:
-            fd = os.open(self._wal, os.O_RDONLY | os.O_CLOEXEC)
-        except FileNotFoundError:
-            return  # the last connection checkpointed (and flushed) it into the database
-        except OSError as exc:
-            raise FlushFailed(f"cannot open {self._wal} to flush it: {exc}") from None
-        try:
-            os.fdatasync(fd)
-            inode = os.fstat(fd).st_ino
-            if inode != self._inode:  # a WAL file new to this process: its name too
+            os.fdatasync(self._wal_fd)
+            if self._new_wal:
                 _flush_folder(self._folder)
-                self._inode = inode
+                self._new_wal = False
         except OSError as exc:
             raise FlushFailed(f"flushing {self._wal} failed: {exc}; the last commits are "
                               "visible but may not survive a crash") from None
-        finally:
-            os.close(fd)
         self.flushes += 1
 
     def _reopen(self) -> None:
         """In a forked child: its own lock file (an `flock` belongs to the open file, which
-        the fork shares with the parent)."""
+        the fork shares with the parent) and its own pin (SQLite's locks are the parent's).
+        The parent's are kept, never closed here: closing a connection a fork copied can
+        disturb the parent's database."""
         with self._reopening:
             if self._forks == _forks:
                 return
-            old, self._fd = self._fd, _lock_file(self.database + "-fewrite")
-            self._forks = _forks
-            os.close(old)
+            self._orphans += [self._pin, self._fd, self._wal_fd]
+            self._open()
 
     def close(self) -> None:
-        """Close the lock file (it stays on disk for the other processes)."""
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
+        """Close the pin, the WAL and the lock file (it stays on disk for the others)."""
+        if self._fd < 0:
+            return
+        os.close(self._wal_fd)
+        self._pin.close()
+        os.close(self._fd)
+        self._fd = -1
 
 
 def _lock_file(path: str) -> int:

@@ -9,8 +9,10 @@ from __future__ import annotations
 import fcntl
 import itertools
 import os
+import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +26,20 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 
 
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[str]:
+    """A SQLite file in WAL mode, kept open (so its WAL stays) while the test runs."""
+    path = str(tmp_path / "cases.db")
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("CREATE TABLE t (x INTEGER)")
+    conn.commit()
+    yield path
+    conn.close()
+
+
 def test_one_writer_at_a_time_and_every_append_flushed_across_processes(
-        tmp_path: Path) -> None:
-    database = str(tmp_path / "cases.db")
+        tmp_path: Path, database: str) -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path])}
     logs = [tmp_path / f"log{i}" for i in range(3)]
     children = [subprocess.Popen([sys.executable, str(HERE / "flush_child.py"), database,
@@ -50,10 +63,10 @@ def test_one_writer_at_a_time_and_every_append_flushed_across_processes(
     assert not uncovered, f"{len(uncovered)} appends returned before a covering flush"
 
 
-def test_a_forked_child_takes_its_own_lock(tmp_path: Path) -> None:
+def test_a_forked_child_takes_its_own_lock(database: str) -> None:
     """An `flock` belongs to the open file, which a fork shares: the child must open its
     own, or it would write while the parent holds the lock."""
-    flush = WalFlush(str(tmp_path / "cases.db"))
+    flush = WalFlush(database)
     with flush.writing():
         pid = os.fork()
         if pid == 0:  # the child: the lock must be taken (by the parent)
@@ -95,6 +108,25 @@ def test_group_commit_writes_at_normal_and_flushes_after_and_the_rest_stays_at_f
     plain = SqlStore(f"sqlite:///{tmp_path / 'p.db'}")
     assert plain._held.flush is None
     plain.close()
+
+
+def test_the_wal_stays_the_same_file_while_the_flush_lives(tmp_path: Path) -> None:
+    """The descriptor held open must always name the database's WAL: with every other
+    connection closed the pin keeps SQLite from deleting it (and making a new file)."""
+    url = f"sqlite:///{tmp_path / 'cases.db'}"
+    store = SqlStore(url, group_commit=True)
+    flush = store._held.flush
+    assert flush is not None
+    wal = str(tmp_path / "cases.db-wal")
+    inode = os.stat(wal).st_ino
+    store._held.flush = None  # the store lets go of every connection; the flush lives on
+    store.close()
+    other = sqlite3.connect(str(tmp_path / "cases.db"))
+    other.execute("CREATE TABLE more (x INTEGER)")
+    other.commit()
+    other.close()
+    assert os.stat(wal).st_ino == inode == os.fstat(flush._wal_fd).st_ino
+    flush.close()
 
 
 def test_connections_go_back_to_the_pool_at_full(tmp_path: Path) -> None:
