@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from hypothesis import given
@@ -33,6 +33,7 @@ from flowengine.records.events import (
     event_from_json,
     seal,
 )
+from tests.support.engine import DraftContext
 
 
 def _reference(value: Any) -> bytes:
@@ -81,16 +82,6 @@ class _Clerk(Actor):
     department: str = ""
 
 
-class _Context(NamedTuple):
-    """A `DraftContext` by hand: the case before the event, the version, when and who."""
-
-    case: Case
-    process_id: str
-    digest: str
-    at: datetime
-    actor: Actor
-
-
 NOTES = st.lists(st.dictionaries(TEXT, st.one_of(INTS, TEXT), max_size=3), max_size=2)
 
 
@@ -106,7 +97,7 @@ def test_a_sealed_draft_equals_the_sealed_dataclass_event(
     duplicate_of = duplicate_of if kind == "started" else None
     before = Case(id=case_id, process_id="p", digest="d" * 64, state="s", data={},
                   seq=seq - 1, last_hash="" if prev == GENESIS else prev)
-    context = _Context(before, "p", "d" * 64, at, Actor(actor, role))
+    context = DraftContext(before, "p", "d" * 64, at, Actor(actor, role))
     draft = Draft(context, kind, trigger=trigger, source=source, dest=dest, data=data,
                   effects=tuple(effects), duplicate_of=duplicate_of)
     fast = draft.seal(tuple(notes))
@@ -115,7 +106,7 @@ def test_a_sealed_draft_equals_the_sealed_dataclass_event(
                        dest=dest, data=data, effects=tuple(effects),
                        notifications=tuple(notes), prev_hash=prev, duplicate_of=duplicate_of))
     assert fast == usual
-    wider = _Context(before, "p", "d" * 64, at, _Clerk(actor, role, "信访科"))
+    wider = DraftContext(before, "p", "d" * 64, at, _Clerk(actor, role, "信访科"))
     assert Draft(wider, kind, trigger=trigger, source=source, dest=dest, data=data,
                  effects=tuple(effects), duplicate_of=duplicate_of).seal(
         tuple(notes)).sealed_body == fast.sealed_body  # its extra field is not hashed

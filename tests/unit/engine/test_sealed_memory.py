@@ -10,26 +10,18 @@ from __future__ import annotations
 
 import tracemalloc
 from datetime import datetime, timedelta, timezone
-from typing import NamedTuple
 
 from flowengine.records.case import Actor, Case
 from flowengine.records.events import Draft, canonical_bytes
+from tests.support.engine import DraftContext
 
 CST = timezone(timedelta(hours=8))
-
-
-class _Context(NamedTuple):
-    case: Case
-    process_id: str
-    digest: str
-    at: datetime
-    actor: Actor
 
 
 def _draft(n: int) -> Draft:
     case = Case(id=f"C{n:06d}", process_id="medical_dispute", digest="d" * 64,
                 state="mediation", data={}, seq=7, last_hash="ab" * 32)
-    ctx = _Context(case, "medical_dispute", "d" * 64, datetime(2026, 5, 4, 9, 33, tzinfo=CST),
+    ctx = DraftContext(case, "medical_dispute", "d" * 64, datetime(2026, 5, 4, 9, 33, tzinfo=CST),
                    Actor("system", "system"))
     return Draft(ctx, "timer", effects=({"op": "expired", "deadline": "mediation"},))
 
