@@ -21,8 +21,8 @@ Nothing is weakened: a call returns only after a flush that began after its COMM
 WAL mode at `synchronous=NORMAL` stays consistent after a crash (it flushes the WAL before
 every checkpoint, and the WAL header when the WAL restarts), and every other connection of
 the store keeps its own level. The first flush also flushes the folder (the WAL's name), as
-SQLite does for a new journal. A failed flush is raised as
-`FlushFailed`: the commit is then visible but may not be durable.
+SQLite does for a new journal. A failed flush is raised as `FlushFailed`: the commit is then
+visible but may not be durable.
 
 Only for SQLite files at `synchronous=FULL`, with group commit (sql.py turns it on). Writers
 that do not use it (another program, the store's other statements) stay correct: they take
