@@ -76,6 +76,19 @@ def queued(group: GroupCommit, n: int) -> Callable[[], bool]:
     return lambda: len(group._queue) == n
 
 
+def queue_behind(group: GroupCommit, threads: list[threading.Thread], outcome: dict[str, Any],
+                 works: tuple[tuple[str, Callable[[Any], None]], ...]) -> None:
+    """Start an append per `(key, work)`, each once the one before it has queued."""
+    for key, work in works:
+        threads.append(in_thread(group, work, outcome, key))
+        wait_for(queued(group, len(threads) - 1))
+
+
+def join(threads: list[threading.Thread]) -> None:
+    for t in threads:
+        t.join(30)
+
+
 def test_appends_queued_while_the_leader_writes_join_its_transaction(store: SqlStore) -> None:
     """Appends that queue while the leader's statements run are taken into its transaction
     before the COMMIT (one flush for all); each keeps its own outcome. On SQLite the append
@@ -90,13 +103,10 @@ def test_appends_queued_while_the_leader_writes_join_its_transaction(store: SqlS
 
     threads = [in_thread(group, leader, outcome, "leader")]
     wait_for(lambda: group._leading)
-    for key, work in (("b", insert(2)), ("c", insert(2)), ("d", insert(3, fail=True)),
-                      ("e", insert(4))):
-        threads.append(in_thread(group, work, outcome, key))
-        wait_for(queued(group, len(threads) - 1))
+    queue_behind(group, threads, outcome, (("b", insert(2)), ("c", insert(2)),
+                                           ("d", insert(3, fail=True)), ("e", insert(4))))
     release.set()
-    for t in threads:
-        t.join(30)
+    join(threads)
     assert outcome["leader"] == outcome["b"] == outcome["e"] == "ok"
     assert isinstance(outcome["c"], store._held.integrity_error)  # the same key as b
     assert isinstance(outcome["d"], ValueError)  # its own write rolled back
@@ -121,12 +131,9 @@ def test_appends_queued_during_a_commit_share_the_next_one(store: SqlStore) -> N
     group._checkout = cast(Any, SimpleNamespace(write=slow_commit, flush=store._held.flush))
     threads = [in_thread(group, insert(1), outcome, "leader")]
     assert committing.wait(30)
-    for key, work in (("b", insert(2)), ("c", insert(2)), ("d", insert(3))):
-        threads.append(in_thread(group, work, outcome, key))
-        wait_for(queued(group, len(threads) - 1))
+    queue_behind(group, threads, outcome, (("b", insert(2)), ("c", insert(2)), ("d", insert(3))))
     release.set()
-    for t in threads:
-        t.join(30)
+    join(threads)
     assert outcome["leader"] == outcome["b"] == outcome["d"] == "ok"
     assert isinstance(outcome["c"], store._held.integrity_error)
     assert rows(store) == {1, 2, 3}
@@ -166,8 +173,7 @@ def test_each_thread_gets_its_own_outcome(store: SqlStore, plan: list[str]) -> N
     outcome: dict[str, Any] = {}
     threads = [in_thread(group, insert(i, fail=kind == "refused"), outcome, str(i))
                for i, kind in enumerate(plan)]
-    for t in threads:
-        t.join(30)
+    join(threads)
     returned = {i for i, kind in enumerate(plan) if outcome[str(i)] == "ok"}
     assert returned == {i for i, kind in enumerate(plan) if kind == "ok"}
     assert all(isinstance(outcome[str(i)], ValueError)
