@@ -72,6 +72,7 @@ from .translate import translated
 _NEXT_TIMER = CASE_NAMES.index("next_timer_at")
 LOCK_BUDGET = 0.020  # seconds: how long one transaction of append_many holds the write lock
 CLAIM_CHUNK = 250  # due cases claimed per transaction: a claim rewrites each claimed row
+Write = tuple[str, Any, bool]  # a statement, its parameters, and whether they are many rows
 
 
 @translated(lambda store: store.busy_seconds)
@@ -214,11 +215,15 @@ class SqlStore(SqlAuditReads):
         # most fires change no data: the data text and duplicate key of the row held at
         # `expected_seq` are then still the case's, not encoded and hashed again
         row = self._case_row(case, final, self._same_data(case.id, events, expected_seq))
+        # the statements and their parameters are made here, before the write lock is
+        # taken: a writer (of any process, with group commit) holds it only to run them
+        first = self._case_write(case, row, expected_seq)
+        rest = self._rest_writes(events, outbox)
 
         def statements(cur: Any) -> None:
             if new_petition and row["dup_key"] is not None and not row["final"]:
                 self._no_open_duplicate(cur, case.id, row["dup_key"])
-            self._write(cur, case, row, events, expected_seq, outbox)
+            self._run_append(cur, case.id, first, rest)
 
         try:
             if self.group is not None and not self._held.joined():
@@ -352,32 +357,59 @@ class SqlStore(SqlAuditReads):
     def _write(self, cur: Any, case: Case, row: dict[str, Any], events: Sequence[Event],
                expected_seq: int, outbox: Sequence[OutboxRow]) -> None:
         """The statements of one append, inside the caller's transaction."""
-        if not self._write_case(cur, case, row, expected_seq):
-            raise ConcurrentUpdate(case.id, self._seq_in(cur, case.id) + 1)
-        self._write_rest(cur, events, outbox)
+        self._run_append(cur, case.id, self._case_write(case, row, expected_seq),
+                         self._rest_writes(events, outbox))
+
+    def _run_append(self, cur: Any, case_id: str, first: Write, rest: Sequence[Write]) -> None:
+        """Run an append's statements (`_case_write`, `_rest_writes`);
+        `ConcurrentUpdate`, with nothing written, when the sequence check fails."""
+        if not self._run_case_write(cur, first):
+            raise ConcurrentUpdate(case_id, self._seq_in(cur, case_id) + 1)
+        self._run(cur, rest)
 
     def _write_rest(self, cur: Any, events: Sequence[Event], outbox: Sequence[OutboxRow]) -> None:
         """The events and outbox rows of an append whose projection row is written."""
-        sql = self._sql
-        if len(events) == 1:
-            cur.execute(sql.insert_event.sql, sql.event_args(events[0]))
-        else:
-            cur.executemany(sql.insert_event.sql, [sql.event_args(e) for e in events])
-        if outbox:
-            cur.executemany(sql.insert_outbox.sql,
-                            [sql.insert_outbox.args(outbox_row(r)) for r in outbox])
+        self._run(cur, self._rest_writes(events, outbox))
 
     def _write_case(self, cur: Any, case: Case, row: dict[str, Any], expected_seq: int) -> bool:
-        """The projection row: an INSERT for a new case, else an UPDATE of the columns that
-        changed with the sequence check; False (nothing written) when the check fails."""
+        """The projection row; False (nothing written) when the sequence check fails."""
+        return self._run_case_write(cur, self._case_write(case, row, expected_seq))
+
+    def _case_write(self, case: Case, row: dict[str, Any], expected_seq: int) -> Write:
+        """The projection row's statement: an INSERT for a new case, else an UPDATE of the
+        columns that changed, with the sequence check."""
         sql = self._sql
         if expected_seq == 0:
-            cur.execute(sql.insert_case.sql, sql.insert_case.pick(row))
-            return True
+            return sql.insert_case.sql, sql.insert_case.pick(row), False
         update = sql.update_of(self._rows.changed(row, expected_seq))
         row["k_id"], row["k_seq"] = case.id, expected_seq
-        cur.execute(update.sql, update.pick(row))
+        return update.sql, update.pick(row), False
+
+    def _rest_writes(self, events: Sequence[Event], outbox: Sequence[OutboxRow]) -> list[Write]:
+        """The statements of an append's events and outbox rows."""
+        sql = self._sql
+        out: list[Write] = [
+            (sql.insert_event.sql, sql.event_args(events[0]), False) if len(events) == 1 else
+            (sql.insert_event.sql, [sql.event_args(e) for e in events], True)]
+        if outbox:
+            out.append((sql.insert_outbox.sql,
+                        [sql.insert_outbox.args(outbox_row(r)) for r in outbox], True))
+        return out
+
+    @staticmethod
+    def _run_case_write(cur: Any, write: Write) -> bool:
+        """Run the projection row's statement; False when it matched no row (the UPDATE's
+        sequence check failed: nothing written)."""
+        cur.execute(write[0], write[1])
         return bool(cur.rowcount == 1)
+
+    @staticmethod
+    def _run(cur: Any, writes: Sequence[Write]) -> None:
+        for stmt, args, many in writes:
+            if many:
+                cur.executemany(stmt, args)
+            else:
+                cur.execute(stmt, args)
 
     def _no_open_duplicate(self, cur: Any, case_id: str, key: str) -> None:
         """Serialised duplicate check of a new case, in its insert's transaction: starts of
