@@ -24,6 +24,7 @@ does not depend on the lease but on the seq check. See docs/storage.md.
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 import uuid
 from base64 import b32encode
@@ -139,7 +140,8 @@ class SqlStore(SqlAuditReads):
         """Group commit on a SQLite file at `synchronous=FULL`: this store's write
         transactions flush the WAL after releasing the write lock, so writers of other
         processes need not wait for the disk (flush.py). Not where the lock file cannot be
-        made (a read-only folder): each COMMIT then flushes under the lock, as without it."""
+        made (a read-only folder) or the pin cannot read the database (another program
+        holds it locked): each COMMIT then flushes under the lock, as without it."""
         database = self.engine.url.database
         if self._pg or not database or is_memory(self.engine.url) or self.engine.url.query:
             return
@@ -148,7 +150,7 @@ class SqlStore(SqlAuditReads):
                 return
         try:
             self._held.flush_outside_the_lock(WalFlush(database))
-        except OSError:
+        except (OSError, sqlite3.Error):
             return
 
     def using(self, connection: Connection) -> AbstractContextManager[None]:

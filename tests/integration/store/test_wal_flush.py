@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from flowengine.store import sql as sql_module
 from flowengine.store.errors import FlushFailed
 from flowengine.store.flush import WalFlush
 from flowengine.store.sql import SqlStore
@@ -161,5 +162,32 @@ def test_a_failed_flush_reaches_every_append_of_the_batch(tmp_path: Path,
         store.group.run(lambda cur: cur.execute("INSERT INTO scratch VALUES (2)"))
         with store.engine.connect() as conn:
             assert [r[0] for r in conn.exec_driver_sql("SELECT x FROM scratch")] == [1, 2]
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("error", [PermissionError(13, "Permission denied"),
+                                   sqlite3.OperationalError("database is locked")],
+                         ids=["lock file", "pin"])
+def test_a_flush_that_cannot_be_set_up_leaves_each_commit_flushing_under_the_lock(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: Exception) -> None:
+    """The lock file cannot be made (a read-only folder), or the pin cannot read the
+    database (another program locked it for longer than the pin waits): the store still
+    opens, with group commit, and each COMMIT flushes under SQLite's lock at FULL."""
+    def cannot(database: str) -> WalFlush:
+        raise error
+
+    monkeypatch.setattr(sql_module, "WalFlush", cannot)
+    store = SqlStore(f"sqlite:///{tmp_path / 'cases.db'}", group_commit=True)
+    try:
+        assert store.group is not None and store._held.flush is None
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE scratch (x INTEGER PRIMARY KEY)")
+        store.group.run(lambda cur: cur.execute("INSERT INTO scratch VALUES (1)"))
+        with store._held.write() as cur:
+            cur.execute("PRAGMA synchronous")
+            assert cur.fetchone()[0] == 2
+        with store.engine.connect() as conn:
+            assert [r[0] for r in conn.exec_driver_sql("SELECT x FROM scratch")] == [1]
     finally:
         store.close()
