@@ -236,7 +236,8 @@ class SqlStore(SqlAuditReads):
             raise ConcurrentUpdate(case.id, current + 1) from None
         self._rows.remember(case.id, case.seq, row, case.copy())
 
-    def append_many(self, items: Sequence[AppendItem]) -> list[bool]:
+    def append_many(self, items: Sequence[AppendItem], *,
+                    one_transaction: bool = False) -> list[bool]:
         """Group commit: `append` for each `(case, events, expected_seq, final, outbox)` in
         as few transactions as `lock_budget` allows: a transaction that has held the write
         lock that long commits after its current case and the next one takes the rest
@@ -246,6 +247,13 @@ class SqlStore(SqlAuditReads):
         them are durable when this returns). A skipped case's claim is left alone: the
         winner's append already cleared any claim taken before it, so a claim on the row
         now is another worker's, taken since (a tick paging without claims never had one).
+
+        `one_transaction`: write only what the first transaction takes (at least one item)
+        and answer for those: the list is then shorter than `items` when the budget ran
+        out, and the caller passes the rest again. The engine's tick does, so that it plans
+        its next cases before the next transaction: the lock is free meanwhile, where
+        transactions begun right after one another leave another writer next to no moment
+        to take it (it waited through two or three of them, bench/RESULTS-store.md).
 
         Each transaction is first tried in bulk (`_write_bulk`); if a statement fails
         there, it is rolled back and redone case by case, each inside its own SAVEPOINT
@@ -265,11 +273,13 @@ class SqlStore(SqlAuditReads):
                     with self._held.write() as cur:
                         part = self._write_each(cur, items, rows, start)
                 done += part
+                if one_transaction:
+                    break
         except BaseException:
             for case, *_ in items:  # some may be committed, some not: forget them all
                 self._rows.forget(case.id)
             raise
-        for (case, *_), row, ok in zip(items, rows, done, strict=True):
+        for (case, *_), row, ok in zip(items[:len(done)], rows, done, strict=False):
             if ok:  # the row only: a tick's cases are seldom fired next, and copies cost
                 self._rows.remember(case.id, case.seq, row)
             else:

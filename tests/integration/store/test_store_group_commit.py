@@ -183,6 +183,22 @@ def test_append_many_commits_when_the_lock_budget_is_spent(
     assert [e.hash for e in store.events("C3")][1:] == [e.hash for e in won_events]
 
 
+def test_append_many_in_one_transaction_answers_for_what_it_took(store: SqlStore) -> None:
+    """`one_transaction`: only the first transaction is written (at least one case, however
+    short the budget) and answered for; the caller passes the rest again."""
+    stored = [store_case(store, f"C{i}") for i in range(3)]
+    items: list[AppendItem] = []
+    for case in stored:
+        after, evs = _next(store, case.id, 1, case.last_hash)
+        items.append(AppendItem(after, evs, 1, False, ()))
+    store.lock_budget = 0.0
+    assert store.append_many(items, one_transaction=True) == [True]
+    assert [store.load_case(c.id).seq for c in stored] == [3, 1, 1]  # type: ignore[union-attr]
+    store.lock_budget = 600.0
+    assert store.append_many(items[1:], one_transaction=True) == [True, True]
+    assert [store.load_case(c.id).seq for c in stored] == [3] * 3  # type: ignore[union-attr]
+
+
 class Racing:
     """A store whose group commit lets another worker fire one of the cases first."""
 
