@@ -206,9 +206,10 @@ class Engine:
              progress: Callable[[int, int | None], None] | None = None) -> list[Event]:
         """Run every timer due at or before `now`; idempotent (a second tick does nothing).
 
-        The due cases' timer events commit in groups of up to `TICK_GROUP` cases, one
-        transaction (one disk flush) per group; a case another worker moved on meanwhile
-        is skipped (the per-case sequence check), the rest of its group still commits. A
+        The due cases' timer events commit in transactions (one disk flush each) of up to
+        `TICK_GROUP` cases, fewer when the store's lock budget cuts one short (the rest go
+        in the next, after the next cases are planned); a case another worker moved on
+        meanwhile is skipped (the per-case sequence check), the rest still commit. A
         case whose timers fail is recorded in `failures` and retried with back-off; the
         others go on. `progress(done, total)` is told how far the tick is.
 
@@ -228,10 +229,10 @@ class Engine:
                   progress: Callable[[int, int | None], None] | None,
                   paused: bool) -> list[Event]:
         """`tick`'s pages and rounds, with the cycle collector off (`paused`: by this tick)
-        and, after each round, a collection of the youngest generation only: it finds the
-        cycles the round left, as the collector would, and moves the round's survivors (the
-        fired events the tick returns) out of the way, so they are not scanned again and
-        again by older-generation collections while the tick goes on.
+        and, after each `TICK_GROUP` cases planned, a collection of the youngest generation
+        only: it finds the cycles those rounds left, as the collector would, and moves their
+        survivors (the fired events the tick returns) out of the way, so they are not
+        scanned again and again by older-generation collections while the tick goes on.
 
         Each round plans the next due cases (`_Rounds.next` of them) and then writes one
         transaction from the head of what is planned (`_tick_group`): while it plans, the
@@ -319,7 +320,8 @@ class Engine:
         """The timer events of `case_ids` (due by `now`; from the `rows` a due page read,
         when given) that this call committed, and whether a case was lost to another
         writer (its sequence number had moved on); `young`: then collect the youngest
-        generation (`tick` keeps the collector off between groups).
+        generation (`tick` keeps the collector off between groups), with `rounds` once per
+        `TICK_GROUP` cases planned.
 
         With `rounds` (the tick's), the planned cases join those earlier rounds left and
         one transaction is written from the head of them (on a store whose `append_many`
@@ -333,7 +335,7 @@ class Engine:
                 planned = rounds.planned + planned if rounds.planned else planned
                 fired, lost, taken = self._tick_write(planned, one=self._one_transaction)
                 rounds.took(planned, taken)
-        if young:
+        if young and (rounds is None or rounds.swept(len(case_ids))):
             gc.collect(0)
         return fired, lost
 
@@ -466,11 +468,21 @@ class _Rounds:
     takes nearly everything planned and little is carried; after one that took
     everything, a quarter more, up to `TICK_GROUP`."""
 
-    __slots__ = ("next", "planned")
+    __slots__ = ("next", "planned", "unswept")
 
     def __init__(self) -> None:
         self.planned: list[_Planned] = []
         self.next = TICK_GROUP
+        self.unswept = 0  # cases planned since the last young collection
+
+    def swept(self, planned: int) -> bool:
+        """Whether to collect the youngest generation now: once per `TICK_GROUP` cases
+        planned, as when each round was a whole group (rounds are smaller)."""
+        self.unswept += planned
+        if self.unswept < TICK_GROUP:
+            return False
+        self.unswept = 0
+        return True
 
     def took(self, offered: list[_Planned], taken: int) -> None:
         left = len(offered) - taken
