@@ -623,7 +623,7 @@ def main() -> None:
             if args.json is not None:
                 with args.json.open("a", encoding="utf-8") as fh:
                     fh.write(json.dumps({**results[-1], "load": os.getloadavg(),
-                                         "code": str(ROOT)}) + "\n")
+                                         "code": os.environ.get("FLOWENGINE_BENCH_CODE", str(ROOT))}) + "\n")
             for f in folder.glob("tick.db*"):
                 f.unlink()
         if not args.no_pg:
