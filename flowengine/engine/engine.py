@@ -279,10 +279,15 @@ class Engine:
                     pages = None  # another writer is at work too: claim from here on
 
     def _tick_rest(self, now: datetime, rounds: _Rounds, young: bool) -> list[Event]:
-        """The planned cases the tick's last transactions left (none to plan now)."""
+        """The planned cases the tick's last transactions left (none to plan now); then,
+        with `young`, the youngest generation collected if cases were planned since the
+        last collection: the collector is switched back on next, and its first automatic
+        run would otherwise also take the older generation, every event the tick fired."""
         fired: list[Event] = []
         while rounds.planned:
             fired += self._tick_group((), now, young=young, rounds=rounds)[0]
+        if young and rounds.unswept:
+            gc.collect(0)
         return fired
 
     def reconcile(self, now: datetime | None = None) -> list[Event]:

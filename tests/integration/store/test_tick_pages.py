@@ -308,3 +308,33 @@ def test_the_tick_plans_between_its_transactions_while_cases_are_left_to_plan(
         assert [e.type for e in engine.history(case_id)].count("timer") == 1
         assert_chain(engine, case_id)
     store.close()
+
+
+def test_the_tick_ends_with_a_young_collection_after_its_last_transaction(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The young generation is collected once per `TICK_GROUP` cases planned, and once more
+    after the last transaction when cases were planned since: the collector is switched
+    back on next, and its first run would otherwise take every event the tick fired."""
+    monkeypatch.setattr(engine_module, "TICK_GROUP", 4)
+    ids, now = _due(db_url, 6)  # a round of 4 (collected), then one of 2
+    store = SqlStore(db_url)
+    engine = Engine(store=store, processes=[PROCESSES], clock=SimulatedClock(now))
+    seen: list[str] = []
+    write = store._held.write
+
+    def begun(*args: Any, **kwargs: Any) -> Any:
+        seen.append("transaction")
+        return write(*args, **kwargs)
+
+    def collection(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start" and not gc.isenabled():
+            seen.append(f"collection {info['generation']}")
+
+    monkeypatch.setattr(store._held, "write", begun)
+    gc.callbacks.append(collection)
+    try:
+        assert len(engine.tick()) == 12
+    finally:
+        gc.callbacks.remove(collection)
+    assert seen == ["transaction", "collection 0", "transaction", "collection 0"], seen
+    store.close()
