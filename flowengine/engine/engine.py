@@ -383,9 +383,9 @@ class Engine:
         outboxes = self.plugins.outbox_rows_each([events for _, _, events, _ in planned])
         items = [AppendItem(after, events, seq, after.state in cp.final_states, rows)
                  for (cp, after, events, seq), rows in zip(planned, outboxes, strict=True)]
-        if one:
-            done = self._group.append_many(items, one_transaction=True)  # type: ignore[call-arg]
-        else:
+        done = (self._group.append_many(items, one_transaction=True)  # type: ignore[call-arg]
+                if one else [])
+        if not done:  # not asked for one transaction, or (a host's store) it took nothing
             done = self._group.append_many(items)
         fired: list[Event] = []
         for (cp, after, events, _), ok in zip(planned, done, strict=False):

@@ -246,6 +246,40 @@ def test_tick_commits_many_cases_in_groups_and_a_stale_one_is_skipped(
     other.store.close()  # type: ignore[attr-defined]
 
 
+class TakesNothing:
+    """A host's store whose `append_many` takes `one_transaction` but answers for nothing
+    when asked (against its contract): the tick must still write every case, and end."""
+
+    def __init__(self, inner: SqlStore) -> None:
+        self.inner, self.asked = inner, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def append_many(self, items: Sequence[AppendItem], *,
+                    one_transaction: bool = False) -> list[bool]:
+        if one_transaction:
+            self.asked += 1
+            assert self.asked < 50, "the tick kept asking"
+            return []
+        return self.inner.append_many(items)
+
+
+def test_a_tick_whose_store_takes_nothing_in_one_transaction_writes_all(
+        db_url: str) -> None:
+    clock = SimulatedClock(START)
+    setup = Engine(db=db_url, processes=[PROCESSES], clock=clock)
+    ids = [to_mediation(setup) for _ in range(3)]
+    due = max(cast(datetime, setup.case(i).deadlines["mediation"].due) for i in ids)
+    setup.store.close()  # type: ignore[attr-defined]
+    store = TakesNothing(SqlStore(db_url))
+    engine = Engine(store=store, processes=[PROCESSES],  # type: ignore[arg-type]
+                    clock=SimulatedClock(due + timedelta(days=1)))
+    assert len(engine.tick()) == 6 and engine.tick() == []
+    assert store.asked == 1
+    store.inner.close()
+
+
 def test_tick_on_a_store_without_group_commit(monkeypatch: pytest.MonkeyPatch) -> None:
     class Plain(MemoryStore):
         append_many = None  # type: ignore[assignment]  # a host's store from before group commit
