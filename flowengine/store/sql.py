@@ -43,6 +43,7 @@ from .access import read_only_hint
 from .audit_reads import SqlAuditReads
 from .base import AppendItem, CaseQuery, OutboxRow
 from .checkout import Checkout
+from .checkpoint import Checkpointer
 from .codec import case_values, decode_case, dup_key, load_data
 from .connect import configure_sqlite, instant_from_db, is_memory, open_engine
 from .errors import DatabaseUnavailable
@@ -132,6 +133,11 @@ class SqlStore(SqlAuditReads):
             self._flush_outside_the_lock()
         self.lock_budget = LOCK_BUDGET
         self.claim_chunk = CLAIM_CHUNK
+        database = self.engine.url.database
+        # the tick's checkpoints (checkpoint.py): a SQLite file this store opened to write
+        self.checkpointer = (Checkpointer(database) if self._owned and not self._pg and
+                             database and not is_memory(self.engine.url) and not read_only
+                             else None)
         self.failure_book = SqlFailures(self._writer, self._reader, self.busy_seconds)
 
     def _flush_outside_the_lock(self) -> None:
@@ -173,6 +179,9 @@ class SqlStore(SqlAuditReads):
             held.close()
             if held.flush is not None:
                 held.flush.close()
+        checkpointer = getattr(self, "checkpointer", None)
+        if checkpointer is not None:
+            checkpointer.close()
         if self._owned:
             self.engine.dispose()
 
@@ -253,7 +262,8 @@ class SqlStore(SqlAuditReads):
         out, and the caller passes the rest again. The engine's tick does, so that it plans
         its next cases before the next transaction: the lock is free meanwhile, where
         transactions begun right after one another leave another writer next to no moment
-        to take it (it waited through two or three of them, bench/RESULTS-store.md).
+        to take it (it waited through two or three of them, bench/RESULTS-store.md). On a
+        SQLite file the `checkpointer` then copies the WAL back meanwhile (checkpoint.py).
 
         Each transaction is first tried in bulk (`_write_bulk`); if a statement fails
         there, it is rolled back and redone case by case, each inside its own SAVEPOINT
@@ -274,6 +284,8 @@ class SqlStore(SqlAuditReads):
                         part = self._write_each(cur, items, rows, start)
                 done += part
                 if one_transaction:
+                    if self.checkpointer is not None:  # while the tick plans its next cases
+                        self.checkpointer.nudge()
                     break
         except BaseException:
             for case, *_ in items:  # some may be committed, some not: forget them all
