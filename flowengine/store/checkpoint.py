@@ -28,7 +28,7 @@ class Checkpointer:
     """A PASSIVE checkpoint of the SQLite file at `path` after each `nudge`, in a daemon
     thread started on the first nudge (in a forked child: on its first nudge there) and
     stopped by `close`. Nudges that come while a checkpoint runs make one more, not one
-    each."""
+    each. Thread-safe."""
 
     def __init__(self, path: str) -> None:
         self._path = path
@@ -38,6 +38,7 @@ class Checkpointer:
     def _reset(self) -> None:
         self._pid = os.getpid()
         self._wake = threading.Event()
+        self._starting = threading.Lock()
         self._closed = False
         self._thread: threading.Thread | None = None
 
@@ -45,21 +46,25 @@ class Checkpointer:
         """Ask for a checkpoint (returns at once)."""
         if self._pid != os.getpid():  # a forked child: the parent's thread is not here
             self._reset()
-        if self._closed:
-            return
         if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="flowengine-checkpoint",
-                                            daemon=True)
-            self._thread.start()
+            with self._starting:
+                if self._thread is None and not self._closed:
+                    thread = threading.Thread(target=self._run, daemon=True,
+                                              name="flowengine-checkpoint")
+                    thread.start()
+                    self._thread = thread
         self._wake.set()
 
     def _run(self) -> None:
         # FULL: the checkpoint flushes the WAL before copying and the database after,
         # before the WAL may start again (at NORMAL too; FULL is SQLite's own default)
-        conn = sqlite3.connect(self._path, timeout=0, isolation_level=None,
-                               check_same_thread=False)
         try:
+            conn = sqlite3.connect(self._path, timeout=0, isolation_level=None,
+                                   check_same_thread=False)
             conn.execute("PRAGMA synchronous=FULL")
+        except sqlite3.Error:
+            return  # the file cannot be opened: SQLite's own checkpoints go on
+        try:
             while True:
                 self._wake.wait()
                 self._wake.clear()
@@ -77,7 +82,8 @@ class Checkpointer:
         """Stop the thread (after the checkpoint it may be running)."""
         if self._pid != os.getpid():
             return  # a forked child's copy: the thread is the parent's
-        self._closed = True
+        with self._starting:
+            self._closed = True
         thread = self._thread
         if thread is not None:
             self._wake.set()
