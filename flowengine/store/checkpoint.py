@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+from urllib.parse import quote
 
 
 class Checkpointer:
@@ -31,7 +32,9 @@ class Checkpointer:
     each. Thread-safe."""
 
     def __init__(self, path: str) -> None:
-        self._path = path
+        # absolute now (the process may change directory), opened read-write only: a
+        # file that is gone is never made again, empty, by this thread
+        self._uri = f"file:{quote(os.path.abspath(path))}?mode=rw"
         self.ran = 0  # checkpoints run (tests; the bench)
         self._reset()
 
@@ -59,8 +62,8 @@ class Checkpointer:
         # FULL: the checkpoint flushes the WAL before copying and the database after,
         # before the WAL may start again (at NORMAL too; FULL is SQLite's own default)
         try:
-            conn = sqlite3.connect(self._path, timeout=0, isolation_level=None,
-                                   check_same_thread=False)
+            conn = sqlite3.connect(self._uri, timeout=0, isolation_level=None,
+                                   check_same_thread=False, uri=True)
             conn.execute("PRAGMA synchronous=FULL")
         except sqlite3.Error:
             return  # the file cannot be opened: SQLite's own checkpoints go on

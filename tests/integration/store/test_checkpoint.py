@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import cast
 
+import pytest
 from test_store_engine import PROCESSES, START, to_mediation
 
 from flowengine.clock import SimulatedClock
@@ -55,6 +56,19 @@ def test_a_checkpoint_copies_the_wal_into_the_database_file(tmp_path: Path) -> N
     assert checkpointer._thread is not None and not checkpointer._thread.is_alive()
     checkpointer.nudge()  # closed: nothing more
     assert checkpointer.ran == 1
+
+
+def test_a_file_that_is_gone_is_not_made_again(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    checkpointer = Checkpointer("gone.db")  # relative: the directory it was named in
+    monkeypatch.chdir(tmp_path.parent)
+    checkpointer.nudge()
+    assert checkpointer._thread is not None
+    checkpointer._thread.join(10)
+    assert not checkpointer._thread.is_alive() and checkpointer.ran == 0
+    assert not (tmp_path / "gone.db").exists() and not (tmp_path.parent / "gone.db").exists()
+    checkpointer.close()
 
 
 def test_the_tick_has_the_wal_copied_back_by_the_thread_and_close_stops_it(
