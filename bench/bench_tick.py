@@ -60,6 +60,7 @@ NOW = datetime(2026, 5, 4, 10, 0, tzinfo=CST)
 COLUMNS = [c.name for c in cases_table.c]
 PROFILE: Path | None = None  # --profile: where the due tick's cProfile stats go
 PHASES = False  # --phases: time the due tick's phases (wraps methods: a little slower)
+TRACE = False  # --trace: print each transaction of the due tick and the probe's longest waits
 LOCK_BUDGET: float | None = None  # --lock-budget: the store's `lock_budget` (None: its default)
 
 
@@ -251,8 +252,8 @@ def run_backend(name: str, url: str, n: int, due: int, rounds: int) -> dict[str,
         copy.close()
         shutil.copyfile(sqlite_file, Path(sqlite_file).with_name("raw.db"))
         os.sync()  # the copy's writeback would otherwise slow the flushes timed below
-    holds = hold_timer(store)
-    waits: list[float] = []
+    holds: list[tuple[float, float, float]] = hold_timer(store)
+    waits: list[tuple[float, float]] = []
     cpu_s = 0.0
     phases = phase_timer(store) if PHASES else None
     if PROFILE is not None:
@@ -261,9 +262,12 @@ def run_backend(name: str, url: str, n: int, due: int, rounds: int) -> dict[str,
         profiler.dump_stats(PROFILE)
     else:
         cpu = time.process_time()
+        began = time.perf_counter()
         (fired, seconds, peak), waits = probed(
             sqlite_file, lambda: measured(lambda: engine.tick(NOW), trace=False))
         cpu_s = time.process_time() - cpu
+        if TRACE:
+            print_trace(began, holds, waits, sqlite_file)
     del store._held.write  # type: ignore[method-assign]  # the timer: back to the class's
     phased = phases() if phases is not None else None  # the due tick's alone (the reads
     # and the raw loop below run with the collector on: their collections are not its)
@@ -276,8 +280,10 @@ def run_backend(name: str, url: str, n: int, due: int, rounds: int) -> dict[str,
             "zero_ms": statistics.median(s for _, s, _ in zero) * 1e3,
             "zero_peak_kib": max(p for _, _, p in zero) / 1024,
             "due_s": seconds, "due_peak_kib": peak / 1024, "events": len(fired),
-            "again_ms": again_s * 1e3, "hold_ms": [h * 1e3 for h in holds],
-            "wait_ms": [w * 1e3 for w in waits], "cpu_s": cpu_s,
+            "again_ms": again_s * 1e3, "hold_ms": [(end - t0) * 1e3 for t0, _, end in holds],
+            "statements_ms": [(done - t0) * 1e3 for t0, done, _ in holds],
+            "commit_ms": [(end - done) * 1e3 for _, done, end in holds],
+            "wait_ms": [w * 1e3 for _, w in waits], "cpu_s": cpu_s,
             "phases": phased}
 
 
@@ -335,12 +341,13 @@ def phase_timer(store: SqlStore) -> Callable[[], dict[str, list[float]]]:
 
 def lock_probe(path: str, stop: Any, waits: Any) -> None:
     """Another writer, in its own process: asks for the write lock (BEGIN IMMEDIATE, no
-    busy timeout, retried every 0.2 ms) every 2 ms until `stop` is set, and reports how
-    long each try waited. Its longest wait bounds from above how long the tick held the
-    lock at a stretch (claim transactions, when the tick claims, included), as another
-    worker or a clerk's `fire` would see it."""
+    busy timeout, retried every 0.2 ms) every 2 ms until `stop` is set, and reports when
+    each try began (`perf_counter`: the system's monotonic clock, the same in both
+    processes) and how long it waited. Its longest wait bounds from above how long the
+    tick held the lock at a stretch (claim transactions, when the tick claims, included),
+    as another worker or a clerk's `fire` would see it."""
     conn = sqlite3.connect(path, timeout=0, isolation_level=None)
-    found: list[float] = []
+    found: list[tuple[float, float]] = []
     while not stop.is_set():
         t0 = time.perf_counter()
         while True:
@@ -349,14 +356,14 @@ def lock_probe(path: str, stop: Any, waits: Any) -> None:
                 break
             except sqlite3.OperationalError:
                 time.sleep(0.0002)
-        found.append(time.perf_counter() - t0)
+        found.append((t0, time.perf_counter() - t0))
         conn.execute("ROLLBACK")
         time.sleep(0.002)
     conn.close()
     waits.put(found)
 
 
-def probed(path: str | None, fn: Callable[[], Any]) -> tuple[Any, list[float]]:
+def probed(path: str | None, fn: Callable[[], Any]) -> tuple[Any, list[tuple[float, float]]]:
     """`fn()` with a `lock_probe` process beside it (SQLite only): (result, waits)."""
     if path is None:
         return fn(), []
@@ -374,23 +381,47 @@ def probed(path: str | None, fn: Callable[[], Any]) -> tuple[Any, list[float]]:
     return result, found
 
 
-def hold_timer(store: SqlStore) -> list[float]:
-    """Time every write transaction of the tick, from BEGIN IMMEDIATE to the end of COMMIT:
-    how long it holds SQLite's write lock at a stretch (other writers wait that long)."""
-    holds: list[float] = []
+def hold_timer(store: SqlStore) -> list[tuple[float, float, float]]:
+    """Time every write transaction of the tick: (BEGIN IMMEDIATE asked, statements done,
+    COMMIT returned). The write lock is held from the BEGIN until the COMMIT has written and
+    flushed the WAL; a COMMIT that takes the WAL past `wal_autocheckpoint` pages then runs
+    the checkpoint, after the lock is released (other writers do not wait for it, the tick
+    does), so the last figure bounds the hold from above."""
+    holds: list[tuple[float, float, float]] = []
     inner = store._held.write
 
     @contextmanager
-    def timed() -> Iterator[Any]:
+    def timed(*args: Any, **kwargs: Any) -> Iterator[Any]:
         t0 = time.perf_counter()
+        done = 0.0
         try:
-            with inner() as cur:
+            with inner(*args, **kwargs) as cur:
                 yield cur
+                done = time.perf_counter()
         finally:
-            holds.append(time.perf_counter() - t0)
+            end = time.perf_counter()
+            holds.append((t0, done or end, end))
 
     store._held.write = timed  # type: ignore[method-assign]
     return holds
+
+
+def print_trace(began: float, holds: list[tuple[float, float, float]],
+                waits: list[tuple[float, float]], path: str | None) -> None:
+    """`--trace`: each transaction of the due tick (ms since the tick began: BEGIN asked,
+    statements, COMMIT), the WAL's size after the tick, and the probe's ten longest waits
+    with the transactions they overlapped (a wait across two transactions means the lock
+    was free too briefly between them for the probe to take it)."""
+    print(f"{len(holds)} transactions (ms from the tick's start: begin, statements, COMMIT)")
+    for t0, done, end in holds:
+        print(f"  {(t0 - began) * 1e3:9.1f}  statements {(done - t0) * 1e3:6.2f}  "
+              f"COMMIT {(end - done) * 1e3:6.2f}")
+    if path is not None and os.path.exists(path + "-wal"):
+        print(f"WAL after the tick: {os.path.getsize(path + '-wal') / 4096:,.0f} pages")
+    print("the probe's longest waits (ms from the tick's start: asked, waited; transactions)")
+    for t0, w in sorted(waits, key=lambda x: -x[1])[:10]:
+        over = [f"{(a - began) * 1e3:.1f}" for a, _, b in holds if a < t0 + w and b > t0]
+        print(f"  {(t0 - began) * 1e3:9.1f}  {w * 1e3:6.1f}  {', '.join(over) or '-'}")
 
 
 # ---------------------------------------------------------------------- raw baseline
@@ -465,7 +496,9 @@ def report(results: list[dict[str, Any]], info: dict[str, Any], args: Any) -> st
              "database is built once per load parameters and copied for each run (a "
              "template under /tmp, checked by a fingerprint).", "",
              "`append transaction`: from BEGIN IMMEDIATE until COMMIT returns (the flush, "
-             "and any WAL checkpoint SQLite runs after releasing the lock, included). "
+             "and any WAL checkpoint SQLite runs after releasing the lock, included); "
+             "`statements`: from BEGIN IMMEDIATE until the COMMIT is asked (the lock is held "
+             "that long and through the COMMIT's write and flush). "
              "`another writer's wait`: a second process asks for the write lock every 2 ms "
              "during the tick (no busy timeout, retried every 0.2 ms); its waits bound how "
              "long the tick held the lock at a stretch, claims included.", "",
@@ -477,8 +510,8 @@ def report(results: list[dict[str, Any]], info: dict[str, Any], args: Any) -> st
              "| backend | open cases | 0 due: time | 0 due: peak memory | due cases | "
              "time to fire them | events | timer events/s | raw same rows events/s | "
              "ratio | second tick | append transaction, BEGIN to COMMIT: median / max | "
-             "another writer's wait for the lock: p50 / p99 / max |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "statements: max | another writer's wait for the lock: p50 / p99 / max |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         rate = r["events"] / r["due_s"]
         raw = f"{r['events'] / r['raw_s']:,.0f}" if r["raw_s"] else "–"
@@ -488,7 +521,7 @@ def report(results: list[dict[str, Any]], info: dict[str, Any], args: Any) -> st
             f"{r['zero_peak_kib']:.0f} KiB | {r['due']:,} | {r['due_s']:.2f} s | "
             f"{r['events']:,} | {rate:,.0f} | {raw} | {ratio} | {r['again_ms']:.1f} ms | "
             f"{statistics.median(r['hold_ms']):.0f} / {max(r['hold_ms']):.0f} ms | "
-            f"{_waits(r['wait_ms'])} |")
+            f"{max(r['statements_ms'], default=0):.0f} ms | {_waits(r['wait_ms'])} |")
     lines += ["", "Query plans of the first due page (all a 0-due tick reads of `cases`):", ""]
     plans = {r["backend"]: r["plan"] for r in results}
     lines += [f"- {b}: `{p}`" for b, p in plans.items()]
@@ -557,6 +590,9 @@ def main() -> None:
                         help="append each backend's result as a JSON line to this file")
     parser.add_argument("--phases", action="store_true",
                         help="time the due tick's phases (store methods, planner, collector)")
+    parser.add_argument("--trace", action="store_true",
+                        help="print each transaction of the due tick (statements, COMMIT) "
+                             "and the lock probe's longest waits beside them")
     parser.add_argument("--profile", type=Path, default=None,
                         help="run the due tick under cProfile and dump its stats here")
     parser.add_argument("--lock-budget", type=float, default=None,
@@ -570,8 +606,8 @@ def main() -> None:
     if args.plan_only:
         plan_only(max(args.due), args.rounds)
         return
-    global PROFILE, PHASES, LOCK_BUDGET
-    PROFILE, PHASES, LOCK_BUDGET = args.profile, args.phases, args.lock_budget
+    global PROFILE, PHASES, LOCK_BUDGET, TRACE
+    PROFILE, PHASES, LOCK_BUDGET, TRACE = args.profile, args.phases, args.lock_budget, args.trace
     results = []
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         folder = Path(tmp)
@@ -582,11 +618,12 @@ def main() -> None:
             print(f"SQLite: {args.cases:,} cases loaded in {time.perf_counter() - t0:.0f} s")
             results.append(run_backend("SQLite (WAL, FULL)", url, args.cases, due,
                                        args.rounds))
-            print(results[-1])
+            print({k: v for k, v in results[-1].items()
+                   if k not in ("hold_ms", "statements_ms", "commit_ms", "wait_ms")})
             if args.json is not None:
                 with args.json.open("a", encoding="utf-8") as fh:
                     fh.write(json.dumps({**results[-1], "load": os.getloadavg(),
-                                         "code": str(ROOT)}) + "\n")
+                                         "code": os.environ.get("FLOWENGINE_BENCH_CODE", str(ROOT))}) + "\n")
             for f in folder.glob("tick.db*"):
                 f.unlink()
         if not args.no_pg:
@@ -598,7 +635,8 @@ def main() -> None:
                         print(f"PostgreSQL: loaded in {time.perf_counter() - t0:.0f} s")
                         results.append(run_backend("PostgreSQL (durable)", url, args.cases,
                                                    due, args.rounds))
-                        print(results[-1])
+                        print({k: v for k, v in results[-1].items() if k not in (
+                            "hold_ms", "statements_ms", "commit_ms", "wait_ms")})
     text = report(results, info, args)
     print(text)
     if not args.no_write:

@@ -66,6 +66,8 @@ class Engine:
         self._batch = self.store if isinstance(self.store, BatchLoad) else None
         self._group = self.store if isinstance(self.store, GroupCommit) else None
         self._serialised = "new_petition" in inspect.signature(self.store.append).parameters
+        self._one_transaction = self._group is not None and (
+            "one_transaction" in inspect.signature(self._group.append_many).parameters)
         for path in processes:
             self.load(path)
 
@@ -204,9 +206,10 @@ class Engine:
              progress: Callable[[int, int | None], None] | None = None) -> list[Event]:
         """Run every timer due at or before `now`; idempotent (a second tick does nothing).
 
-        The due cases' timer events commit in groups of up to `TICK_GROUP` cases, one
-        transaction (one disk flush) per group; a case another worker moved on meanwhile
-        is skipped (the per-case sequence check), the rest of its group still commits. A
+        The due cases' timer events commit in transactions (one disk flush each) of up to
+        `TICK_GROUP` cases, fewer when the store's lock budget cuts one short (the rest go
+        in the next, after the next cases are planned); a case another worker moved on
+        meanwhile is skipped (the per-case sequence check), the rest still commit. A
         case whose timers fail is recorded in `failures` and retried with back-off; the
         others go on. `progress(done, total)` is told how far the tick is.
 
@@ -225,15 +228,21 @@ class Engine:
     def _tick_due(self, now: datetime, fired: list[Event],
                   progress: Callable[[int, int | None], None] | None,
                   paused: bool) -> list[Event]:
-        """`tick`'s pages and groups, with the cycle collector off (`paused`: by this tick)
-        and, after each group, a collection of the youngest generation only: it finds the
-        cycles the group left, as the collector would, and moves the group's survivors (the
-        fired events the tick returns) out of the way, so they are not scanned again and
-        again by older-generation collections while the tick goes on."""
+        """`tick`'s pages and rounds, with the cycle collector off (`paused`: by this tick)
+        and, after each `TICK_GROUP` cases planned, a collection of the youngest generation
+        only: it finds the cycles those rounds left, as the collector would, and moves their
+        survivors (the fired events the tick returns) out of the way, so they are not
+        scanned again and again by older-generation collections while the tick goes on.
+
+        Each round plans the next due cases (`_Rounds.next` of them) and then writes one
+        transaction from the head of what is planned (`_tick_group`): while it plans, the
+        write lock is free, so another writer waits for one transaction at most, not for
+        two or three begun one right after the other."""
         seen: set[str] = set()
         pages = due_pages(self.store)
         after: Any = None  # the stored `next_timer_at` the next page starts at
         read: dict[str, Any] = {}  # the rows of the current page, by case id
+        rounds = _Rounds()
         while True:
             if pages is not None:
                 page = pages.due_page(now, after, DUE_PAGE)
@@ -255,17 +264,31 @@ class Engine:
             if not batch:
                 if due:
                     continue
-                return fired
+                return fired + self._tick_rest(now, rounds, paused)
             done = len(seen) - len(due)
-            for i in range(0, len(batch), TICK_GROUP):
+            i = 0
+            while i < len(batch):
                 if progress is not None:
                     progress(done + i, len(seen))
-                ids = batch[i:i + TICK_GROUP]
+                ids = batch[i:i + rounds.next]
+                i += len(ids)
                 rows = [read[cid] for cid in ids] if read else None
-                part, lost = self._tick_group(ids, now, rows, young=paused)
+                part, lost = self._tick_group(ids, now, rows, young=paused, rounds=rounds)
                 fired += part
                 if lost:
                     pages = None  # another writer is at work too: claim from here on
+
+    def _tick_rest(self, now: datetime, rounds: _Rounds, young: bool) -> list[Event]:
+        """The planned cases the tick's last transactions left (none to plan now); then,
+        with `young`, the youngest generation collected if cases were planned since the
+        last collection: the collector is switched back on next, and its first automatic
+        run would otherwise also take the older generation, every event the tick fired."""
+        fired: list[Event] = []
+        while rounds.planned:
+            fired += self._tick_group((), now, young=young, rounds=rounds)[0]
+        if young and rounds.unswept:
+            gc.collect(0)
+        return fired
 
     def reconcile(self, now: datetime | None = None) -> list[Event]:
         """Recount every open deadline counted over a provisional calendar year for which
@@ -297,21 +320,35 @@ class Engine:
         return done
 
     def _tick_group(self, case_ids: Sequence[str], now: datetime,
-                    rows: Sequence[Any] | None = None, *,
-                    young: bool = False) -> tuple[list[Event], bool]:
+                    rows: Sequence[Any] | None = None, *, young: bool = False,
+                    rounds: _Rounds | None = None) -> tuple[list[Event], bool]:
         """The timer events of `case_ids` (due by `now`; from the `rows` a due page read,
         when given) that this call committed, and whether a case was lost to another
         writer (its sequence number had moved on); `young`: then collect the youngest
-        generation (`tick` keeps the collector off between groups)."""
-        with _collector_paused():  # already off inside `tick`: left as it is
-            done = self._tick_planned(case_ids, now, rows)
-        if young:
-            gc.collect(0)
-        return done
+        generation (`tick` keeps the collector off between groups), with `rounds` once per
+        `TICK_GROUP` cases planned.
 
-    def _tick_planned(self, case_ids: Sequence[str], now: datetime,
-                      rows: Sequence[Any] | None) -> tuple[list[Event], bool]:
-        planned: list[tuple[CompiledProcess, Case, list[Event], int]] = []
+        With `rounds` (the tick's), the planned cases join those earlier rounds left and
+        one transaction is written from the head of them (on a store whose `append_many`
+        takes `one_transaction`; on others, all of them); what it did not take waits for
+        the next round. Without, every planned case is written."""
+        with _collector_paused():  # already off inside `tick`: left as it is
+            planned = self._tick_plan(case_ids, now, rows)
+            if rounds is None:
+                fired, lost, _ = self._tick_write(planned, one=False)
+            else:
+                planned = rounds.planned + planned if rounds.planned else planned
+                fired, lost, taken = self._tick_write(planned, one=self._one_transaction)
+                rounds.took(planned, taken)
+        if young and (rounds is None or rounds.swept(len(case_ids))):
+            gc.collect(0)
+        return fired, lost
+
+    def _tick_plan(self, case_ids: Sequence[str], now: datetime,
+                   rows: Sequence[Any] | None) -> list[_Planned]:
+        planned: list[_Planned] = []
+        if not case_ids:
+            return planned
         pages = due_pages(self.store) if rows is not None else None
         if pages is not None and rows is not None:
             loaded = pages.cases_of(rows)
@@ -330,23 +367,32 @@ class Engine:
             self.failures.clear(case.id)
             if events:
                 planned.append((cp, after, events, expected))
+        return planned
+
+    def _tick_write(self, planned: list[_Planned], *,
+                    one: bool) -> tuple[list[Event], bool, int]:
+        """Commit `planned` (`one`: as much of its head as one transaction takes): the
+        events committed, whether a case was lost to another writer, how many were taken."""
         if not planned:
-            return [], False
+            return [], False, 0
         if self._group is None:  # a host's store without group commit: one by one
             done = [self._commit_or_skip(cp, after, events, seq)
                     for cp, after, events, seq in planned]
             return ([e for (_, _, events, _), ok in zip(planned, done, strict=True) if ok
-                     for e in events], not all(done))
+                     for e in events], not all(done), len(done))
         outboxes = self.plugins.outbox_rows_each([events for _, _, events, _ in planned])
-        done = self._group.append_many([
-            AppendItem(after, events, seq, after.state in cp.final_states, rows)
-            for (cp, after, events, seq), rows in zip(planned, outboxes, strict=True)])
+        items = [AppendItem(after, events, seq, after.state in cp.final_states, rows)
+                 for (cp, after, events, seq), rows in zip(planned, outboxes, strict=True)]
+        done = (self._group.append_many(items, one_transaction=True)  # type: ignore[call-arg]
+                if one else [])
+        if not done:  # not asked for one transaction, or (a host's store) it took nothing
+            done = self._group.append_many(items)
         fired: list[Event] = []
-        for (cp, after, events, _), ok in zip(planned, done, strict=True):
+        for (cp, after, events, _), ok in zip(planned, done, strict=False):
             if ok:  # a skipped case: another worker got there first; its events stand
                 self._committed(cp, events, after)
                 fired += events
-        return fired, not all(done)
+        return fired, not all(done), len(done)
 
     def _commit_or_skip(self, cp: CompiledProcess, case: Case, events: list[Event],
                         expected: int) -> bool:
@@ -412,6 +458,44 @@ class Engine:
         for listener in self._listeners:
             listener(events, case)
         self.plugins.after_commit(cp.final_states, events, case)
+
+
+_Planned = tuple["CompiledProcess", Case, list[Event], int]  # a case's timers, not yet written
+
+
+class _Rounds:
+    """What the tick has planned and not yet written, and how many due cases to plan next.
+
+    Planning the next cases between two transactions keeps the write lock free for as long
+    as that takes. How many: `TICK_GROUP` at first; after a transaction the lock budget cut
+    short, about what it took less what it left (at least a quarter of what it took, so
+    there is always some planning between two transactions), so the next transaction
+    takes nearly everything planned and little is carried; after one that took
+    everything, a quarter more, up to `TICK_GROUP`."""
+
+    __slots__ = ("next", "planned", "unswept")
+
+    def __init__(self) -> None:
+        self.planned: list[_Planned] = []
+        self.next = TICK_GROUP
+        self.unswept = 0  # cases planned since the last young collection
+
+    def swept(self, planned: int) -> bool:
+        """Whether to collect the youngest generation now: once per `TICK_GROUP` cases
+        planned, as when each round was a whole group (rounds are smaller)."""
+        self.unswept += planned
+        if self.unswept < TICK_GROUP:
+            return False
+        self.unswept = 0
+        return True
+
+    def took(self, offered: list[_Planned], taken: int) -> None:
+        left = len(offered) - taken
+        self.planned = offered[taken:] if left else []
+        if left:
+            self.next = max(taken - left, taken // 4, 1)
+        elif taken:
+            self.next = min(TICK_GROUP, self.next + self.next // 4 + 1)
 
 
 def _import_planner() -> None:

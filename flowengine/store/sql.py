@@ -44,6 +44,7 @@ from .access import read_only_hint
 from .audit_reads import SqlAuditReads
 from .base import AppendItem, CaseQuery, OutboxRow
 from .checkout import Checkout
+from .checkpoint import Checkpointer
 from .codec import case_values, decode_case, dup_key, load_data
 from .connect import configure_sqlite, instant_from_db, is_memory, open_engine
 from .errors import DatabaseUnavailable
@@ -134,6 +135,11 @@ class SqlStore(SqlAuditReads):
             self._flush_outside_the_lock()
         self.lock_budget = LOCK_BUDGET
         self.claim_chunk = CLAIM_CHUNK
+        database = self.engine.url.database
+        # the tick's checkpoints (checkpoint.py): a SQLite file this store opened to write
+        self.checkpointer = (Checkpointer(database) if self._owned and not self._pg and
+                             database and not is_memory(self.engine.url) and not read_only
+                             else None)
         self.failure_book = SqlFailures(self._writer, self._reader, self.busy_seconds)
 
     def _flush_outside_the_lock(self) -> None:
@@ -176,6 +182,9 @@ class SqlStore(SqlAuditReads):
             held.close()
             if held.flush is not None:
                 held.flush.close()
+        checkpointer = getattr(self, "checkpointer", None)
+        if checkpointer is not None:
+            checkpointer.close()
         if self._owned:
             self.engine.dispose()
 
@@ -243,7 +252,8 @@ class SqlStore(SqlAuditReads):
             raise ConcurrentUpdate(case.id, current + 1) from None
         self._rows.remember(case.id, case.seq, row, case.copy())
 
-    def append_many(self, items: Sequence[AppendItem]) -> list[bool]:
+    def append_many(self, items: Sequence[AppendItem], *,
+                    one_transaction: bool = False) -> list[bool]:
         """Group commit: `append` for each `(case, events, expected_seq, final, outbox)` in
         as few transactions as `lock_budget` allows: a transaction that has held the write
         lock that long commits after its current case and the next one takes the rest
@@ -253,6 +263,14 @@ class SqlStore(SqlAuditReads):
         them are durable when this returns). A skipped case's claim is left alone: the
         winner's append already cleared any claim taken before it, so a claim on the row
         now is another worker's, taken since (a tick paging without claims never had one).
+
+        `one_transaction`: write only what the first transaction takes (at least one item)
+        and answer for those: the list is then shorter than `items` when the budget ran
+        out, and the caller passes the rest again. The engine's tick does, so that it plans
+        its next cases before the next transaction: the lock is free meanwhile, where
+        transactions begun right after one another leave another writer next to no moment
+        to take it (it waited through two or three of them, bench/RESULTS-store.md). On a
+        SQLite file the `checkpointer` then copies the WAL back meanwhile (checkpoint.py).
 
         Each transaction is first tried in bulk (`_write_bulk`); if a statement fails
         there, it is rolled back and redone case by case, each inside its own SAVEPOINT
@@ -272,11 +290,15 @@ class SqlStore(SqlAuditReads):
                     with self._held.write() as cur:
                         part = self._write_each(cur, items, rows, start)
                 done += part
+                if one_transaction:
+                    if self.checkpointer is not None:  # while the tick plans its next cases
+                        self.checkpointer.nudge()
+                    break
         except BaseException:
             for case, *_ in items:  # some may be committed, some not: forget them all
                 self._rows.forget(case.id)
             raise
-        for (case, *_), row, ok in zip(items, rows, done, strict=True):
+        for (case, *_), row, ok in zip(items[:len(done)], rows, done, strict=False):
             if ok:  # the row only: a tick's cases are seldom fired next, and copies cost
                 self._rows.remember(case.id, case.seq, row)
             else:

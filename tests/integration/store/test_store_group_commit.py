@@ -183,6 +183,22 @@ def test_append_many_commits_when_the_lock_budget_is_spent(
     assert [e.hash for e in store.events("C3")][1:] == [e.hash for e in won_events]
 
 
+def test_append_many_in_one_transaction_answers_for_what_it_took(store: SqlStore) -> None:
+    """`one_transaction`: only the first transaction is written (at least one case, however
+    short the budget) and answered for; the caller passes the rest again."""
+    stored = [store_case(store, f"C{i}") for i in range(3)]
+    items: list[AppendItem] = []
+    for case in stored:
+        after, evs = _next(store, case.id, 1, case.last_hash)
+        items.append(AppendItem(after, evs, 1, False, ()))
+    store.lock_budget = 0.0
+    assert store.append_many(items, one_transaction=True) == [True]
+    assert [store.load_case(c.id).seq for c in stored] == [3, 1, 1]  # type: ignore[union-attr]
+    store.lock_budget = 600.0
+    assert store.append_many(items[1:], one_transaction=True) == [True, True]
+    assert [store.load_case(c.id).seq for c in stored] == [3] * 3  # type: ignore[union-attr]
+
+
 class Racing:
     """A store whose group commit lets another worker fire one of the cases first."""
 
@@ -228,6 +244,40 @@ def test_tick_commits_many_cases_in_groups_and_a_stale_one_is_skipped(
         assert_chain(engine, case_id)
     racing.inner.close()
     other.store.close()  # type: ignore[attr-defined]
+
+
+class TakesNothing:
+    """A host's store whose `append_many` takes `one_transaction` but answers for nothing
+    when asked (against its contract): the tick must still write every case, and end."""
+
+    def __init__(self, inner: SqlStore) -> None:
+        self.inner, self.asked = inner, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def append_many(self, items: Sequence[AppendItem], *,
+                    one_transaction: bool = False) -> list[bool]:
+        if one_transaction:
+            self.asked += 1
+            assert self.asked < 50, "the tick kept asking"
+            return []
+        return self.inner.append_many(items)
+
+
+def test_a_tick_whose_store_takes_nothing_in_one_transaction_writes_all(
+        db_url: str) -> None:
+    clock = SimulatedClock(START)
+    setup = Engine(db=db_url, processes=[PROCESSES], clock=clock)
+    ids = [to_mediation(setup) for _ in range(3)]
+    due = max(cast(datetime, setup.case(i).deadlines["mediation"].due) for i in ids)
+    setup.store.close()  # type: ignore[attr-defined]
+    store = TakesNothing(SqlStore(db_url))
+    engine = Engine(store=store, processes=[PROCESSES],  # type: ignore[arg-type]
+                    clock=SimulatedClock(due + timedelta(days=1)))
+    assert len(engine.tick()) == 6 and engine.tick() == []
+    assert store.asked == 1
+    store.inner.close()
 
 
 def test_tick_on_a_store_without_group_commit(monkeypatch: pytest.MonkeyPatch) -> None:

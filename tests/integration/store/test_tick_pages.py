@@ -272,3 +272,69 @@ def test_timer_events_write_the_data_text_they_read_instead_of_encoding_it_again
             assert (data, key) == (expected["data"], expected["dup_key"])
             assert key is not None  # medical_dispute declares a duplicate key
     store.close()
+
+
+def test_the_tick_plans_between_its_transactions_while_cases_are_left_to_plan(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each transaction the lock budget cuts short is followed by planning before the next
+    one begins, so another writer finds the lock free meanwhile: two transactions follow
+    each other only once every due case is planned (the last ones, what is left)."""
+    monkeypatch.setattr(engine_module, "TICK_GROUP", 4)
+    ids, now = _due(db_url, 10)
+    store = SqlStore(db_url)
+    store.lock_budget = 0.0  # every transaction takes one case
+    engine = Engine(store=store, processes=[PROCESSES], clock=SimulatedClock(now))
+    seen: list[str] = []
+    real, write = Planner.timers, store._held.write
+
+    def planning(self: Planner, *args: Any, **kwargs: Any) -> Any:
+        seen.append("plan")
+        return real(self, *args, **kwargs)
+
+    def begun(*args: Any, **kwargs: Any) -> Any:
+        seen.append("transaction")
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(Planner, "timers", planning)
+    monkeypatch.setattr(store._held, "write", begun)
+    fired = engine.tick()
+    assert sorted({e.case_id for e in fired}) == sorted(ids) and len(fired) == 20
+    assert seen.count("plan") == 10 and seen.count("transaction") == 10
+    last_plan = len(seen) - 1 - seen[::-1].index("plan")
+    back_to_back = [i for i in range(1, len(seen))
+                    if seen[i] == seen[i - 1] == "transaction"]
+    assert back_to_back and min(back_to_back) > last_plan, seen
+    for case_id in ids:
+        assert [e.type for e in engine.history(case_id)].count("timer") == 1
+        assert_chain(engine, case_id)
+    store.close()
+
+
+def test_the_tick_ends_with_a_young_collection_after_its_last_transaction(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The young generation is collected once per `TICK_GROUP` cases planned, and once more
+    after the last transaction when cases were planned since: the collector is switched
+    back on next, and its first run would otherwise take every event the tick fired."""
+    monkeypatch.setattr(engine_module, "TICK_GROUP", 4)
+    ids, now = _due(db_url, 6)  # a round of 4 (collected), then one of 2
+    store = SqlStore(db_url)
+    engine = Engine(store=store, processes=[PROCESSES], clock=SimulatedClock(now))
+    seen: list[str] = []
+    write = store._held.write
+
+    def begun(*args: Any, **kwargs: Any) -> Any:
+        seen.append("transaction")
+        return write(*args, **kwargs)
+
+    def collection(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start" and not gc.isenabled():
+            seen.append(f"collection {info['generation']}")
+
+    monkeypatch.setattr(store._held, "write", begun)
+    gc.callbacks.append(collection)
+    try:
+        assert len(engine.tick()) == 12
+    finally:
+        gc.callbacks.remove(collection)
+    assert seen == ["transaction", "collection 0", "transaction", "collection 0"], seen
+    store.close()
