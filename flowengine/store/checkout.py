@@ -174,12 +174,10 @@ class Checkout:
                 flush.unlock()
             self._checkin(pair, broken)
             raise
-        if flush is None:
-            self._checkin(pair, False)
-            return
-        flush.unlock()
+        if flush is not None:
+            flush.unlock()
         self._checkin(pair, False)
-        if wait:
+        if flush is not None and wait:
             flush.flush()
 
     def _checkout(self) -> _Pair:

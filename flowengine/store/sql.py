@@ -131,26 +131,32 @@ class SqlStore(SqlAuditReads):
         self._rows = RowCache(CHANGING, limit=SEEN_MAX, joined=self._held.joined)
         self._sql = Statements(self.engine)
         self.group = GroupCommit(self._held) if group_commit else None
-        if group_commit and self._owned and not read_only:
-            self._flush_outside_the_lock()
+        own_file = self._own_file(read_only)
+        if group_commit and own_file is not None:
+            self._flush_outside_the_lock(own_file)
         self.lock_budget = LOCK_BUDGET
         self.claim_chunk = CLAIM_CHUNK
-        database = self.engine.url.database
-        # the tick's checkpoints (checkpoint.py): a SQLite file this store opened to write
-        self.checkpointer = (Checkpointer(database) if self._owned and not self._pg and
-                             database and not is_memory(self.engine.url) and not read_only
-                             else None)
+        # the tick's checkpoints (checkpoint.py)
+        self.checkpointer = Checkpointer(own_file) if own_file is not None else None
         self.failure_book = SqlFailures(self._writer, self._reader, self.busy_seconds)
 
-    def _flush_outside_the_lock(self) -> None:
+    def _own_file(self, read_only: bool) -> str | None:
+        """The SQLite file this store opened itself to write, else None (PostgreSQL, an
+        in-memory database, a host's engine, a read-only store): only there does the store
+        flush the WAL itself or checkpoint it from a thread of its own."""
+        url = self.engine.url
+        if not self._owned or self._pg or read_only or is_memory(url):
+            return None
+        return url.database
+
+    def _flush_outside_the_lock(self, database: str) -> None:
         """Group commit on a SQLite file at `synchronous=FULL`: this store's write
         transactions flush the WAL after releasing the write lock, so writers of other
         processes need not wait for the disk (flush.py). Not where the lock file cannot be
         made (a read-only folder) or the pin cannot read the database (another program
         holds it locked): each COMMIT then flushes under the lock, as without it."""
-        database = self.engine.url.database
-        if self._pg or not database or is_memory(self.engine.url) or self.engine.url.query:
-            return
+        if self.engine.url.query:
+            return  # driver options (a URI filename): the path may not be the file opened
         with self._reader.connect() as conn:
             if conn.exec_driver_sql("PRAGMA synchronous").scalar() != 2:  # FULL
                 return
@@ -315,8 +321,8 @@ class SqlStore(SqlAuditReads):
         done: list[bool] = []
         for (case, evs, expected, _, rows_out), row in zip(items[start:], rows[start:],
                                                             strict=True):
-            if self._write_case(cur, case, row, expected):
-                self._write_rest(cur, evs, rows_out)
+            if self._run_case_write(cur, self._case_write(case, row, expected)):
+                self._run(cur, self._rest_writes(evs, rows_out))
                 done.append(True)
             else:
                 done.append(False)
@@ -390,14 +396,6 @@ class SqlStore(SqlAuditReads):
         if not self._run_case_write(cur, first):
             raise ConcurrentUpdate(case_id, self._seq_in(cur, case_id) + 1)
         self._run(cur, rest)
-
-    def _write_rest(self, cur: Any, events: Sequence[Event], outbox: Sequence[OutboxRow]) -> None:
-        """The events and outbox rows of an append whose projection row is written."""
-        self._run(cur, self._rest_writes(events, outbox))
-
-    def _write_case(self, cur: Any, case: Case, row: dict[str, Any], expected_seq: int) -> bool:
-        """The projection row; False (nothing written) when the sequence check fails."""
-        return self._run_case_write(cur, self._case_write(case, row, expected_seq))
 
     def _case_write(self, case: Case, row: dict[str, Any], expected_seq: int) -> Write:
         """The projection row's statement: an INSERT for a new case, else an UPDATE of the
