@@ -41,7 +41,10 @@ class FailureLog:
     `load` reads a group of cases' rows from the book in one query, so `record` continues
     their count and `clear` deletes only rows that exist; `new_round` forgets what was
     read, as another process may have written since. `record` also tells the store to
-    leave the case aside until its retry time when it can (`defer_case`)."""
+    leave the case aside until its retry time when it can (`defer_case`). A round that
+    begins with an empty book reads it no more (a tick over thousands of due cases would
+    otherwise ask it about every page of them): like what `load` read, what another
+    process records meanwhile is seen from the next round on."""
 
     def __init__(self, store: Any) -> None:
         self._store = store
@@ -49,23 +52,28 @@ class FailureLog:
                                   else MemoryFailures())
         self.failures: dict[str, CaseFailure] = {}
         self._known: dict[str, CaseFailure | None] = {}
+        self._empty = False  # the book had no row when this round began
 
     def new_round(self) -> None:
         """A tick begins: forget what was read, and the failures of cases closed since."""
         self._known.clear()
         if self.book.clear_closed():
             self.failures.clear()  # re-read as needed; the closed ones are gone
+        self._empty = not self.book.all_failures(1)
 
     def load(self, case_ids: Sequence[str]) -> None:
         """Read the book's rows of these cases (one query for those not read this round)."""
-        todo = [cid for cid in case_ids if cid not in self._known]
+        known = self._known
+        todo = [cid for cid in case_ids if cid not in known]
         if todo:
-            found = self.book.failures_of(todo)
-            self._known.update((cid, found.get(cid)) for cid in todo)
+            found = {} if self._empty else self.book.failures_of(todo)
+            known.update((cid, found.get(cid)) for cid in todo)
 
     def _row(self, case_id: str) -> CaseFailure | None:
-        self.load([case_id])
-        return self._known[case_id]
+        known = self._known
+        if case_id not in known:
+            self.load([case_id])
+        return known[case_id]
 
     def record(self, case_id: str, exc: BaseException, now: datetime,
                operation: str = "timers") -> CaseFailure:

@@ -18,6 +18,7 @@ from test_store_engine import PROCESSES, START, assert_chain, to_mediation
 from flowengine.clock import SimulatedClock
 from flowengine.engine import engine as engine_module
 from flowengine.engine.engine import Engine
+from flowengine.engine.failures import FailureLog
 from flowengine.engine.planner import Planner
 from flowengine.store import codec
 from flowengine.store.base import AppendItem
@@ -107,6 +108,26 @@ def test_a_failing_case_that_stays_due_never_stops_the_tick(
     assert sorted({e.case_id for e in fired}) == sorted(ids) and len(fired) == 10
     assert (calls["due_cases"] > 0) == (page == 1)  # a page of the victim alone: claims
     assert engine.failures.failures[victim].attempts == 1  # tried once in the tick
+    store.close()
+
+
+@pytest.mark.parametrize("failed_before", [False, True])
+def test_a_tick_asks_the_failure_book_about_its_pages_only_when_it_began_with_a_row(
+        db_url: str, monkeypatch: pytest.MonkeyPatch, failed_before: bool) -> None:
+    """An empty book at the start of the tick is read no more (one question per page of
+    due cases would cost every tick that much); a book with a row is asked about each
+    page, and the failing case waits for its retry."""
+    monkeypatch.setattr(engine_module, "DUE_PAGE", 3)
+    ids, now = _due(db_url, 7)
+    store = SqlStore(db_url)
+    if failed_before:  # an earlier tick's failure, its retry still to come
+        FailureLog(store).record(ids[0], ValueError("amount is not set"), now)
+    engine = Engine(store=store, processes=[PROCESSES], clock=SimulatedClock(now))
+    asked = _calls(store.failure_book, ["failures_of"], monkeypatch)  # type: ignore[arg-type]
+    fired = engine.tick()
+    # the failed case is put aside (deferred): pages of 3 and 3 (and an empty one) are left
+    assert asked["failures_of"] == (2 if failed_before else 0)
+    assert len({e.case_id for e in fired}) == (6 if failed_before else 7)
     store.close()
 
 
