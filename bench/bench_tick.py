@@ -275,8 +275,9 @@ def run_backend(name: str, url: str, n: int, due: int, rounds: int) -> dict[str,
     moved = len(engine.cases(state="court_advised", limit=due + 10))
     store.close()
     assert again == [] and moved == due, (len(again), moved)
-    raw_s = raw_same_rows(sqlite_file, pre) if sqlite_file else None
+    raw_s, raw_cpu_s = raw_same_rows(sqlite_file, pre) if sqlite_file else (None, None)
     return {"backend": name, "cases": n, "due": due, "plan": plan, "raw_s": raw_s,
+            "raw_cpu_s": raw_cpu_s,
             "zero_ms": statistics.median(s for _, s, _ in zero) * 1e3,
             "zero_peak_kib": max(p for _, _, p in zero) / 1024,
             "due_s": seconds, "due_peak_kib": peak / 1024, "events": len(fired),
@@ -435,10 +436,12 @@ def due_rows(path: str) -> list[sqlite3.Row]:
     return found
 
 
-def raw_same_rows(path: str, pre: list[sqlite3.Row], group: int = 500) -> float:
-    """Seconds for bare sqlite3 to write what the tick wrote (the same event rows and case
-    UPDATEs with the same SET lists and seq check), `group` cases per commit (1,000
-    events), WAL + FULL, into a copy of the database taken just before the tick."""
+def raw_same_rows(path: str, pre: list[sqlite3.Row], group: int = 500) -> tuple[float, float]:
+    """Seconds (wall, and this process's CPU) for bare sqlite3 to write what the tick
+    wrote (the same event rows and case UPDATEs with the same SET lists and seq check),
+    `group` cases per commit (1,000 events), WAL + FULL, into a copy of the database taken
+    just before the tick. The CPU figure beside the tick's (`cpu_s`) is a ratio another
+    process's load on the machine moves less than the wall clock's."""
     src = sqlite3.connect(path)
     src.row_factory = sqlite3.Row
     ids = [r["id"] for r in pre]
@@ -467,18 +470,18 @@ def raw_same_rows(path: str, pre: list[sqlite3.Row], group: int = 500) -> float:
                "WHERE id = ? AND seq = ?")
         work.append((sql, (*[new[c] for c in changed], old["id"], old["seq"]),
                      by_case[old["id"]]))
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for i in range(0, len(work), group):
         conn.execute("BEGIN IMMEDIATE")
         for sql, params, rows_ in work[i:i + group]:
             assert conn.execute(sql, params).rowcount == 1
             conn.executemany(ev_sql, rows_)
         conn.execute("COMMIT")
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     conn.close()
     for f in fresh.parent.glob("raw.db*"):
         f.unlink()
-    return seconds
+    return seconds, cpu
 
 
 def report(results: list[dict[str, Any]], info: dict[str, Any], args: Any) -> str:
