@@ -11,10 +11,10 @@ from collections.abc import Callable, Sequence
 from importlib import import_module
 from typing import Any, NamedTuple
 
-from sqlalchemy import Engine, bindparam, func, literal_column, not_, or_, select, update
+from sqlalchemy import Engine, Text, bindparam, cast, func, literal_column, not_, or_, select, update
 
 from ..records.case import Case
-from ..records.events import Event, canonical, event_from_dict
+from ..records.events import Event, canonical, canonical_bytes, event_from_dict
 from .base import OutboxRow
 from .connect import Prepared, same
 from .schema import RECORDED_AT, cases, definitions, events, outbox
@@ -64,7 +64,15 @@ class Statements:
         self.load_case = Prepared(
             select(*CASE_COLUMNS).where(cases.c.id == bindparam("k_id")), engine)
         clock: Any = literal_column(RECORDED_AT[engine.dialect.name])
-        self.insert_event = Prepared(events.insert().values(recorded_at=clock), engine,
+        filled: dict[str, Any] = {"recorded_at": clock}
+        # SQLite: the body is bound as the UTF-8 bytes it was hashed from and stored as
+        # the same TEXT (a BLOB cast to TEXT is taken as text in the database's encoding,
+        # byte for byte), instead of decoded to a str here for the driver to encode again
+        # (the audit reads it back the same way, as bytes: audit_reads.py)
+        self._body_bytes = engine.dialect.name == "sqlite"
+        if self._body_bytes:
+            filled["body"] = cast(bindparam("body"), Text)
+        self.insert_event = Prepared(events.insert().values(**filled), engine,
                                      list(EVENT_NAMES))
         self.load_key = (lambda k: (k,)) if self.load_case.names else (lambda k: {"k_id": k})
         self.load_cases = Prepared(
@@ -105,7 +113,7 @@ class Statements:
 
     def event_args(self, e: Event) -> Any:
         """The DBAPI parameters of an event's INSERT."""
-        values = event_values(e, self.convert)
+        values = event_values(e, self.convert, _body_bytes if self._body_bytes else _body_text)
         if self.insert_event.names == EVENT_NAMES:
             return values
         return self.insert_event.pick(dict(zip(EVENT_NAMES, values, strict=True)))
@@ -137,12 +145,22 @@ def check_sequence(case: Case, evs: Sequence[Event], expected: int) -> None:
                          f"the events appended after seq {expected}")
 
 
-def event_values(e: Event, convert: Callable[[Any], Any] = same) -> tuple[Any, ...]:
+def _body_text(e: Event) -> str:
+    return e.canonical_body()
+
+
+def _body_bytes(e: Event) -> bytes:
+    sealed = e.sealed_body
+    return sealed if sealed is not None else canonical_bytes(e.body())
+
+
+def event_values(e: Event, convert: Callable[[Any], Any] = same,
+                 body: Callable[[Event], Any] = _body_text) -> tuple[Any, ...]:
     """The `events` row's values in `EVENT_NAMES` order (`at` in the database's form when
-    `convert` is given)."""
+    `convert` is given; the body as `body` gives it: its text, or its UTF-8 bytes)."""
     actor = e.actor
     return (e.case_id, e.seq, convert(e.at), e.type, e.trigger, e.source, e.dest, actor.name,
-            actor.role, e.process_id, e.digest, e.canonical_body(), e.prev_hash, e.hash)
+            actor.role, e.process_id, e.digest, body(e), e.prev_hash, e.hash)
 
 
 def event_row(e: Event, convert: Callable[[Any], Any] = same) -> dict[str, Any]:

@@ -162,6 +162,27 @@ def test_a_host_engine_is_used_as_given_and_left_open(tmp_path: Path) -> None:
     assert again.case(case_id).state == "mediation"
 
 
+def test_an_event_body_is_stored_as_the_text_it_was_hashed_from(db_url: str) -> None:
+    """The body goes to the database as the UTF-8 bytes it was hashed from (SQLite) or as
+    text (PostgreSQL): either way the column holds text, the same characters, and the
+    chain verifies from it."""
+    engine = Engine(db=db_url, processes=[PROCESSES], clock=SimulatedClock(START))
+    case_id = to_mediation(engine)
+    with engine.store.engine.connect() as conn:  # type: ignore[attr-defined]
+        kinds = ("typeof(body)" if conn.dialect.name == "sqlite"
+                 else "pg_typeof(body)::text")
+        rows = conn.exec_driver_sql(
+            f"SELECT seq, body, {kinds} FROM events WHERE case_id = '{case_id}' "
+            "ORDER BY seq").all()
+    history = engine.history(case_id)
+    assert [(seq, body) for seq, body, _ in rows] == [
+        (e.seq, canonical(e.body())) for e in history]
+    assert {kind for *_, kind in rows} == {"text"}
+    assert "区医调委" in rows[-2][1]  # not escaped: the characters themselves
+    assert_chain(engine, case_id)
+    engine.store.close()  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize("level", ["full", "normal"])
 def test_sqlite_durability_settings(tmp_path: Path, level: str) -> None:
     url = f"sqlite:///{tmp_path / 'cases.db'}" + ("" if level == "full" else "?synchronous=normal")
