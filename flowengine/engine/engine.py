@@ -66,8 +66,12 @@ class Engine:
         self._batch = self.store if isinstance(self.store, BatchLoad) else None
         self._group = self.store if isinstance(self.store, GroupCommit) else None
         self._serialised = "new_petition" in inspect.signature(self.store.append).parameters
-        self._one_transaction = self._group is not None and (
-            "one_transaction" in inspect.signature(self._group.append_many).parameters)
+        taken = (inspect.signature(self._group.append_many).parameters
+                 if self._group is not None else {})
+        self._one_transaction = "one_transaction" in taken
+        # the store flushes the tick's transactions behind it (store/behind.py)
+        self._flushed: Callable[[], None] | None = (
+            getattr(self.store, "flushed", None) if "durable" in taken else None)
         for path in processes:
             self.load(path)
 
@@ -238,11 +242,19 @@ class Engine:
         transaction from the head of what is planned (`_tick_group`): while it plans, the
         write lock is free, so another writer waits for one transaction at most, not for
         two or three begun one right after the other."""
+        rounds = _Rounds()
+        try:
+            return self._tick_pages(now, fired, progress, paused, rounds)
+        finally:  # also when the tick fails: what it committed is told once on disk
+            self._tell_flushed(rounds)
+
+    def _tick_pages(self, now: datetime, fired: list[Event],
+                    progress: Callable[[int, int | None], None] | None,
+                    paused: bool, rounds: _Rounds) -> list[Event]:
         seen: set[str] = set()
         pages = due_pages(self.store)
         after: Any = None  # the stored `next_timer_at` the next page starts at
         read: dict[str, Any] = {}  # the rows of the current page, by case id
-        rounds = _Rounds()
         while True:
             if pages is not None:
                 page = pages.due_page(now, after, DUE_PAGE)
@@ -337,8 +349,10 @@ class Engine:
             if rounds is None:
                 fired, lost, _ = self._tick_write(planned, one=False)
             else:
+                self._tell_flushed(rounds)  # the last round's cases, flushed while these were planned
                 planned = rounds.planned + planned if rounds.planned else planned
-                fired, lost, taken = self._tick_write(planned, one=self._one_transaction)
+                fired, lost, taken = self._tick_write(planned, one=self._one_transaction,
+                                                      untold=rounds.untold)
                 rounds.took(planned, taken)
         if young and (rounds is None or rounds.swept(len(case_ids))):
             gc.collect(0)
@@ -369,10 +383,24 @@ class Engine:
                 planned.append((cp, after, events, expected))
         return planned
 
-    def _tick_write(self, planned: list[_Planned], *,
-                    one: bool) -> tuple[list[Event], bool, int]:
+    def _tell_flushed(self, rounds: _Rounds) -> None:
+        """Once the store has flushed the tick's transactions, tell the plugins and
+        listeners about the cases they wrote (`rounds.untold`)."""
+        if not rounds.untold:
+            return
+        untold, rounds.untold = rounds.untold, []
+        if self._flushed is not None:
+            self._flushed()
+        for cp, events, case in untold:
+            self._committed(cp, events, case)
+
+    def _tick_write(self, planned: list[_Planned], *, one: bool,
+                    untold: list[_Written] | None = None) -> tuple[list[Event], bool, int]:
         """Commit `planned` (`one`: as much of its head as one transaction takes): the
-        events committed, whether a case was lost to another writer, how many were taken."""
+        events committed, whether a case was lost to another writer, how many were taken.
+        With `untold` (the tick's, where the store flushes behind it), the transaction is
+        left to the store to flush, and the cases written are added there, to be told
+        about once it is on disk (`_tell_flushed`); else they are told about at once."""
         if not planned:
             return [], False, 0
         if self._group is None:  # a host's store without group commit: one by one
@@ -383,14 +411,19 @@ class Engine:
         outboxes = self.plugins.outbox_rows_each([events for _, _, events, _ in planned])
         items = [AppendItem(after, events, seq, after.state in cp.final_states, rows)
                  for (cp, after, events, seq), rows in zip(planned, outboxes, strict=True)]
-        done = (self._group.append_many(items, one_transaction=True)  # type: ignore[call-arg]
-                if one else [])
+        behind = untold is not None and self._flushed is not None
+        asked: dict[str, bool] = {"one_transaction": True, "durable": False} if behind else {
+            "one_transaction": True}
+        done = self._group.append_many(items, **asked) if one else []
         if not done:  # not asked for one transaction, or (a host's store) it took nothing
             done = self._group.append_many(items)
         fired: list[Event] = []
         for (cp, after, events, _), ok in zip(planned, done, strict=False):
             if ok:  # a skipped case: another worker got there first; its events stand
-                self._committed(cp, events, after)
+                if behind:
+                    untold.append((cp, events, after))  # type: ignore[union-attr]
+                else:
+                    self._committed(cp, events, after)
                 fired += events
         return fired, not all(done), len(done)
 
@@ -461,6 +494,7 @@ class Engine:
 
 
 _Planned = tuple["CompiledProcess", Case, list[Event], int]  # a case's timers, not yet written
+_Written = tuple["CompiledProcess", list[Event], Case]  # written, not yet told about
 
 
 class _Rounds:
@@ -473,10 +507,11 @@ class _Rounds:
     takes nearly everything planned and little is carried; after one that took
     everything, a quarter more, up to `TICK_GROUP`."""
 
-    __slots__ = ("next", "planned", "unswept")
+    __slots__ = ("next", "planned", "unswept", "untold")
 
     def __init__(self) -> None:
         self.planned: list[_Planned] = []
+        self.untold: list[_Written] = []  # written, told about once flushed (`Engine._tell_flushed`)
         self.next = TICK_GROUP
         self.unswept = 0  # cases planned since the last young collection
 

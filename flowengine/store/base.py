@@ -136,7 +136,12 @@ class GroupCommit(Protocol):
         """`append` for each item in one transaction (group commit: one flush for all). An
         item whose `expected_seq` is stale (another writer won) is skipped, without undoing
         the others (its claim is left: the winner's append cleared any taken before it);
-        returns, per item, whether it committed."""
+        returns, per item, whether it committed.
+
+        A store may also take, as keywords, `one_transaction=True` (write only what one
+        transaction takes, and answer for those) and `durable=False` (return after the
+        COMMIT; a `flushed()` method of the store then returns once it is on disk): the
+        tick uses whichever the signature shows (sql.py)."""
 
 
 @runtime_checkable

@@ -48,6 +48,16 @@ class _Pair:
         self.conn, self.cur = conn, cur
 
 
+def _at_full(cur: Any) -> bool:
+    """The connection of a relaxed write back at `synchronous=FULL`; False when that failed
+    (the connection is then dropped, never reused at NORMAL)."""
+    try:
+        cur.execute("PRAGMA synchronous=FULL")
+    except Exception:  # noqa: BLE001 - whatever broke it
+        return False
+    return True
+
+
 def _pool_limit(pool: Pool) -> int | None:
     """How many connections the pool hands out at most (None: no limit; 0: keep none)."""
     if isinstance(pool, SingletonThreadPool):
@@ -136,31 +146,26 @@ class Checkout:
         self._checkin(pair, False)
 
     @contextmanager
-    def write(self, wait: bool = True) -> Iterator[Any]:
+    def write(self, wait: bool = True, relaxed: bool = False) -> Iterator[Any]:
         """A transaction (or, in a host's transaction, a savepoint) on a cursor.
 
         With a `WalFlush`, the call returns once the COMMIT is on disk; `wait=False` leaves
-        that to the caller (`self.flush.flush()` after it)."""
-        host = self.host.get()
-        if host is not None:
-            with self.cursor() as cur:
-                if self._sqlite and not cur.connection.in_transaction:
-                    cur.execute("BEGIN")  # pysqlite begins late; the host's COMMIT ends it
-                cur.execute("SAVEPOINT fe_write")
-                try:
-                    yield cur
-                    cur.execute("RELEASE SAVEPOINT fe_write")
-                except BaseException:
-                    cur.execute("ROLLBACK TO SAVEPOINT fe_write")
-                    cur.execute("RELEASE SAVEPOINT fe_write")
-                    raise
+        that to the caller (`self.flush.flush()` after it). `relaxed` (SQLite, a store at
+        `synchronous=FULL`): the COMMIT does not flush either, and the caller has the WAL
+        flushed before it relies on it (behind.py); the connection is at FULL again after."""
+        if self.host.get() is not None:
+            with self._savepoint() as cur:
+                yield cur
             return
         pair = self._checkout()
         cur = pair.cur
         flush = self.flush
+        relax = relaxed and flush is None  # with a `WalFlush` it is at NORMAL already
         if flush is not None:
             flush.lock()
         try:
+            if relax:
+                cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute(self.begin)
             yield cur
             cur.execute("COMMIT")
@@ -170,15 +175,33 @@ class Checkout:
                 cur.execute("ROLLBACK")
             except Exception:  # noqa: BLE001 - no transaction, or no connection: drop it
                 broken = True
+            if relax and not _at_full(cur):
+                broken = True
             if flush is not None:
                 flush.unlock()
             self._checkin(pair, broken)
             raise
+        broken = relax and not _at_full(cur)
         if flush is not None:
             flush.unlock()
-        self._checkin(pair, False)
-        if flush is not None and wait:
+        self._checkin(pair, broken)
+        if flush is not None and wait and not relaxed:
             flush.flush()
+
+    @contextmanager
+    def _savepoint(self) -> Iterator[Any]:
+        """`write` inside the host's transaction."""
+        with self.cursor() as cur:
+            if self._sqlite and not cur.connection.in_transaction:
+                cur.execute("BEGIN")  # pysqlite begins late; the host's COMMIT ends it
+            cur.execute("SAVEPOINT fe_write")
+            try:
+                yield cur
+                cur.execute("RELEASE SAVEPOINT fe_write")
+            except BaseException:
+                cur.execute("ROLLBACK TO SAVEPOINT fe_write")
+                cur.execute("RELEASE SAVEPOINT fe_write")
+                raise
 
     def _checkout(self) -> _Pair:
         if self._forks != _forks:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
 import uuid
 from base64 import b32encode
@@ -43,6 +44,7 @@ from . import migrations
 from .access import read_only_hint
 from .audit_reads import SqlAuditReads
 from .base import AppendItem, CaseQuery, OutboxRow
+from .behind import FlushBehind
 from .checkout import Checkout
 from .checkpoint import Checkpointer
 from .codec import case_values, decode_case, dup_key, load_data
@@ -136,8 +138,12 @@ class SqlStore(SqlAuditReads):
             self._flush_outside_the_lock(own_file)
         self.lock_budget = LOCK_BUDGET
         self.claim_chunk = CLAIM_CHUNK
-        # the tick's checkpoints (checkpoint.py)
+        # the tick's checkpoints (checkpoint.py) and flushes (behind.py, `_flusher`)
         self.checkpointer = Checkpointer(own_file) if own_file is not None else None
+        self._own = own_file
+        self._behind: FlushBehind | None = None
+        self._behind_wal: WalFlush | None = None  # its WAL, when group commit has none
+        self._making_behind = threading.Lock()
         self.failure_book = SqlFailures(self._writer, self._reader, self.busy_seconds)
 
     def _own_file(self, read_only: bool) -> str | None:
@@ -165,6 +171,42 @@ class SqlStore(SqlAuditReads):
         except (OSError, sqlite3.Error):
             return
 
+    def _flusher(self) -> FlushBehind | None:
+        """The thread that flushes the tick's transactions behind it (behind.py), made on
+        first use: for a SQLite file this store opened itself at `synchronous=FULL` (with
+        group commit's `WalFlush`, its flush); None elsewhere, where each COMMIT flushes
+        as before (PostgreSQL, a host's engine, a level set in the URL, a file whose WAL
+        cannot be held open)."""
+        with self._making_behind:
+            if self._behind is None and self._own is not None:
+                held = self._held.flush
+                if held is None:
+                    held = self._behind_wal = self._wal_of_own_file()
+                if held is None:
+                    self._own = None  # asked once
+                else:
+                    self._behind = FlushBehind(held.flush)
+            return self._behind
+
+    def _wal_of_own_file(self) -> WalFlush | None:
+        assert self._own is not None
+        if self.engine.url.query:
+            return None  # driver options (a URI filename): the path may not be the file opened
+        with self._reader.connect() as conn:
+            if conn.exec_driver_sql("PRAGMA synchronous").scalar() != 2:  # FULL
+                return None
+        try:
+            return WalFlush(self._own)
+        except (OSError, sqlite3.Error):
+            return None
+
+    def flushed(self) -> None:
+        """Return once every transaction `append_many(..., durable=False)` committed is on
+        disk (`FlushFailed` if a flush failed)."""
+        behind = self._behind
+        if behind is not None:
+            behind.wait()
+
     def using(self, connection: Connection) -> AbstractContextManager[None]:
         """Run this context's calls in `connection`'s open transaction: its writes commit or
         roll back with it. Nothing read or written inside is cached (it may be undone)."""
@@ -188,6 +230,12 @@ class SqlStore(SqlAuditReads):
             held.close()
             if held.flush is not None:
                 held.flush.close()
+        behind = getattr(self, "_behind", None)
+        if behind is not None:
+            behind.close()  # after flushing what it was asked to
+        wal = getattr(self, "_behind_wal", None)
+        if wal is not None:
+            wal.close()
         checkpointer = getattr(self, "checkpointer", None)
         if checkpointer is not None:
             checkpointer.close()
@@ -259,7 +307,7 @@ class SqlStore(SqlAuditReads):
         self._rows.remember(case.id, case.seq, row, case.copy())
 
     def append_many(self, items: Sequence[AppendItem], *,
-                    one_transaction: bool = False) -> list[bool]:
+                    one_transaction: bool = False, durable: bool = True) -> list[bool]:
         """Group commit: `append` for each `(case, events, expected_seq, final, outbox)` in
         as few transactions as `lock_budget` allows: a transaction that has held the write
         lock that long commits after its current case and the next one takes the rest
@@ -278,6 +326,10 @@ class SqlStore(SqlAuditReads):
         to take it (it waited through two or three of them, bench/RESULTS-store.md). On a
         SQLite file the `checkpointer` then copies the WAL back meanwhile (checkpoint.py).
 
+        `durable=False` (the tick): return after the COMMIT, which a thread of the store's
+        own flushes meanwhile (on a SQLite file at `synchronous=FULL`: behind.py); the
+        caller calls `flushed()` before it relies on what was written.
+
         Each transaction is first tried in bulk (`_write_bulk`); if a statement fails
         there, it is rolled back and redone case by case, each inside its own SAVEPOINT
         (`_write_each`), so a case that fails never spoils the others."""
@@ -285,17 +337,11 @@ class SqlStore(SqlAuditReads):
             check_sequence(case, evs, expected)
         rows = [self._case_row(case, final, self._same_data(case.id, evs, expected))
                 for case, evs, expected, final, _ in items]
+        behind = None if durable or self._held.joined() else self._flusher()
         done: list[bool] = []
         try:
             while len(done) < len(items):
-                start = len(done)
-                try:
-                    with self._held.write() as cur:
-                        part = self._write_bulk(cur, items, rows, start)
-                except self._held.integrity_error:  # rolled back: again, case by case
-                    with self._held.write() as cur:
-                        part = self._write_each(cur, items, rows, start)
-                done += part
+                done += self._write_one(items, rows, len(done), behind)
                 if one_transaction:
                     if self.checkpointer is not None:  # while the tick plans its next cases
                         self.checkpointer.nudge()
@@ -310,6 +356,24 @@ class SqlStore(SqlAuditReads):
             else:
                 self._rows.forget(case.id)
         return done
+
+    def _write_one(self, items: Sequence[AppendItem], rows: list[dict[str, Any]], start: int,
+                   behind: FlushBehind | None) -> list[bool]:
+        """One transaction of `append_many` from `start` (flushed by `behind` when given)."""
+        relaxed = behind is not None
+        try:
+            with self._transaction(relaxed) as cur:
+                part = self._write_bulk(cur, items, rows, start)
+        except self._held.integrity_error:  # rolled back: again, case by case
+            with self._transaction(relaxed) as cur:
+                part = self._write_each(cur, items, rows, start)
+        if behind is not None:
+            behind.request()
+        return part
+
+    def _transaction(self, relaxed: bool) -> AbstractContextManager[Any]:
+        """A transaction of `append_many`: `relaxed`, its COMMIT is flushed behind it."""
+        return self._held.write(relaxed=True) if relaxed else self._held.write()
 
     def _write_bulk(self, cur: Any, items: Sequence[AppendItem],
                     rows: list[dict[str, Any]], start: int) -> list[bool]:
