@@ -225,14 +225,14 @@ class SqlStore(SqlAuditReads):
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:
         """Hand back the connections; dispose of the engine when the store created it."""
+        behind = getattr(self, "_behind", None)
+        if behind is not None:  # first: its last flush may be group commit's
+            behind.close()  # after flushing what it was asked to
         held = getattr(self, "_held", None)
         if held is not None:
             held.close()
             if held.flush is not None:
                 held.flush.close()
-        behind = getattr(self, "_behind", None)
-        if behind is not None:
-            behind.close()  # after flushing what it was asked to
         wal = getattr(self, "_behind_wal", None)
         if wal is not None:
             wal.close()

@@ -199,3 +199,22 @@ def test_a_failed_flush_is_raised_to_the_waiter_once() -> None:
     behind.wait()  # the next flush succeeded
     assert behind.flushes == 1
     behind.close()
+
+
+def test_with_group_commit_the_tick_uses_its_flush_and_close_ends_the_thread_first(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Group commit's `WalFlush` serves the tick's flushes too (no second one is made), so
+    `close` stops the flush thread, which may still be flushing with it, before closing it."""
+    url = f"sqlite:///{tmp_path / 'store.db'}?group_commit=true"
+    _, now = _due(url, 3)
+    engine = Engine(db=url, processes=[PROCESSES], clock=SimulatedClock(now))
+    store = cast(SqlStore, engine.store)
+    assert len(engine.tick()) == 6
+    assert store._behind is not None and store._behind_wal is None
+    assert store._held.flush is not None
+    closed: list[str] = []
+    for name, obj in (("thread", store._behind), ("wal", store._held.flush)):
+        real = obj.close
+        monkeypatch.setattr(obj, "close", lambda real=real, name=name: (closed.append(name), real()))
+    store.close()
+    assert closed == ["thread", "wal"]
