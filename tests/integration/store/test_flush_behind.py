@@ -214,7 +214,10 @@ def test_with_group_commit_the_tick_uses_its_flush_and_close_ends_the_thread_fir
     assert store._held.flush is not None
     closed: list[str] = []
     for name, obj in (("thread", store._behind), ("wal", store._held.flush)):
-        real = obj.close
-        monkeypatch.setattr(obj, "close", lambda real=real, name=name: (closed.append(name), real()))
+        def close(real: Any = obj.close, name: str = name) -> None:
+            closed.append(name)
+            real()
+
+        monkeypatch.setattr(obj, "close", close)
     store.close()
     assert closed == ["thread", "wal"]
