@@ -109,12 +109,13 @@ class _Values:
     notice), the step's fixed names, the case's data (in JSON form; a date as it is, for
     `render` to write per language; a field's value with a title as `Localized`)."""
 
-    __slots__ = ("cp", "case", "at", "actor", "trigger", "effect", "spec", "known")
+    __slots__ = ("table", "cp", "case", "at", "actor", "trigger", "effect", "spec", "known")
 
-    def __init__(self, cp: CompiledProcess, case: Case, at: datetime, actor: Actor,
-                 trigger: str | None, effect: Mapping[str, Any] | None = None) -> None:
-        self.cp, self.case, self.at, self.actor, self.trigger = cp, case, at, actor, trigger
-        self.effect = effect
+    def __init__(self, table: Notices, cp: CompiledProcess, case: Case, at: datetime,
+                 actor: Actor, trigger: str | None,
+                 effect: Mapping[str, Any] | None = None) -> None:
+        self.table, self.cp, self.case, self.at, self.actor = table, cp, case, at, actor
+        self.trigger, self.effect = trigger, effect
         self.known: dict[str, Any] = {}
         self.spec: DeadlineDef | None = None
         if effect is not None:
@@ -123,13 +124,12 @@ class _Values:
                 self.known.update(_deadline_values(cp, case, effect))  # their checks raise
 
     def get(self, key: str, default: Any = None) -> Any:
-        known = self.known
-        if key in known:
-            return known[key]
-        value = self._find(key)
+        value = self.known.get(key, _ABSENT)
         if value is _ABSENT:
-            return default
-        known[key] = value
+            value = self._find(key)
+            if value is _ABSENT:
+                return default
+            self.known[key] = value
         return value
 
     def _find(self, key: str) -> Any:
@@ -159,7 +159,10 @@ class _Values:
 
     def _deadline(self, key: str, effect: Mapping[str, Any]) -> Any:
         name = effect["deadline"]
-        return _deadline_value(key, name, self.spec, self.case.deadlines.get(name), effect)
+        running = self.case.deadlines.get(name)
+        if key == "due" and running is not None:  # the same few dates across a tick
+            return self.table.due(running.due_date, running.provisional)
+        return _deadline_value(key, name, self.spec, running, effect)
 
 
 _ABSENT: Any = object()
@@ -190,10 +193,18 @@ class _Filler:
         self.langs = tuple(langs)
 
     def fill(self, values: _Values) -> dict[str, str]:
-        """`render` of each language's message, as `{lang: text}`."""
-        found = [values.get(name, "") for name in self.names]
-        return {lang: form.format(*[_text(v, lang) for v in found]).strip()
-                for lang, form in self.langs}
+        """`render` of each language's message, as `{lang: text}` (loops, not
+        comprehensions: each of those is a call of its own, and a tick fills thousands)."""
+        found = list(map(values.get, self.names))  # a name nothing gives: None, written ""
+        texts = {}
+        for v in found:
+            if type(v) is not str:  # a value worded per language (a date, a title, None)
+                for lang, form in self.langs:
+                    texts[lang] = form.format(*[_text(v, lang) for v in found]).strip()
+                return texts
+        for lang, form in self.langs:
+            texts[lang] = form.format(*found).strip()
+        return texts
 
 
 @lru_cache(maxsize=4096)
@@ -232,61 +243,115 @@ def notifications_for(cp: CompiledProcess, case: Case, step: Step,
     table = _table(cp)
     matched = table.matched(step.started, trigger, step.entered)
     if matched and table.conditional:
-        matched = tuple(n for n in matched if wanted(cp, n, case, at, actor))
-    deadline_effects = [e for e in effects if e["op"] in NOTIFICATION_OF]
-    if not matched and not deadline_effects:
-        return []  # the common case: no template values to compute
-    base = _Values(cp, case, at, actor, trigger)
-    out = [_record(n.name, n, n.to, n.channel, table.filler(n.message), base) for n in matched]
-    for effect in deadline_effects:
-        kind = NOTIFICATION_OF[effect["op"]]
-        values = _Values(cp, case, at, actor, trigger, effect)
-        declared = table.declared(kind, effect["deadline"])
-        for n in declared:
-            if wanted(cp, n, case, at, actor):
-                out.append(_record(kind, n, n.to, n.channel, table.filler(n.message), values,
-                                   effect))
-        if not declared and kind in DEFAULT_MESSAGES:  # `started`: only when declared
-            out.append(_record(kind, None, DEFAULT_TO[kind], None,
-                               table.filler(DEFAULT_MESSAGES[kind]), values, effect))
+        matched = tuple(n for n in matched if not n.when or n.wanted(cp, case, at, actor))
+    out = []
+    if matched:
+        values = _Values(table, cp, case, at, actor, trigger)  # shared by the notices
+        for n in matched:
+            out.append(n.record(values))
+    for effect in effects:
+        kind = NOTIFICATION_OF.get(effect["op"])
+        if kind is None:
+            continue
+        values = _Values(table, cp, case, at, actor, trigger, effect)
+        for n in table.declared(kind, effect["deadline"]):
+            if not n.when or n.wanted(cp, case, at, actor):
+                out.append(n.record(values, effect))
     return out
 
 
+class _Notice:
+    """A notification one kind of step records, prepared once per definition version: what
+    every case's record of it shares (kind, name, recipients, channel, title) and its parsed
+    messages; `record` adds a case's texts and, for a deadline event, the deadline's."""
+
+    __slots__ = ("kind", "spec", "name", "to", "channel", "title", "when", "filler")
+
+    def __init__(self, kind: str, spec: NotificationDef | None, to: Iterable[str],
+                 channel: str | None, filler: _Filler) -> None:
+        self.kind, self.spec, self.channel, self.filler = kind, spec, channel, filler
+        self.to = tuple(to)
+        self.name = spec.name if spec is not None else None
+        self.title = spec.title if spec is not None else None
+        self.when = spec.when if spec is not None else None
+
+    def wanted(self, cp: CompiledProcess, case: Case, at: datetime, actor: Actor) -> bool:
+        """Whether the case after the step asks for this notice (its `when`, if any)."""
+        return self.spec is None or wanted(cp, self.spec, case, at, actor)
+
+    def record(self, values: _Values, effect: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The notification as the event records it (without its id: the seal numbers it)."""
+        record: dict[str, Any] = {
+            "kind": self.kind, "name": self.name, "to": list(self.to), "channel": self.channel,
+            "messages": self.filler.fill(values),
+        }
+        if self.title:
+            record["title"] = self.title
+        if effect is not None:
+            record["deadline"] = effect["deadline"]
+            record["due"] = values.get("due_iso")
+            provisional = values.get("provisional_years")
+            if provisional:
+                record["provisional"] = provisional
+            if effect.get("reason"):
+                record["reason"] = effect["reason"]
+        return record
+
+
 class Notices:
-    """Which declared notifications of one definition version answer a kind of step: the
+    """Which notifications of one definition version answer a kind of step, prepared: the
     same for every case (only the messages' values are the case's own), so a tick that
     runs out thousands of cases in one state asks the definition once, not per case."""
 
-    __slots__ = ("process", "conditional", "_steps", "_deadlines", "_fillers")
+    __slots__ = ("process", "conditional", "_steps", "_deadlines", "_fillers", "_dues")
 
     def __init__(self, process: ProcessDef) -> None:
         self.process = process
         self.conditional = any(n.when for n in process.notifications.values())
-        self._steps: dict[tuple[bool, str | None, str | None], tuple[NotificationDef, ...]] = {}
-        self._deadlines: dict[tuple[str, str], tuple[NotificationDef, ...]] = {}
+        self._steps: dict[tuple[bool, str | None, str | None], tuple[_Notice, ...]] = {}
+        self._deadlines: dict[tuple[str, str], tuple[_Notice, ...]] = {}
         self._fillers: dict[int, _Filler] = {}  # by id(messages): a declaration's, a default's
+        self._dues: dict[tuple[date | None, tuple[int, ...]], Localized | str] = {}
 
     def matched(self, started: bool, trigger: str | None,
-                entered: str | None) -> tuple[NotificationDef, ...]:
+                entered: str | None) -> tuple[_Notice, ...]:
         """The declarations a start, a trigger or a state entered answers (in declaration
         order; a `when` still to be evaluated on the case)."""
         key = (started, trigger, entered)
         found = self._steps.get(key)
         if found is None:
             found = self._steps[key] = tuple(
-                n for n in self.process.notifications.values() if n.on.deadline_event is None
+                _Notice(n.name, n, n.to, n.channel, self.filler(n.message))
+                for n in self.process.notifications.values() if n.on.deadline_event is None
                 and ((n.on.started and started) or (trigger is not None and trigger in n.on.triggers)
                      or (entered is not None and entered in n.on.enter)))
         return found
 
-    def declared(self, kind: str, deadline: str) -> tuple[NotificationDef, ...]:
-        """The declarations answering deadline event `kind` of `deadline`."""
+    def declared(self, kind: str, deadline: str) -> tuple[_Notice, ...]:
+        """The notices of deadline event `kind` of `deadline`: the declarations answering it
+        (a `when` still to be evaluated), or else the built-in one of its kind (none for
+        `started`)."""
         key = (kind, deadline)
         found = self._deadlines.get(key)
         if found is None:
-            found = self._deadlines[key] = tuple(
-                n for n in self.process.notifications.values()
-                if _answers(n, kind, {"deadline": deadline}))
+            found = tuple(_Notice(kind, n, n.to, n.channel, self.filler(n.message))
+                          for n in self.process.notifications.values()
+                          if _answers(n, kind, {"deadline": deadline}))
+            if not found and kind in DEFAULT_MESSAGES:
+                found = (_Notice(kind, None, DEFAULT_TO[kind], None,
+                                 self.filler(DEFAULT_MESSAGES[kind])),)
+            self._deadlines[key] = found
+        return found
+
+    def due(self, day: date | None, provisional: Iterable[int]) -> Localized | str:
+        """`due_value` of a due date, worded once per date (the cases a tick runs out
+        mostly share a few): read-only, as every template value."""
+        key = (day, tuple(provisional))
+        found = self._dues.get(key)
+        if found is None:
+            if len(self._dues) >= 1024:  # dates over a long life: keep it bounded
+                self._dues.clear()
+            found = self._dues[key] = due_value(day, list(key[1]))
         return found
 
     def filler(self, messages: Mapping[str, str]) -> _Filler:
@@ -365,23 +430,3 @@ def _rolled(effect: Mapping[str, Any], due: date | None) -> bool:
     if effect.get("unit", "days") != "days" or start is None or due is None:
         return False
     return (due - start).days > int(effect["days"])
-
-
-def _record(kind: str, spec: NotificationDef | None, to: Iterable[str], channel: str | None,
-            messages: _Filler, values: _Values,
-            effect: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    record: dict[str, Any] = {
-        "kind": kind, "name": spec.name if spec else None, "to": list(to), "channel": channel,
-        "messages": messages.fill(values),
-    }
-    if spec is not None and spec.title:
-        record["title"] = spec.title
-    if effect is not None:
-        record["deadline"] = effect["deadline"]
-        record["due"] = values.get("due_iso")
-        provisional = values.get("provisional_years")
-        if provisional:
-            record["provisional"] = provisional
-        if effect.get("reason"):
-            record["reason"] = effect["reason"]
-    return record

@@ -6,7 +6,7 @@ directly on a compiled definition, and the one table tying effects to notices an
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, cast, get_args
 
@@ -168,6 +168,39 @@ def test_a_notice_computes_only_the_values_its_messages_name(
     (overdue,) = notifications_for(plain, case, step, [{"deadline": "answer", "op": "overdue"}])
     assert worded == ["due"]  # once for both languages
     assert format_date(case.deadlines["answer"].due_date, "zh") in overdue["messages"]["zh"]
+
+
+def test_a_due_date_is_worded_once_per_definition_version_and_date(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cases a tick runs out mostly share a few due dates: the second case's notice
+    takes the wording of the first's, letter for letter, instead of wording it again; a
+    case due on another day gets its own."""
+    cp, case = _started(_county(tmp_path))
+    plain = CompiledProcess(replace(cp.process, notifications={}), cp.calendar)
+    worded: list[date] = []
+    due_value = notify.due_value
+
+    def due(day: date, *args: Any) -> Any:
+        worded.append(day)
+        return due_value(day, *args)
+
+    monkeypatch.setattr(notify, "due_value", due)
+    step = Step(at("2026-08-13T00:00"))
+    overdue = [{"deadline": "answer", "op": "overdue"}]
+    other = case.copy()
+    other.id = "other"
+    first = notifications_for(plain, case, step, overdue)
+    second = notifications_for(plain, other, step, overdue)
+    day = case.deadlines["answer"].due_date
+    assert worded == [day]
+    assert second[0]["messages"] == {
+        lang: text.replace(case.id, "other") for lang, text in first[0]["messages"].items()}
+    assert format_date(day, "zh") in second[0]["messages"]["zh"]
+    later = other.copy()
+    later.deadlines["answer"].due_date = day + timedelta(days=1)
+    (third,) = notifications_for(plain, later, step, overdue)
+    assert worded == [day, day + timedelta(days=1)]
+    assert (day + timedelta(days=1)).isoformat() in third["messages"]["en"]
 
 
 def test_a_fire_that_starts_no_deadline_builds_no_expression_environment(
