@@ -336,7 +336,8 @@ def _extension_days(limit: Duration | None, days_field: str, running: Deadline,
 
 
 def timer_effect(cp: CompiledProcess, d: Deadline, at: datetime) -> TimerEffect:
-    """What a deadline's timer does at `at` (its warn instant or its due instant)."""
+    """What a deadline's timer does at `at` (its warn instant or its due instant). Its values
+    are text and flags, JSON as they are: `Planner.timers` drafts them without conversion."""
     if d.warn_at is not None and not d.warned and at == d.warn_at and (d.due is None or at < d.due):
         return {"deadline": d.name, "op": "warned"}
     spec = cp.process.deadlines[d.name]

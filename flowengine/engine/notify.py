@@ -147,15 +147,23 @@ class _Values:
                 return self.trigger or ""
             return self.actor.name
         data = self.case.data
-        if key in data:
-            value = data[key]
-            if isinstance(value, date) and not isinstance(value, datetime):
-                return value  # written per language by `render`
-            f = self.cp.process.fields.get(key)
-            if f is not None and isinstance(value, str) and value in f.value_titles:
-                return Localized(zh=f.value_titles[value], en=value)  # 予以支持, not supported
-            return to_json(value)
-        return _ABSENT
+        if key not in data:
+            return _ABSENT
+        value = data[key]
+        if type(value) is str:  # most values: the text, or the title of an enum's value
+            titles = self.table.titles.get(key)
+            return (Localized(zh=titles[value], en=value)  # 予以支持, not supported
+                    if titles is not None and value in titles else value)
+        return self._other(key, value)
+
+    def _other(self, key: str, value: Any) -> Any:
+        """A data value other than plain text, as a template shows it."""
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return value  # written per language by `render`
+        f = self.cp.process.fields.get(key)
+        if f is not None and isinstance(value, str) and value in f.value_titles:
+            return Localized(zh=f.value_titles[value], en=value)
+        return to_json(value)
 
     def _deadline(self, key: str, effect: Mapping[str, Any]) -> Any:
         name = effect["deadline"]
@@ -240,15 +248,14 @@ def notifications_for(cp: CompiledProcess, case: Case, step: Step,
     if not effects and not cp.process.notifications:
         return []  # a process without notifications, a step without deadline changes
     at, actor, trigger = step.at, step.actor, step.trigger
-    table = _table(cp)
+    table = cp.notices or _table(cp)
     matched = table.matched(step.started, trigger, step.entered)
-    if matched and table.conditional:
-        matched = tuple(n for n in matched if not n.when or n.wanted(cp, case, at, actor))
     out = []
     if matched:
         values = _Values(table, cp, case, at, actor, trigger)  # shared by the notices
         for n in matched:
-            out.append(n.record(values))
+            if not n.when or n.wanted(cp, case, at, actor):
+                out.append(n.record(values))
     for effect in effects:
         kind = NOTIFICATION_OF.get(effect["op"])
         if kind is None:
@@ -303,11 +310,13 @@ class Notices:
     same for every case (only the messages' values are the case's own), so a tick that
     runs out thousands of cases in one state asks the definition once, not per case."""
 
-    __slots__ = ("process", "conditional", "_steps", "_deadlines", "_fillers", "_dues")
+    __slots__ = ("process", "titles", "_steps", "_deadlines", "_fillers", "_dues")
 
     def __init__(self, process: ProcessDef) -> None:
         self.process = process
-        self.conditional = any(n.when for n in process.notifications.values())
+        # the fields whose values have titles (a notice writes the title in Chinese)
+        self.titles = {name: f.value_titles for name, f in process.fields.items()
+                       if f.value_titles}
         self._steps: dict[tuple[bool, str | None, str | None], tuple[_Notice, ...]] = {}
         self._deadlines: dict[tuple[str, str], tuple[_Notice, ...]] = {}
         self._fillers: dict[int, _Filler] = {}  # by id(messages): a declaration's, a default's

@@ -23,7 +23,7 @@ from ..errors import InvalidData, Rejection, TriggerRejected, did_you_mean
 from ..expr import ExprEvalError
 from ..expr.functions import SimpleEnv
 from ..records.built import built
-from ..records.case import SYSTEM, Actor, Case
+from ..records.case import SYSTEM, Actor, Case, Deadline
 from ..records.events import Draft, Event
 from ..records.lifecycle import Effect, EventType
 from .compiler import CompiledProcess
@@ -205,15 +205,23 @@ class Planner:
             return events, current  # no deadline, no timer
         cp = self.cp
         while (when := current.next_timer()) is not None and when <= until:
-            due = [d for d in current.deadlines.values() if d.next_timer() == when]
-            effects: list[Effect] = [timer_effect(cp, d, when)
-                                     for d in sorted(due, key=lambda d: d.name)]
+            due = []  # loops, not comprehensions: a tick runs this for every due case
+            for d in current.deadlines.values():
+                if d.next_timer() == when:
+                    due.append(d)
+            if len(due) > 1:
+                due.sort(key=_name)
+            effects: list[Effect] = []
+            for d in due:
+                effects.append(timer_effect(cp, d, when))
             # late: at the last event's instant, written in the timer's own zone (a store
             # may hand `updated_at` back in UTC; the event text must not depend on the store)
             at = (when if current.updated_at is None or when >= current.updated_at
                   else current.updated_at.astimezone(when.tzinfo))
             now = Moment(self, current, SYSTEM, at)
-            draft = now.draft("timer", data={}, effects=effects)
+            # `Moment.draft` without its JSON conversion: a timer's effects hold only text
+            # (and a `mark` flag), made just now by `timer_effect`
+            draft = Draft(now, "timer", None, None, None, {}, tuple(effects))
             current = apply(self.process, current if owned else current.copy(), draft)
             owned = True  # from here on `current` is the copy made above
             events.append(now.seal(draft, current, Step(at), effects))
@@ -487,6 +495,10 @@ class FirePlan(Moment):
                 out.append(Rejection("route", f"no row of decision table '{t.route}' matches "
                                      f"{shown}; first match wins, so add a row or correct the data"))
         return out
+
+
+def _name(d: Deadline) -> str:
+    return d.name
 
 
 def _changed(data: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
