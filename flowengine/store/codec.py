@@ -67,12 +67,15 @@ def _escape(value: Any) -> Any:
 
 
 def _untag(value: Any) -> Any:
-    """Turn tags back into typed values, depth first (only dicts and lists are walked)."""
-    if isinstance(value, list):
-        if all(type(v) in _PLAIN for v in value):  # no tag inside
-            return value
-        return [_untag(v) for v in value]
-    if not isinstance(value, dict):
+    """Turn tags back into typed values, depth first (only dicts and lists are walked; the
+    value is orjson's, so exactly a dict, a list or a plain value)."""
+    kind = type(value)
+    if kind is list:
+        for v in value:  # a loop: a generator would be a call of its own
+            if type(v) not in _PLAIN:
+                return [_untag(v) for v in value]
+        return value  # no tag inside
+    if kind is not dict:
         return value
     if len(value) == 1:
         key, inner = next(iter(value.items()))
@@ -100,13 +103,17 @@ def dump_data(data: Mapping[str, Any]) -> str:
 def load_data(text: str | bytes) -> dict[str, Any]:
     data: dict[str, Any] = orjson.loads(text)
     for key, value in data.items():
-        if isinstance(value, (dict, list)):
+        if type(value) in _NESTED:  # orjson's own types: no subclass to look for
             data[key] = _untag(value)
     return data
 
 
+_NESTED = (dict, list)
+
+
 # ---------------------------------------------------------------------------- deadlines
-_INSTANTS = ("started_at", "due", "warn_at", "stopped_at")
+_OWN_INSTANTS = ("started_at", "stopped_at")  # the instants of the case's own events
+_DAY_INSTANTS = ("due", "warn_at")  # mostly ends of days, shared by the cases due that day
 _DATES = ("start_date", "due_date", "paused_on")
 
 
@@ -119,15 +126,20 @@ def dump_deadlines(deadlines: Mapping[str, Deadline]) -> str:
 
 
 def _deadline(doc: dict[str, Any]) -> Deadline:
-    for name in _INSTANTS:
+    for name in _OWN_INSTANTS:
         value = doc[name]
         if value is not None:
             doc[name] = datetime.fromisoformat(value)
+    for name in _DAY_INSTANTS:
+        value = doc[name]
+        if value is not None:
+            doc[name] = _instant_text(value)
     for name in _DATES:
         value = doc[name]
         if value is not None:
-            doc[name] = date.fromisoformat(value)
-    doc["pauses"] = [(date.fromisoformat(a), date.fromisoformat(b)) for a, b in doc["pauses"]]
+            doc[name] = _date_text(value)
+    if doc["pauses"]:  # else the empty list orjson made stays
+        doc["pauses"] = [(date.fromisoformat(a), date.fromisoformat(b)) for a, b in doc["pauses"]]
     if "provisional" in doc:  # absent in rows written before provisional calendars
         doc["provisional"] = tuple(doc["provisional"])
     if tuple(doc) == _DEADLINE_FIELDS:  # as `dump_deadlines` writes every field, in order
@@ -213,13 +225,27 @@ def case_from_values(row: Mapping[Any, Any],
     created, updated = row["created_at"], row["updated_at"]
     if instant is not None:
         created, updated = instant(created), instant(updated)
-    return Case(
-        id=row["id"], process_id=row["process_id"], digest=row["digest"], state=row["state"],
-        data=load_data(row["data"]), deadlines=load_deadlines(row["deadlines"]),
-        seq=row["seq"], last_hash=row["last_hash"], created_at=created, updated_at=updated,
-        owner=Actor(owner, row["owner_role"]) if owner is not None else None,
-        duplicate_of=row["duplicate_of"],
-    )
+    return built(Case, {  # `Case(...)` with every field, without its keyword call
+        "id": row["id"], "process_id": row["process_id"], "digest": row["digest"],
+        "state": row["state"], "data": load_data(row["data"]),
+        "deadlines": load_deadlines(row["deadlines"]), "seq": row["seq"],
+        "last_hash": row["last_hash"], "created_at": created, "updated_at": updated,
+        "owner": None if owner is None else _actor(owner, row["owner_role"]),
+        "duplicate_of": row["duplicate_of"]})
+
+
+# (name, role) -> the one `Actor` (frozen, so shared): the cases a tick reads were mostly
+# started by a few receivers; bounded, cleared when full
+_ACTOR_OF: dict[tuple[str, str | None], Actor] = {}
+
+
+def _actor(name: str, role: str | None) -> Actor:
+    found = _ACTOR_OF.get((name, role))
+    if found is None:
+        if len(_ACTOR_OF) >= _INSTANT_MEMO_MAX:
+            _ACTOR_OF.clear()
+        found = _ACTOR_OF[(name, role)] = Actor(name, role)
+    return found
 
 
 def decode_case(row: Mapping[Any, Any],
@@ -239,6 +265,34 @@ def decode_case(row: Mapping[Any, Any],
 # bounded, cleared when full
 _INSTANT_OF: dict[str, datetime] = {}
 _INSTANT_MEMO_MAX = 4096
+
+
+# a deadline's due and warning instants and its dates as text -> their values, remembered
+# (immutable, so shared): the cases a tick reads are mostly due on a few days
+_DAY_INSTANT_OF: dict[str, datetime] = {}
+_DATE_OF: dict[str, date] = {}
+
+
+def _instant_text(value: str) -> datetime:
+    """`datetime.fromisoformat` of a due or warning instant, remembered (bounded)."""
+    found = _DAY_INSTANT_OF.get(value)
+    if found is None:
+        found = datetime.fromisoformat(value)
+        if len(_DAY_INSTANT_OF) >= _INSTANT_MEMO_MAX:
+            _DAY_INSTANT_OF.clear()
+        _DAY_INSTANT_OF[value] = found
+    return found
+
+
+def _date_text(value: str) -> date:
+    """`date.fromisoformat`, remembered (bounded)."""
+    found = _DATE_OF.get(value)
+    if found is None:
+        found = date.fromisoformat(value)
+        if len(_DATE_OF) >= _INSTANT_MEMO_MAX:
+            _DATE_OF.clear()
+        _DATE_OF[value] = found
+    return found
 
 
 def instant_from_db(value: Any) -> datetime | None:
