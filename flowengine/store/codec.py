@@ -28,7 +28,7 @@ import orjson
 
 from ..errors import RecordUnreadable
 from ..records.built import built
-from ..records.case import Actor, Case, Deadline
+from ..records.case import ACTIVE, Actor, Case, Deadline
 
 _TAGS = ("$dec", "$date", "$dt", "$map")
 # sorted keys (equal data, equal text); dates and datetimes go through `_tag`, not orjson's
@@ -189,10 +189,10 @@ def case_values(case: Case, final: bool, dup_fields: Sequence[str] = (),
     from the data alone, are taken instead of encoding the same data again."""
     owner = case.owner
     if case.deadlines:
-        deadlines, overdue, late = dump_deadlines(case.deadlines), case.overdue, case.late
-        next_timer = case.next_timer()
+        deadlines = dump_deadlines(case.deadlines)
+        overdue, late, next_timer, first_year = _deadline_columns(case)
     else:
-        deadlines, overdue, late, next_timer = "[]", False, False, None
+        deadlines, overdue, late, next_timer, first_year = "[]", False, False, None, None
     if same_data is not None:
         data, key = same_data["data"], same_data["dup_key"]
     else:
@@ -207,8 +207,31 @@ def case_values(case: Case, final: bool, dup_fields: Sequence[str] = (),
         "owner": owner.name if owner else None, "owner_role": owner.role if owner else None,
         "created_at": case.created_at, "updated_at": case.updated_at,
         "next_timer_at": next_timer, "claimed_until": None,
-        "provisional_from": provisional_from(case),
+        "provisional_from": first_year,
     }
+
+
+def _deadline_columns(case: Case) -> tuple[bool, bool, datetime | None, int | None]:
+    """`case.overdue`, `case.late`, `case.next_timer()` and `provisional_from(case)` in one
+    pass over the deadlines (every appended case's row has all four)."""
+    overdue = late = False
+    first: datetime | None = None
+    years: int | None = None
+    for d in case.deadlines.values():
+        status = d.status
+        if status == "overdue":
+            late = True
+            if d.marked:
+                overdue = True
+        elif d.late or status == "expired":
+            late = True
+        t = d.next_timer()
+        if t is not None and (first is None or t < first):
+            first = t
+        if d.provisional and status in ACTIVE:
+            low = min(d.provisional)
+            years = low if years is None or low < years else years
+    return overdue, late, first, years
 
 
 def provisional_from(case: Case) -> int | None:

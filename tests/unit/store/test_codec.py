@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from flowengine.records.case import Actor, Case, Deadline
+from flowengine.records.lifecycle import DeadlineStatus
 from flowengine.store.codec import (
     case_values,
     decode_case,
@@ -19,6 +20,7 @@ from flowengine.store.codec import (
     dump_deadlines,
     load_data,
     load_deadlines,
+    provisional_from,
 )
 
 CST = timezone(timedelta(hours=8))
@@ -116,3 +118,25 @@ def test_cases_read_share_owner_and_due_day_and_equal_the_keyword_call() -> None
     da.granted.append(1)
     a.data["names"].append("b")
     assert db == running and b.data == {"amount": Decimal("35000"), "names": ["a"]}
+
+
+@pytest.mark.parametrize("second", [
+    None, ("overdue", True, False, ()), ("overdue", False, False, (2027,)),
+    ("expired", True, False, ()), ("met", True, True, (2026,)), ("paused", True, False, (2027,)),
+    ("open", True, False, (2028, 2027)), ("cancelled", True, False, (2025,))])
+def test_a_case_rows_deadline_columns_are_the_cases_own_answers(
+        second: tuple[DeadlineStatus, bool, bool, tuple[int, ...]] | None) -> None:
+    """The row's `overdue`, `late`, `next_timer_at` and `provisional_from` (worked out in
+    one pass over the deadlines) are what the case and `provisional_from` answer."""
+    first = replace(_deadline(), status="open", due=datetime(2026, 5, 13, 9, 0, tzinfo=CST),
+                    paused_on=None, provisional=(2027,))
+    deadlines = {"answer": first}
+    if second is not None:
+        status, marked, late, years = second
+        deadlines["reply"] = replace(
+            first, name="reply", status=status, marked=marked, late=late, provisional=years,
+            due=datetime(2026, 5, 12, 9, 0, tzinfo=CST), warn_at=None, pauses=[], granted=[])
+    case = Case(id="A-1", process_id="p", digest="d", state="s", data={}, deadlines=deadlines)
+    row = case_values(case, False)
+    assert (row["overdue"], row["late"], row["next_timer_at"], row["provisional_from"]) == (
+        case.overdue, case.late, case.next_timer(), provisional_from(case))
