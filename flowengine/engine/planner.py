@@ -29,11 +29,12 @@ from ..records.lifecycle import Effect, EventType
 from .compiler import CompiledProcess
 from .data import SIGNATURES, DataError, coerce_all, is_missing, to_json
 from .deadlines import (
+    Rule,
     Step,
     extension_effects,
     recompute_effects,
-    starts_at,
     step_effects,
+    step_rules,
     timer_effect,
 )
 from .fold import apply
@@ -90,7 +91,7 @@ class Planner:
     """The decisions of one compiled definition version (`Planner.of(cp)`, made once and
     kept on the `CompiledProcess`): start, fire, due timers and calendar recounts."""
 
-    __slots__ = ("cp", "process", "deadlines", "notifies", "start_env", "_starts")
+    __slots__ = ("cp", "process", "deadlines", "notifies", "start_env", "_rules")
 
     def __init__(self, cp: CompiledProcess) -> None:
         self.cp = cp
@@ -99,17 +100,18 @@ class Planner:
         self.notifies = bool(cp.process.notifications)
         # whether a start evaluates an expression (a requirement's `when`, a deadline's)
         self.start_env = self.deadlines or any(r.when for r in cp.start_requires)
-        self._starts: dict[tuple[str | None, str | None, str | None], bool] = {}
+        self._rules: dict[tuple[bool, str | None, str | None, str | None],
+                          tuple[tuple[Rule, ...], bool]] = {}
 
-    def may_start(self, step: Step) -> bool:
-        """Whether a fire's `step` matches some deadline's `start` (only then does
-        `step_effects` read the expression environment): the same for every case, so a
-        tick that runs thousands of cases out of one state asks once."""
-        key = (step.trigger, step.entered, step.left)
-        found = self._starts.get(key)
+    def rules(self, step: Step) -> tuple[tuple[Rule, ...], bool]:
+        """`step_rules` of a kind of step, and whether it starts some deadline (only then
+        does `step_effects` read the expression environment): the same for every case, so
+        a tick that runs thousands of cases out of one state works them out once."""
+        key = (step.started, step.trigger, step.entered, step.left)
+        found = self._rules.get(key)
         if found is None:
-            found = self._starts[key] = any(
-                starts_at(d, step) for d in self.process.deadlines.values())
+            rules = step_rules(self.cp, step)
+            found = self._rules[key] = (rules, any(starts for *_, starts in rules))
         return found
 
     @staticmethod
@@ -178,7 +180,7 @@ class Planner:
         # only the deadline rules and the notices read the step (`Moment.seal`)
         step = (Step(at, actor, started=True, dest=p.initial_state)
                 if self.deadlines or self.notifies else None)
-        effects: list[Effect] = (step_effects(cp, empty, step, env)
+        effects: list[Effect] = (step_effects(cp, empty, step, env, self.rules(step)[0])
                                  if step is not None and self.deadlines else [])
         draft = now.draft("started", dest=p.initial_state, data=full, effects=effects,
                           duplicate_of=duplicate_of or None)
@@ -356,10 +358,11 @@ class FirePlan(Moment):
         step = (Step(self.at, self.actor, trigger=trigger, source=case.state, dest=new_state)
                 if self.planner.deadlines or self.planner.notifies else None)
         if step is not None and self.planner.deadlines:
+            rules, starts = self.planner.rules(step)
             # the environment only where a deadline may start (its `unless`, its due field)
-            env = None if not self.planner.may_start(step) else self.env if not changes else (
+            env = None if not starts else self.env if not changes else (
                 case_env(cp, new_state, _changed(case.data, changes), self.actor, self.at))
-            effects = [*effects, *step_effects(cp, case, step, env)]
+            effects = [*effects, *step_effects(cp, case, step, env, rules)]
         draft = self.draft("fired", trigger, case.state, new_state, changes, effects)
         after = apply(cp.process, case if owned else case.copy(), draft)
         return self.seal(draft, after, step, effects), after

@@ -13,7 +13,7 @@ from typing import Any, cast, get_args
 import pytest
 
 from flowengine import Engine, SimulatedClock
-from flowengine.engine import notify, planner
+from flowengine.engine import deadlines, notify, planner
 from flowengine.engine.compiler import CompiledProcess
 from flowengine.engine.deadlines import Step, extension_effects, step_effects
 from flowengine.engine.fold import _EFFECTS
@@ -168,6 +168,33 @@ def test_a_notice_computes_only_the_values_its_messages_name(
     (overdue,) = notifications_for(plain, case, step, [{"deadline": "answer", "op": "overdue"}])
     assert worded == ["due"]  # once for both languages
     assert format_date(case.deadlines["answer"].due_date, "zh") in overdue["messages"]["zh"]
+
+
+def test_what_a_kind_of_step_does_to_the_deadlines_is_worked_out_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whether a step starts, stops or supersedes each deadline depends on the kind of
+    step (its trigger, the states entered and left), not on the case: the second case
+    fired the same way asks no anchor again, and its effects are its own."""
+    engine = _county(tmp_path)
+    _, first = _started(engine)
+    _, second = _started(engine)
+    asked: list[str] = []
+    matches = deadlines._matches
+
+    def spied(anchor: Any, step: Step) -> bool:
+        asked.append(step.trigger or "")
+        return matches(anchor, step)
+
+    monkeypatch.setattr(deadlines, "_matches", spied)
+    one = engine.fire(first.id, "withdraw", actor=CLERK, at=at("2026-08-04T09:00"))
+    assert "withdraw" in asked
+    asked.clear()
+    two = engine.fire(second.id, "withdraw", actor=CLERK, at=at("2026-08-20T09:00"))
+    assert asked == []
+    assert [(e["op"], e["late"]) for e in engine.history(one.id)[-1].effects] == [
+        ("cancelled", False)]
+    assert [(e["op"], e["late"]) for e in engine.history(two.id)[-1].effects] == [
+        ("cancelled", True)]
 
 
 def test_a_due_date_is_worded_once_per_definition_version_and_date(
