@@ -296,10 +296,11 @@ class _Notice:
             record["title"] = self.title
         if effect is not None:
             record["deadline"] = effect["deadline"]
-            record["due"] = values.get("due_iso")
-            provisional = values.get("provisional_years")
-            if provisional:
-                record["provisional"] = provisional
+            running = values.case.deadlines.get(effect["deadline"])
+            due = running.due_date if running else None
+            record["due"] = due.isoformat() if due else ""  # `due_iso`
+            if running and running.provisional:  # `provisional_years`
+                record["provisional"] = list(running.provisional)
             if effect.get("reason"):
                 record["reason"] = effect["reason"]
         return record

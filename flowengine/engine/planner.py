@@ -227,7 +227,10 @@ class Planner:
             current = apply(self.process, current if owned else current.copy(), draft)
             owned = True  # from here on `current` is the copy made above
             events.append(now.seal(draft, current, Step(at), effects))
-            for trigger in [e["fire"] for e in effects if e["op"] == "expired"]:
+            for effect in effects:
+                if effect["op"] != "expired":
+                    continue
+                trigger = effect["fire"]
                 try:
                     fired, current = self.fire(current, trigger, {}, SYSTEM, at, auto=True,
                                                owned=True)

@@ -153,7 +153,11 @@ _DEADLINE_FIELDS = tuple(f.name for f in fields(Deadline))
 def load_deadlines(text: str | bytes) -> dict[str, Deadline]:
     if text == "[]":  # a case without deadlines (most fires of most processes)
         return {}
-    return {d.name: d for d in map(_deadline, orjson.loads(text))}
+    out = {}
+    for doc in orjson.loads(text):  # a loop: a comprehension is a call of its own
+        d = _deadline(doc)
+        out[d.name] = d
+    return out
 
 
 # ---------------------------------------------------------------------------- duplicates
