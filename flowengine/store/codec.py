@@ -122,7 +122,7 @@ def dump_deadlines(deadlines: Mapping[str, Deadline]) -> str:
     `isoformat` does, offset included)."""
     if not deadlines:
         return "[]"
-    return orjson.dumps([d.__dict__ for d in deadlines.values()]).decode("utf-8")
+    return orjson.dumps(list(map(vars, deadlines.values()))).decode("utf-8")  # each __dict__
 
 
 def _deadline(doc: dict[str, Any]) -> Deadline:
