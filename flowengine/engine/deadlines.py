@@ -73,24 +73,32 @@ def _matches(anchor: Any, step: Step) -> bool:
     )
 
 
-def starts_at(d: DeadlineDef, step: Step) -> bool:
-    """Whether `step` is one that starts `d` (when it is not running and no final state
-    is entered)."""
-    return _matches(d.start, step)
+Rule = tuple[DeadlineDef, bool, bool, bool]  # a deadline; whether a step supersedes, stops, starts it
 
 
-def step_effects(cp: CompiledProcess, case: Case, step: Step, env: Any) -> list[Effect]:
+def step_rules(cp: CompiledProcess, step: Step) -> tuple[Rule, ...]:
+    """What a kind of step (started or not, its trigger, the states entered and left) does
+    to each deadline by definition, whatever the case: the same for every case, so the
+    planner works it out once per kind of step (`Planner.rules`)."""
+    return tuple((d, d.supersede is not None and _matches(d.supersede, step),
+                  _matches(d.stop, step), _matches(d.start, step))
+                 for d in cp.process.deadlines.values())
+
+
+def step_effects(cp: CompiledProcess, case: Case, step: Step, env: Any,
+                 rules: tuple[Rule, ...] | None = None) -> list[Effect]:
     """Deadline effects of a start or fire whose data is already merged into `env` (None
-    allowed where no deadline's `start` matches `step`: only a start reads it)."""
+    allowed where no deadline's `start` matches `step`: only a start reads it); `rules`:
+    `step_rules` of the step, when the caller keeps them."""
     effects: list[Effect] = []
     final = step.entered in cp.final_states
-    for d in cp.process.deadlines.values():
+    for d, supersedes, stops, starts in rules if rules is not None else step_rules(cp, step):
         running = case.deadlines.get(d.name)
         active = running is not None and running.active
-        if active and d.supersede is not None and _matches(d.supersede, step):
+        if active and supersedes:
             effects.append(_stop("superseded", running, step.at))  # type: ignore[arg-type]
             active = False
-        elif active and _matches(d.stop, step):
+        elif active and stops:
             effects.append(_stop("met", running, step.at))  # type: ignore[arg-type]
             active = False
         elif active and final:
@@ -98,7 +106,7 @@ def step_effects(cp: CompiledProcess, case: Case, step: Step, env: Any) -> list[
             active = False
         elif active and running is not None:
             effects += _pause_or_resume(cp, d, running, step)
-        if not active and not final and _matches(d.start, step):
+        if starts and not active and not final:
             started = _start(cp, d, step, env)
             if started is not None:
                 effects.append(started)
@@ -336,7 +344,8 @@ def _extension_days(limit: Duration | None, days_field: str, running: Deadline,
 
 
 def timer_effect(cp: CompiledProcess, d: Deadline, at: datetime) -> TimerEffect:
-    """What a deadline's timer does at `at` (its warn instant or its due instant)."""
+    """What a deadline's timer does at `at` (its warn instant or its due instant). Its values
+    are text and flags, JSON as they are: `Planner.timers` drafts them without conversion."""
     if d.warn_at is not None and not d.warned and at == d.warn_at and (d.due is None or at < d.due):
         return {"deadline": d.name, "op": "warned"}
     spec = cp.process.deadlines[d.name]

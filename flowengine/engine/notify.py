@@ -109,12 +109,13 @@ class _Values:
     notice), the step's fixed names, the case's data (in JSON form; a date as it is, for
     `render` to write per language; a field's value with a title as `Localized`)."""
 
-    __slots__ = ("cp", "case", "at", "actor", "trigger", "effect", "spec", "known")
+    __slots__ = ("table", "cp", "case", "at", "actor", "trigger", "effect", "spec", "known")
 
-    def __init__(self, cp: CompiledProcess, case: Case, at: datetime, actor: Actor,
-                 trigger: str | None, effect: Mapping[str, Any] | None = None) -> None:
-        self.cp, self.case, self.at, self.actor, self.trigger = cp, case, at, actor, trigger
-        self.effect = effect
+    def __init__(self, table: Notices, cp: CompiledProcess, case: Case, at: datetime,
+                 actor: Actor, trigger: str | None,
+                 effect: Mapping[str, Any] | None = None) -> None:
+        self.table, self.cp, self.case, self.at, self.actor = table, cp, case, at, actor
+        self.trigger, self.effect = trigger, effect
         self.known: dict[str, Any] = {}
         self.spec: DeadlineDef | None = None
         if effect is not None:
@@ -123,13 +124,12 @@ class _Values:
                 self.known.update(_deadline_values(cp, case, effect))  # their checks raise
 
     def get(self, key: str, default: Any = None) -> Any:
-        known = self.known
-        if key in known:
-            return known[key]
-        value = self._find(key)
+        value = self.known.get(key, _ABSENT)
         if value is _ABSENT:
-            return default
-        known[key] = value
+            value = self._find(key)
+            if value is _ABSENT:
+                return default
+            self.known[key] = value
         return value
 
     def _find(self, key: str) -> Any:
@@ -147,19 +147,30 @@ class _Values:
                 return self.trigger or ""
             return self.actor.name
         data = self.case.data
-        if key in data:
-            value = data[key]
-            if isinstance(value, date) and not isinstance(value, datetime):
-                return value  # written per language by `render`
-            f = self.cp.process.fields.get(key)
-            if f is not None and isinstance(value, str) and value in f.value_titles:
-                return Localized(zh=f.value_titles[value], en=value)  # 予以支持, not supported
-            return to_json(value)
-        return _ABSENT
+        if key not in data:
+            return _ABSENT
+        value = data[key]
+        if type(value) is str:  # most values: the text, or the title of an enum's value
+            titles = self.table.titles.get(key)
+            return (Localized(zh=titles[value], en=value)  # 予以支持, not supported
+                    if titles is not None and value in titles else value)
+        return self._other(key, value)
+
+    def _other(self, key: str, value: Any) -> Any:
+        """A data value other than plain text, as a template shows it."""
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return value  # written per language by `render`
+        f = self.cp.process.fields.get(key)
+        if f is not None and isinstance(value, str) and value in f.value_titles:
+            return Localized(zh=f.value_titles[value], en=value)
+        return to_json(value)
 
     def _deadline(self, key: str, effect: Mapping[str, Any]) -> Any:
         name = effect["deadline"]
-        return _deadline_value(key, name, self.spec, self.case.deadlines.get(name), effect)
+        running = self.case.deadlines.get(name)
+        if key == "due" and running is not None:  # the same few dates across a tick
+            return self.table.due(running.due_date, running.provisional)
+        return _deadline_value(key, name, self.spec, running, effect)
 
 
 _ABSENT: Any = object()
@@ -170,30 +181,46 @@ _DEADLINE_NAMES = frozenset({"deadline", "deadline_name", "due", "due_iso", "pro
 
 class _Filler:
     """The messages of one notice, parsed once per definition version: per language a
-    format string with a positional field per placeholder (`render`'s text, by one
-    `str.format`). A value two languages share is looked up once."""
+    printf-style text with a `%s` per placeholder (`render`'s text, by one `%`: faster than
+    `str.format`, which parses its text again at every call) and which value goes where.
+    A value two languages share is looked up once."""
 
     __slots__ = ("messages", "names", "langs")
 
     def __init__(self, messages: Mapping[str, str]) -> None:
         self.messages = messages  # held: the id it is kept under stays its own
         names: dict[str, int] = {}
-        langs = []
+        parsed = []
         for lang, text in messages.items():
-            pieces = []
+            pieces, order = [], []
             for literal, name in _parts(text):
-                pieces.append(literal.replace("{", "{{").replace("}", "}}"))
+                pieces.append(literal.replace("%", "%%"))
                 if name is not None:
-                    pieces.append(f"{{{names.setdefault(name, len(names))}}}")
-            langs.append((lang, "".join(pieces)))
+                    pieces.append("%s")
+                    order.append(names.setdefault(name, len(names)))
+            parsed.append((lang, "".join(pieces), order))
         self.names = tuple(names)
-        self.langs = tuple(langs)
+        every = list(range(len(names)))  # order None: every value, in order, each once
+        self.langs: tuple[tuple[str, str, tuple[int, ...] | None], ...] = tuple(
+            (lang, form, None if order == every else tuple(order))
+            for lang, form, order in parsed)
 
     def fill(self, values: _Values) -> dict[str, str]:
-        """`render` of each language's message, as `{lang: text}`."""
-        found = [values.get(name, "") for name in self.names]
-        return {lang: form.format(*[_text(v, lang) for v in found]).strip()
-                for lang, form in self.langs}
+        """`render` of each language's message, as `{lang: text}` (loops, not
+        comprehensions: each of those is a call of its own, and a tick fills thousands)."""
+        found = list(map(values.get, self.names))  # a name nothing gives: None, written ""
+        texts = {}
+        plain = True
+        for v in found:
+            if type(v) is not str:  # a value worded per language (a date, a title, None)
+                plain = False
+                break
+        for lang, form, order in self.langs:
+            args = found if order is None else [found[i] for i in order]
+            if not plain:
+                args = [v if type(v) is str else _text(v, lang) for v in args]
+            texts[lang] = (form % tuple(args)).strip()
+        return texts
 
 
 @lru_cache(maxsize=4096)
@@ -229,64 +256,120 @@ def notifications_for(cp: CompiledProcess, case: Case, step: Step,
     if not effects and not cp.process.notifications:
         return []  # a process without notifications, a step without deadline changes
     at, actor, trigger = step.at, step.actor, step.trigger
-    table = _table(cp)
+    table = cp.notices or _table(cp)
     matched = table.matched(step.started, trigger, step.entered)
-    if matched and table.conditional:
-        matched = tuple(n for n in matched if wanted(cp, n, case, at, actor))
-    deadline_effects = [e for e in effects if e["op"] in NOTIFICATION_OF]
-    if not matched and not deadline_effects:
-        return []  # the common case: no template values to compute
-    base = _Values(cp, case, at, actor, trigger)
-    out = [_record(n.name, n, n.to, n.channel, table.filler(n.message), base) for n in matched]
-    for effect in deadline_effects:
-        kind = NOTIFICATION_OF[effect["op"]]
-        values = _Values(cp, case, at, actor, trigger, effect)
-        declared = table.declared(kind, effect["deadline"])
-        for n in declared:
-            if wanted(cp, n, case, at, actor):
-                out.append(_record(kind, n, n.to, n.channel, table.filler(n.message), values,
-                                   effect))
-        if not declared and kind in DEFAULT_MESSAGES:  # `started`: only when declared
-            out.append(_record(kind, None, DEFAULT_TO[kind], None,
-                               table.filler(DEFAULT_MESSAGES[kind]), values, effect))
+    out = []
+    if matched:
+        values = _Values(table, cp, case, at, actor, trigger)  # shared by the notices
+        for n in matched:
+            if not n.when or n.wanted(cp, case, at, actor):
+                out.append(n.record(values))
+    for effect in effects:
+        kind = NOTIFICATION_OF.get(effect["op"])
+        if kind is None:
+            continue
+        values = _Values(table, cp, case, at, actor, trigger, effect)
+        for n in table.declared(kind, effect["deadline"]):
+            if not n.when or n.wanted(cp, case, at, actor):
+                out.append(n.record(values, effect))
     return out
 
 
+class _Notice:
+    """A notification one kind of step records, prepared once per definition version: what
+    every case's record of it shares (kind, name, recipients, channel, title) and its parsed
+    messages; `record` adds a case's texts and, for a deadline event, the deadline's."""
+
+    __slots__ = ("kind", "spec", "name", "to", "channel", "title", "when", "filler")
+
+    def __init__(self, kind: str, spec: NotificationDef | None, to: Iterable[str],
+                 channel: str | None, filler: _Filler) -> None:
+        self.kind, self.spec, self.channel, self.filler = kind, spec, channel, filler
+        self.to = tuple(to)
+        self.name = spec.name if spec is not None else None
+        self.title = spec.title if spec is not None else None
+        self.when = spec.when if spec is not None else None
+
+    def wanted(self, cp: CompiledProcess, case: Case, at: datetime, actor: Actor) -> bool:
+        """Whether the case after the step asks for this notice (its `when`, if any)."""
+        return self.spec is None or wanted(cp, self.spec, case, at, actor)
+
+    def record(self, values: _Values, effect: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The notification as the event records it (without its id: the seal numbers it)."""
+        record: dict[str, Any] = {
+            "kind": self.kind, "name": self.name, "to": list(self.to), "channel": self.channel,
+            "messages": self.filler.fill(values),
+        }
+        if self.title:
+            record["title"] = self.title
+        if effect is not None:
+            record["deadline"] = effect["deadline"]
+            running = values.case.deadlines.get(effect["deadline"])
+            due = running.due_date if running else None
+            record["due"] = due.isoformat() if due else ""  # `due_iso`
+            if running and running.provisional:  # `provisional_years`
+                record["provisional"] = list(running.provisional)
+            if effect.get("reason"):
+                record["reason"] = effect["reason"]
+        return record
+
+
 class Notices:
-    """Which declared notifications of one definition version answer a kind of step: the
+    """Which notifications of one definition version answer a kind of step, prepared: the
     same for every case (only the messages' values are the case's own), so a tick that
     runs out thousands of cases in one state asks the definition once, not per case."""
 
-    __slots__ = ("process", "conditional", "_steps", "_deadlines", "_fillers")
+    __slots__ = ("process", "titles", "_steps", "_deadlines", "_fillers", "_dues")
 
     def __init__(self, process: ProcessDef) -> None:
         self.process = process
-        self.conditional = any(n.when for n in process.notifications.values())
-        self._steps: dict[tuple[bool, str | None, str | None], tuple[NotificationDef, ...]] = {}
-        self._deadlines: dict[tuple[str, str], tuple[NotificationDef, ...]] = {}
+        # the fields whose values have titles (a notice writes the title in Chinese)
+        self.titles = {name: f.value_titles for name, f in process.fields.items()
+                       if f.value_titles}
+        self._steps: dict[tuple[bool, str | None, str | None], tuple[_Notice, ...]] = {}
+        self._deadlines: dict[tuple[str, str], tuple[_Notice, ...]] = {}
         self._fillers: dict[int, _Filler] = {}  # by id(messages): a declaration's, a default's
+        self._dues: dict[tuple[date | None, tuple[int, ...]], Localized | str] = {}
 
     def matched(self, started: bool, trigger: str | None,
-                entered: str | None) -> tuple[NotificationDef, ...]:
+                entered: str | None) -> tuple[_Notice, ...]:
         """The declarations a start, a trigger or a state entered answers (in declaration
         order; a `when` still to be evaluated on the case)."""
         key = (started, trigger, entered)
         found = self._steps.get(key)
         if found is None:
             found = self._steps[key] = tuple(
-                n for n in self.process.notifications.values() if n.on.deadline_event is None
+                _Notice(n.name, n, n.to, n.channel, self.filler(n.message))
+                for n in self.process.notifications.values() if n.on.deadline_event is None
                 and ((n.on.started and started) or (trigger is not None and trigger in n.on.triggers)
                      or (entered is not None and entered in n.on.enter)))
         return found
 
-    def declared(self, kind: str, deadline: str) -> tuple[NotificationDef, ...]:
-        """The declarations answering deadline event `kind` of `deadline`."""
+    def declared(self, kind: str, deadline: str) -> tuple[_Notice, ...]:
+        """The notices of deadline event `kind` of `deadline`: the declarations answering it
+        (a `when` still to be evaluated), or else the built-in one of its kind (none for
+        `started`)."""
         key = (kind, deadline)
         found = self._deadlines.get(key)
         if found is None:
-            found = self._deadlines[key] = tuple(
-                n for n in self.process.notifications.values()
-                if _answers(n, kind, {"deadline": deadline}))
+            found = tuple(_Notice(kind, n, n.to, n.channel, self.filler(n.message))
+                          for n in self.process.notifications.values()
+                          if _answers(n, kind, {"deadline": deadline}))
+            if not found and kind in DEFAULT_MESSAGES:
+                found = (_Notice(kind, None, DEFAULT_TO[kind], None,
+                                 self.filler(DEFAULT_MESSAGES[kind])),)
+            self._deadlines[key] = found
+        return found
+
+    def due(self, day: date | None, provisional: Iterable[int]) -> Localized | str:
+        """`due_value` of a due date, worded once per date (the cases a tick runs out
+        mostly share a few): read-only, as every template value."""
+        key = (day, tuple(provisional))
+        found = self._dues.get(key)
+        if found is None:
+            if len(self._dues) >= 1024:  # dates over a long life: keep it bounded
+                self._dues.clear()
+            found = self._dues[key] = due_value(day, list(key[1]))
         return found
 
     def filler(self, messages: Mapping[str, str]) -> _Filler:
@@ -365,23 +448,3 @@ def _rolled(effect: Mapping[str, Any], due: date | None) -> bool:
     if effect.get("unit", "days") != "days" or start is None or due is None:
         return False
     return (due - start).days > int(effect["days"])
-
-
-def _record(kind: str, spec: NotificationDef | None, to: Iterable[str], channel: str | None,
-            messages: _Filler, values: _Values,
-            effect: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    record: dict[str, Any] = {
-        "kind": kind, "name": spec.name if spec else None, "to": list(to), "channel": channel,
-        "messages": messages.fill(values),
-    }
-    if spec is not None and spec.title:
-        record["title"] = spec.title
-    if effect is not None:
-        record["deadline"] = effect["deadline"]
-        record["due"] = values.get("due_iso")
-        provisional = values.get("provisional_years")
-        if provisional:
-            record["provisional"] = provisional
-        if effect.get("reason"):
-            record["reason"] = effect["reason"]
-    return record

@@ -23,17 +23,18 @@ from ..errors import InvalidData, Rejection, TriggerRejected, did_you_mean
 from ..expr import ExprEvalError
 from ..expr.functions import SimpleEnv
 from ..records.built import built
-from ..records.case import SYSTEM, Actor, Case
+from ..records.case import SYSTEM, Actor, Case, Deadline
 from ..records.events import Draft, Event
 from ..records.lifecycle import Effect, EventType
 from .compiler import CompiledProcess
 from .data import SIGNATURES, DataError, coerce_all, is_missing, to_json
 from .deadlines import (
+    Rule,
     Step,
     extension_effects,
     recompute_effects,
-    starts_at,
     step_effects,
+    step_rules,
     timer_effect,
 )
 from .fold import apply
@@ -90,7 +91,7 @@ class Planner:
     """The decisions of one compiled definition version (`Planner.of(cp)`, made once and
     kept on the `CompiledProcess`): start, fire, due timers and calendar recounts."""
 
-    __slots__ = ("cp", "process", "deadlines", "notifies", "start_env", "_starts")
+    __slots__ = ("cp", "process", "deadlines", "notifies", "start_env", "_rules")
 
     def __init__(self, cp: CompiledProcess) -> None:
         self.cp = cp
@@ -99,17 +100,18 @@ class Planner:
         self.notifies = bool(cp.process.notifications)
         # whether a start evaluates an expression (a requirement's `when`, a deadline's)
         self.start_env = self.deadlines or any(r.when for r in cp.start_requires)
-        self._starts: dict[tuple[str | None, str | None, str | None], bool] = {}
+        self._rules: dict[tuple[bool, str | None, str | None, str | None],
+                          tuple[tuple[Rule, ...], bool]] = {}
 
-    def may_start(self, step: Step) -> bool:
-        """Whether a fire's `step` matches some deadline's `start` (only then does
-        `step_effects` read the expression environment): the same for every case, so a
-        tick that runs thousands of cases out of one state asks once."""
-        key = (step.trigger, step.entered, step.left)
-        found = self._starts.get(key)
+    def rules(self, step: Step) -> tuple[tuple[Rule, ...], bool]:
+        """`step_rules` of a kind of step, and whether it starts some deadline (only then
+        does `step_effects` read the expression environment): the same for every case, so
+        a tick that runs thousands of cases out of one state works them out once."""
+        key = (step.started, step.trigger, step.entered, step.left)
+        found = self._rules.get(key)
         if found is None:
-            found = self._starts[key] = any(
-                starts_at(d, step) for d in self.process.deadlines.values())
+            rules = step_rules(self.cp, step)
+            found = self._rules[key] = (rules, any(starts for *_, starts in rules))
         return found
 
     @staticmethod
@@ -178,7 +180,7 @@ class Planner:
         # only the deadline rules and the notices read the step (`Moment.seal`)
         step = (Step(at, actor, started=True, dest=p.initial_state)
                 if self.deadlines or self.notifies else None)
-        effects: list[Effect] = (step_effects(cp, empty, step, env)
+        effects: list[Effect] = (step_effects(cp, empty, step, env, self.rules(step)[0])
                                  if step is not None and self.deadlines else [])
         draft = now.draft("started", dest=p.initial_state, data=full, effects=effects,
                           duplicate_of=duplicate_of or None)
@@ -205,19 +207,30 @@ class Planner:
             return events, current  # no deadline, no timer
         cp = self.cp
         while (when := current.next_timer()) is not None and when <= until:
-            due = [d for d in current.deadlines.values() if d.next_timer() == when]
-            effects: list[Effect] = [timer_effect(cp, d, when)
-                                     for d in sorted(due, key=lambda d: d.name)]
+            due = []  # loops, not comprehensions: a tick runs this for every due case
+            for d in current.deadlines.values():
+                if d.next_timer() == when:
+                    due.append(d)
+            if len(due) > 1:
+                due.sort(key=_name)
+            effects: list[Effect] = []
+            for d in due:
+                effects.append(timer_effect(cp, d, when))
             # late: at the last event's instant, written in the timer's own zone (a store
             # may hand `updated_at` back in UTC; the event text must not depend on the store)
             at = (when if current.updated_at is None or when >= current.updated_at
                   else current.updated_at.astimezone(when.tzinfo))
             now = Moment(self, current, SYSTEM, at)
-            draft = now.draft("timer", data={}, effects=effects)
+            # `Moment.draft` without its JSON conversion: a timer's effects hold only text
+            # (and a `mark` flag), made just now by `timer_effect`
+            draft = Draft(now, "timer", None, None, None, {}, tuple(effects))
             current = apply(self.process, current if owned else current.copy(), draft)
             owned = True  # from here on `current` is the copy made above
             events.append(now.seal(draft, current, Step(at), effects))
-            for trigger in [e["fire"] for e in effects if e["op"] == "expired"]:
+            for effect in effects:
+                if effect["op"] != "expired":
+                    continue
+                trigger = effect["fire"]
                 try:
                     fired, current = self.fire(current, trigger, {}, SYSTEM, at, auto=True,
                                                owned=True)
@@ -348,10 +361,11 @@ class FirePlan(Moment):
         step = (Step(self.at, self.actor, trigger=trigger, source=case.state, dest=new_state)
                 if self.planner.deadlines or self.planner.notifies else None)
         if step is not None and self.planner.deadlines:
+            rules, starts = self.planner.rules(step)
             # the environment only where a deadline may start (its `unless`, its due field)
-            env = None if not self.planner.may_start(step) else self.env if not changes else (
+            env = None if not starts else self.env if not changes else (
                 case_env(cp, new_state, _changed(case.data, changes), self.actor, self.at))
-            effects = [*effects, *step_effects(cp, case, step, env)]
+            effects = [*effects, *step_effects(cp, case, step, env, rules)]
         draft = self.draft("fired", trigger, case.state, new_state, changes, effects)
         after = apply(cp.process, case if owned else case.copy(), draft)
         return self.seal(draft, after, step, effects), after
@@ -487,6 +501,10 @@ class FirePlan(Moment):
                 out.append(Rejection("route", f"no row of decision table '{t.route}' matches "
                                      f"{shown}; first match wins, so add a row or correct the data"))
         return out
+
+
+def _name(d: Deadline) -> str:
+    return d.name
 
 
 def _changed(data: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -162,9 +162,6 @@ class Draft:
         return built(Event, values)
 
 
-_NATIVE_TZ = (timezone, ZoneInfo)  # time zones orjson writes itself
-
-
 def _instant(at: datetime) -> datetime | str:
     """`at` for the canonical body: its ISO text, as `Event.body` writes it. Left to orjson
     (which writes the same text, without the cost of `isoformat`) when its offset is whole
@@ -174,11 +171,24 @@ def _instant(at: datetime) -> datetime | str:
     tz = at.tzinfo
     if tz is UTC:
         return at  # what the system clock gives: no offset to look at
-    if type(tz) in _NATIVE_TZ:
-        offset = at.utcoffset()
-        if offset is not None and not offset.seconds % 60 and not offset.microseconds:
-            return at
+    if type(tz) is timezone:  # a fixed offset, the same at every instant: looked at once
+        whole = _WHOLE.get(tz)
+        if whole is None:
+            whole = _whole(tz.utcoffset(None))
+            if len(_WHOLE) < 256:  # a few zones in a life; bounded all the same
+                _WHOLE[tz] = whole
+        return at if whole else at.isoformat()
+    if type(tz) is ZoneInfo and _whole(at.utcoffset()):
+        return at
     return at.isoformat()
+
+
+# fixed-offset time zone -> whether its offset is whole minutes (timezones equal by offset)
+_WHOLE: dict[timezone, bool] = {}
+
+
+def _whole(offset: timedelta | None) -> bool:
+    return offset is not None and not offset.seconds % 60 and not offset.microseconds
 
 
 def _default(value: Any) -> Any:

@@ -28,7 +28,7 @@ import orjson
 
 from ..errors import RecordUnreadable
 from ..records.built import built
-from ..records.case import Actor, Case, Deadline
+from ..records.case import ACTIVE, Actor, Case, Deadline
 
 _TAGS = ("$dec", "$date", "$dt", "$map")
 # sorted keys (equal data, equal text); dates and datetimes go through `_tag`, not orjson's
@@ -67,12 +67,15 @@ def _escape(value: Any) -> Any:
 
 
 def _untag(value: Any) -> Any:
-    """Turn tags back into typed values, depth first (only dicts and lists are walked)."""
-    if isinstance(value, list):
-        if all(type(v) in _PLAIN for v in value):  # no tag inside
-            return value
-        return [_untag(v) for v in value]
-    if not isinstance(value, dict):
+    """Turn tags back into typed values, depth first (only dicts and lists are walked; the
+    value is orjson's, so exactly a dict, a list or a plain value)."""
+    kind = type(value)
+    if kind is list:
+        for v in value:  # a loop: a generator would be a call of its own
+            if type(v) not in _PLAIN:
+                return [_untag(v) for v in value]
+        return value  # no tag inside
+    if kind is not dict:
         return value
     if len(value) == 1:
         key, inner = next(iter(value.items()))
@@ -100,13 +103,17 @@ def dump_data(data: Mapping[str, Any]) -> str:
 def load_data(text: str | bytes) -> dict[str, Any]:
     data: dict[str, Any] = orjson.loads(text)
     for key, value in data.items():
-        if isinstance(value, (dict, list)):
+        if type(value) in _NESTED:  # orjson's own types: no subclass to look for
             data[key] = _untag(value)
     return data
 
 
+_NESTED = (dict, list)
+
+
 # ---------------------------------------------------------------------------- deadlines
-_INSTANTS = ("started_at", "due", "warn_at", "stopped_at")
+_OWN_INSTANTS = ("started_at", "stopped_at")  # the instants of the case's own events
+_DAY_INSTANTS = ("due", "warn_at")  # mostly ends of days, shared by the cases due that day
 _DATES = ("start_date", "due_date", "paused_on")
 
 
@@ -115,19 +122,24 @@ def dump_deadlines(deadlines: Mapping[str, Deadline]) -> str:
     `isoformat` does, offset included)."""
     if not deadlines:
         return "[]"
-    return orjson.dumps([d.__dict__ for d in deadlines.values()]).decode("utf-8")
+    return orjson.dumps(list(map(vars, deadlines.values()))).decode("utf-8")  # each __dict__
 
 
 def _deadline(doc: dict[str, Any]) -> Deadline:
-    for name in _INSTANTS:
+    for name in _OWN_INSTANTS:
         value = doc[name]
         if value is not None:
             doc[name] = datetime.fromisoformat(value)
+    for name in _DAY_INSTANTS:
+        value = doc[name]
+        if value is not None:
+            doc[name] = _instant_text(value)
     for name in _DATES:
         value = doc[name]
         if value is not None:
-            doc[name] = date.fromisoformat(value)
-    doc["pauses"] = [(date.fromisoformat(a), date.fromisoformat(b)) for a, b in doc["pauses"]]
+            doc[name] = _date_text(value)
+    if doc["pauses"]:  # else the empty list orjson made stays
+        doc["pauses"] = [(date.fromisoformat(a), date.fromisoformat(b)) for a, b in doc["pauses"]]
     if "provisional" in doc:  # absent in rows written before provisional calendars
         doc["provisional"] = tuple(doc["provisional"])
     if tuple(doc) == _DEADLINE_FIELDS:  # as `dump_deadlines` writes every field, in order
@@ -141,7 +153,11 @@ _DEADLINE_FIELDS = tuple(f.name for f in fields(Deadline))
 def load_deadlines(text: str | bytes) -> dict[str, Deadline]:
     if text == "[]":  # a case without deadlines (most fires of most processes)
         return {}
-    return {d.name: d for d in map(_deadline, orjson.loads(text))}
+    out = {}
+    for doc in orjson.loads(text):  # a loop: a comprehension is a call of its own
+        d = _deadline(doc)
+        out[d.name] = d
+    return out
 
 
 # ---------------------------------------------------------------------------- duplicates
@@ -177,10 +193,10 @@ def case_values(case: Case, final: bool, dup_fields: Sequence[str] = (),
     from the data alone, are taken instead of encoding the same data again."""
     owner = case.owner
     if case.deadlines:
-        deadlines, overdue, late = dump_deadlines(case.deadlines), case.overdue, case.late
-        next_timer = case.next_timer()
+        deadlines = dump_deadlines(case.deadlines)
+        overdue, late, next_timer, first_year = _deadline_columns(case)
     else:
-        deadlines, overdue, late, next_timer = "[]", False, False, None
+        deadlines, overdue, late, next_timer, first_year = "[]", False, False, None, None
     if same_data is not None:
         data, key = same_data["data"], same_data["dup_key"]
     else:
@@ -195,8 +211,31 @@ def case_values(case: Case, final: bool, dup_fields: Sequence[str] = (),
         "owner": owner.name if owner else None, "owner_role": owner.role if owner else None,
         "created_at": case.created_at, "updated_at": case.updated_at,
         "next_timer_at": next_timer, "claimed_until": None,
-        "provisional_from": provisional_from(case),
+        "provisional_from": first_year,
     }
+
+
+def _deadline_columns(case: Case) -> tuple[bool, bool, datetime | None, int | None]:
+    """`case.overdue`, `case.late`, `case.next_timer()` and `provisional_from(case)` in one
+    pass over the deadlines (every appended case's row has all four)."""
+    overdue = late = False
+    first: datetime | None = None
+    years: int | None = None
+    for d in case.deadlines.values():
+        status = d.status
+        if status == "overdue":
+            late = True
+            if d.marked:
+                overdue = True
+        elif d.late or status == "expired":
+            late = True
+        t = d.next_timer()
+        if t is not None and (first is None or t < first):
+            first = t
+        if d.provisional and status in ACTIVE:
+            low = min(d.provisional)
+            years = low if years is None or low < years else years
+    return overdue, late, first, years
 
 
 def provisional_from(case: Case) -> int | None:
@@ -213,13 +252,27 @@ def case_from_values(row: Mapping[Any, Any],
     created, updated = row["created_at"], row["updated_at"]
     if instant is not None:
         created, updated = instant(created), instant(updated)
-    return Case(
-        id=row["id"], process_id=row["process_id"], digest=row["digest"], state=row["state"],
-        data=load_data(row["data"]), deadlines=load_deadlines(row["deadlines"]),
-        seq=row["seq"], last_hash=row["last_hash"], created_at=created, updated_at=updated,
-        owner=Actor(owner, row["owner_role"]) if owner is not None else None,
-        duplicate_of=row["duplicate_of"],
-    )
+    return built(Case, {  # `Case(...)` with every field, without its keyword call
+        "id": row["id"], "process_id": row["process_id"], "digest": row["digest"],
+        "state": row["state"], "data": load_data(row["data"]),
+        "deadlines": load_deadlines(row["deadlines"]), "seq": row["seq"],
+        "last_hash": row["last_hash"], "created_at": created, "updated_at": updated,
+        "owner": None if owner is None else _actor(owner, row["owner_role"]),
+        "duplicate_of": row["duplicate_of"]})
+
+
+# (name, role) -> the one `Actor` (frozen, so shared): the cases a tick reads were mostly
+# started by a few receivers; bounded, cleared when full
+_ACTOR_OF: dict[tuple[str, str | None], Actor] = {}
+
+
+def _actor(name: str, role: str | None) -> Actor:
+    found = _ACTOR_OF.get((name, role))
+    if found is None:
+        if len(_ACTOR_OF) >= _INSTANT_MEMO_MAX:
+            _ACTOR_OF.clear()
+        found = _ACTOR_OF[(name, role)] = Actor(name, role)
+    return found
 
 
 def decode_case(row: Mapping[Any, Any],
@@ -239,6 +292,34 @@ def decode_case(row: Mapping[Any, Any],
 # bounded, cleared when full
 _INSTANT_OF: dict[str, datetime] = {}
 _INSTANT_MEMO_MAX = 4096
+
+
+# a deadline's due and warning instants and its dates as text -> their values, remembered
+# (immutable, so shared): the cases a tick reads are mostly due on a few days
+_DAY_INSTANT_OF: dict[str, datetime] = {}
+_DATE_OF: dict[str, date] = {}
+
+
+def _instant_text(value: str) -> datetime:
+    """`datetime.fromisoformat` of a due or warning instant, remembered (bounded)."""
+    found = _DAY_INSTANT_OF.get(value)
+    if found is None:
+        found = datetime.fromisoformat(value)
+        if len(_DAY_INSTANT_OF) >= _INSTANT_MEMO_MAX:
+            _DAY_INSTANT_OF.clear()
+        _DAY_INSTANT_OF[value] = found
+    return found
+
+
+def _date_text(value: str) -> date:
+    """`date.fromisoformat`, remembered (bounded)."""
+    found = _DATE_OF.get(value)
+    if found is None:
+        found = date.fromisoformat(value)
+        if len(_DATE_OF) >= _INSTANT_MEMO_MAX:
+            _DATE_OF.clear()
+        _DATE_OF[value] = found
+    return found
 
 
 def instant_from_db(value: Any) -> datetime | None:

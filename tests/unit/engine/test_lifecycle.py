@@ -6,14 +6,14 @@ directly on a compiled definition, and the one table tying effects to notices an
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, cast, get_args
 
 import pytest
 
 from flowengine import Engine, SimulatedClock
-from flowengine.engine import notify, planner
+from flowengine.engine import deadlines, notify, planner
 from flowengine.engine.compiler import CompiledProcess
 from flowengine.engine.deadlines import Step, extension_effects, step_effects
 from flowengine.engine.fold import _EFFECTS
@@ -168,6 +168,66 @@ def test_a_notice_computes_only_the_values_its_messages_name(
     (overdue,) = notifications_for(plain, case, step, [{"deadline": "answer", "op": "overdue"}])
     assert worded == ["due"]  # once for both languages
     assert format_date(case.deadlines["answer"].due_date, "zh") in overdue["messages"]["zh"]
+
+
+def test_what_a_kind_of_step_does_to_the_deadlines_is_worked_out_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whether a step starts, stops or supersedes each deadline depends on the kind of
+    step (its trigger, the states entered and left), not on the case: the second case
+    fired the same way asks no anchor again, and its effects are its own."""
+    engine = _county(tmp_path)
+    _, first = _started(engine)
+    _, second = _started(engine)
+    asked: list[str] = []
+    matches = deadlines._matches
+
+    def spied(anchor: Any, step: Step) -> bool:
+        asked.append(step.trigger or "")
+        return matches(anchor, step)
+
+    monkeypatch.setattr(deadlines, "_matches", spied)
+    one = engine.fire(first.id, "withdraw", actor=CLERK, at=at("2026-08-04T09:00"))
+    assert "withdraw" in asked
+    asked.clear()
+    two = engine.fire(second.id, "withdraw", actor=CLERK, at=at("2026-08-20T09:00"))
+    assert asked == []
+    assert [(e["op"], e["late"]) for e in engine.history(one.id)[-1].effects] == [
+        ("cancelled", False)]
+    assert [(e["op"], e["late"]) for e in engine.history(two.id)[-1].effects] == [
+        ("cancelled", True)]
+
+
+def test_a_due_date_is_worded_once_per_definition_version_and_date(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cases a tick runs out mostly share a few due dates: the second case's notice
+    takes the wording of the first's, letter for letter, instead of wording it again; a
+    case due on another day gets its own."""
+    cp, case = _started(_county(tmp_path))
+    plain = CompiledProcess(replace(cp.process, notifications={}), cp.calendar)
+    worded: list[date] = []
+    due_value = notify.due_value
+
+    def due(day: date, *args: Any) -> Any:
+        worded.append(day)
+        return due_value(day, *args)
+
+    monkeypatch.setattr(notify, "due_value", due)
+    step = Step(at("2026-08-13T00:00"))
+    overdue = [{"deadline": "answer", "op": "overdue"}]
+    other = case.copy()
+    other.id = "other"
+    first = notifications_for(plain, case, step, overdue)
+    second = notifications_for(plain, other, step, overdue)
+    day = case.deadlines["answer"].due_date
+    assert worded == [day]
+    assert second[0]["messages"] == {
+        lang: text.replace(case.id, "other") for lang, text in first[0]["messages"].items()}
+    assert format_date(day, "zh") in second[0]["messages"]["zh"]
+    later = other.copy()
+    later.deadlines["answer"].due_date = day + timedelta(days=1)
+    (third,) = notifications_for(plain, later, step, overdue)
+    assert worded == [day, day + timedelta(days=1)]
+    assert (day + timedelta(days=1)).isoformat() in third["messages"]["en"]
 
 
 def test_a_fire_that_starts_no_deadline_builds_no_expression_environment(

@@ -122,6 +122,8 @@ def test_extension_and_reason_values() -> None:
      "en": "Case {case} {{x}} by {due}. {reason_sentence}"},
     {"en": "{decision} / {decision} on {day} {missing}", "zh": "{day}{decision}"},
     {"en": "  {case}  ", "fr": "{due}"},
+    {"zh": "{case}：100%办结，{day}", "en": "{day}: 100% ({case}) %s %(case)s"},
+    {"en": "no value at all, 5%"},
 ])
 def test_a_notice_filled_once_reads_as_rendered_per_language(messages: dict[str, str]) -> None:
     """A notice's messages are parsed once per definition version and filled per case with

@@ -4,14 +4,24 @@ trip, whether they sit at the top level, in a list of plain values or deeper."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from flowengine.records.case import Deadline
-from flowengine.store.codec import dump_data, dump_deadlines, load_data, load_deadlines
+from flowengine.records.case import Actor, Case, Deadline
+from flowengine.records.lifecycle import DeadlineStatus
+from flowengine.store.codec import (
+    case_values,
+    decode_case,
+    dump_data,
+    dump_deadlines,
+    load_data,
+    load_deadlines,
+    provisional_from,
+)
 
 CST = timezone(timedelta(hours=8))
 CASES: list[dict[str, Any]] = [
@@ -79,3 +89,54 @@ def test_an_older_deadline_row_gets_the_defaults_and_an_unknown_field_is_refused
     assert list(load_deadlines(json.dumps([reordered]))["answer"].__dict__) == list(doc)
     with pytest.raises(TypeError, match="tampered"):
         load_deadlines(json.dumps([{**doc, "tampered": 1}]))
+
+
+def test_cases_read_share_owner_and_due_day_and_equal_the_keyword_call() -> None:
+    """The rows of one tick's page were mostly started by a few receivers and come due on
+    a few days: two such rows decode to one `Actor` and one due instant and date (immutable,
+    read once), and each to what `Case(...)` of the same values is, with data, deadlines and
+    lists of its own."""
+    due = datetime(2026, 5, 13, 23, 59, 59, 999999, tzinfo=CST)
+    running = replace(_deadline(), status="open", due=due, paused_on=None)
+    rows = []
+    for case_id in ("A-1", "A-2"):
+        case = Case(id=case_id, process_id="p", digest="d", state="s",
+                    data={"amount": Decimal("35000"), "names": ["a"]},
+                    deadlines={"answer": replace(running, pauses=list(running.pauses),
+                                                 granted=list(running.granted))},
+                    seq=3, last_hash="h", created_at=datetime(2026, 5, 4, 1, 0, tzinfo=UTC),
+                    updated_at=datetime(2026, 5, 5, 1, 0, tzinfo=UTC),
+                    owner=Actor("王芳", "reception"))
+        rows.append((case, case_values(case, False)))
+    (first, row1), (second, row2) = rows
+    a, b = decode_case(row1), decode_case(row2)
+    assert (a, b) == (first, second)
+    assert a.owner is b.owner and a.owner == Actor("王芳", "reception")
+    da, db = a.deadlines["answer"], b.deadlines["answer"]
+    assert da.due is db.due and da.due_date is db.due_date and da.due == due
+    da.pauses.append((date(2026, 5, 9), date(2026, 5, 10)))
+    da.granted.append(1)
+    a.data["names"].append("b")
+    assert db == running and b.data == {"amount": Decimal("35000"), "names": ["a"]}
+
+
+@pytest.mark.parametrize("second", [
+    None, ("overdue", True, False, ()), ("overdue", False, False, (2027,)),
+    ("expired", True, False, ()), ("met", True, True, (2026,)), ("paused", True, False, (2027,)),
+    ("open", True, False, (2028, 2027)), ("cancelled", True, False, (2025,))])
+def test_a_case_rows_deadline_columns_are_the_cases_own_answers(
+        second: tuple[DeadlineStatus, bool, bool, tuple[int, ...]] | None) -> None:
+    """The row's `overdue`, `late`, `next_timer_at` and `provisional_from` (worked out in
+    one pass over the deadlines) are what the case and `provisional_from` answer."""
+    first = replace(_deadline(), status="open", due=datetime(2026, 5, 13, 9, 0, tzinfo=CST),
+                    paused_on=None, provisional=(2027,))
+    deadlines = {"answer": first}
+    if second is not None:
+        status, marked, late, years = second
+        deadlines["reply"] = replace(
+            first, name="reply", status=status, marked=marked, late=late, provisional=years,
+            due=datetime(2026, 5, 12, 9, 0, tzinfo=CST), warn_at=None, pauses=[], granted=[])
+    case = Case(id="A-1", process_id="p", digest="d", state="s", data={}, deadlines=deadlines)
+    row = case_values(case, False)
+    assert (row["overdue"], row["late"], row["next_timer_at"], row["provisional_from"]) == (
+        case.overdue, case.late, case.next_timer(), provisional_from(case))

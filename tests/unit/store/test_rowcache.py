@@ -111,6 +111,21 @@ def test_the_oldest_entry_goes_past_the_limit() -> None:
     assert cache.changed(_row("C2", seq=2), 1) == ("seq", "claimed_until")
 
 
+def test_past_the_limit_the_oldest_eighth_goes_at_once() -> None:
+    """Dropping one entry per new one walked, each time, past every slot the dict still
+    kept for the entries dropped before (a tick remembers thousands of rows): past the
+    limit, the oldest eighth goes at once, the newest stay."""
+    cache = _cache(limit=16)
+    for i in range(17):
+        cache.remember(f"C{i}", 1, _row(f"C{i}"), make_case(f"C{i}", seq=1))
+    assert len(cache) == 14
+    assert cache.take("C0") is None and cache.take("C1") is None and cache.take("C2") is None
+    assert cache.changed(_row("C2", seq=2), 1) == CHANGING  # dropped
+    assert cache.changed(_row("C3", seq=2), 1) == ("seq", "claimed_until")  # kept
+    cache.remember("C17", 1, _row("C17"))
+    assert len(cache) == 15  # under the limit: nothing goes
+
+
 def test_a_newer_row_replaces_the_older_one() -> None:
     cache = _cache()
     cache.remember("C1", 1, _row())
