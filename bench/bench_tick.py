@@ -626,6 +626,7 @@ def main() -> None:
             if args.json is not None:
                 with args.json.open("a", encoding="utf-8") as fh:
                     fh.write(json.dumps({**results[-1], "load": os.getloadavg(),
+                                         "fsync_us": info.get("fsync_us"),
                                          "code": os.environ.get("FLOWENGINE_BENCH_CODE", str(ROOT))}) + "\n")
             for f in folder.glob("tick.db*"):
                 f.unlink()
