@@ -6,6 +6,9 @@ still flushes in its COMMIT."""
 
 from __future__ import annotations
 
+import os
+import select
+import signal
 import threading
 import time
 from collections.abc import Sequence
@@ -221,3 +224,41 @@ def test_with_group_commit_the_tick_uses_its_flush_and_close_ends_the_thread_fir
         monkeypatch.setattr(obj, "close", close)
     store.close()
     assert closed == ["thread", "wal"]
+
+
+def test_a_forked_child_flushes_with_a_thread_of_its_own(tmp_path: Path) -> None:
+    """A child forked after the parent's flush thread started has no such thread (a fork
+    copies only the forking thread): its first request starts its own, its `wait` returns,
+    and the parent's thread goes on serving the parent."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    _, now = _due(url, 4)
+    engine = Engine(db=url, processes=[PROCESSES], clock=SimulatedClock(now))
+    store = cast(SqlStore, engine.store)
+    behind = store._flusher()
+    assert behind is not None
+    behind.request()
+    behind.wait()
+    parent_thread, flushed = behind._thread, behind.flushes
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: its own thread, its own flushes
+        ok = False
+        try:
+            behind.request()
+            behind.wait()
+            ok = behind._thread is not parent_thread and behind.flushes == flushed + 1
+        finally:
+            os.write(write, b"1" if ok else b"0")
+            os._exit(0)
+    os.close(write)
+    ready, _, _ = select.select([read], [], [], 30)
+    if not ready:  # the child hangs waiting for a thread it does not have
+        os.kill(pid, signal.SIGKILL)
+    answer = os.read(read, 1) if ready else b""
+    os.close(read)
+    os.waitpid(pid, 0)
+    assert answer == b"1"
+    behind.request()
+    behind.wait()
+    assert behind._thread is parent_thread and behind.flushes == flushed + 1
+    store.close()
