@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -30,6 +30,8 @@ from ..errors import RecordUnreadable
 from ..records.built import built
 from ..records.case import ACTIVE, Actor, Case, Deadline
 
+K = TypeVar("K")
+V = TypeVar("V")
 _TAGS = ("$dec", "$date", "$dt", "$map")
 # sorted keys (equal data, equal text); dates and datetimes go through `_tag`, not orjson's
 # own string form, so they keep their type tag
@@ -261,18 +263,30 @@ def case_from_values(row: Mapping[Any, Any],
         "duplicate_of": row["duplicate_of"]})
 
 
+class _Memo(dict[K, V]):
+    """Values made once per key and kept, read as `memo[key]` (a plain dict look-up when
+    the key is known; `make` only for a new one): decoded values that many rows share.
+    Bounded: cleared when full. Only for immutable values, which callers then share."""
+
+    def __init__(self, make: Callable[[K], V], limit: int = 4096) -> None:
+        super().__init__()
+        self._make, self._limit = make, limit
+
+    def __missing__(self, key: K) -> V:
+        value = self._make(key)
+        if len(self) >= self._limit:
+            self.clear()
+        self[key] = value
+        return value
+
+
 # (name, role) -> the one `Actor` (frozen, so shared): the cases a tick reads were mostly
-# started by a few receivers; bounded, cleared when full
-_ACTOR_OF: dict[tuple[str, str | None], Actor] = {}
+# started by a few receivers
+_ACTOR_OF: _Memo[tuple[str, str | None], Actor] = _Memo(lambda key: Actor(*key))
 
 
 def _actor(name: str, role: str | None) -> Actor:
-    found = _ACTOR_OF.get((name, role))
-    if found is None:
-        if len(_ACTOR_OF) >= _INSTANT_MEMO_MAX:
-            _ACTOR_OF.clear()
-        found = _ACTOR_OF[(name, role)] = Actor(name, role)
-    return found
+    return _ACTOR_OF[(name, role)]
 
 
 def decode_case(row: Mapping[Any, Any],
@@ -288,38 +302,22 @@ def decode_case(row: Mapping[Any, Any],
         raise RecordUnreadable(str(row["id"]), f"{type(exc).__name__}: {exc}") from exc
 
 
-# text -> instant memo (fromisoformat costs as much as a fire's other work on these values);
-# bounded, cleared when full
-_INSTANT_OF: dict[str, datetime] = {}
-_INSTANT_MEMO_MAX = 4096
-
-
-# a deadline's due and warning instants and its dates as text -> their values, remembered
-# (immutable, so shared): the cases a tick reads are mostly due on a few days
-_DAY_INSTANT_OF: dict[str, datetime] = {}
-_DATE_OF: dict[str, date] = {}
+# text -> instant (fromisoformat costs as much as a fire's other work on these values)
+_INSTANT_OF: _Memo[str, datetime] = _Memo(datetime.fromisoformat)
+# a deadline's due and warning instants and its dates as text -> their values: the cases
+# a tick reads are mostly due on a few days
+_DAY_INSTANT_OF: _Memo[str, datetime] = _Memo(datetime.fromisoformat)
+_DATE_OF: _Memo[str, date] = _Memo(date.fromisoformat)
 
 
 def _instant_text(value: str) -> datetime:
-    """`datetime.fromisoformat` of a due or warning instant, remembered (bounded)."""
-    found = _DAY_INSTANT_OF.get(value)
-    if found is None:
-        found = datetime.fromisoformat(value)
-        if len(_DAY_INSTANT_OF) >= _INSTANT_MEMO_MAX:
-            _DAY_INSTANT_OF.clear()
-        _DAY_INSTANT_OF[value] = found
-    return found
+    """`datetime.fromisoformat` of a due or warning instant, remembered."""
+    return _DAY_INSTANT_OF[value]
 
 
 def _date_text(value: str) -> date:
-    """`date.fromisoformat`, remembered (bounded)."""
-    found = _DATE_OF.get(value)
-    if found is None:
-        found = date.fromisoformat(value)
-        if len(_DATE_OF) >= _INSTANT_MEMO_MAX:
-            _DATE_OF.clear()
-        _DATE_OF[value] = found
-    return found
+    """`date.fromisoformat`, remembered."""
+    return _DATE_OF[value]
 
 
 def instant_from_db(value: Any) -> datetime | None:
@@ -328,11 +326,5 @@ def instant_from_db(value: Any) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, str):
-        found = _INSTANT_OF.get(value)
-        if found is None:
-            found = datetime.fromisoformat(value)
-            if len(_INSTANT_OF) >= _INSTANT_MEMO_MAX:
-                _INSTANT_OF.clear()
-            _INSTANT_OF[value] = found
-        return found
+        return _INSTANT_OF[value]
     return value.astimezone(UTC)  # type: ignore[no-any-return]

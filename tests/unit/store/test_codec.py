@@ -13,6 +13,7 @@ import pytest
 
 from flowengine.records.case import Actor, Case, Deadline
 from flowengine.records.lifecycle import DeadlineStatus
+from flowengine.store import codec
 from flowengine.store.codec import (
     case_values,
     decode_case,
@@ -140,3 +141,17 @@ def test_a_case_rows_deadline_columns_are_the_cases_own_answers(
     row = case_values(case, False)
     assert (row["overdue"], row["late"], row["next_timer_at"], row["provisional_from"]) == (
         case.overdue, case.late, case.next_timer(), provisional_from(case))
+
+
+def test_a_memo_makes_each_value_once_and_starts_again_when_full() -> None:
+    made: list[str] = []
+
+    def make(key: str) -> str:
+        made.append(key)
+        return key.upper()
+
+    memo = codec._Memo(make, limit=2)
+    assert (memo["a"], memo["a"], memo["b"]) == ("A", "A", "B")
+    assert made == ["a", "b"]
+    assert memo["c"] == "C" and dict(memo) == {"c": "C"}  # full: cleared, then kept
+    assert memo["a"] == "A" and made == ["a", "b", "c", "a"]
