@@ -412,8 +412,9 @@ class Engine:
         items = [AppendItem(after, events, seq, after.state in cp.final_states, rows)
                  for (cp, after, events, seq), rows in zip(planned, outboxes, strict=True)]
         behind = untold is not None and self._flushed is not None
-        asked: dict[str, bool] = {"one_transaction": True, "durable": False} if behind else {
-            "one_transaction": True}
+        asked = {"one_transaction": True}
+        if behind:
+            asked["durable"] = False
         done = self._group.append_many(items, **asked) if one else []
         if not done:  # not asked for one transaction, or (a host's store) it took nothing
             done = self._group.append_many(items)

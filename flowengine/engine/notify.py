@@ -160,9 +160,9 @@ class _Values:
         """A data value other than plain text, as a template shows it."""
         if isinstance(value, date) and not isinstance(value, datetime):
             return value  # written per language by `render`
-        f = self.cp.process.fields.get(key)
-        if f is not None and isinstance(value, str) and value in f.value_titles:
-            return Localized(zh=f.value_titles[value], en=value)
+        titles = self.table.titles.get(key)
+        if titles is not None and isinstance(value, str) and value in titles:  # a str subclass
+            return Localized(zh=titles[value], en=value)
         return to_json(value)
 
     def _deadline(self, key: str, effect: Mapping[str, Any]) -> Any:

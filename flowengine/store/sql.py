@@ -135,12 +135,16 @@ class SqlStore(SqlAuditReads):
         self.group = GroupCommit(self._held) if group_commit else None
         own_file = self._own_file(read_only)
         if group_commit and own_file is not None:
-            self._flush_outside_the_lock(own_file)
+            # its write transactions flush the WAL after releasing the write lock, so
+            # writers of other processes need not wait for the disk (flush.py)
+            wal = self._wal_flush(own_file)
+            if wal is not None:
+                self._held.flush_outside_the_lock(wal)
         self.lock_budget = LOCK_BUDGET
         self.claim_chunk = CLAIM_CHUNK
         # the tick's checkpoints (checkpoint.py) and flushes (behind.py, `_flusher`)
         self.checkpointer = Checkpointer(own_file) if own_file is not None else None
-        self._own = own_file
+        self._behind_file = own_file  # None: no flushes behind (or refused when first asked)
         self._behind: FlushBehind | None = None
         self._behind_wal: WalFlush | None = None  # its WAL, when group commit has none
         self._making_behind = threading.Lock()
@@ -155,21 +159,22 @@ class SqlStore(SqlAuditReads):
             return None
         return url.database
 
-    def _flush_outside_the_lock(self, database: str) -> None:
-        """Group commit on a SQLite file at `synchronous=FULL`: this store's write
-        transactions flush the WAL after releasing the write lock, so writers of other
-        processes need not wait for the disk (flush.py). Not where the lock file cannot be
-        made (a read-only folder) or the pin cannot read the database (another program
-        holds it locked): each COMMIT then flushes under the lock, as without it."""
+    def _wal_flush(self, database: str) -> WalFlush | None:
+        """The WAL flush of a SQLite file this store opened at `synchronous=FULL`, for group
+        commit (its flush outside the write lock) and the tick (its flushes behind it);
+        None where its COMMITs should flush as they are: a level other than FULL, driver
+        options in the URL (a URI filename: the path may not be the file opened), a lock
+        file that cannot be made (a read-only folder), a pin that cannot read the database
+        (another program holds it locked)."""
         if self.engine.url.query:
-            return  # driver options (a URI filename): the path may not be the file opened
+            return None
         with self._reader.connect() as conn:
             if conn.exec_driver_sql("PRAGMA synchronous").scalar() != 2:  # FULL
-                return
+                return None
         try:
-            self._held.flush_outside_the_lock(WalFlush(database))
+            return WalFlush(database)
         except (OSError, sqlite3.Error):
-            return
+            return None
 
     def _flusher(self) -> FlushBehind | None:
         """The thread that flushes the tick's transactions behind it (behind.py), made on
@@ -178,27 +183,15 @@ class SqlStore(SqlAuditReads):
         as before (PostgreSQL, a host's engine, a level set in the URL, a file whose WAL
         cannot be held open)."""
         with self._making_behind:
-            if self._behind is None and self._own is not None:
+            if self._behind is None and self._behind_file is not None:
                 held = self._held.flush
                 if held is None:
-                    held = self._behind_wal = self._wal_of_own_file()
+                    held = self._behind_wal = self._wal_flush(self._behind_file)
                 if held is None:
-                    self._own = None  # asked once
+                    self._behind_file = None  # asked once
                 else:
                     self._behind = FlushBehind(held.flush)
             return self._behind
-
-    def _wal_of_own_file(self) -> WalFlush | None:
-        assert self._own is not None
-        if self.engine.url.query:
-            return None  # driver options (a URI filename): the path may not be the file opened
-        with self._reader.connect() as conn:
-            if conn.exec_driver_sql("PRAGMA synchronous").scalar() != 2:  # FULL
-                return None
-        try:
-            return WalFlush(self._own)
-        except (OSError, sqlite3.Error):
-            return None
 
     def flushed(self) -> None:
         """Return once every transaction `append_many(..., durable=False)` committed is on
