@@ -22,7 +22,7 @@ from ..definition.pinned import PinnedDefinitionBroken, check_definition
 from ..errors import CaseNotFound, ClockError, ConcurrentUpdate, DuplicateStarted, TriggerRejected
 from ..plugins.manager import PluginDispatch
 from ..records.case import Actor, Case
-from ..records.events import Event
+from ..records.events import Event, drop_sealed_bodies
 from ..store.base import AppendItem, BatchLoad, CaseQuery, GroupCommit, HeldProjection, Store
 from .failures import FailureLog, condition_failed
 from .host import defer, deferring, joined
@@ -421,6 +421,7 @@ class Engine:
         fired: list[Event] = []
         for (cp, after, events, _), ok in zip(planned, done, strict=False):
             if ok:  # a skipped case: another worker got there first; its events stand
+                drop_sealed_bodies(events)  # written: the tick keeps them until it returns
                 if behind:
                     untold.append((cp, events, after))  # type: ignore[union-attr]
                 else:

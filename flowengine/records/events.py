@@ -11,7 +11,7 @@ same on SQLite, PostgreSQL or in memory.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -50,7 +50,8 @@ class Event:
     # The canonical body this event was hashed from, when it was built here (`Draft.seal`):
     # a store writes that very text instead of encoding the body again. Not part of the
     # body, nor of equality, nor of `__init__`: an event read back, built by hand or
-    # changed with `dataclasses.replace` has None, so it is never written with a stale text.
+    # changed with `dataclasses.replace` has None, so it is never written with a stale text;
+    # so has one a tick wrote and keeps to return (`drop_sealed_bodies`).
     sealed_body: bytes | None = field(default=None, init=False, compare=False, repr=False)
 
     @property
@@ -83,6 +84,17 @@ class Event:
             return self.sealed_body.decode("utf-8")
         return canonical(self.body())
 
+
+
+def drop_sealed_bodies(events: Iterable[Event]) -> None:
+    """Let go of each event's sealed text (`sealed_body`) once a store has written it, before
+    anyone is told of the event or given it. Why: the text is then in the database, and a
+    tick keeps every event it fires until it returns them, a KiB of text each that the
+    process had to take fresh pages for (bench/RESULTS-store.md, tick, seventh sitting).
+    Equality, the hash and `canonical_body()` stay as they were: the body is encoded
+    again when asked for, to the same text."""
+    for e in events:
+        object.__setattr__(e, "sealed_body", None)  # the one field outside the record
 
 class DraftContext(Protocol):
     """Where and when a planned event happens: the case before it (its id, sequence and

@@ -343,11 +343,11 @@ class SqlStore(SqlAuditReads):
             for case, *_ in items:  # some may be committed, some not: forget them all
                 self._rows.forget(case.id)
             raise
-        for (case, *_), row, ok in zip(items[:len(done)], rows, done, strict=False):
-            if ok:  # the row only: a tick's cases are seldom fired next, and copies cost
-                self._rows.remember(case.id, case.seq, row)
-            else:
-                self._rows.forget(case.id)
+        # nothing kept of the cases written: a tick's are seldom fired next, and their rows,
+        # kept, pushed the rows and projections of the cases that are out of the cache and
+        # held the tick's memory to its end (rowcache.py)
+        for case, *_ in items[:len(done)]:
+            self._rows.forget(case.id)
         return done
 
     def _write_one(self, items: Sequence[AppendItem], rows: list[dict[str, Any]], start: int,

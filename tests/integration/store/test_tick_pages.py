@@ -7,6 +7,7 @@ generation collected after each), and only then."""
 from __future__ import annotations
 
 import gc
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -22,7 +23,7 @@ from flowengine.engine.failures import FailureLog
 from flowengine.engine.planner import Planner
 from flowengine.store import codec
 from flowengine.store.base import AppendItem
-from flowengine.store.schema import cases
+from flowengine.store.schema import cases, events
 from flowengine.store.sql import SqlStore
 from tests.support.store import T0, deadline, store_case
 
@@ -358,4 +359,46 @@ def test_the_tick_ends_with_a_young_collection_after_its_last_transaction(
     finally:
         gc.callbacks.remove(collection)
     assert seen == ["transaction", "collection 0", "transaction", "collection 0"], seen
+    store.close()
+
+
+def test_the_events_a_tick_returns_keep_no_copy_of_the_text_it_stored(db_url: str) -> None:
+    """Once written, a tick's events let go of the text they were hashed from (the store
+    holds it; a tick keeps every event until it returns), before anyone is told of them;
+    each still gives that very text, which hashes to its hash."""
+    ids, now = _due(db_url, 4)
+    store = SqlStore(db_url)
+    engine = Engine(store=store, processes=[PROCESSES], clock=SimulatedClock(now))
+    told: list[Any] = []
+    engine.subscribe(lambda events, case: told.extend(e.sealed_body for e in events))
+    fired = engine.tick()
+    assert len(fired) == 8 and len(told) == 8
+    assert [e.sealed_body for e in fired] == [None] * 8
+    assert told == [None] * 8
+    with store.engine.connect() as conn:
+        stored = {(r.case_id, r.seq): r.body for r in conn.execute(
+            select(events.c.case_id, events.c.seq, events.c.body)
+            .where(events.c.case_id.in_(ids)))}
+    for e in fired:
+        text = e.canonical_body()
+        assert stored[(e.case_id, e.seq)] == text
+        assert hashlib.sha256(text.encode()).hexdigest() == e.hash
+    store.close()
+
+
+def test_a_tick_keeps_no_row_of_its_cases_and_leaves_a_fired_case_held(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store's cache of rows and projections (rowcache.py) keeps nothing of the cases
+    a tick wrote: a tick larger than the cache leaves the projection of a case just fired
+    held (its next fire needs no read)."""
+    monkeypatch.setattr(engine_module, "DUE_PAGE", 3)
+    monkeypatch.setattr(engine_module, "TICK_GROUP", 2)
+    ids, now = _due(db_url, 12)
+    store = SqlStore(db_url)
+    store._rows._limit = 8  # smaller than the tick
+    engine = Engine(store=store, processes=[PROCESSES], clock=SimulatedClock(now))
+    worked_on = to_mediation(engine)  # its deadline runs from now: not due
+    assert len(engine.tick()) == 24
+    assert len(store._rows) == 1  # the case fired, nothing of the twelve ticked
+    assert store.recent_case(worked_on) is not None
     store.close()
