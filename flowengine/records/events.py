@@ -85,7 +85,6 @@ class Event:
         return canonical(self.body())
 
 
-
 def drop_sealed_bodies(events: Iterable[Event]) -> None:
     """Let go of each event's sealed text (`sealed_body`) once a store has written it, before
     anyone is told of the event or given it. Why: the text is then in the database, and a
@@ -95,6 +94,7 @@ def drop_sealed_bodies(events: Iterable[Event]) -> None:
     again when asked for, to the same text."""
     for e in events:
         object.__setattr__(e, "sealed_body", None)  # the one field outside the record
+
 
 class DraftContext(Protocol):
     """Where and when a planned event happens: the case before it (its id, sequence and
