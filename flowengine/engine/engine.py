@@ -406,8 +406,10 @@ class Engine:
         if self._group is None:  # a host's store without group commit: one by one
             done = [self._commit_or_skip(cp, after, events, seq)
                     for cp, after, events, seq in planned]
-            return ([e for (_, _, events, _), ok in zip(planned, done, strict=True) if ok
-                     for e in events], not all(done), len(done))
+            kept = [e for (_, _, events, _), ok in zip(planned, done, strict=True) if ok
+                    for e in events]
+            drop_sealed_bodies(kept)  # written: the tick keeps them until it returns
+            return kept, not all(done), len(done)
         outboxes = self.plugins.outbox_rows_each([events for _, _, events, _ in planned])
         items = [AppendItem(after, events, seq, after.state in cp.final_states, rows)
                  for (cp, after, events, seq), rows in zip(planned, outboxes, strict=True)]
@@ -421,7 +423,7 @@ class Engine:
         fired: list[Event] = []
         for (cp, after, events, _), ok in zip(planned, done, strict=False):
             if ok:  # a skipped case: another worker got there first; its events stand
-                drop_sealed_bodies(events)  # written: the tick keeps them until it returns
+                drop_sealed_bodies(events)  # as above; and before anyone is told of them
                 if behind:
                     untold.append((cp, events, after))  # type: ignore[union-attr]
                 else:

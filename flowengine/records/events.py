@@ -86,10 +86,10 @@ class Event:
 
 
 def drop_sealed_bodies(events: Iterable[Event]) -> None:
-    """Let go of each event's sealed text (`sealed_body`) once a store has written it, before
-    anyone is told of the event or given it. Why: the text is then in the database, and a
-    tick keeps every event it fires until it returns them, a KiB of text each that the
-    process had to take fresh pages for (bench/RESULTS-store.md, tick, seventh sitting).
+    """Let go of each event's sealed text (`sealed_body`) once a store has written it. Why:
+    the text is then in the database, and a tick keeps every event it fires until it
+    returns them, a KiB of text each that the process had to take fresh pages for
+    (bench/RESULTS-store.md, tick, seventh sitting).
     Equality, the hash and `canonical_body()` stay as they were: the body is encoded
     again when asked for, to the same text."""
     for e in events:

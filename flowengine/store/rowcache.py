@@ -11,11 +11,11 @@ on a fresh read, so outcomes are those of a fresh read). The held case is handed
 copy; a second caller before that append finds none and reads the case.
 
 When an entry goes: a failed or uncertain write forgets the cases it touched (`forget`),
-and so does `append_many` (a tick's cases, seldom fired next: kept, thousands of them
-pushed out the entries of the cases being fired and held the tick's memory until it
-returned); before it, the row a tick read for each case serves its own append;
-an entry is kept only under the sequence number it was seen at, and is used only when the
-append expects exactly that number (another writer's append makes it stale, which only
+and `append_many` forgets the cases it wrote once their rows have served its statements
+(a tick's cases, seldom fired next: kept by the thousand, they pushed out the entries of
+the cases being fired and held the tick's memory until it returned); an entry is kept
+only under the sequence number it was seen at, and is used only when the append expects
+exactly that number (another writer's append makes it stale, which only
 costs a full SET list, never a wrong row); nothing read or written inside a host's
 transaction is kept (it may still roll back); and the cache holds at most `limit` cases,
 dropping the oldest first (an eighth of them at once).
